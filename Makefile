@@ -1,0 +1,101 @@
+# vmd for Linux. `make` builds into build/; see README.md.
+
+CC	?= cc
+B	:= build
+WARN	:= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wshadow -Wpointer-arith -Wcast-qual -Wformat=2 -Wwrite-strings
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread
+LDLIBS	:= -levent -levent_pthreads -pthread
+ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
+
+# One list of sources per program.
+LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c
+VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
+		   vm/acpi.c vm/devices.c \
+		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
+		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c
+VMD_SRCS	:= vmd/vmd.c
+VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c
+
+CORE_SRCS	:= $(LIB_SRCS) $(VM_SRCS)
+CORE_OBJS	:= $(CORE_SRCS:%.c=$(B)/obj/%.o)
+ASAN_OBJS	:= $(CORE_SRCS:%.c=$(B)/asan/%.o)
+VMD_OBJS	:= $(VMD_SRCS:%.c=$(B)/obj/%.o)
+VMCTL_OBJS	:= $(VMCTL_SRCS:%.c=$(B)/obj/%.o)
+
+UNIT_SRCS	:= $(shell find tests/unit -name '*_test.c' 2>/dev/null)
+UNIT_BINS	:= $(UNIT_SRCS:tests/%_test.c=$(B)/tests/%_test.t)
+HELPER_SRCS	:= $(wildcard tests/helper/*.c)
+
+PROGS		:= $(B)/vmd $(B)/vmctl
+
+.PHONY: all check demo deps check-linux bench clean unit integ
+
+all: $(PROGS) guest
+
+include guest/guest.mk
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ASAN) -O1 -MMD -MP -c -o $@ $<
+
+$(B)/libcore.a: $(CORE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libcore-asan.a: $(ASAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/vmd: $(VMD_OBJS) $(B)/libcore.a
+	$(CC) $(CFLAGS) -o $@ $(VMD_OBJS) $(B)/libcore.a $(LDLIBS)
+
+$(B)/vmctl: $(VMCTL_OBJS) $(B)/libcore.a
+	$(CC) $(CFLAGS) -o $@ $(VMCTL_OBJS) $(B)/libcore.a $(LDLIBS)
+
+# Unit tests: tests/unit/a/b_test.c -> build/tests/unit/a/b_test.t,
+# built with ASan+UBSan against the core library.
+$(B)/tests/%_test.t: tests/%_test.c $(HELPER_SRCS) $(B)/libcore-asan.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ASAN) -O1 -Itests -o $@ $< $(HELPER_SRCS) \
+	    $(B)/libcore-asan.a $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+# deps: install only the Debian packages that are missing.
+DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
+	   acpica-tools qemu-system-x86 qemu-utils perl cpio
+deps:
+	@missing=; for p in $(DEPS); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+check: deps
+	$(MAKE) all unit
+	prove --exec '' -r $(B)/tests tests/integ
+
+demo: deps
+	$(MAKE) all
+	$(B)/vmctl run -b $(B)/guest/testguest -p 2 -m 256M
+
+check-linux: deps
+	$(MAKE) all
+	tests/linux/check-linux.sh
+
+bench: deps
+	$(MAKE) all
+	bench/run.sh
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,3 @@
+# The test guest (owned by guest/); builds $(B)/guest/testguest.
+.PHONY: guest
+guest:

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: ISC */
+/* The I/O bus: port and MMIO ranges mapped to device handlers. */
+#ifndef VM_BUS_H
+#define VM_BUS_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A device access: off is relative to the start of the registered range,
+ * data holds len bytes (1, 2, 4 or 8; little endian). For a read the handler
+ * fills data; bus_dispatch zero-fills it first, and unclaimed reads return
+ * all ones. Handlers run on vCPU threads with the range's lock held, so a
+ * device whose state is only touched from its handlers needs no lock.
+ */
+typedef void (*bus_io_fn)(void *arg, uint64_t off, int is_write,
+    uint8_t *data, size_t len);
+
+struct bus_range {
+	uint64_t	 base;
+	uint64_t	 len;
+	bus_io_fn	 fn;
+	void		*arg;
+	const char	*name;
+	pthread_mutex_t	*lock;		/* shared by one device's ranges */
+	int		 owns_lock;	/* the bus allocated lock */
+};
+
+/* Owned by the VM process main thread until vCPUs start; read-only then. */
+struct bus {
+	struct bus_range	*ranges;	/* sorted by base */
+	size_t			 nranges;
+	const char		*name;		/* "pio" or "mmio" */
+};
+
+void	bus_init(struct bus *, const char *name);
+void	bus_free(struct bus *);
+/*
+ * bus_register: map [base, base+len) to fn. lock may be NULL (the bus
+ * gives the range its own lock) or a lock shared by several ranges of one
+ * device. Returns 0, or -1 with errno EEXIST on overlap, EINVAL on len 0.
+ */
+int	bus_register(struct bus *, const char *name, uint64_t base,
+	    uint64_t len, bus_io_fn fn, void *arg, pthread_mutex_t *lock);
+/* bus_dispatch: returns 0 when a range claimed the access, -1 if none. */
+int	bus_dispatch(struct bus *, uint64_t addr, int is_write,
+	    uint8_t *data, size_t len);
+const struct bus_range *bus_find(const struct bus *, uint64_t addr);
+
+#endif /* VM_BUS_H */

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: ISC */
+/* The VM process: one guest, its vCPU threads and its device event thread. */
+#ifndef VM_VM_H
+#define VM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "bus.h"
+#include "mem.h"
+
+struct event_base;
+struct vcpu;
+
+/* How the VM process ends (its exit status). */
+#define VM_EXIT_POWEROFF	0	/* guest powered off (ACPI S5) */
+#define VM_EXIT_ERROR		1	/* VMM or guest fault */
+#define VM_EXIT_REBOOT		11	/* guest reset: the daemon restarts it (EAGAIN) */
+
+#define VM_NAME_MAX		64
+
+/* What the VM process is asked to run (decoded from the launch message). */
+struct vm_params {
+	char		 name[VM_NAME_MAX];
+	uint64_t	 memsize;	/* bytes */
+	int		 ncpus;
+	int		 kernel_fd;	/* bzImage, required */
+	int		 initrd_fd;	/* -1 if none */
+	char		*cmdline;	/* may be NULL */
+	int		 con_in;	/* console input fd, -1 if none */
+	int		 con_out;	/* console output fd */
+};
+
+/*
+ * The per-VM context, created in vm_main. Set-up happens on the main
+ * thread; afterwards the buses are read-only, devices own their state
+ * (behind their bus lock) and the fields below say who writes them.
+ */
+struct vm {
+	struct vm_params	 params;
+	int			 kvm_fd;
+	int			 vm_fd;
+	struct mem		 mem;
+	struct bus		 pio;
+	struct bus		 mmio;
+	struct vcpu		*vcpus;		/* params.ncpus entries */
+	struct event_base	*evbase;	/* device event thread */
+	struct timespec		 start;		/* CLOCK_MONOTONIC at exec */
+	atomic_int		 exit_status;	/* -1 while running */
+	struct pm		*pm;		/* power button from the host */
+	struct i8042		*i8042;		/* ctrl-alt-del from the host */
+	uint64_t		 acpi_rsdp;	/* guest address, for boot */
+};
+
+/*
+ * vm_request_exit: end the VM with status (VM_EXIT_*). The first request
+ * wins; every vCPU is kicked out of KVM_RUN. Safe from any thread.
+ */
+void	vm_request_exit(struct vm *, int status);
+/* vm_irq_line: set ISA/IOAPIC interrupt line gsi to level (0/1). */
+int	vm_irq_line(struct vm *, int gsi, int level);
+/* vm_irq_pulse: raise then lower an edge-triggered line. */
+int	vm_irq_pulse(struct vm *, int gsi);
+/* vm_uptime_ns: nanoseconds since the VM process started. */
+uint64_t vm_uptime_ns(const struct vm *);
+
+#endif /* VM_VM_H */
