@@ -1,2 +1,93 @@
 /* SPDX-License-Identifier: ISC */
-/* placeholder until written */
+/* The debug port (0xe9): each byte a guest writes is logged with the uptime. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "vm/devices.h"
+#include "vm/platform.h"
+#include "vm/vm.h"
+
+/* Writes logged one line each before the rate limit applies. */
+#define DEBUGPORT_BURST		64
+/* After the burst, at most one line per this many nanoseconds. */
+#define DEBUGPORT_INTERVAL_NS	1000000000ULL
+/*
+ * What a read returns: 0xe9, the value bochs returns, so a guest can probe
+ * for the port (an unclaimed port would read 0xff).
+ */
+#define DEBUGPORT_READ_VALUE	0xe9
+
+/* Touched only from debugport_io, under the range's bus lock. */
+struct debugport {
+	struct vm	*vm;
+	uint64_t	 nlogged;	/* lines logged so far */
+	uint64_t	 last_ns;	/* uptime of the last line logged */
+	uint64_t	 suppressed;	/* writes not logged since then */
+};
+
+static void
+debugport_write(struct debugport *dp, uint8_t v)
+{
+	uint64_t	 now;
+
+	now = vm_uptime_ns(dp->vm);
+	if (dp->nlogged >= DEBUGPORT_BURST &&
+	    now - dp->last_ns < DEBUGPORT_INTERVAL_NS) {
+		dp->suppressed++;
+		return;
+	}
+	if (dp->suppressed > 0) {
+		log_info("debug port: %llu writes not logged (rate limit)",
+		    (unsigned long long)dp->suppressed);
+		dp->suppressed = 0;
+	}
+	dp->nlogged++;
+	dp->last_ns = now;
+	log_info("debug port 0x%02x at %llu.%03llu ms", v,
+	    (unsigned long long)(now / 1000000),
+	    (unsigned long long)(now / 1000 % 1000));
+}
+
+/*
+ * debugport_io: the bus handler. The range is one byte long, so the bus
+ * only passes off 0 and len 1; anything else is still handled bytewise.
+ */
+static void
+debugport_io(void *arg, uint64_t off, int is_write, uint8_t *data,
+    size_t len)
+{
+	struct debugport	*dp = arg;
+	size_t			 i;
+
+	(void)off;
+	if (is_write) {
+		for (i = 0; i < len; i++)
+			debugport_write(dp, data[i]);
+	} else
+		memset(data, DEBUGPORT_READ_VALUE, len);
+}
+
+int
+debugport_init(struct vm *vm)
+{
+	struct debugport	*dp;
+	int			 saved;
+
+	if ((dp = calloc(1, sizeof(*dp))) == NULL) {
+		log_warn("%s: calloc", __func__);
+		return -1;
+	}
+	dp->vm = vm;
+	if (bus_register(&vm->pio, "debugport", PLAT_DEBUG_PORT, 1,
+	    debugport_io, dp, NULL) == -1) {
+		saved = errno;
+		log_warn("%s: bus_register", __func__);
+		free(dp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
