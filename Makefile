@@ -5,12 +5,13 @@ B	:= build
 WARN	:= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wshadow -Wpointer-arith -Wcast-qual -Wformat=2 -Wwrite-strings
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread
-LDLIBS	:= -levent -levent_pthreads -pthread
+CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread \
+	   -isystem /usr/include/bsd -DLIBBSD_OVERLAY
+LDLIBS	:= -levent -levent_pthreads -lbsd -pthread
 ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One list of sources per program.
-LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c
+LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/acpi.c vm/devices.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
@@ -98,4 +99,4 @@ bench: deps
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/asan $(B)/tests -name '*.d' -type f 2>/dev/null)

@@ -52,7 +52,15 @@ struct vm {
 	struct pm		*pm;		/* power button from the host */
 	struct i8042		*i8042;		/* ctrl-alt-del from the host */
 	uint64_t		 acpi_rsdp;	/* guest address, for boot */
+	int			 exit_efd;	/* eventfd: wakes the event loop */
+	int			 nsignals;	/* stop requests seen (main) */
 };
+
+/*
+ * vm_main: the VM process (vmd -V fd). Reads its launch messages from
+ * sock, boots the guest and returns the process exit status (VM_EXIT_*).
+ */
+int	vm_main(int sock);
 
 /*
  * vm_request_exit: end the VM with status (VM_EXIT_*). The first request

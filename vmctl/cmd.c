@@ -1,2 +1,51 @@
 /* SPDX-License-Identifier: ISC */
-/* placeholder until written */
+/* vmctl's command table: names, usage lines and handlers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmctl.h"
+
+static const struct vmctl_cmd cmd_table[] = {
+	{ "run", "[-b path] [-I initrd] [-k cmdline] [-m size] [-p cpus]",
+	    cmd_run },
+};
+
+#define CMD_COUNT	(sizeof(cmd_table) / sizeof(cmd_table[0]))
+
+const struct vmctl_cmd *
+cmd_find(const char *name, int *ambiguous)
+{
+	const struct vmctl_cmd	*match = NULL;
+	size_t			 i, len = strlen(name);
+
+	*ambiguous = 0;
+	for (i = 0; i < CMD_COUNT; i++) {
+		if (strcmp(cmd_table[i].name, name) == 0)
+			return &cmd_table[i];
+		if (len > 0 && strncmp(cmd_table[i].name, name, len) == 0) {
+			if (match != NULL)
+				*ambiguous = 1;
+			match = &cmd_table[i];
+		}
+	}
+	return *ambiguous ? NULL : match;
+}
+
+void
+cmd_usage_all(void)
+{
+	size_t	i;
+
+	fprintf(stderr, "usage:\tvmctl [-v] [-s socket] command [arg ...]\n");
+	for (i = 0; i < CMD_COUNT; i++)
+		fprintf(stderr, "\tvmctl %s %s\n", cmd_table[i].name,
+		    cmd_table[i].usage);
+}
+
+void
+cmd_usage(const struct vmctl_cmd *cmd)
+{
+	fprintf(stderr, "usage:\tvmctl [-v] %s %s\n", cmd->name, cmd->usage);
+	exit(1);
+}

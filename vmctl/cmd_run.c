@@ -1,2 +1,208 @@
 /* SPDX-License-Identifier: ISC */
-/* placeholder until written */
+/* vmctl run: one VM in the foreground, without the daemon. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "util.h"
+#include "vm/vm.h"
+#include "vmctl.h"
+
+#define RUN_DEFAULT_MEM		(512ULL << 20)
+
+/* Where the VM process program is: beside vmctl, else the install path. */
+static int
+run_find_vmd(char *path, size_t len)
+{
+	char		 self[PATH_MAX];
+	const char	*fixed[] = { "/usr/local/sbin/vmd", "/usr/sbin/vmd" };
+	ssize_t		 n;
+	size_t		 i;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		snprintf(path, len, "%s/vmd", dirname(self));
+		if (access(path, X_OK) == 0)
+			return 0;
+	}
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (access(fixed[i], X_OK) == 0) {
+			strlcpy(path, fixed[i], len);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A console fd of our own for the VM: a new open file description for the
+ * same file, so the VM process may make it non-blocking without changing
+ * the terminal the shell shares with us.
+ */
+static int
+run_reopen(int fd, int flags)
+{
+	struct stat	st;
+	char		path[64];
+	int		nfd;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (S_ISREG(st.st_mode))
+		flags |= O_APPEND;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if ((nfd = open(path, flags | O_CLOEXEC | O_NOCTTY)) == -1)
+		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return nfd;
+}
+
+static int
+run_send_fd(int sock, uint32_t which, int fd)
+{
+	uint8_t	buf[4];
+	int	len;
+
+	len = proto_u32_encode(which, buf);
+	return imsg_send(sock, IMSG_VMP_FD_REQ, 0, buf, (size_t)len, fd);
+}
+
+int
+cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
+{
+	struct proto_vmcreate	*c;
+	const char		*kernel = NULL, *initrd = NULL, *errstr;
+	char			 vmd[PATH_MAX], fdarg[16];
+	uint8_t			*buf;
+	struct sigaction	 sa;
+	pid_t			 pid;
+	int			 ch, sv[2], kfd, ifd = -1, cin, cout, status, len;
+	int			 ncpus = 1;
+	uint64_t		 mem = RUN_DEFAULT_MEM;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (buf = malloc(IMSG_MAX_PAYLOAD)) == NULL)
+		err(1, NULL);
+	while ((ch = getopt(argc, argv, "b:I:k:m:p:")) != -1) {
+		switch (ch) {
+		case 'b':
+			kernel = optarg;
+			break;
+		case 'I':
+			initrd = optarg;
+			break;
+		case 'k':
+			if (strlcpy(c->cmdline, optarg, sizeof(c->cmdline)) >=
+			    sizeof(c->cmdline))
+				errx(1, "kernel command line too long "
+				    "(at most %d bytes)", PROTO_CMDLINE_MAX - 1);
+			break;
+		case 'm':
+			if (util_parse_size(optarg, &mem) == -1)
+				errx(1, "invalid memory size: %s", optarg);
+			mem &= ~((1ULL << 20) - 1);
+			if (mem == 0)
+				errx(1, "memory size too small: %s", optarg);
+			break;
+		case 'p':
+			ncpus = (int)strtonum(optarg, 1, 4096, &errstr);
+			if (errstr != NULL)
+				errx(1, "number of cpus is %s: %s", errstr,
+				    optarg);
+			break;
+		default:
+			cmd_usage(cmd_find("run", &ch));
+		}
+	}
+	if (optind != argc || kernel == NULL)
+		cmd_usage(cmd_find("run", &ch));
+	if ((kfd = open(kernel, O_RDONLY | O_CLOEXEC)) == -1)
+		err(1, "%s", kernel);
+	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
+		err(1, "%s", initrd);
+	if ((cin = run_reopen(STDIN_FILENO, O_RDONLY)) == -1)
+		err(1, "console input");
+	if ((cout = run_reopen(STDOUT_FILENO, O_WRONLY)) == -1)
+		err(1, "console output");
+	if (run_find_vmd(vmd, sizeof(vmd)) == -1)
+		errx(1, "cannot find the vmd program beside vmctl or in "
+		    "/usr/sbin");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1)
+		err(1, "socketpair");
+
+	/* The foreground VM is named after its kernel. */
+	strlcpy(c->name, basename((char *)(uintptr_t)kernel), sizeof(c->name));
+	c->memsize = mem;
+	c->ncpus = (uint32_t)ncpus;
+
+	/* Ctrl-C and kill reach the VM process, which presses the power button. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+
+	switch ((pid = fork())) {
+	case -1:
+		err(1, "fork");
+	case 0:
+		close(sv[0]);
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGQUIT, &sa, NULL);
+		snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
+		if (opts->verbose)
+			execl(vmd, "vmd", "-v", "-V", fdarg, (char *)NULL);
+		else
+			execl(vmd, "vmd", "-V", fdarg, (char *)NULL);
+		warn("%s", vmd);
+		_exit(127);
+	default:
+		break;
+	}
+	close(sv[1]);
+	if ((len = proto_vmcreate_encode(c, buf)) == -1 ||
+	    imsg_send(sv[0], IMSG_VMP_CREATE_REQ, 0, buf, (size_t)len,
+	    -1) == -1 ||
+	    run_send_fd(sv[0], PROTO_VMFD_KERNEL, kfd) == -1 ||
+	    (ifd != -1 && run_send_fd(sv[0], PROTO_VMFD_INITRD, ifd) == -1) ||
+	    run_send_fd(sv[0], PROTO_VMFD_CON_IN, cin) == -1 ||
+	    run_send_fd(sv[0], PROTO_VMFD_CON_OUT, cout) == -1 ||
+	    imsg_send(sv[0], IMSG_VMP_START_REQ, 0, NULL, 0, -1) == -1)
+		warn("cannot launch the vm process");
+	close(sv[0]);
+	close(kfd);
+	if (ifd != -1)
+		close(ifd);
+	close(cin);
+	close(cout);
+	free(buf);
+	free(c);
+
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			err(1, "waitpid");
+	if (WIFSIGNALED(status))
+		errx(1, "vm process killed by signal %d", WTERMSIG(status));
+	switch (WEXITSTATUS(status)) {
+	case VM_EXIT_POWEROFF:
+		return 0;
+	case VM_EXIT_REBOOT:
+		warnx("guest requested a reboot");
+		return VM_EXIT_REBOOT;
+	default:
+		return 1;
+	}
+}
