@@ -31,7 +31,7 @@ HELPER_SRCS	:= $(wildcard tests/helper/*.c)
 
 PROGS		:= $(B)/vmd $(B)/vmctl
 
-.PHONY: all check demo deps check-linux bench clean unit integ
+.PHONY: all check demo deps check-linux bench clean unit integ fuzz
 
 all: $(PROGS) guest
 
@@ -68,9 +68,27 @@ $(B)/tests/%_test.t: tests/%_test.c $(HELPER_SRCS) $(B)/libcore-asan.a
 
 unit: $(UNIT_BINS)
 
+# Fuzz harnesses (clang libFuzzer): tests/fuzz/X_fuzz.c -> build/fuzz/X_fuzz,
+# each linked with the sources it exercises; tests/fuzz/fuzz.t runs them.
+FUZZ_CC		:= clang
+FUZZ_CFLAGS	:= -g -O1 -std=c17 -D_GNU_SOURCE -I. -Ilib -Itests \
+		   -isystem /usr/include/bsd -DLIBBSD_OVERLAY \
+		   -fsanitize=fuzzer,address,undefined
+boot_FUZZ_SRCS	:= vm/boot.c vm/mem.c lib/log.c
+proto_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
+FUZZ_NAMES	:= boot proto
+FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
+
+$(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $($*_FUZZ_SRCS) -lbsd -levent -pthread
+
+fuzz: $(FUZZ_BINS)
+
 # deps: install only the Debian packages that are missing.
 DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
-	   acpica-tools qemu-system-x86 qemu-utils perl cpio
+	   acpica-tools qemu-system-x86 qemu-utils perl cpio clang \
+	   libclang-rt-14-dev pkg-config
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -81,8 +99,8 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) all unit
-	prove --exec '' -r $(B)/tests tests/integ
+	$(MAKE) all unit fuzz
+	prove --exec '' -r $(B)/tests tests/integ tests/fuzz
 
 demo: deps
 	$(MAKE) all

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: ISC */
+/* libFuzzer harness: bzImage setup-header checks (vm/boot.c boot_check). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vm/boot.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct boot_image	 img;
+	const char		*why;
+	uint64_t		 filesize = len;
+
+	/* The first 8 bytes, when present, claim a file size. */
+	if (len >= 8) {
+		filesize = (uint64_t)data[0] | (uint64_t)data[1] << 8 |
+		    (uint64_t)data[2] << 16 | (uint64_t)data[3] << 24;
+		data += 8;
+		len -= 8;
+	}
+	if (boot_check(data, len, filesize, &img, &why) == 0) {
+		if (img.setup_size >= filesize || img.kernel_size +
+		    img.setup_size != filesize || img.hdrlen > len)
+			__builtin_trap();
+	}
+	return 0;
+}

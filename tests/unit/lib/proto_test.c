@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: ISC */
+/* Unit tests for lib/proto.c and lib/imsg.c: codecs and framing. */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper/tap.h"
+#include "imsg.h"
+#include "proto.h"
+
+int
+main(void)
+{
+	struct proto_vmcreate	 c, d;
+	struct imsg		*im;
+	uint8_t			 buf[IMSG_MAX_PAYLOAD];
+	uint32_t		 v;
+	int			 len, sv[2], fd;
+
+	memset(&c, 0, sizeof(c));
+	strlcpy(c.name, "web", sizeof(c.name));
+	strlcpy(c.cmdline, "console=ttyS0 tg.echo=x", sizeof(c.cmdline));
+	c.memsize = 256ULL << 20;
+	c.ncpus = 4;
+	len = proto_vmcreate_encode(&c, buf);
+	tap_ok(len > 0, "encode vmcreate");
+	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == 0 &&
+	    strcmp(d.name, "web") == 0 && d.ncpus == 4 &&
+	    d.memsize == c.memsize && strcmp(d.cmdline, c.cmdline) == 0,
+	    "decode gives it back");
+	tap_ok(proto_vmcreate_decode(buf, (size_t)len - 1, &d) == -1 &&
+	    errno == EBADMSG, "short payload refused");
+	tap_ok(proto_vmcreate_decode(buf, (size_t)len + 1, &d) == -1,
+	    "leftover byte refused");
+	buf[16] = 'x';
+	buf[17] = '\0';
+	memcpy(buf + 16, "w\0b", 3);
+	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == -1,
+	    "embedded NUL refused");
+	buf[12] = 0xff;
+	buf[13] = 0xff;
+	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == -1,
+	    "lying name length refused");
+	memset(c.name, 'a', sizeof(c.name));
+	tap_ok(proto_vmcreate_encode(&c, buf) == -1, "unterminated name refused");
+	tap_ok(proto_u32_decode(buf, 3, &v) == -1, "u32 needs 4 bytes");
+
+	im = malloc(sizeof(*im));
+	tap_ok(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+	fd = open("/dev/null", O_RDONLY);
+	tap_is(imsg_send(sv[0], IMSG_VMP_FD_REQ, 7, "abcd", 4, fd), 0,
+	    "send with fd");
+	tap_ok(imsg_recv(sv[1], im) == 1 && im->hdr.type == IMSG_VMP_FD_REQ &&
+	    im->hdr.len == 4 && im->hdr.peerid == 7 && im->fd >= 0 &&
+	    memcmp(im->data, "abcd", 4) == 0, "receive with fd");
+	close(im->fd);
+	tap_ok(imsg_send(sv[0], 1, 0, buf, IMSG_MAX_PAYLOAD + 1, -1) == -1 &&
+	    errno == EMSGSIZE, "oversized payload refused");
+	/* A raw packet whose length field lies. */
+	memset(buf, 0, 64);
+	buf[4] = 200;
+	(void)send(sv[0], buf, 64, 0);
+	tap_ok(imsg_recv(sv[1], im) == -1 && errno == EBADMSG,
+	    "length field that lies is EBADMSG");
+	(void)send(sv[0], buf, 3, 0);
+	tap_ok(imsg_recv(sv[1], im) == -1 && errno == EBADMSG,
+	    "runt packet is EBADMSG");
+	close(sv[0]);
+	tap_is(imsg_recv(sv[1], im), 0, "EOF");
+	close(sv[1]);
+	close(fd);
+	free(im);
+	return tap_done();
+}
