@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: ISC */
+/* ACPI table layout shared by vm/acpi.c and its unit test. */
+#ifndef VM_ACPI_H
+#define VM_ACPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Offsets of each table inside the PLAT_ACPI_START window. The RSDP comes
+ * first (16-byte aligned, inside the BIOS area that legacy scans search),
+ * the FACS needs 64-byte alignment, the DSDT is last because its size
+ * depends on the number of vCPUs.
+ */
+#define ACPI_OFF_RSDP		0x000
+#define ACPI_OFF_FACS		0x040
+#define ACPI_OFF_RSDT		0x080
+#define ACPI_OFF_XSDT		0x0c0
+#define ACPI_OFF_FADT		0x100
+#define ACPI_OFF_MADT		0x220
+
+#define ACPI_RSDP_LEN		36
+#define ACPI_FACS_LEN		64
+#define ACPI_HDR_LEN		36
+#define ACPI_FADT_LEN		276	/* revision 6 */
+
+/*
+ * acpi_tables: build every table for ncpus vCPUs into buf (len bytes,
+ * zeroed first), as if buf were loaded at guest address gpa. On success
+ * *used (if not NULL) is the number of bytes written and the return is 0;
+ * -1 with errno EINVAL (bad ncpus) or ENOSPC (buf too small).
+ */
+int	acpi_tables(uint8_t *buf, size_t len, uint64_t gpa, int ncpus,
+	    size_t *used);
+
+#endif /* VM_ACPI_H */

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: ISC */
+/* PCI bus 0: the registration API for devices behind the host bridge. */
+#ifndef VM_DEV_PCI_H
+#define VM_DEV_PCI_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vm/bus.h"
+
+struct vm;
+
+#define PCI_MAX_SLOTS		32	/* bus 0, function 0 only */
+#define PCI_NBARS		6
+#define PCI_CFG_SIZE		256
+#define PCI_CFG_HDR_END		0x40	/* capabilities start here */
+
+/* Type-0 configuration header offsets. */
+#define PCI_CFG_VENDOR		0x00
+#define PCI_CFG_DEVICE		0x02
+#define PCI_CFG_COMMAND		0x04
+#define PCI_CFG_STATUS		0x06
+#define PCI_CFG_REVISION	0x08
+#define PCI_CFG_CLASS		0x09	/* prog-if, subclass, class: 3 bytes */
+#define PCI_CFG_HDRTYPE		0x0e
+#define PCI_CFG_BAR0		0x10
+#define PCI_CFG_SUBVENDOR	0x2c
+#define PCI_CFG_SUBSYSTEM	0x2e
+#define PCI_CFG_CAP_PTR		0x34
+#define PCI_CFG_INTR_LINE	0x3c
+#define PCI_CFG_INTR_PIN	0x3d
+
+#define PCI_CMD_IO		0x0001
+#define PCI_CMD_MEM		0x0002
+#define PCI_CMD_MASTER		0x0004
+#define PCI_CMD_INTX_DISABLE	0x0400
+#define PCI_STATUS_CAPLIST	0x0010
+
+/* BAR kinds (pci_bar.type). */
+#define PCI_BAR_NONE		0
+#define PCI_BAR_IO		1	/* port I/O, registered on vm->pio */
+#define PCI_BAR_MEM32		2	/* 32-bit MMIO, on vm->mmio */
+#define PCI_BAR_MEM64		3	/* 64-bit MMIO; uses the next BAR slot */
+
+/* First GSI used for INTx (_PRT in the DSDT); 8 lines, 16..23. */
+#define PCI_INTX_GSI_BASE	16
+#define PCI_INTX_NGSI		8
+
+struct pci_dev;
+
+/*
+ * One BAR, filled in by the device before pci_add. size is a power of two
+ * (>= 16 for memory, >= 4 for I/O). fn/arg/lock are passed to
+ * bus_register as is; fn sees offsets relative to the BAR. pci_add assigns
+ * addr (naturally aligned, inside the DSDT's PCI0 windows) and maps the
+ * range there for the life of the VM: the bus is read-only once vCPUs
+ * run, so a guest that moves a BAR is logged and not followed.
+ */
+struct pci_bar {
+	int		 type;		/* PCI_BAR_* */
+	int		 prefetch;	/* memory BARs: prefetchable bit */
+	uint64_t	 size;
+	bus_io_fn	 fn;
+	void		*arg;
+	pthread_mutex_t	*lock;		/* NULL: the bus gives it one */
+	uint64_t	 addr;		/* set by pci_add */
+};
+
+/*
+ * Config space hooks for offsets >= PCI_CFG_HDR_END (capabilities and
+ * device-specific registers); off is the byte offset, len 1, 2 or 4 and
+ * never crosses a dword. Without cfg_read, reads come from cfg[]; without
+ * cfg_write, writes there are ignored. The header (0x00-0x3f) is emulated
+ * by pci.c from cfg[]. Hooks run on vCPU threads with the PCI host lock
+ * held; they may read and update dev->cfg.
+ */
+typedef void (*pci_cfg_read_fn)(struct pci_dev *, uint32_t off,
+    uint8_t *data, size_t len);
+typedef void (*pci_cfg_write_fn)(struct pci_dev *, uint32_t off,
+    const uint8_t *data, size_t len);
+
+/*
+ * A function on bus 0. The device fills cfg[] (use pci_cfg_set*: vendor,
+ * device, class, subsystem, interrupt pin, capabilities), bars[] and the
+ * hooks, then calls pci_add. After pci_add, cfg[] belongs to pci.c and is
+ * touched only under the PCI host lock (i.e. from the hooks).
+ */
+struct pci_dev {
+	const char		*name;
+	uint8_t			 cfg[PCI_CFG_SIZE];
+	struct pci_bar		 bars[PCI_NBARS];
+	pci_cfg_read_fn		 cfg_read;
+	pci_cfg_write_fn	 cfg_write;
+	void			*arg;		/* for the device's own use */
+	int			 slot;		/* set by pci_add */
+	int			 gsi;		/* INTx line, -1 if no pin */
+	int			 warned;	/* pci.c: BAR move logged */
+};
+
+/*
+ * pci_add: put dev on bus 0 at the first free slot (1..31), assign and map
+ * its BARs, set its interrupt line from the pin. Call after pci_init and
+ * before vCPUs start. dev must outlive the VM. Returns 0, or -1 with
+ * errno: ENODEV (no host bridge), ENOSPC (no slot or no window space),
+ * EINVAL (bad BAR), or what bus_register set.
+ */
+int	pci_add(struct vm *, struct pci_dev *);
+
+/* pci_intx_gsi: the GSI the DSDT routes slot's pin (1 = INTA .. 4) to. */
+int	pci_intx_gsi(int slot, int pin);
+
+/* Little-endian accessors for dev->cfg. */
+void	pci_cfg_set8(struct pci_dev *, uint32_t off, uint8_t);
+void	pci_cfg_set16(struct pci_dev *, uint32_t off, uint16_t);
+void	pci_cfg_set32(struct pci_dev *, uint32_t off, uint32_t);
+uint32_t pci_cfg_get(const struct pci_dev *, uint32_t off, size_t len);
+
+#endif /* VM_DEV_PCI_H */
