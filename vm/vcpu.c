@@ -60,6 +60,28 @@ vcpu_filter_cpuid(struct kvm_cpuid2 *c, int id, int ncpus)
 	}
 }
 
+/* MSRs a PC's firmware would have set: fast strings, MTRRs on, WB default. */
+static void
+vcpu_setup_msrs(struct vcpu *vcpu)
+{
+	struct {
+		struct kvm_msrs		hdr;
+		struct kvm_msr_entry	e[2];
+	} m;
+	int	n;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 2;
+	m.e[0].index = 0x1a0;		/* IA32_MISC_ENABLE */
+	m.e[0].data = 1;		/* fast string operations */
+	m.e[1].index = 0x2ff;		/* IA32_MTRR_DEF_TYPE */
+	m.e[1].data = (1U << 11) | 6;	/* MTRRs enabled, write-back */
+	n = ioctl(vcpu->fd, KVM_SET_MSRS, &m);
+	if (n != 2)
+		log_debug("%s: vcpu %d: %d of 2 MSRs set", __func__, vcpu->id,
+		    n);
+}
+
 static int
 vcpu_setup_lapic(struct vcpu *vcpu)
 {
@@ -122,6 +144,7 @@ vcpu_create(struct vm *vm, struct vcpu *vcpu, int id,
 		return -1;
 	}
 	free(c);
+	vcpu_setup_msrs(vcpu);
 	return vcpu_setup_lapic(vcpu);
 }
 
