@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* ACPI tables (RSDP, RSDT, XSDT, FACS, FADT, MADT, DSDT) built in C, AML by hand. */
+/* ACPI tables (RSDP, XSDT, FADT, MADT, DSDT...) with AML assembled in C. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -601,7 +601,8 @@ acpi_dsdt(uint8_t *p, size_t cap, int ncpus)
 
 	/* One processor device per vCPU; _UID matches the MADT's UID. */
 	for (i = 0; i < ncpus; i++) {
-		(void)snprintf(name, sizeof(name), "C%03X", (unsigned)i & 0xfff);
+		(void)snprintf(name, sizeof(name), "C%03X",
+		    (unsigned)i & 0xfff);
 		dev = acpi_aml_device_open(&b, name);
 		acpi_u8(&b, AML_NAME);
 		acpi_aml_name(&b, "_HID");

@@ -41,7 +41,7 @@ struct vm;
 #define PCI_BAR_NONE		0
 #define PCI_BAR_IO		1	/* port I/O, registered on vm->pio */
 #define PCI_BAR_MEM32		2	/* 32-bit MMIO, on vm->mmio */
-#define PCI_BAR_MEM64		3	/* 64-bit MMIO; uses the next BAR slot */
+#define PCI_BAR_MEM64		3	/* 64-bit MMIO, takes 2 BAR slots */
 
 /* First GSI used for INTx (_PRT in the DSDT); 8 lines, 16..23. */
 #define PCI_INTX_GSI_BASE	16
