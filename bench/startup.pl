@@ -1,0 +1,422 @@
+#!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Start-up time and memory overhead of our VMM against QEMU on the same test
+# guest: runs interleaved (ours, QEMU, ours, ...), prints a table and writes
+# JSON.  See bench/README.md for what each metric means and how it is taken.
+use strict;
+use warnings;
+use Fcntl;
+use Getopt::Long;
+use JSON::PP;
+use POSIX qw(:sys_wait_h mkfifo setpgid strftime);
+use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+
+my %o = (
+	root	=> '.',
+	runs	=> 10,		# timed runs of each VMM
+	memruns	=> 5,		# held runs of each VMM for the memory reading
+	q35runs	=> 3,		# timed runs of QEMU q35 (informational)
+	mem	=> 128,		# guest memory, MiB
+	timeout	=> 30,		# seconds per run
+	budget	=> 13 * 60,	# seconds for everything; later runs are dropped
+	json	=> 'bench/results/latest.json',
+	cmdline	=> $ENV{BENCH_GUEST_CMDLINE} // '',
+	hold	=> $ENV{BENCH_HOLD_CMDLINE} // 'tg.end=wait-powerbutton',
+	guest	=> 'build/guest/testguest',
+	qemu_extra => $ENV{BENCH_QEMU_EXTRA} // '',
+);
+GetOptions(\%o, 'root=s', 'runs=i', 'memruns=i', 'q35runs=i', 'mem=i',
+    'timeout=f', 'budget=f', 'json=s', 'cmdline=s', 'hold=s', 'guest=s', 'qemu_extra|qemu-extra=s')
+    or die "usage: startup.pl [--runs N] [--memruns N] [--guest FILE] ...\n";
+chdir $o{root} or die "$o{root}: $!\n";
+
+my $T_START = now();
+my $tmp = "build/bench";
+system('mkdir', '-p', $tmp) == 0 or die "mkdir $tmp\n";
+my $vmctl = 'build/vmctl';
+my $qemu = 'qemu-system-x86_64';
+
+sub now { clock_gettime(CLOCK_MONOTONIC) }
+sub ms { defined $_[0] ? sprintf('%.1f', $_[0] * 1000) + 0 : undef }
+
+# Why a VMM cannot be measured at all ('' when it can).
+sub why_not {
+	my ($vmm) = @_;
+	return "no $o{guest} (make all builds the test guest)"
+	    unless -f $o{guest};
+	return "no /dev/kvm" unless -c '/dev/kvm';
+	if ($vmm eq 'ours') {
+		return "no $vmctl (make all)" unless -x $vmctl;
+		return "no build/vmd (make all)" unless -x 'build/vmd';
+	} else {
+		return "no $qemu in PATH (apt-get install qemu-system-x86)"
+		    if system("command -v $qemu >/dev/null 2>&1") != 0;
+	}
+	return '';
+}
+
+sub kb_fields {
+	my ($file) = @_;
+	my %f;
+	open(my $fh, '<', $file) or return;
+	while (<$fh>) { $f{$1} = $2 + 0 if /^(\w+):\s+(\d+) kB/ }
+	return \%f;
+}
+
+# Direct children of a pid (the VM process is vmctl's child).
+sub children {
+	my ($pid) = @_;
+	if (open(my $fh, '<', "/proc/$pid/task/$pid/children")) {
+		my $l = <$fh> // '';
+		return split ' ', $l;
+	}
+	my @c;
+	for my $st (glob '/proc/[0-9]*/stat') {
+		open(my $fh, '<', $st) or next;
+		my $l = <$fh> // next;
+		push @c, $1 if $l =~ /^(\d+) \(.*\) \S (\d+) / && $2 == $pid;
+	}
+	return @c;
+}
+
+# Memory of our VM process: guest RAM is a memfd shared mapping, so it is
+# RssShmem; everything else is the VMM's.
+sub mem_ours {
+	my ($vmctl_pid) = @_;
+	my ($vm) = grep {
+		(readlink("/proc/$_/exe") // '') =~ m{/vmd$} } children($vmctl_pid);
+	return { error => 'no VM process under vmctl' } unless $vm;
+	my $s = kb_fields("/proc/$vm/status") or return { error => 'no status' };
+	my $c = kb_fields("/proc/$vmctl_pid/status") // {};
+	return {
+		pid => $vm, rss_kb => $s->{VmRSS}, anon_kb => $s->{RssAnon},
+		file_kb => $s->{RssFile}, shmem_kb => $s->{RssShmem},
+		guest_kb => $s->{RssShmem},
+		overhead_kb => $s->{VmRSS} - $s->{RssShmem},
+		helper_rss_kb => $c->{VmRSS},
+	};
+}
+
+# Memory of QEMU: guest RAM is anonymous memory in one mapping of exactly
+# the guest's size; its Rss is what the guest touched.
+sub mem_qemu {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/smaps") or return { error => "smaps: $!" };
+	my ($size, $guest, $n) = (0, undef, 0);
+	while (<$fh>) {
+		if (/^Size:\s+(\d+) kB/) { $size = $1 }
+		elsif (/^Rss:\s+(\d+) kB/ && $size == $o{mem} * 1024) {
+			$guest = ($guest // 0) + $1; $n++;
+		}
+	}
+	return { error => 'no mapping of the guest RAM size' } unless $n;
+	my $s = kb_fields("/proc/$pid/status");
+	return {
+		pid => $pid, rss_kb => $s->{VmRSS}, anon_kb => $s->{RssAnon},
+		file_kb => $s->{RssFile}, shmem_kb => $s->{RssShmem},
+		guest_kb => $guest, overhead_kb => $s->{VmRSS} - $guest,
+		ram_mappings => $n,
+	};
+}
+
+# One run.  $vmm: ours | microvm | q35.  $hold: keep the guest alive, read
+# the memory once it is idle, then end it (ours: SIGTERM to the VM process,
+# which presses the power button; QEMU: SIGTERM, which quits).
+sub run_one {
+	my ($vmm, $hold) = @_;
+	my $cmdline = join ' ', grep { length } $o{cmdline},
+	    $hold ? $o{hold} : ();
+	my (@argv, $fifo);
+	if ($vmm eq 'ours') {
+		@argv = ($vmctl, 'run', '-b', $o{guest}, '-p', '1',
+		    '-m', "$o{mem}M", length $cmdline ? ('-k', $cmdline) : ());
+	} else {
+		$fifo = "$tmp/debugcon.$$";
+		unlink $fifo;
+		mkfifo($fifo, 0600) or die "mkfifo $fifo: $!";
+		@argv = ($qemu, '-M', $vmm, '-enable-kvm', '-m', $o{mem},
+		    '-smp', '1', '-nodefaults', '-no-user-config',
+		    '-display', 'none', '-serial', 'stdio',
+		    '-chardev', "pipe,id=dbg,path=$fifo",
+		    '-device', 'isa-debugcon,iobase=0xe9,chardev=dbg',
+		    '-kernel', $o{guest}, split(' ', $o{qemu_extra}),
+		    length $cmdline ? ('-append', $cmdline) : ());
+	}
+	my %r = (vmm => $vmm, hold => $hold ? 1 : 0, e9 => {}, vmclock => {});
+	my ($dbg_fh);
+	if ($fifo) {
+		# Read-write, so the FIFO neither blocks QEMU's open nor reads
+		# as EOF before QEMU opens it.
+		sysopen($dbg_fh, $fifo, O_RDWR | O_NONBLOCK)
+		    or die "$fifo: $!";
+	}
+	pipe(my $in_r, my $in_w) or die;
+	pipe(my $out_r, my $out_w) or die;
+	pipe(my $err_r, my $err_w) or die;
+	my $t0 = now();
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		setpgid(0, 0);
+		open(STDIN, '<&', $in_r); open(STDOUT, '>&', $out_w);
+		open(STDERR, '>&', $err_w);
+		close $_ for grep { defined } $in_w, $out_r, $err_r, $dbg_fh;
+		{ no warnings 'exec'; exec { $argv[0] } @argv; }
+		print STDERR "exec $argv[0]: $!\n";
+		POSIX::_exit(127);
+	}
+	close $in_r; close $out_w; close $err_w;
+	my ($serial, $errbuf, $errtail) = ('', '', '');
+	my %open = (out => $out_r, err => $err_r);
+	$open{dbg} = $dbg_fh if $dbg_fh;
+	my ($last_activity, $mem_done, $status) = (now(), 0, undef);
+	my $deadline = $t0 + $o{timeout};
+	my $killed = '';
+	my $e9 = sub {
+		my ($byte, $t) = @_;
+		$r{e9}{sprintf('0x%02x', $byte)} //= $t - $t0;
+		$last_activity = $t;
+	};
+	while (keys %open > ($dbg_fh ? 1 : 0)) {
+		my $rin = '';
+		vec($rin, fileno($_), 1) = 1 for values %open;
+		my $wait = $hold && !$mem_done ? 0.05 : 0.5;
+		my $n = select(my $rout = $rin, undef, undef, $wait);
+		my $t = now();
+		for my $k (sort keys %open) {
+			my $fh = $open{$k};
+			next unless $n > 0 && vec($rout, fileno($fh), 1);
+			my $got = sysread($fh, my $buf, 65536);
+			if (!$got) {
+				delete $open{$k} unless $k eq 'dbg';
+				next;
+			}
+			if ($k eq 'dbg') {
+				$e9->($_, $t) for unpack 'C*', $buf;
+			} elsif ($k eq 'out') {
+				$serial .= $buf; $last_activity = $t;
+			} else {
+				$errbuf .= $buf;
+				while ($errbuf =~ s/^([^\n]*)\n//) {
+					my $l = $1;
+					$errtail = substr("$errtail$l\n", -2000);
+					next unless $l =~
+					    /debug port 0x([0-9a-f]{2}) at ([\d.]+) ms/;
+					$e9->(hex $1, $t);
+					$r{vmclock}{"0x$1"} //= $2 / 1000;
+				}
+			}
+		}
+		# Held: once the guest reached main and went quiet, read the
+		# memory and end the run.
+		if ($hold && !$mem_done && exists $r{e9}{'0x02'} &&
+		    $t - $last_activity > 0.5) {
+			$r{mem} = $vmm eq 'ours' ? mem_ours($pid) : mem_qemu($pid);
+			$mem_done = 1;
+			if ($vmm eq 'ours' && $r{mem}{pid}) {
+				kill 'TERM', $r{mem}{pid};
+			} else {
+				kill 'TERM', $pid;
+			}
+			$deadline = $t + 10;
+		}
+		# A guest that asked for power-off gets 5 s to get it.
+		$deadline = $t + 5 if !$hold && exists $r{e9}{'0x03'} &&
+		    $deadline > $t + 5;
+		if ($t > $deadline) {
+			$killed = exists $r{e9}{'0x03'} ? 'power-off did not end '
+			    . 'the VMM' : "timeout ($o{timeout} s)";
+			kill 'KILL', -$pid;
+			last;
+		}
+	}
+	waitpid($pid, 0);
+	$status = $?;
+	my $t_exit = now();
+	# Late debug bytes still in the FIFO.
+	if ($dbg_fh) {
+		while ((sysread($dbg_fh, my $buf, 65536) // 0) > 0) {
+			$e9->($_, $t_exit) for unpack 'C*', $buf;
+		}
+		close $dbg_fh;
+		unlink $fifo;
+	}
+	$r{exit} = $t_exit - $t0 unless $killed || $hold;
+	$r{status} = $status & 127 ? 'signal ' . ($status & 127) : $status >> 8;
+	$r{killed} = $killed if $killed;
+	$r{tap_not_ok} = () = $serial =~ /^not ok/mg;
+	$r{tap_ok} = () = $serial =~ /^ok/mg;
+	$r{stderr_tail} = $errtail if $killed || ($vmm eq 'ours' &&
+	    !exists $r{e9}{'0x01'});
+	return \%r;
+}
+
+sub stats {
+	my @v = sort { $a <=> $b } grep { defined } @_;
+	return undef unless @v;
+	my $m = @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2;
+	return { median => $m, min => $v[0], max => $v[-1], n => scalar @v };
+}
+
+# --- the runs ------------------------------------------------------------
+my %why = (ours => why_not('ours'), microvm => why_not('qemu'));
+$why{q35} = $why{microvm};
+my (%runs, $budget_hit);
+my $over = sub { return 0 unless now() - $T_START > $o{budget};
+	$budget_hit = 1; return 1 };
+
+for my $i (1 .. $o{runs}) {
+	last if $over->();
+	for my $v ('ours', 'microvm') {
+		next if $why{$v};
+		push @{$runs{$v}{time}}, run_one($v, 0);
+	}
+}
+for my $i (1 .. $o{memruns}) {
+	last if $over->();
+	for my $v ('ours', 'microvm') {
+		next if $why{$v};
+		push @{$runs{$v}{hold}}, run_one($v, 1);
+	}
+}
+for my $i (1 .. $o{q35runs}) {
+	last if $over->();
+	next if $why{q35};
+	push @{$runs{q35}{time}}, run_one('q35', 0);
+}
+
+# --- the table -----------------------------------------------------------
+my @metrics = (
+	['first 0xe9 write (0x01), ms from exec',	'ms',
+	    sub { $_[0]{e9}{'0x01'} }, 'time'],
+	['guest main (0x02), ms from exec',		'ms',
+	    sub { $_[0]{e9}{'0x02'} }, 'time'],
+	['power-off request (0x03), ms from exec',	'ms',
+	    sub { $_[0]{e9}{'0x03'} }, 'time'],
+	['process exit, ms from exec',			'ms',
+	    sub { $_[0]{exit} }, 'time'],
+	['0x01 by the VM process clock, ms',		'ms',
+	    sub { $_[0]{vmclock}{'0x01'} }, 'time'],
+	['VMM RSS overhead (Rss - guest RAM), MiB',	'MiB',
+	    sub { my $m = $_[0]{mem} // return; defined $m->{overhead_kb}
+	    ? $m->{overhead_kb} / 1024 : undef }, 'hold'],
+	['guest RAM touched, MiB',			'MiB',
+	    sub { my $m = $_[0]{mem} // return; defined $m->{guest_kb}
+	    ? $m->{guest_kb} / 1024 : undef }, 'hold'],
+);
+
+sub why_missing {
+	my ($v, $set, $name) = @_;
+	return $why{$v} if $why{$v};
+	my $rs = $runs{$v}{$set} || [];
+	return 'budget exhausted before these runs' unless @$rs;
+	return 'QEMU has no VM-process clock' if $name =~ /VM process clock/ &&
+	    $v ne 'ours';
+	my @k = map { $_->{killed} } grep { $_->{killed} } @$rs;
+	return "every run failed: $k[0]" if @k == @$rs;
+	return "no reading ($rs->[0]{mem}{error})"
+	    if $set eq 'hold' && $rs->[0]{mem} && $rs->[0]{mem}{error};
+	return 'guest did not reach main before it went quiet' if
+	    $set eq 'hold' && !$rs->[0]{mem};
+	return 'the guest never wrote this';
+}
+
+my (%json_metrics, @rows);
+for my $m (@metrics) {
+	my ($name, $unit, $get, $set) = @$m;
+	my %col;
+	for my $v ('ours', 'microvm') {
+		my @vals = map { $get->($_) } @{$runs{$v}{$set} || []};
+		@vals = map { $unit eq 'ms' && defined $_ ? $_ * 1000 : $_ }
+		    @vals;
+		my $s = stats(@vals);
+		$col{$v} = $s ? { %$s, unit => $unit,
+		    samples => [map { defined $_ ? 0 + sprintf('%.3f', $_)
+		    : undef } @vals] } :
+		    { not_measured => why_missing($v, $set, $name) };
+	}
+	my $ratio = $col{ours}{median} && $col{microvm}{median}
+	    ? $col{ours}{median} / $col{microvm}{median} : undef;
+	$json_metrics{$name} = { ours => $col{ours},
+	    qemu_microvm => $col{microvm},
+	    ratio_ours_qemu => defined $ratio ? 0 + sprintf('%.3f', $ratio)
+	    : undef };
+	push @rows, [$name, $col{ours}, $col{microvm}, $ratio];
+}
+my $q35 = stats(map { defined $_->{e9}{'0x01'} ? $_->{e9}{'0x01'} * 1000
+    : undef } @{$runs{q35}{time} || []});
+my $q35x = stats(map { defined $_->{exit} ? $_->{exit} * 1000 : undef }
+    @{$runs{q35}{time} || []});
+
+sub cell {
+	my ($c) = @_;
+	return sprintf('not measured: %s', $c->{not_measured})
+	    if $c->{not_measured};
+	my $f = $c->{unit} eq 'ms' ? '%.1f' : '%.2f';
+	return sprintf("$f [$f..$f] n=%d", @$c{qw(median min max n)});
+}
+
+printf "%-44s %-30s %-30s %s\n", 'metric (median [min..max])', 'ours',
+    'qemu -M microvm', 'ours/qemu';
+for my $r (@rows) {
+	my ($name, $a, $b, $ratio) = @$r;
+	my ($ca, $cb) = (cell($a), cell($b));
+	if (length($ca) > 30 || length($cb) > 30) {
+		printf "%s\n    ours: %s\n    qemu: %s\n", $name, $ca, $cb;
+		printf "    ratio: %.2f\n", $ratio if defined $ratio;
+	} else {
+		printf "%-44s %-30s %-30s %s\n", $name, $ca, $cb,
+		    defined $ratio ? sprintf('%.2f', $ratio) : '-';
+	}
+}
+if ($q35) {
+	printf "qemu -M q35 (informational): 0x01 at %.1f ms [%.1f..%.1f], "
+	    . "exit %s, n=%d\n", @$q35{qw(median min max)},
+	    $q35x ? sprintf('%.1f ms', $q35x->{median}) : 'not measured',
+	    $q35->{n};
+} else {
+	print "qemu -M q35 (informational): not measured: ",
+	    ($why{q35} || ($budget_hit ? 'budget exhausted' :
+	    'no 0x01 seen')), "\n";
+}
+for my $v ('ours', 'microvm', 'q35') {
+	for my $r (map { @{$runs{$v}{$_} || []} } 'time', 'hold') {
+		next unless $r->{killed} || $r->{tap_not_ok} ||
+		    ($r->{status} ne '0' && !$r->{hold});
+		printf "# %s run: status %s%s, guest TAP not ok: %d\n", $v,
+		    $r->{status}, $r->{killed} ? ", $r->{killed}" : '',
+		    $r->{tap_not_ok};
+	}
+}
+print "# budget exhausted: some runs were dropped\n" if $budget_hit;
+
+my $kvm = -d '/sys/module/kvm_pvm' ? 'kvm-pvm' :
+    -d '/sys/module/kvm_intel' ? 'kvm-intel' :
+    -d '/sys/module/kvm_amd' ? 'kvm-amd' : 'unknown';
+my ($cpu) = map { /^model name\s*:\s*(.*)/ ? $1 : () }
+    do { open(my $f, '<', '/proc/cpuinfo'); <$f> };
+my $qv = `$qemu --version 2>/dev/null` // '';
+($qv) = split /\n/, $qv;
+chomp(my $rev = `git rev-parse --short HEAD 2>/dev/null` // '');
+my $json = {
+	date => strftime('%Y-%m-%dT%H:%M:%SZ', gmtime),
+	commit => $rev, host => { kernel => (POSIX::uname())[2],
+	    kvm => $kvm, cpu => $cpu, nproc => `nproc` + 0 },
+	qemu_version => $qv,
+	config => { guest => $o{guest}, guest_mem_mib => $o{mem},
+	    cpus => 1, cmdline => $o{cmdline}, hold_cmdline => $o{hold},
+	    runs => $o{runs}, memruns => $o{memruns},
+	    qemu_microvm => "$qemu -M microvm -enable-kvm -m $o{mem} -smp 1 "
+	    . '-nodefaults -no-user-config -display none -serial stdio '
+	    . '-chardev pipe,id=dbg,path=FIFO -device '
+	    . "isa-debugcon,iobase=0xe9,chardev=dbg -kernel $o{guest}" },
+	metrics => \%json_metrics,
+	qemu_q35 => { first_e9_ms => $q35, exit_ms => $q35x },
+	runs => \%runs,
+	seconds => 0 + sprintf('%.1f', now() - $T_START),
+};
+(my $dir = $o{json}) =~ s{/[^/]*$}{};
+system('mkdir', '-p', $dir) if $dir ne $o{json};
+open(my $jf, '>', $o{json}) or die "$o{json}: $!\n";
+print $jf JSON::PP->new->canonical->pretty->encode($json);
+close $jf;
+printf "wrote %s (%.0f s)\n", $o{json}, now() - $T_START;
