@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: ISC */
 /* The MC146818 RTC and CMOS memory: host UTC time plus a guest-set offset. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
+
+#include <event2/event.h>
 
 #include "log.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
+#include "vm/dev/rtc.h"
 
 #define RTC_NPORTS		2	/* index, data */
 #define RTC_CMOS_SIZE		128
@@ -34,13 +39,25 @@
 
 #define RTC_A_UIP		0x80	/* update in progress (read only) */
 #define RTC_A_DEFAULT		0x26	/* 32.768 kHz time base, 1024 Hz */
+#define RTC_A_RATE		0x0f	/* periodic interrupt rate select */
 #define RTC_B_SET		0x80	/* clock frozen for setting */
-#define RTC_B_UIE		0x10
+#define RTC_B_PIE		0x40	/* periodic interrupt enable */
+#define RTC_B_AIE		0x20	/* alarm interrupt enable */
+#define RTC_B_UIE		0x10	/* update-ended interrupt enable */
+#define RTC_B_IES		(RTC_B_PIE | RTC_B_AIE | RTC_B_UIE)
 #define RTC_B_DM		0x04	/* binary (not BCD) */
 #define RTC_B_24H		0x02
 #define RTC_B_DEFAULT		RTC_B_24H	/* BCD, 24 hours */
 #define RTC_B_HOUR_PM		0x80	/* in 12-hour mode */
+#define RTC_C_IRQF		0x80	/* an enabled flag below is set */
+#define RTC_C_PF		0x40
+#define RTC_C_AF		0x20
+#define RTC_C_UF		0x10
 #define RTC_D_VRT		0x80	/* valid RAM and time */
+#define RTC_ALARM_ANY		0xc0	/* alarm byte >= 0xc0: don't care */
+
+/* Fastest periodic interrupt we time (the chip goes to 8192 Hz). */
+#define RTC_MIN_PERIOD_NS	(1000000000LL / 1024)
 
 /* UIP reads 1 this long before each second boundary (244 us). */
 #define RTC_UIP_NS		244000L
@@ -63,12 +80,22 @@
 #define RTC_CMOS_MEM4G_HI	0x5d
 #define RTC_CMOS_NCPUS		0x5f	/* vCPUs - 1 (SeaBIOS reads it) */
 
-/* Touched only from rtc_io, under the range's bus lock. */
+/*
+ * The RTC. vCPU threads (rtc_io, under lock via the bus) and the device
+ * event thread (rtc_tick, takes lock) share it. Only the event thread
+ * deletes the timer, so a vCPU never waits for a running callback.
+ */
 struct rtc {
+	pthread_mutex_t	 lock;
+	struct vm	*vm;
+	struct event	*tick_ev;		/* NULL without an event base */
+	int		 irq_level;
 	uint8_t		 index;
 	uint8_t		 cmos[RTC_CMOS_SIZE];	/* time registers unused */
 	int64_t		 offset;		/* guest - host, seconds */
 	struct tm	 set_tm;		/* the frozen clock while SET */
+	int64_t		 last_sec;		/* guest second of the last tick */
+	int64_t		 next_pf_ns;		/* host realtime of the next PF */
 };
 
 static int
@@ -261,9 +288,15 @@ rtc_read_reg_a(const struct rtc *rtc)
 static void
 rtc_write_reg_b(struct rtc *rtc, uint8_t v)
 {
+	struct timespec	 ts;
 	struct tm	 tm;
 	uint8_t		 old = rtc->cmos[RTC_REG_B];
 
+	/* Interrupts turned on: the first UF comes at the next second. */
+	if (!(old & RTC_B_IES) && (v & RTC_B_IES)) {
+		rtc_host_now(&ts);
+		rtc->last_sec = (int64_t)ts.tv_sec + rtc->offset;
+	}
 	if (!(old & RTC_B_SET) && (v & RTC_B_SET)) {
 		/* Freeze the clock where it is. */
 		rtc_now(rtc, &rtc->set_tm);
@@ -275,6 +308,119 @@ rtc_write_reg_b(struct rtc *rtc, uint8_t v)
 		rtc_settime(rtc, &tm);
 	}
 	rtc->cmos[RTC_REG_B] = v;
+}
+
+static int64_t
+rtc_ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+/* rtc_period_ns: the periodic interrupt period, 0 if off (rate 0). */
+static int64_t
+rtc_period_ns(const struct rtc *rtc)
+{
+	unsigned int	 rs = rtc->cmos[RTC_REG_A] & RTC_A_RATE;
+	int64_t		 hz;
+
+	if (rs == 0)
+		return 0;
+	hz = rs <= 2 ? 512 >> rs : 65536 >> rs;	/* 256, 128, 8192..2 Hz */
+	if (1000000000LL / hz < RTC_MIN_PERIOD_NS)
+		return RTC_MIN_PERIOD_NS;
+	return 1000000000LL / hz;
+}
+
+/* rtc_update_irq: IRQ 8 is high from an enabled flag until C is read. */
+static void
+rtc_update_irq(struct rtc *rtc)
+{
+	int	 level = (rtc->cmos[RTC_REG_C] & RTC_C_IRQF) != 0;
+
+	if (level == rtc->irq_level)
+		return;
+	rtc->irq_level = level;
+	vm_irq_line(rtc->vm, PLAT_RTC_IRQ, level);
+}
+
+static int
+rtc_alarm_match(uint8_t alarm, uint8_t now)
+{
+	return alarm >= RTC_ALARM_ANY || alarm == now;
+}
+
+/*
+ * rtc_arm: schedule the next tick if an interrupt is enabled: at the next
+ * periodic interrupt or second boundary, whichever comes first. A timer
+ * no longer needed fires once more and is not re-armed.
+ */
+static void
+rtc_arm(struct rtc *rtc)
+{
+	struct timespec	 ts;
+	struct timeval	 tv;
+	int64_t		 now, when, period;
+
+	if (rtc->tick_ev == NULL || !(rtc->cmos[RTC_REG_B] & RTC_B_IES))
+		return;
+	rtc_host_now(&ts);
+	now = rtc_ts_ns(&ts);
+	when = now - ts.tv_nsec + 1000000000LL;
+	period = rtc_period_ns(rtc);
+	if ((rtc->cmos[RTC_REG_B] & RTC_B_PIE) && period > 0) {
+		if (rtc->next_pf_ns <= now - period ||
+		    rtc->next_pf_ns > now + period)
+			rtc->next_pf_ns = now + period;
+		if (rtc->next_pf_ns < when)
+			when = rtc->next_pf_ns;
+	}
+	if (when < now)
+		when = now;
+	tv.tv_sec = (when - now) / 1000000000LL;
+	tv.tv_usec = (when - now) % 1000000000LL / 1000;
+	if (evtimer_add(rtc->tick_ev, &tv) == -1)
+		log_warnx("%s: evtimer_add failed", __func__);
+}
+
+/* rtc_tick: set the flags that came due and raise IRQ 8 (event thread). */
+static void
+rtc_tick(int fd, short what, void *arg)
+{
+	struct rtc	*rtc = arg;
+	struct timespec	 ts;
+	int64_t		 now, sec, period;
+	uint8_t		 flags = 0, b;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&rtc->lock);
+	b = rtc->cmos[RTC_REG_B];
+	rtc_host_now(&ts);
+	now = rtc_ts_ns(&ts);
+	period = rtc_period_ns(rtc);
+	if ((b & RTC_B_PIE) && period > 0 && now >= rtc->next_pf_ns) {
+		flags |= RTC_C_PF;
+		rtc->next_pf_ns += period;
+	}
+	sec = (int64_t)ts.tv_sec + rtc->offset;
+	if (!(b & RTC_B_SET) && sec != rtc->last_sec) {
+		rtc->last_sec = sec;
+		flags |= RTC_C_UF;
+		if (rtc_alarm_match(rtc->cmos[RTC_SEC_ALARM],
+		    rtc_read_time(rtc, RTC_SEC)) &&
+		    rtc_alarm_match(rtc->cmos[RTC_MIN_ALARM],
+		    rtc_read_time(rtc, RTC_MIN)) &&
+		    rtc_alarm_match(rtc->cmos[RTC_HOUR_ALARM],
+		    rtc_read_time(rtc, RTC_HOUR)))
+			flags |= RTC_C_AF;
+	}
+	rtc->cmos[RTC_REG_C] |= flags;
+	/* PIE, AIE, UIE line up with PF, AF, UF. */
+	if (rtc->cmos[RTC_REG_C] & b & RTC_B_IES)
+		rtc->cmos[RTC_REG_C] |= RTC_C_IRQF;
+	rtc_update_irq(rtc);
+	rtc_arm(rtc);
+	pthread_mutex_unlock(&rtc->lock);
 }
 
 static uint8_t
@@ -291,6 +437,7 @@ rtc_read(struct rtc *rtc)
 	case RTC_REG_C:
 		v = rtc->cmos[RTC_REG_C];
 		rtc->cmos[RTC_REG_C] = 0;
+		rtc_update_irq(rtc);
 		return v;
 	case RTC_REG_D:
 		return RTC_D_VRT;
@@ -311,9 +458,11 @@ rtc_write(struct rtc *rtc, uint8_t v)
 	switch (idx) {
 	case RTC_REG_A:
 		rtc->cmos[RTC_REG_A] = v & ~RTC_A_UIP;
+		rtc_arm(rtc);
 		break;
 	case RTC_REG_B:
 		rtc_write_reg_b(rtc, v);
+		rtc_arm(rtc);
 		break;
 	case RTC_REG_C:
 	case RTC_REG_D:
@@ -397,6 +546,28 @@ rtc_cmos_init(struct rtc *rtc, const struct vm *vm)
 	rtc->cmos[RTC_CMOS_CKSUM_LO] = sum & 0xff;
 }
 
+void
+rtc_free(struct rtc *rtc)
+{
+	if (rtc == NULL)
+		return;
+	if (rtc->tick_ev != NULL)
+		event_free(rtc->tick_ev);
+	pthread_mutex_destroy(&rtc->lock);
+	free(rtc);
+}
+
+struct rtc *
+rtc_get(struct vm *vm)
+{
+	const struct bus_range	*r;
+
+	r = bus_find(&vm->pio, PLAT_RTC_PORT);
+	if (r == NULL || r->fn != rtc_io)
+		return NULL;
+	return r->arg;
+}
+
 int
 rtc_init(struct vm *vm)
 {
@@ -407,15 +578,29 @@ rtc_init(struct vm *vm)
 		log_warn("%s: calloc", __func__);
 		return -1;
 	}
+	if ((errno = pthread_mutex_init(&rtc->lock, NULL)) != 0) {
+		log_warn("%s: pthread_mutex_init", __func__);
+		free(rtc);
+		return -1;
+	}
+	rtc->vm = vm;
 	rtc->cmos[RTC_REG_A] = RTC_A_DEFAULT;
 	rtc->cmos[RTC_REG_B] = RTC_B_DEFAULT;
 	rtc->cmos[RTC_REG_D] = RTC_D_VRT;
 	rtc_cmos_init(rtc, vm);
+	/* Without an event loop the flags and IRQ 8 simply never come. */
+	if (vm->evbase != NULL &&
+	    (rtc->tick_ev = evtimer_new(vm->evbase, rtc_tick, rtc)) == NULL) {
+		log_warnx("%s: evtimer_new failed", __func__);
+		rtc_free(rtc);
+		errno = ENOMEM;
+		return -1;
+	}
 	if (bus_register(&vm->pio, "rtc", PLAT_RTC_PORT, RTC_NPORTS, rtc_io,
-	    rtc, NULL) == -1) {
+	    rtc, &rtc->lock) == -1) {
 		saved = errno;
 		log_warn("%s: bus_register", __func__);
-		free(rtc);
+		rtc_free(rtc);
 		errno = saved;
 		return -1;
 	}

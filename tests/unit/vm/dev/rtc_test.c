@@ -3,11 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "helper/fakevm.h"
 #include "helper/tap.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
+#include "vm/dev/rtc.h"
+
+#include <event2/event.h>
 
 #define IDX	PLAT_RTC_PORT
 #define DATA	(PLAT_RTC_PORT + 1)
@@ -44,7 +48,7 @@ setup(struct vm *vm, uint64_t memsize)
 static void
 teardown(struct vm *vm)
 {
-	free(bus_find(&vm->pio, PLAT_RTC_PORT)->arg);
+	rtc_free(rtc_get(vm));
 	fakevm_free(vm);
 }
 
@@ -230,9 +234,80 @@ test_hostile(void)
 	teardown(&vm);
 }
 
+/* wait_irq: run the loop until IRQ 8 rises, at most about 3 s. */
+static int
+wait_irq(struct event_base *eb)
+{
+	int	 i;
+
+	for (i = 0; i < 3000 && !fakevm.irq_level[PLAT_RTC_IRQ]; i++)
+		if (event_base_loop(eb, EVLOOP_ONCE) == 1)
+			break;
+	return fakevm.irq_level[PLAT_RTC_IRQ];
+}
+
+static void
+test_interrupts(void)
+{
+	struct vm		 vm;
+	struct event_base	*eb;
+	uint8_t			 c;
+	int			 i, n;
+
+	if ((eb = event_base_new()) == NULL)
+		abort();
+	fakevm_init(&vm);
+	vm.params.memsize = 64ULL << 20;
+	vm.evbase = eb;
+	if (rtc_init(&vm) == -1)
+		abort();
+
+	/* Update-ended interrupt. */
+	cmos_set(&vm, 0x0b, 0x12);
+	tap_ok(wait_irq(eb), "UIE: IRQ 8 within a second");
+	c = cmos(&vm, 0x0c);
+	tap_is(c & 0x90, 0x90, "reg C: IRQF|UF");
+	tap_is(fakevm.irq_level[PLAT_RTC_IRQ], 0, "reading C lowers IRQ 8");
+	tap_is(cmos(&vm, 0x0c), 0, "and clears C");
+
+	/* Alarm every second (don't-care bytes). */
+	cmos_set(&vm, 0x01, 0xff);
+	cmos_set(&vm, 0x03, 0xff);
+	cmos_set(&vm, 0x05, 0xff);
+	cmos_set(&vm, 0x0b, 0x22);
+	tap_ok(wait_irq(eb), "AIE: IRQ 8");
+	tap_is(cmos(&vm, 0x0c) & 0xa0, 0xa0, "reg C: IRQF|AF");
+
+	/* Periodic at 64 Hz: about 16 interrupts in 250 ms. */
+	cmos_set(&vm, 0x0a, 0x2a);
+	cmos_set(&vm, 0x0b, 0x42);
+	n = 0;
+	for (i = 0; i < 20; i++) {
+		if (!wait_irq(eb))
+			break;
+		if (cmos(&vm, 0x0c) & 0x40)
+			n++;
+	}
+	tap_is(n, 20, "PIE: 20 periodic interrupts");
+
+	/* Disabled: the timer fires at most once more, no IRQ. */
+	cmos_set(&vm, 0x0b, 0x02);
+	(void)cmos(&vm, 0x0c);
+	for (i = 0; i < 4; i++)
+		event_base_loop(eb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	usleep(50000);
+	event_base_loop(eb, EVLOOP_NONBLOCK);
+	tap_is(fakevm.irq_level[PLAT_RTC_IRQ], 0, "disabled: IRQ 8 stays low");
+	tap_is(event_base_loop(eb, EVLOOP_NONBLOCK), 1, "no timer left");
+	rtc_free(rtc_get(&vm));
+	fakevm_free(&vm);
+	event_base_free(eb);
+}
+
 int
 main(void)
 {
+	test_interrupts();
 	test_time();
 	test_regs();
 	test_hostile();
