@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <time.h>
 
 #include "helper/fakevm.h"
 #include "helper/tap.h"
@@ -317,6 +320,74 @@ test_con_in(void)
 	event_base_free(eb);
 }
 
+#define STRESS_BYTES	20000
+
+static void *
+stress_loop(void *arg)
+{
+	event_base_loop(arg, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+static void *
+stress_writer(void *arg)
+{
+	int	*fd = arg;
+	uint8_t	 b;
+	int	 i;
+
+	for (i = 0; i < STRESS_BYTES; i++) {
+		b = (uint8_t)(i * 7);
+		if (write(*fd, &b, 1) != 1)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * test_threads: the event thread feeds the FIFO from a pipe while this
+ * thread plays the vCPU and drains it: no byte lost, no deadlock.
+ */
+static void
+test_threads(void)
+{
+	struct vm		 vm;
+	struct uart		*u;
+	struct event_base	*eb;
+	pthread_t		 loop, writer;
+	int			 p[2], i, ok = 1;
+	time_t			 deadline;
+
+	if (evthread_use_pthreads() == -1 || (eb = event_base_new()) == NULL ||
+	    pipe(p) == -1)
+		abort();
+	u = setup(&vm, p[0], -1, eb);
+	wr(&vm, FCR, 0x01);
+	pthread_create(&loop, NULL, stress_loop, eb);
+	pthread_create(&writer, NULL, stress_writer, &p[1]);
+	deadline = time(NULL) + 30;
+	for (i = 0; i < STRESS_BYTES && time(NULL) < deadline; ) {
+		if (rd(&vm, LSR) & 0x02)
+			ok = 0;
+		if (!(rd(&vm, LSR) & 0x01))
+			continue;
+		if (rd(&vm, RBR) != (uint8_t)(i * 7))
+			ok = 0;
+		i++;
+		if (i % 1000 == 0)
+			wr(&vm, FCR, 0x01);	/* no-op FCR writes */
+	}
+	tap_is(i, STRESS_BYTES, "threads: every byte arrived");
+	tap_ok(ok, "threads: in order, no overrun");
+	event_base_loopbreak(eb);
+	pthread_join(loop, NULL);
+	pthread_join(writer, NULL);
+	teardown(&vm, u);
+	close(p[0]);
+	close(p[1]);
+	event_base_free(eb);
+}
+
 static void
 test_hostile(void)
 {
@@ -362,6 +433,7 @@ main(void)
 	test_interrupts();
 	test_con_out();
 	test_con_in();
+	test_threads();
 	test_hostile();
 	return tap_done();
 }
