@@ -743,7 +743,7 @@ acpi_tables(uint8_t *buf, size_t len, uint64_t gpa, int ncpus, size_t *used)
 	uint64_t	 tables[2];
 	int		 i;
 
-	if (ncpus < 1 || ncpus > PLAT_MAX_VCPUS) {
+	if (ncpus < 1 || ncpus > ACPI_MAX_CPUS) {
 		errno = EINVAL;
 		return -1;
 	}

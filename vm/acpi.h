@@ -25,10 +25,17 @@
 #define ACPI_FADT_LEN		276	/* revision 6 */
 
 /*
+ * More than PLAT_MAX_VCPUS so that the x2APIC entries (APIC ids above
+ * 254) are built and tested; processor devices are named C000..C3FF.
+ */
+#define ACPI_MAX_CPUS		1024
+
+/*
  * acpi_tables: build every table for ncpus vCPUs into buf (len bytes,
  * zeroed first), as if buf were loaded at guest address gpa. On success
  * *used (if not NULL) is the number of bytes written and the return is 0;
- * -1 with errno EINVAL (bad ncpus) or ENOSPC (buf too small).
+ * -1 with errno EINVAL (ncpus not in 1..ACPI_MAX_CPUS) or ENOSPC (buf
+ * too small).
  */
 int	acpi_tables(uint8_t *buf, size_t len, uint64_t gpa, int ncpus,
 	    size_t *used);

@@ -72,9 +72,8 @@ static void
 check_madt(const struct win *w, const uint8_t *madt)
 {
 	uint32_t	 len = le32(madt + 4), off;
-	uint64_t	 seen = 0;
-	int		 lapics = 0, ioapics = 0, iso0 = 0, iso9 = 0, nmi = 0;
-	int		 sorted = 1, bad = 0;
+	int		 cpus = 0, x2apics = 0, ioapics = 0, iso0 = 0, iso9 = 0;
+	int		 nmi = 0, x2nmi = 0, bad = 0, order = 1;
 	const uint8_t	*e;
 
 	tap_is(le32(madt + 36), PLAT_LAPIC_ADDR, "%d: MADT LAPIC address",
@@ -87,42 +86,59 @@ check_madt(const struct win *w, const uint8_t *madt)
 			break;
 		}
 		switch (e[0]) {
-		case 0:
-			if (e[3] != lapics)
-				sorted = 0;
-			if (e[3] < 64)
-				seen |= 1ULL << e[3];
-			if ((le32(e + 4) & 1) && e[2] == e[3])
-				lapics++;
+		case 0:		/* Processor Local APIC: UID, id, flags */
+			if (e[1] != 8 || e[2] != cpus || e[3] != cpus ||
+			    !(le32(e + 4) & 1))
+				order = 0;
+			cpus++;
 			break;
-		case 1:
+		case 1:		/* I/O APIC */
 			ioapics++;
-			if (le32(e + 4) != PLAT_IOAPIC_ADDR || le32(e + 8) != 0)
+			if (e[1] != 12 || le32(e + 4) != PLAT_IOAPIC_ADDR ||
+			    le32(e + 8) != 0)
 				bad = 1;
 			break;
-		case 2:
-			if (e[3] == 0 && le32(e + 4) == 2)
+		case 2:		/* Interrupt Source Override */
+			if (e[1] == 10 && e[3] == 0 && le32(e + 4) == 2)
 				iso0++;
-			if (e[3] == PLAT_SCI_IRQ &&
+			if (e[1] == 10 && e[3] == PLAT_SCI_IRQ &&
 			    le32(e + 4) == PLAT_SCI_IRQ && le16(e + 8) == 0xd)
 				iso9++;
 			break;
-		case 4:
-			if (e[2] == 0xff && e[5] == 1)
+		case 4:		/* Local APIC NMI */
+			if (e[1] == 6 && e[2] == 0xff && e[5] == 1)
 				nmi++;
+			break;
+		case 9:		/* Processor Local x2APIC: id, flags, UID */
+			if (e[1] != 16 || le32(e + 4) != (uint32_t)cpus ||
+			    le32(e + 12) != (uint32_t)cpus || cpus < 255 ||
+			    !(le32(e + 8) & 1))
+				order = 0;
+			cpus++;
+			x2apics++;
+			break;
+		case 10:	/* Local x2APIC NMI */
+			if (e[1] == 12 && le32(e + 4) == 0xffffffff &&
+			    e[8] == 1)
+				x2nmi++;
+			break;
+		default:
+			bad = 1;
 			break;
 		}
 	}
 	tap_ok(!bad && off == len, "%d: MADT entries fill the table exactly",
 	    w->ncpus);
-	tap_is(lapics, w->ncpus, "%d: one enabled LAPIC per vCPU", w->ncpus);
-	tap_ok(sorted && seen == (w->ncpus == 64 ? ~0ULL :
-	    (1ULL << w->ncpus) - 1), "%d: APIC ids 0..n-1, UID == id",
-	    w->ncpus);
+	tap_is(cpus, w->ncpus, "%d: one enabled (x2)APIC per vCPU", w->ncpus);
+	tap_ok(order, "%d: APIC ids 0..n-1 in order, UID == id, x2APIC "
+	    "only above 254", w->ncpus);
+	tap_is(x2apics, w->ncpus > 255 ? w->ncpus - 255 : 0,
+	    "%d: x2APIC entries", w->ncpus);
 	tap_is(ioapics, 1, "%d: one IOAPIC at GSI 0", w->ncpus);
 	tap_is(iso0, 1, "%d: IRQ0 -> GSI2 override", w->ncpus);
 	tap_is(iso9, 1, "%d: SCI level/high override", w->ncpus);
 	tap_is(nmi, 1, "%d: LAPIC NMI on LINT1", w->ncpus);
+	tap_is(x2nmi, x2apics > 0, "%d: x2APIC NMI iff x2APICs", w->ncpus);
 }
 
 static void
@@ -407,13 +423,13 @@ test_errors(void)
 	    errno == EINVAL, "0 vCPUs: EINVAL");
 	errno = 0;
 	tap_ok(acpi_tables(buf, sizeof(buf), PLAT_ACPI_START,
-	    PLAT_MAX_VCPUS + 1, NULL) == -1 && errno == EINVAL,
+	    ACPI_MAX_CPUS + 1, NULL) == -1 && errno == EINVAL,
 	    "too many vCPUs: EINVAL");
 	errno = 0;
 	tap_ok(acpi_tables(buf, 0x300, PLAT_ACPI_START, 4, NULL) == -1 &&
 	    errno == ENOSPC, "small buffer: ENOSPC");
-	tap_is(acpi_tables(buf, sizeof(buf), PLAT_ACPI_START, PLAT_MAX_VCPUS,
-	    &used), 0, "%d vCPUs fit", PLAT_MAX_VCPUS);
+	tap_is(acpi_tables(buf, sizeof(buf), PLAT_ACPI_START, ACPI_MAX_CPUS,
+	    &used), 0, "%d vCPUs fit", ACPI_MAX_CPUS);
 	tap_ok(used > ACPI_OFF_MADT && used <= PLAT_ACPI_SIZE,
 	    "and use %zu bytes", used);
 
@@ -434,6 +450,7 @@ main(void)
 	test_build(4, have_iasl);
 	test_build(16, have_iasl);
 	test_build(PLAT_MAX_VCPUS, 0);
+	test_build(300, have_iasl);	/* x2APIC entries */
 	test_errors();
 	return tap_done();
 }
