@@ -76,7 +76,10 @@ FUZZ_CFLAGS	:= -g -O1 -std=c17 -D_GNU_SOURCE -I. -Ilib -Itests \
 		   -fsanitize=fuzzer,address,undefined
 boot_FUZZ_SRCS	:= vm/boot.c vm/mem.c lib/log.c
 proto_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
-FUZZ_NAMES	:= boot proto
+devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
+		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
+		   lib/log.c tests/helper/fakevm.c
+FUZZ_NAMES	:= boot proto devices
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)

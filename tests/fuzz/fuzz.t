@@ -11,16 +11,18 @@ for f in "$TOP"/build/fuzz/*_fuzz; do
 	seeds=$TOP/tests/fuzz/seeds/${name%_fuzz}
 	[ -d "$seeds" ] && cp "$seeds"/* "$corpus"/
 	n=$((n + 1))
-	if "$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 \
+	if "$f" -artifact_prefix="$corpus.crash-" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 \
 	    -print_final_stats=0 "$corpus" >"$corpus.log" 2>&1; then
 		echo "ok $n - $name: no crash in ${FUZZ_SECONDS}s"
 		grep -E '^#[0-9]+.*DONE' "$corpus.log" | tail -1 | sed 's/^/# /'
 	else
 		echo "not ok $n - $name"
 		tail -30 "$corpus.log" | sed 's/^/# /'
+		mkdir -p "$TOP/build/fuzz/crashes"
+		cp "$corpus".crash-* "$TOP/build/fuzz/crashes/" 2>/dev/null
 		fail=1
 	fi
-	rm -rf "$corpus" "$corpus.log"
+	rm -rf "$corpus" "$corpus.log" "$corpus".crash-*
 done
 [ "$n" -gt 0 ] || { echo "not ok 1 - no fuzz harness built"; n=1; fail=1; }
 echo "1..$n"
