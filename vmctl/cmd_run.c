@@ -46,6 +46,18 @@ run_find_vmd(char *path, size_t len)
 	return -1;
 }
 
+/* Console input worth polling: a terminal, a pipe or a socket. */
+static int
+run_is_stream(int fd)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == -1)
+		return 0;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+	    (S_ISCHR(st.st_mode) && isatty(fd));
+}
+
 /*
  * A console fd of our own for the VM: a new open file description for the
  * same file, so the VM process may make it non-blocking without changing
@@ -60,8 +72,9 @@ run_reopen(int fd, int flags)
 
 	if (fstat(fd, &st) == -1)
 		return -1;
+	/* A file keeps one offset shared with whoever redirected us. */
 	if (S_ISREG(st.st_mode))
-		flags |= O_APPEND;
+		return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	if ((nfd = open(path, flags | O_CLOEXEC | O_NOCTTY)) == -1)
 		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -131,7 +144,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		err(1, "%s", kernel);
 	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", initrd);
-	if ((cin = run_reopen(STDIN_FILENO, O_RDONLY)) == -1)
+	cin = -1;
+	if (run_is_stream(STDIN_FILENO) &&
+	    (cin = run_reopen(STDIN_FILENO, O_RDONLY)) == -1)
 		err(1, "console input");
 	if ((cout = run_reopen(STDOUT_FILENO, O_WRONLY)) == -1)
 		err(1, "console output");
@@ -178,7 +193,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	    -1) == -1 ||
 	    run_send_fd(sv[0], PROTO_VMFD_KERNEL, kfd) == -1 ||
 	    (ifd != -1 && run_send_fd(sv[0], PROTO_VMFD_INITRD, ifd) == -1) ||
-	    run_send_fd(sv[0], PROTO_VMFD_CON_IN, cin) == -1 ||
+	    (cin != -1 && run_send_fd(sv[0], PROTO_VMFD_CON_IN, cin) == -1) ||
 	    run_send_fd(sv[0], PROTO_VMFD_CON_OUT, cout) == -1 ||
 	    imsg_send(sv[0], IMSG_VMP_START_REQ, 0, NULL, 0, -1) == -1)
 		warn("cannot launch the vm process");
@@ -186,7 +201,8 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	close(kfd);
 	if (ifd != -1)
 		close(ifd);
-	close(cin);
+	if (cin != -1)
+		close(cin);
 	close(cout);
 	free(buf);
 	free(c);
