@@ -320,7 +320,7 @@ check_iasl(int ncpus, const char *dir)
 {
 	static const char	*names[] = { "rsdt", "xsdt", "facp", "facs",
 				    "apic", "dsdt" };
-	static char		 out[65536];
+	static char		 out[1 << 20];
 	char			 cmd[512];
 	size_t			 i;
 	int			 st;
@@ -356,6 +356,53 @@ check_iasl(int ncpus, const char *dir)
 	tap_ok(st == 0 && strstr(out, "Error") == NULL,
 	    "%d: iasl -e facp.dat -d dsdt.dat is clean", ncpus);
 	if (st != 0)
+		show(out);
+}
+
+/*
+ * check_acpiexec: load the DSDT into ACPICA's interpreter (the code Linux
+ * runs), evaluate \_S5 and decode every _CRS and the _PRT the way the
+ * kernel's resource manager does.
+ */
+static void
+check_acpiexec(int ncpus, const char *dir)
+{
+	static const char	*want[] = {
+		"[Integer] = 0000000000000005",		/* \_S5 SLP_TYPa */
+		"[7B] PCI IRQ Routing Table Package",	/* 124 entries */
+		"Address Maximum : FEBFFFFF",		/* MMIO window */
+		"Address Maximum : 0CF7",		/* I/O window 1 */
+		"Address Minimum : 0D00",		/* I/O window 2 */
+		"Address Minimum : 03F8",		/* COM1 */
+		"Interrupt List : 4",
+		"Interrupt List : 8",			/* RTC */
+		"Interrupt List : 1",			/* KBD */
+		"\"ACPI0007\"",
+		"No outstanding allocations",
+	};
+	static char		 out[1 << 20];
+	char			 cmd[512];
+	size_t			 i;
+	int			 st, missing = 0;
+
+	(void)snprintf(cmd, sizeof(cmd), "cd '%s' && acpiexec -b '"
+	    "evaluate \\_S5; resources \\_SB.PCI0; "
+	    "resources \\_SB.COM1; resources \\_SB.RTC; "
+	    "resources \\_SB.KBD; evaluate \\_SB.C000._HID' dsdt.dat 2>&1",
+	    dir);
+	st = run(cmd, out, sizeof(out));
+	tap_ok(st == 0 && strstr(out, "Error") == NULL &&
+	    strstr(out, "Warning") == NULL && strstr(out, "Exception") ==
+	    NULL && strstr(out, "Mismatch") == NULL,
+	    "%d: acpiexec loads the DSDT without errors", ncpus);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (strstr(out, want[i]) == NULL) {
+			printf("# acpiexec output lacks: %s\n", want[i]);
+			missing++;
+		}
+	tap_is(missing, 0, "%d: acpiexec sees \\_S5, _PRT and every _CRS",
+	    ncpus);
+	if (st != 0 || missing)
 		show(out);
 }
 
@@ -401,9 +448,10 @@ test_build(int ncpus, int have_iasl)
 		exit(1);
 	}
 	check_tables(&w, dir);
-	if (have_iasl)
+	if (have_iasl) {
 		check_iasl(ncpus, dir);
-	else
+		check_acpiexec(ncpus, dir);
+	} else
 		tap_ok(1, "# SKIP iasl not installed (acpica-tools)");
 	rmtree(dir);
 	tap_ok(access(dir, F_OK) == -1, "%d: temp dir removed", ncpus);
