@@ -1,3 +1,34 @@
 # The test guest (owned by guest/); builds $(B)/guest/testguest.
+# Freestanding: no libc, own linker script, bzImage made with objcopy.
+
+GUEST_SRCS	:= guest/setup.S guest/entry.S guest/cpu.c guest/trap.c \
+		   guest/lib.c guest/serial.c guest/time.c guest/cmdline.c \
+		   guest/acpi.c guest/apic.c guest/power.c guest/main.c \
+		   guest/bootinfo.c guest/check_boot.c guest/stubs.c
+GUEST_OBJS	:= $(GUEST_SRCS:guest/%=$(B)/guest/obj/%.o)
+GUEST_CFLAGS	:= -std=c17 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+		   -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+		   -fno-stack-protector -fno-asynchronous-unwind-tables \
+		   -fno-tree-loop-distribute-patterns -fcf-protection=none \
+		   -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+		   -Iguest
+GUEST_LDFLAGS	:= -nostdlib -static -no-pie -Wl,--build-id=none \
+		   -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack \
+		   -Wl,--no-warn-rwx-segments -T guest/guest.ld
+
 .PHONY: guest
-guest:
+guest: $(B)/guest/testguest
+
+$(B)/guest/obj/%.c.o: guest/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/guest/obj/%.S.o: guest/%.S
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/guest/testguest.elf: $(GUEST_OBJS) guest/guest.ld
+	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS)
+
+$(B)/guest/testguest: $(B)/guest/testguest.elf
+	objcopy -O binary $< $@

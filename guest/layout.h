@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: ISC */
+/* Addresses, selectors and sizes shared by the guest's assembly and C. */
+#ifndef GUEST_LAYOUT_H
+#define GUEST_LAYOUT_H
+
+#define SETUP_SECTS	3		/* 512-byte setup sectors after the boot sector */
+#define KERNEL_ADDR	0x100000	/* where the protected-mode part is loaded */
+#define TRAMPOLINE	0x8000		/* AP start-up code (SIPI vector 0x08) */
+#define DEBUG_PORT	0xe9
+#define E820_MAX	128
+
+#define MAX_CPUS	64
+#define KSTACK_SIZE	8192		/* per CPU, CPL0 (TSS.RSP0) */
+#define USTACK_SIZE	32768		/* per CPU, CPL3 */
+
+/* GDT selectors. */
+#define SEL_KCODE	0x08		/* 64-bit, DPL 0 */
+#define SEL_KDATA	0x10
+#define SEL_UDATA	0x1b		/* 0x18 | RPL 3 */
+#define SEL_UCODE	0x23		/* 0x20 | RPL 3, 64-bit */
+#define SEL_KCODE32	0x28		/* 32-bit, used by the AP trampoline */
+#define SEL_TSS0	0x30		/* 16 bytes per CPU from here */
+#define GDT_ENTRIES	(6 + 2 * MAX_CPUS)
+
+/* RFLAGS for CPL3: IOPL 3, reserved bit 1. */
+#define USER_RFLAGS	0x3002
+
+#endif /* GUEST_LAYOUT_H */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: ISC */
+/* The boot CPU's CPL3 main: set up the console, run the checks, end. */
+#include "guest.h"
+
+struct check {
+	const char	*name;
+	void		(*fn)(void);
+	int		 dflt;		/* runs without tg.checks */
+};
+
+static const struct check checks[] = {
+	{ "e820",	check_e820,	1 },
+	{ "cmdline",	check_cmdline,	1 },
+	{ "initrd",	check_initrd,	1 },
+	{ "acpi",	check_acpi,	1 },
+	{ "smp",	check_smp,	1 },
+	{ "rtc",	check_rtc,	1 },
+	{ "uart-irq",	check_uart_irq,	1 },
+	{ "hostile",	check_hostile,	0 },
+};
+
+/*
+ * user_main: CPL3, boot CPU, IF=0, IOPL 3.  arg is the zero page's
+ * address.
+ */
+void
+user_main(uint64_t zp)
+{
+	size_t	 i;
+
+	outb(DEBUG_PORT, 0x02);
+	memset(_bss_start, 0, _bss_end - _bss_start);
+	cpu_idt_init();
+	serial_init();
+	bootinfo_init();
+	cmdline_init();
+	acpi_init();
+	time_init();
+	printf("# testguest: zero page 0x%lx, cmdline \"%s\"\n", zp,
+	    cmdline());
+	apic_init();
+	for (i = 0; i < nitems(checks); i++)
+		if (cmdline_check(checks[i].name, checks[i].dflt))
+			checks[i].fn();
+	power_end();
+}
