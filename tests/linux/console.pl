@@ -87,7 +87,13 @@ sub expect {
 
 sub tail_diag {
 	my $t = substr($out, -800);
-	return "console (last lines):\n$t";
+	my $d = "console (last lines):\n$t";
+	if ($errlog ne '/dev/null' && open(my $fh, '<', $errlog)) {
+		my @l = <$fh>;
+		splice(@l, 0, @l - 10) if @l > 10;
+		$d .= "\nVMM stderr (last lines):\n" . join('', @l);
+	}
+	return $d;
 }
 
 sub kill_tree {
