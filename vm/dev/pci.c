@@ -98,6 +98,34 @@ pci_cfg_get(const struct pci_dev *dev, uint32_t off, size_t len)
 }
 
 int
+pci_cap_add(struct pci_dev *dev, const void *cap, size_t len)
+{
+	uint32_t	off;
+
+	off = dev->cap_end < PCI_CFG_HDR_END ? PCI_CFG_HDR_END :
+	    (dev->cap_end + 3) & ~3U;
+	if (len < 2 || len > PCI_CFG_SIZE) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (off + len > PCI_CFG_SIZE) {
+		log_warnx("%s: %s: no room for %zu bytes", __func__,
+		    dev->name, len);
+		errno = ENOSPC;
+		return -1;
+	}
+	memcpy(dev->cfg + off, cap, len);
+	dev->cfg[off + 1] = 0;
+	if (dev->cap_last == 0)
+		dev->cfg[PCI_CFG_CAP_PTR] = (uint8_t)off;
+	else
+		dev->cfg[dev->cap_last + 1] = (uint8_t)off;
+	dev->cap_last = off;
+	dev->cap_end = off + (uint32_t)len;
+	return (int)off;
+}
+
+int
 pci_intx_gsi(int slot, int pin)
 {
 	if (slot < 0 || slot >= PCI_MAX_SLOTS || pin < 1 || pin > 4)

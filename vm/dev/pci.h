@@ -96,6 +96,8 @@ struct pci_dev {
 	int			 slot;		/* set by pci_add */
 	int			 gsi;		/* INTx line, -1 if no pin */
 	int			 warned;	/* pci.c: BAR move logged */
+	uint32_t		 cap_last;	/* pci_cap_add: tail of list */
+	uint32_t		 cap_end;	/* pci_cap_add: first free byte */
 };
 
 /*
@@ -106,6 +108,14 @@ struct pci_dev {
  * EINVAL (bad BAR), or what bus_register set.
  */
 int	pci_add(struct vm *, struct pci_dev *);
+
+/*
+ * pci_cap_add: append a capability (len bytes at cap: ID, next pointer,
+ * body; the next pointer is filled in) to dev's list, dword aligned from
+ * PCI_CFG_HDR_END. Call before pci_add. Returns the capability's config
+ * offset, or -1 with errno EINVAL (len < 2) or ENOSPC.
+ */
+int	pci_cap_add(struct pci_dev *, const void *cap, size_t len);
 
 /* pci_intx_gsi: the GSI the DSDT routes slot's pin (1 = INTA .. 4) to. */
 int	pci_intx_gsi(int slot, int pin);

@@ -91,6 +91,8 @@ test_host(void)
 	tap_is(cfg_read(0, 0x01, 1), 0x1b, "byte read at offset 1");
 	tap_is(cfg_read(0, 0x03, 1), 0x00, "byte read at offset 3");
 	tap_is(cfg_read(0, 0x0b, 1), 0x06, "class byte at 0x0b");
+	tap_is(cfg_read(0, 0x03, 2), 0xffff,
+	    "a word at 0xcff crosses the data port: unclaimed");
 
 	tap_is(cfg_read(5, 0x00, 2), 0xffff, "absent slot: vendor 0xffff");
 	tap_is(cfg_read(5, 0x00, 4), 0xffffffff, "absent slot: all ones");
@@ -122,10 +124,8 @@ test_device(void)
 {
 	static struct tdev	t;
 	static struct pci_dev	dev;
-	struct pci_dev		*bad;
 	uint8_t			 data[4];
 	uint64_t		 bar0, bar2;
-	int			 i;
 
 	memset(&dev, 0, sizeof(dev));
 	dev.name = "test";
@@ -215,6 +215,14 @@ test_device(void)
 	tap_ok(t.last_cfg_off == 0x44 && t.last_cfg_len == 4 &&
 	    t.last_cfg_val == 0xdeadbeef, "cfg_write hook got the dword");
 
+}
+
+static void
+test_full(void)
+{
+	struct pci_dev	*bad;
+	int		 i, used;
+
 	/* Bad devices and a full bus. */
 	bad = calloc(PCI_MAX_SLOTS, sizeof(*bad));
 	if (bad == NULL)
@@ -233,19 +241,52 @@ test_device(void)
 	tap_ok(pci_add(&vm, &bad[0]) == -1 && errno == EINVAL,
 	    "64-bit BAR with its upper slot in use: EINVAL");
 	memset(&bad[0], 0, sizeof(bad[0]));
-	for (i = 0; i < PCI_MAX_SLOTS - 2; i++) {
+	used = 3;		/* host bridge, test, caps */
+	for (i = 0; i < PCI_MAX_SLOTS - used; i++) {
 		bad[i].name = "filler";
 		if (pci_add(&vm, &bad[i]) == -1)
 			break;
 	}
-	tap_is(i, PCI_MAX_SLOTS - 2, "slots 2..31 fill up");
-	tap_is(bad[PCI_MAX_SLOTS - 3].slot, PCI_MAX_SLOTS - 1, "last is 31");
+	tap_is(i, PCI_MAX_SLOTS - used, "the other slots fill up");
+	tap_is(bad[i - 1].slot, PCI_MAX_SLOTS - 1, "last is 31");
 	tap_is(bad[0].gsi, -1, "no pin: no GSI");
 	errno = 0;
 	bad[PCI_MAX_SLOTS - 1].name = "one too many";
 	tap_ok(pci_add(&vm, &bad[PCI_MAX_SLOTS - 1]) == -1 &&
 	    errno == ENOSPC, "33rd function: ENOSPC");
 	free(bad);
+}
+
+static void
+test_caps(void)
+{
+	static struct pci_dev	dev;
+	uint8_t			msix[12] = { 0x11, 0xee, 0x03, 0x00 };
+	uint8_t			vndr[5] = { 0x09, 0xee, 5, 0xaa, 0xbb };
+	uint8_t			big[200] = { 0x09 };
+
+	memset(&dev, 0, sizeof(dev));
+	dev.name = "caps";
+	pci_cfg_set16(&dev, PCI_CFG_VENDOR, 0x1af4);
+	tap_is(pci_cap_add(&dev, vndr, sizeof(vndr)), 0x40,
+	    "first capability at 0x40");
+	tap_is(pci_cap_add(&dev, msix, sizeof(msix)), 0x48,
+	    "second dword aligned at 0x48");
+	tap_is(pci_cap_add(&dev, big, sizeof(big)), -1,
+	    "one that does not fit: -1");
+	tap_is(pci_cap_add(&dev, vndr, 1), -1, "too short: -1");
+	tap_is(pci_add(&vm, &dev), 0, "pci_add with capabilities");
+	tap_is(cfg_read(dev.slot, PCI_CFG_STATUS, 2) & PCI_STATUS_CAPLIST,
+	    PCI_STATUS_CAPLIST, "status says capability list");
+	tap_is(cfg_read(dev.slot, PCI_CFG_CAP_PTR, 1), 0x40, "cap ptr");
+	tap_is(cfg_read(dev.slot, 0x40, 4), 0xaa054809,
+	    "vendor cap links to 0x48");
+	tap_is(cfg_read(dev.slot, 0x48, 4), 0x00030011,
+	    "MSI-X cap ends the list");
+	tap_is(cfg_read(dev.slot, 0x44, 1), 0xbb, "body readable");
+	cfg_write(dev.slot, 0x4a, 2, 0xc000);
+	tap_is(cfg_read(dev.slot, 0x4a, 2), 0x0003,
+	    "without a cfg_write hook capabilities are read-only");
 }
 
 static void
@@ -282,6 +323,8 @@ main(void)
 	}
 	test_host();
 	test_device();
+	test_caps();
+	test_full();
 	test_intx();
 	free(bus_find(&vm.pio, ADDR)->arg);
 	fakevm_free(&vm);
