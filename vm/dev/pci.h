@@ -97,7 +97,7 @@ struct pci_dev {
 	int			 gsi;		/* INTx line, -1 if no pin */
 	int			 warned;	/* pci.c: BAR move logged */
 	uint32_t		 cap_last;	/* pci_cap_add: tail of list */
-	uint32_t		 cap_end;	/* pci_cap_add: first free byte */
+	uint32_t		 cap_end;	/* pci_cap_add: first free */
 };
 
 /*

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests for the ACPI tables: structure, checksums, and iasl round trips. */
+/* Unit tests for the ACPI tables: layout, checksums, iasl and acpiexec. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
