@@ -30,7 +30,7 @@ apic_init(void)
 
 	if (cmdline_get("tg.apic", mode, sizeof(mode)))
 		want_x2 = strncmp(mode, "x2apic", 7) == 0;
-	cpuid(1, 0, r);
+	cpuid0(1, 0, r);
 	base = sys(SYS_RDMSR, MSR_APIC_BASE, 0);
 	if (acpi.lapic_addr != 0)
 		lapic_base = acpi.lapic_addr;
@@ -64,19 +64,31 @@ apic_write(uint32_t reg, uint32_t v)
 		mmio_write32(lapic_base + reg, v);
 }
 
-/* apic_id: this CPU's APIC id, from CPUID (works at CPL3). */
+/* apic_lapic_id: the boot CPU's APIC id, from its LAPIC ID register. */
 uint32_t
-apic_id(void)
+apic_lapic_id(void)
 {
+	return apic_x2 ? apic_read(0x20) : apic_read(0x20) >> 24;
+}
+
+/*
+ * apic_id: this CPU's APIC id as CPUID tells it (leaf 0xb, else 1), with
+ * CPUID run at CPL0 (cpuid0) or, if native, at CPL3.
+ */
+uint32_t
+apic_id(int native)
+{
+	void		(*fn)(uint32_t, uint32_t, uint32_t *);
 	uint32_t	 r[4];
 
-	cpuid(0, 0, r);
+	fn = native ? cpuid : cpuid0;
+	fn(0, 0, r);
 	if (r[0] >= 0xb) {
-		cpuid(0xb, 0, r);
+		fn(0xb, 0, r);
 		if (r[1] != 0)
 			return r[3];
 	}
-	cpuid(1, 0, r);
+	fn(1, 0, r);
 	return r[1] >> 24;
 }
 

@@ -44,6 +44,7 @@ struct trapframe {
 #define SYS_STIHLT	4	/* STI; HLT; CLI once at CPL0 */
 #define SYS_MMIO_WRITE	5	/* (addr, 32-bit value) at CPL0 */
 #define SYS_CPUSTATE	6	/* -> CR0 (for diagnostics) */
+#define SYS_CPUID	7	/* (leaf, subleaf) -> eax..edx, see cpuid0 */
 
 static inline uint64_t
 sys(uint64_t nr, uint64_t a, uint64_t b)
@@ -132,6 +133,17 @@ cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]),
 	    "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+/*
+ * cpuid0: CPUID executed at CPL0.  On KVM-PVM, CPUID at CPL3 runs natively
+ * and returns the host's values (its APIC ids, its features).
+ */
+static inline void
+cpuid0(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("ud2" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]),
+	    "=d"(r[3]) : "a"(SYS_CPUID), "D"(leaf), "S"(sub) : "memory");
 }
 
 static inline void
@@ -248,7 +260,8 @@ extern int		 apic_x2;
 void			 apic_init(void);
 uint32_t		 apic_read(uint32_t);
 void			 apic_write(uint32_t, uint32_t);
-uint32_t		 apic_id(void);
+uint32_t		 apic_id(int);
+uint32_t		 apic_lapic_id(void);
 void			 apic_icr(uint32_t, uint32_t);
 void			 apic_eoi(void);
 void			 ioapic_route(uint32_t, uint8_t, uint16_t, uint32_t);

@@ -32,9 +32,9 @@ time_init(void)
 			return;
 		}
 	}
-	cpuid(0, 0, r);
+	cpuid0(0, 0, r);
 	if (r[0] >= 0x16) {
-		cpuid(0x16, 0, r);
+		cpuid0(0x16, 0, r);
 		if ((r[0] & 0xffff) != 0)
 			tsc_per_us = r[0] & 0xffff;
 	}

@@ -77,6 +77,10 @@ trap_syscall(struct trapframe *tf)
 		*(volatile uint32_t *)tf->rdi = (uint32_t)tf->rsi;
 		tf->rax = 0;
 		break;
+	case SYS_CPUID:
+		__asm__ volatile("cpuid" : "=a"(tf->rax), "=b"(tf->rbx),
+		    "=c"(tf->rcx), "=d"(tf->rdx) : "a"(tf->rdi), "c"(tf->rsi));
+		break;
 	case SYS_CPUSTATE:
 		__asm__ volatile("mov %%cr0, %0" : "=r"(tf->rax));
 		break;
