@@ -6,7 +6,4 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-# The guest's command line for its minimal checks (see guest/README.md);
-# override with BENCH_GUEST_CMDLINE.
-export BENCH_GUEST_CMDLINE=${BENCH_GUEST_CMDLINE-}
 exec perl bench/startup.pl --root "$top" "$@"
