@@ -304,20 +304,20 @@ for my $i (1 .. $o{q35runs}) {
 
 # --- the table -----------------------------------------------------------
 my @metrics = (
-	['first 0xe9 write (0x01), ms from exec',	'ms',
+	['first 0xe9 write (0x01), ms from exec',	'ms', 'first_e9_ms',
 	    sub { $_[0]{e9}{'0x01'} }, 'time'],
-	['guest main (0x02), ms from exec',		'ms',
+	['guest main (0x02), ms from exec',		'ms', 'main_ms',
 	    sub { $_[0]{e9}{'0x02'} }, 'time'],
-	['power-off request (0x03), ms from exec',	'ms',
+	['power-off request (0x03), ms from exec',	'ms', 'poweroff_request_ms',
 	    sub { $_[0]{e9}{'0x03'} }, 'time'],
-	['process exit, ms from exec',			'ms',
+	['process exit, ms from exec',			'ms', 'exit_ms',
 	    sub { $_[0]{exit} }, 'time'],
-	['0x01 by the VM process clock, ms',		'ms',
+	['0x01 by the VM process clock, ms',		'ms', 'vmclock_first_e9_ms',
 	    sub { $_[0]{vmclock}{'0x01'} }, 'time'],
-	['VMM RSS overhead (Rss - guest RAM), MiB',	'MiB',
+	['VMM RSS overhead (Rss - guest RAM), MiB',	'MiB', 'rss_overhead_mib',
 	    sub { my $m = $_[0]{mem} // return; defined $m->{overhead_kb}
 	    ? $m->{overhead_kb} / 1024 : undef }, 'hold'],
-	['guest RAM touched, MiB',			'MiB',
+	['guest RAM touched, MiB',			'MiB', 'guest_touched_mib',
 	    sub { my $m = $_[0]{mem} // return; defined $m->{guest_kb}
 	    ? $m->{guest_kb} / 1024 : undef }, 'hold'],
 );
@@ -350,7 +350,7 @@ sub why_missing {
 
 my (%json_metrics, @rows);
 for my $m (@metrics) {
-	my ($name, $unit, $get, $set) = @$m;
+	my ($name, $unit, $id, $get, $set) = @$m;
 	my %col;
 	for my $v ('ours', 'microvm') {
 		my @vals = map { $get->($_) } @{$runs{$v}{$set} || []};
@@ -364,7 +364,7 @@ for my $m (@metrics) {
 	}
 	my $ratio = $col{ours}{median} && $col{microvm}{median}
 	    ? $col{ours}{median} / $col{microvm}{median} : undef;
-	$json_metrics{$name} = { ours => $col{ours},
+	$json_metrics{$id} = { name => $name, ours => $col{ours},
 	    qemu_microvm => $col{microvm},
 	    ratio_ours_qemu => defined $ratio ? 0 + sprintf('%.3f', $ratio)
 	    : undef };
@@ -437,7 +437,8 @@ my $json = {
 	    qemu_microvm => "$qemu -M microvm -enable-kvm -m $o{mem} -smp 1 "
 	    . '-nodefaults -no-user-config -display none -serial stdio '
 	    . '-chardev pipe,id=dbg,path=FIFO -device '
-	    . "isa-debugcon,iobase=0xe9,chardev=dbg -kernel $o{guest}" },
+	    . "isa-debugcon,iobase=0xe9,chardev=dbg -kernel $o{guest} "
+	    . '-append CMDLINE (held runs: -no-shutdown)' },
 	metrics => \%json_metrics,
 	qemu_q35 => { first_e9_ms => $q35, exit_ms => $q35x },
 	runs => \%runs,
