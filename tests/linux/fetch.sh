@@ -8,9 +8,17 @@ mkdir -p "$cache/debs" "$cache/root"
 cd "$cache/debs"
 
 # Resolve the metapackage to the versioned image package it depends on.
-kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-    awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-cloud-amd64$/ \
-	{ print $2; exit }')
+resolve() {
+	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+	    awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-cloud-amd64$/ \
+		{ print $2; exit }'
+}
+kpkg=$(resolve)
+# A fresh system may have no apt lists yet: fetch them once, as root.
+if [ -z "$kpkg" ] && [ "$(id -u)" = 0 ] &&
+    ! ls linux-image-[0-9]*-cloud-amd64_*.deb >/dev/null 2>&1; then
+	apt-get update -qq >&2 && kpkg=$(resolve)
+fi
 if [ -z "$kpkg" ]; then
 	# No apt lists (offline, or apt-get update never ran): use the cache.
 	deb=$(ls linux-image-[0-9]*-cloud-amd64_*.deb 2>/dev/null | tail -1)
