@@ -16,7 +16,6 @@
 #define ACPI_OEMTABLE		"VMD     "	/* 8 bytes, then sig overlays */
 #define ACPI_CREATOR		"VMDL"
 #define ACPI_REVISION		1
-#define ACPI_RTC_CENTURY	0x32		/* CMOS index vm/dev/rtc.c serves */
 
 /* Generic Address Structure: address space ids and access sizes. */
 #define ACPI_GAS_IO		1
@@ -716,7 +715,7 @@ acpi_fadt(uint8_t *p, uint64_t facs, uint64_t dsdt)
 	p[91] = PLAT_PM_TMR_LEN;
 	acpi_set16(p + 96, 101);		/* P_LVL2_LAT: no C2 */
 	acpi_set16(p + 98, 1001);		/* P_LVL3_LAT: no C3 */
-	p[108] = ACPI_RTC_CENTURY;
+	p[108] = PLAT_RTC_CENTURY;
 	acpi_set16(p + 109, ACPI_IAPC_LEGACY_DEVICES | ACPI_IAPC_8042 |
 	    ACPI_IAPC_NO_VGA);
 	acpi_set32(p + 112, ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 |

@@ -37,6 +37,8 @@
 #define PLAT_I8042_IRQ		1
 #define PLAT_RTC_PORT		0x70	/* index 0x70, data 0x71 */
 #define PLAT_RTC_IRQ		8
+#define PLAT_RTC_CENTURY	0x32	/* CMOS index of the century (FADT) */
+#define PLAT_I8042_AUX_IRQ	12
 #define PLAT_DEBUG_PORT		0xe9	/* boot timer / debug: 1 byte */
 #define PLAT_PCI_CONFIG_ADDR	0xcf8
 #define PLAT_PCI_CONFIG_DATA	0xcfc

@@ -11,7 +11,7 @@
 #include "vm/platform.h"
 #include "vm/vm.h"
 
-#define I8042_AUX_IRQ		12	/* PS/2 mouse port */
+#define I8042_AUX_IRQ		PLAT_I8042_AUX_IRQ	/* PS/2 mouse port */
 #define I8042_QUEUE		32	/* bytes waiting for the output buffer */
 #define I8042_RAM		32	/* controller RAM; byte 0: command byte */
 

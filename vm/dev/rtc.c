@@ -35,7 +35,7 @@
 #define RTC_REG_B		0x0b
 #define RTC_REG_C		0x0c
 #define RTC_REG_D		0x0d
-#define RTC_CENTURY		0x32
+#define RTC_CENTURY		PLAT_RTC_CENTURY
 
 #define RTC_A_UIP		0x80	/* update in progress (read only) */
 #define RTC_A_DEFAULT		0x26	/* 32.768 kHz time base, 1024 Hz */
