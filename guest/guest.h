@@ -45,6 +45,7 @@ struct trapframe {
 #define SYS_MMIO_WRITE	5	/* (addr, 32-bit value) at CPL0 */
 #define SYS_CPUSTATE	6	/* -> CR0 (for diagnostics) */
 #define SYS_CPUID	7	/* (leaf, subleaf) -> eax..edx, see cpuid0 */
+#define SYS_SETIF	8	/* (on): set or clear IF in the caller's RFLAGS */
 
 static inline uint64_t
 sys(uint64_t nr, uint64_t a, uint64_t b)
@@ -146,16 +147,13 @@ cpuid0(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	    "=d"(r[3]) : "a"(SYS_CPUID), "D"(leaf), "S"(sub) : "memory");
 }
 
-static inline void
-irq_enable(void)
+static inline uint64_t
+read_rflags(void)
 {
-	__asm__ volatile("sti" ::: "memory");
-}
+	uint64_t	 f;
 
-static inline void
-irq_disable(void)
-{
-	__asm__ volatile("cli" ::: "memory");
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return f;
 }
 
 /* entry.S */

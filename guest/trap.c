@@ -81,6 +81,13 @@ trap_syscall(struct trapframe *tf)
 		__asm__ volatile("cpuid" : "=a"(tf->rax), "=b"(tf->rbx),
 		    "=c"(tf->rcx), "=d"(tf->rdx) : "a"(tf->rdi), "c"(tf->rsi));
 		break;
+	case SYS_SETIF:
+		if (tf->rdi)
+			tf->rflags |= 0x200;
+		else
+			tf->rflags &= ~0x200ULL;
+		tf->rax = 0;
+		break;
 	case SYS_CPUSTATE:
 		__asm__ volatile("mov %%cr0, %0" : "=r"(tf->rax));
 		break;
