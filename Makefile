@@ -8,6 +8,13 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread \
 	   -isystem /usr/include/bsd -DLIBBSD_OVERLAY
 LDLIBS	:= -levent -levent_pthreads -lbsd -pthread
+# `make V=1` shows the commands.
+V	?= 0
+ifeq ($(V),0)
+Q	:= @
+else
+Q	:=
+endif
 ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One list of sources per program.
@@ -39,11 +46,13 @@ include guest/guest.mk
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@[ "$(V)" != 0 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/asan/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ASAN) -O1 -MMD -MP -c -o $@ $<
+	@[ "$(V)" != 0 ] || echo "  CC-ASAN $<"
+	$(Q)$(CC) $(CFLAGS) $(ASAN) -O1 -MMD -MP -c -o $@ $<
 
 $(B)/libcore.a: $(CORE_OBJS)
 	@rm -f $@
@@ -63,7 +72,8 @@ $(B)/vmctl: $(VMCTL_OBJS) $(B)/libcore.a
 # built with ASan+UBSan against the core library.
 $(B)/tests/%_test.t: tests/%_test.c $(HELPER_SRCS) $(B)/libcore-asan.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ASAN) -O1 -Itests -o $@ $< $(HELPER_SRCS) \
+	@[ "$(V)" != 0 ] || echo "  TEST    $@"
+	$(Q)$(CC) $(CFLAGS) $(ASAN) -O1 -Itests -o $@ $< $(HELPER_SRCS) \
 	    $(B)/libcore-asan.a $(LDLIBS)
 
 unit: $(UNIT_BINS)
