@@ -26,7 +26,8 @@ my %o = (
 	qemu_extra => $ENV{BENCH_QEMU_EXTRA} // '',
 );
 GetOptions(\%o, 'root=s', 'runs=i', 'memruns=i', 'q35runs=i', 'mem=i',
-    'timeout=f', 'budget=f', 'json=s', 'cmdline=s', 'hold=s', 'guest=s', 'qemu_extra|qemu-extra=s')
+    'timeout=f', 'budget=f', 'json=s', 'cmdline=s', 'hold=s', 'guest=s',
+    'qemu_extra|qemu-extra=s')
     or die "usage: startup.pl [--runs N] [--memruns N] [--guest FILE] ...\n";
 chdir $o{root} or die "$o{root}: $!\n";
 
@@ -272,7 +273,11 @@ $why{q35} = $why{microvm};
 my (%runs, $budget_hit, %tmo);
 # Per-run timeout: after two timed-out runs in a row a VMM gets 3 s, enough
 # for the first 0xe9 write, so a guest that hangs under it costs little.
-sub timeout_for { my ($v) = @_; ($tmo{$v} // 0) >= 2 ? ($o{timeout} < 3 ? $o{timeout} : 3) : $o{timeout} }
+sub timeout_for {
+	my ($v) = @_;
+	return $o{timeout} if ($tmo{$v} // 0) < 2;
+	return $o{timeout} < 3 ? $o{timeout} : 3;
+}
 sub one {
 	my ($v, $set, $hold) = @_;
 	my $r = run_one($v, $hold, timeout_for($v));
