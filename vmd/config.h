@@ -33,6 +33,8 @@
 #define CONFIG_CPUS_MAX		PLAT_MAX_VCPUS
 #define CONFIG_CPUS_DEFAULT	1
 #define CONFIG_MAX_INCLUDE	16	/* nested include depth */
+#define CONFIG_MAX_FILES	64	/* files read by one parse */
+#define CONFIG_MAX_EXPAND	(1 << 20) /* bytes of macro expansion */
 #define CONFIG_TOKEN_MAX	8192	/* longest token the lexer accepts */
 #define CONFIG_LOCAL_PREFIX	"100.64.0.0/10"
 #define CONFIG_STAGGER_DELAY	30	/* seconds */
@@ -77,6 +79,7 @@ struct config_nic {
 	int			 locked;	/* locked lladdr */
 	int			 local;		/* local interface */
 	enum config_updown	 updown;
+	int			 line;		/* where it was declared */
 };
 
 /* Bits of allow instance { ... }. */
@@ -182,6 +185,7 @@ void	config_macros_free(struct config_macros *);
 
 /* Flags for config_parse. */
 #define CONFIG_F_MISSING_OK	0x01	/* a missing file is an empty config */
+#define CONFIG_F_VERBOSE	0x02	/* warn about unused macros */
 
 /*
  * config_parse: parse file (NULL = CONFIG_DEFAULT_FILE) with the -D macros
@@ -198,9 +202,12 @@ void	config_free(struct vmd_config *);
 
 /*
  * config_check: vmd -n. Parses file and prints "configuration OK" or the
- * errors on stderr. Returns the exit status: 0 OK, 1 errors.
+ * errors on stderr; verbose > 0 also prints the parsed configuration (with
+ * instances merged and sizes rounded) on stdout and warns about unused
+ * macros. Returns the exit status: 0 OK, 1 errors.
  */
-int	config_check(const char *file, const struct config_macros *defs);
+int	config_check(const char *file, const struct config_macros *defs,
+	    int verbose);
 
 /* Lookups by name; NULL if absent. */
 struct config_vm	*config_vm_find(const struct vmd_config *, const char *);
