@@ -1,7 +1,0 @@
-/* SPDX-License-Identifier: ISC */
-/* Temporary. */
-#include "guest.h"
-
-
-
-void check_hostile(void) {}
