@@ -22,7 +22,8 @@ LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/acpi.c vm/devices.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
-		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c
+		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
+		   vm/virtio/virtq.c
 VMD_SRCS	:= vmd/vmd.c
 VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c
 
@@ -89,7 +90,8 @@ proto_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
 devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   lib/log.c tests/helper/fakevm.c
-FUZZ_NAMES	:= boot proto devices
+virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
+FUZZ_NAMES	:= boot proto devices virtq
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
