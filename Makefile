@@ -23,7 +23,7 @@ VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/acpi.c vm/devices.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
 		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
-		   vm/virtio/virtq.c
+		   vm/virtio/virtq.c vm/virtio/pci.c
 VMD_SRCS	:= vmd/vmd.c
 VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c
 

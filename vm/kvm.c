@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -136,4 +137,30 @@ kvm_supported_cpuid(int kvm_fd)
 		}
 		n *= 2;
 	}
+}
+
+int
+kvm_ioeventfd(struct vm *vm, uint64_t addr, int len, int fd, int deassign)
+{
+	struct kvm_ioeventfd	io;
+
+	memset(&io, 0, sizeof(io));
+	io.addr = addr;
+	io.len = (uint32_t)len;
+	io.fd = fd;
+	io.flags = deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0;
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) == -1 ? -1 : 0;
+}
+
+int
+kvm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi	msi;
+
+	memset(&msi, 0, sizeof(msi));
+	msi.address_lo = (uint32_t)addr;
+	msi.address_hi = (uint32_t)(addr >> 32);
+	msi.data = data;
+	/* 0: the guest had the vector masked (not an error); >0 delivered. */
+	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) == -1 ? -1 : 0;
 }

@@ -3,6 +3,8 @@
 #ifndef VM_KVM_H
 #define VM_KVM_H
 
+#include <stdint.h>
+
 struct vm;
 struct kvm_cpuid2;
 
@@ -17,5 +19,15 @@ int	kvm_max_vcpus(int kvm_fd);
 int	kvm_create_vm(struct vm *);
 /* kvm_supported_cpuid: KVM_GET_SUPPORTED_CPUID (caller frees), or NULL. */
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);
+
+/*
+ * kvm_ioeventfd: have KVM signal eventfd fd on a len-byte guest write to
+ * MMIO address addr (any value) instead of exiting to us; deassign undoes
+ * it. 0 or -1 (logged by the caller: a missing fast path is not fatal).
+ */
+int	kvm_ioeventfd(struct vm *, uint64_t addr, int len, int fd,
+	    int deassign);
+/* kvm_signal_msi: inject one MSI (address, data) into the guest. 0 or -1. */
+int	kvm_signal_msi(struct vm *, uint64_t addr, uint32_t data);
 
 #endif /* VM_KVM_H */
