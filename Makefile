@@ -27,9 +27,13 @@ VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 VMD_SRCS	:= vmd/vmd.c
 VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c
 
-CORE_SRCS	:= $(LIB_SRCS) $(VM_SRCS)
-CORE_OBJS	:= $(CORE_SRCS:%.c=$(B)/obj/%.o)
-ASAN_OBJS	:= $(CORE_SRCS:%.c=$(B)/asan/%.o)
+# vm.conf: the data model plus the bison parser generated into $(B)/gen.
+CONF_SRCS	:= vmd/config.c
+PARSE_C		:= $(B)/gen/vmd/parse.c
+
+CORE_SRCS	:= $(LIB_SRCS) $(VM_SRCS) $(CONF_SRCS)
+CORE_OBJS	:= $(CORE_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/vmd/parse.o
+ASAN_OBJS	:= $(CORE_SRCS:%.c=$(B)/asan/%.o) $(B)/asan/vmd/parse.o
 VMD_OBJS	:= $(VMD_SRCS:%.c=$(B)/obj/%.o)
 VMCTL_OBJS	:= $(VMCTL_SRCS:%.c=$(B)/obj/%.o)
 
@@ -51,6 +55,21 @@ $(B)/obj/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/asan/%.o: %.c
+	@mkdir -p $(@D)
+	@[ "$(V)" != 0 ] || echo "  CC-ASAN $<"
+	$(Q)$(CC) $(CFLAGS) $(ASAN) -O1 -MMD -MP -c -o $@ $<
+
+$(PARSE_C): vmd/parse.y
+	@mkdir -p $(@D)
+	@[ "$(V)" != 0 ] || echo "  BISON   $<"
+	$(Q)bison -Wall -o $@ $<
+
+$(B)/obj/vmd/parse.o: $(PARSE_C)
+	@mkdir -p $(@D)
+	@[ "$(V)" != 0 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/asan/vmd/parse.o: $(PARSE_C)
 	@mkdir -p $(@D)
 	@[ "$(V)" != 0 ] || echo "  CC-ASAN $<"
 	$(Q)$(CC) $(CFLAGS) $(ASAN) -O1 -MMD -MP -c -o $@ $<

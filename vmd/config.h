@@ -158,6 +158,7 @@ struct vmd_config {
 	int			 local_inet6;	/* local inet6 given */
 	struct in6_addr		 local_prefix6;	/* random ULA if not given */
 	int			 local_prefix6len;
+	int			 local_prefix6_set; /* given, not random */
 	struct config_owner	 socket_owner;	/* -1/-1: root:root default */
 	unsigned int		 stagger_parallel; /* 0 = online CPUs */
 	unsigned int		 stagger_delay;	/* seconds */
