@@ -74,7 +74,8 @@ struct parse_ctx {
 	struct config_nic	 spare_nic;	/* targets after "too many" */
 	struct config_disk	 spare_disk;
 	char			 instance_of[CONFIG_NAME_MAX];
-	int			 blockline;
+	int			 vmbad;		/* name already refused */
+	int			 includeline;	/* line of the include */
 };
 
 static void	parse_error(struct parse_ctx *, const char *, ...)
@@ -120,6 +121,7 @@ static void	yyerror(struct parse_ctx *, const char *);
 
 %define api.pure full
 %define parse.error verbose
+%define lr.default-reduction consistent
 %param { struct parse_ctx *ctx }
 
 %token	AGENTX "agentx" ALLOW "allow" BOOT "boot" CDROM "cdrom"
@@ -149,7 +151,7 @@ grammar		: %empty
 		| grammar main '\n'
 		| grammar switch '\n'
 		| grammar vm '\n'
-		| grammar error '\n'
+		| grammar error '\n'	{ yyerrok; }
 		;
 
 string		: STRING
@@ -717,14 +719,9 @@ parse_getc(struct parse_ctx *ctx)
 				return (unsigned char)e->text[e->pos++];
 			free(e->text);
 			ctx->nexp--;
-			/* The end of a macro ends its last token. */
-			return ' ';
+			continue;
 		}
 		f = parse_curfile(ctx);
-		if (f->start_nl) {
-			f->start_nl = 0;
-			return '\n';
-		}
 		c = getc(f->fp);
 		if (c != '\\')
 			return c;
@@ -817,7 +814,6 @@ parse_expand(struct parse_ctx *ctx)
 	for (i = 0; i < e->len; i++)
 		if (e->text[i] == '\n')
 			e->text[i] = ' ';
-	e->text[e->len++] = ' ';
 	while (ctx->nunget > 0)
 		e->text[e->len++] = (char)ctx->unget[--ctx->nunget];
 	e->text[e->len] = '\0';
@@ -901,6 +897,12 @@ yylex(YYSTYPE *lval, struct parse_ctx *ctx)
 
 top:
 	f = parse_curfile(ctx);
+	if (f->start_nl) {
+		/* Ends the include statement; not a line of the file. */
+		f->start_nl = 0;
+		ctx->toklineno = ctx->includeline;
+		return '\n';
+	}
 	while ((c = parse_getc(ctx)) == ' ' || c == '\t' || c == '\r')
 		;
 	ctx->toklineno = f->lineno;
@@ -971,7 +973,9 @@ top:
 			    errstr);
 		return NUMBER;
 	}
-	if ((token = parse_lookup(buf)) == STRING) {
+	if ((token = parse_lookup(buf)) == INCLUDE)
+		ctx->includeline = ctx->toklineno;
+	if (token == STRING) {
 		if ((lval->string = strdup(buf)) == NULL)
 			fatal("%s", __func__);
 	}
@@ -992,6 +996,8 @@ parse_pushfile(struct parse_ctx *ctx, const char *name, int toplevel)
 	char			*path;
 	FILE			*fp;
 
+	if (!toplevel)
+		ctx->toklineno = ctx->includeline;
 	if (ctx->nfiles >= CONFIG_MAX_INCLUDE) {
 		parse_error(ctx, "include \"%s\": nested too deeply", name);
 		return -1;
@@ -1368,11 +1374,14 @@ parse_vm_begin(struct parse_ctx *ctx, const char *name, const char *instance)
 
 	if ((vm = calloc(1, sizeof(*vm))) == NULL)
 		fatal("%s", __func__);
+	ctx->vmbad = 1;
 	if (strlen(vmname) >= sizeof(vm->name))
 		parse_error(ctx, "vm name too long (at most %zu characters)",
 		    sizeof(vm->name) - 1);
 	else if (!config_name_valid(vmname))
 		parse_error(ctx, "invalid vm name: %s", vmname);
+	else
+		ctx->vmbad = 0;
 	config_vm_init(vm, vmname);
 	ctx->instance_of[0] = '\0';
 	if (instance != NULL)
@@ -1392,6 +1401,8 @@ parse_vm_end(struct parse_ctx *ctx)
 
 	ctx->vm = NULL;
 	ctx->toklineno = vm->line;
+	if (ctx->vmbad)
+		goto drop;
 	if ((o = config_vm_find(ctx->conf, vm->name)) != NULL) {
 		parse_error(ctx, "vm \"%s\" defined twice (first at %s:%d)",
 		    vm->name, o->file, o->line);

@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# vm.conf golden tests: `vmd -n -f NAME.conf [NAME.args]` must print exactly
+# NAME.out (stdout and stderr together) and exit 0 for ok-*, 1 for fail-*.
+# UPDATE=1 rewrites the .out files from the current output.
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VMD=${VMD:-$TOP/build/vmd}
+DIR=$TOP/tests/config
+n=0
+failed=0
+
+if [ ! -x "$VMD" ]; then
+	echo "1..0 # SKIP $VMD not built"
+	exit 0
+fi
+cd "$DIR" || exit 1
+if ! "$VMD" -n -f ok-empty.conf 2>&1 | grep -q '^configuration OK$'; then
+	echo "1..0 # SKIP $VMD has no -n yet"
+	exit 0
+fi
+for conf in *.conf; do
+	name=${conf%.conf}
+	args=()
+	[ -f "$name.args" ] && read -r -a args <"$name.args"
+	out=$("$VMD" -n -f "$conf" "${args[@]}" 2>&1)
+	rc=$?
+	case $name in
+	ok-*)	want_rc=0 ;;
+	*)	want_rc=1 ;;
+	esac
+	n=$((n + 1))
+	if [ -n "$UPDATE" ]; then
+		printf '%s\n' "$out" >"$name.out"
+	fi
+	if [ "$rc" -ne "$want_rc" ]; then
+		echo "not ok $n - $name: exit $rc, want $want_rc"
+		printf '%s\n' "$out" | sed 's/^/# /'
+		failed=$((failed + 1))
+	elif ! diff -u "$name.out" - <<<"$out" >"/tmp/config.t.$$" 2>&1; then
+		echo "not ok $n - $name: output differs"
+		sed 's/^/# /' "/tmp/config.t.$$"
+		failed=$((failed + 1))
+	else
+		echo "ok $n - $name"
+	fi
+	rm -f "/tmp/config.t.$$"
+done
+echo "1..$n"
+[ "$failed" -eq 0 ]
