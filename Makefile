@@ -110,12 +110,15 @@ devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   lib/log.c tests/helper/fakevm.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
-FUZZ_NAMES	:= boot proto devices virtq
+parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c
+FUZZ_NAMES	:= boot proto devices virtq parse
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $($*_FUZZ_SRCS) -lbsd -levent -pthread
+
+$(B)/fuzz/parse_fuzz: $(PARSE_C) vmd/config.h
 
 fuzz: $(FUZZ_BINS)
 

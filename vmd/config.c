@@ -15,9 +15,6 @@
 
 #include "log.h"
 #include "vmd/config.h"
-#include "vm/vm.h"
-
-_Static_assert(CONFIG_NAME_MAX == VM_NAME_MAX, "one VM name limit");
 
 int
 config_macros_add(struct config_macros *m, const char *nameval)
@@ -535,8 +532,11 @@ config_print_vm(FILE *fp, const struct config_vm *vm)
 	}
 	for (i = 0; i < vm->nnics; i++) {
 		nic = &vm->nics[i];
-		fprintf(fp, "\t%sinterface%s%s", nic->local ? "local " : "",
-		    nic->ifname[0] != '\0' ? " " : "", nic->ifname);
+		fprintf(fp, "\t%sinterface", nic->local ? "local " : "");
+		if (nic->ifname[0] != '\0') {
+			fprintf(fp, " ");
+			config_print_quoted(fp, nic->ifname);
+		}
 		if (nic->switchname[0] == '\0' && nic->group[0] == '\0' &&
 		    !nic->locked && !nic->has_lladdr &&
 		    config_updown_str(nic->updown) == NULL) {
@@ -613,7 +613,9 @@ config_print(FILE *fp, const struct vmd_config *c)
 	TAILQ_FOREACH(sw, &c->switches, entry) {
 		fprintf(fp, "switch \"%s\" {\n", sw->name);
 		fprintf(fp, "\t%s\n", sw->disabled ? "disable" : "enable");
-		fprintf(fp, "\tinterface %s\n", sw->ifname);
+		fprintf(fp, "\tinterface ");
+		config_print_quoted(fp, sw->ifname);
+		fprintf(fp, "\n");
 		if (sw->group[0] != '\0')
 			fprintf(fp, "\tgroup \"%s\"\n", sw->group);
 		if (sw->locked)

@@ -187,6 +187,7 @@ void	config_macros_free(struct config_macros *);
 /* Flags for config_parse. */
 #define CONFIG_F_MISSING_OK	0x01	/* a missing file is an empty config */
 #define CONFIG_F_VERBOSE	0x02	/* warn about unused macros */
+#define CONFIG_F_QUIET		0x04	/* count errors, print nothing */
 
 /*
  * config_parse: parse file (NULL = CONFIG_DEFAULT_FILE) with the -D macros

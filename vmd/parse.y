@@ -639,6 +639,8 @@ static void
 parse_vmsg(struct parse_ctx *ctx, const char *pfx, const char *fmt,
     va_list ap)
 {
+	if (ctx->flags & CONFIG_F_QUIET)
+		return;
 	fprintf(stderr, "%s:%d: %s", ctx->nfiles > 0 ?
 	    parse_curfile(ctx)->name : "?", ctx->toklineno, pfx);
 	vfprintf(stderr, fmt, ap);
@@ -1016,7 +1018,9 @@ parse_pushfile(struct parse_ctx *ctx, const char *name, int toplevel)
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		if (toplevel) {
-			fprintf(stderr, "%s: %s\n", path, strerror(errno));
+			if (!(ctx->flags & CONFIG_F_QUIET))
+				fprintf(stderr, "%s: %s\n", path,
+				    strerror(errno));
 			if (errno == ENOENT && (ctx->flags & CONFIG_F_MISSING_OK)) {
 				free(path);
 				return 1;
@@ -1030,7 +1034,9 @@ parse_pushfile(struct parse_ctx *ctx, const char *name, int toplevel)
 	}
 	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
 		if (toplevel) {
-			fprintf(stderr, "%s: not a regular file\n", path);
+			if (!(ctx->flags & CONFIG_F_QUIET))
+				fprintf(stderr, "%s: not a regular file\n",
+				    path);
 			ctx->errors++;
 		} else
 			parse_error(ctx, "include \"%s\": not a regular file",
@@ -1495,6 +1501,8 @@ parse_finish(struct parse_ctx *ctx)
 			    vm->nics[i].switchname) != NULL)
 				continue;
 			ctx->errors++;
+			if (ctx->flags & CONFIG_F_QUIET)
+				continue;
 			fprintf(stderr, "%s:%d: vm \"%s\": unknown switch "
 			    "\"%s\"\n", vm->file, vm->nics[i].line, vm->name,
 			    vm->nics[i].switchname);
