@@ -23,7 +23,8 @@ VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/acpi.c vm/devices.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
 		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
-		   vm/virtio/virtq.c vm/virtio/pci.c
+		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
+		   vm/virtio/net.c vm/virtio/rng.c
 VMD_SRCS	:= vmd/vmd.c
 VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c
 
@@ -108,6 +109,8 @@ boot_FUZZ_SRCS	:= vm/boot.c vm/mem.c lib/log.c
 proto_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
 devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
+		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
+		   vm/virtio/net.c vm/virtio/rng.c vm/kvm.c vm/mem.c \
 		   lib/log.c tests/helper/fakevm.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c

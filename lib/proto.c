@@ -95,3 +95,40 @@ proto_u32_decode(const uint8_t *buf, size_t len, uint32_t *v)
 	memcpy(v, buf, sizeof(*v));
 	return 0;
 }
+
+int
+proto_fdreq_encode(const struct proto_fdreq *f, uint8_t *buf)
+{
+	if (f->which == 0 || f->which >= PROTO_VMFD_MAX || f->locked > 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(buf, &f->which, 4);
+	if (f->which != PROTO_VMFD_TAP)
+		return 4;
+	memcpy(buf + 4, f->lladdr, 6);
+	buf[10] = f->locked;
+	buf[11] = 0;
+	return 12;
+}
+
+int
+proto_fdreq_decode(const uint8_t *buf, size_t len, struct proto_fdreq *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (len < 4)
+		goto bad;
+	memcpy(&f->which, buf, 4);
+	if (f->which == 0 || f->which >= PROTO_VMFD_MAX)
+		goto bad;
+	if (f->which != PROTO_VMFD_TAP)
+		return len == 4 ? 0 : (errno = EBADMSG, -1);
+	if (len != 12 || buf[10] > 1 || buf[11] != 0)
+		goto bad;
+	memcpy(f->lladdr, buf + 4, 6);
+	f->locked = buf[10];
+	return 0;
+ bad:
+	errno = EBADMSG;
+	return -1;
+}

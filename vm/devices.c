@@ -5,6 +5,7 @@
 #include "log.h"
 #include "devices.h"
 #include "vm.h"
+#include "virtio/virtio.h"
 
 static const struct {
 	const char	*name;
@@ -16,6 +17,9 @@ static const struct {
 	{ "i8042",	i8042_init },
 	{ "pm",		pm_init },
 	{ "pci",	pci_init },
+	{ "virtio-rng",	virtio_rng_init },
+	{ "virtio-blk",	virtio_blk_init },
+	{ "virtio-net",	virtio_net_init },
 };
 
 int

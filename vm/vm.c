@@ -77,7 +77,7 @@ vm_receive(struct vm *vm, int sock)
 {
 	struct proto_vmcreate	*c;
 	struct imsg		*im;
-	uint32_t		 which;
+	struct proto_fdreq	 fdreq;
 	int			 rv = -1, got_create = 0;
 
 	if ((im = malloc(sizeof(*im))) == NULL ||
@@ -105,10 +105,10 @@ vm_receive(struct vm *vm, int sock)
 				goto done;
 			break;
 		case IMSG_VMP_FD_REQ:
-			if (proto_u32_decode(im->data, im->hdr.len,
-			    &which) == -1 || im->fd == -1)
+			if (proto_fdreq_decode(im->data, im->hdr.len,
+			    &fdreq) == -1 || im->fd == -1)
 				goto bad;
-			switch (which) {
+			switch (fdreq.which) {
 			case PROTO_VMFD_KERNEL:
 				vm->params.kernel_fd = im->fd;
 				break;
@@ -120,6 +120,27 @@ vm_receive(struct vm *vm, int sock)
 				break;
 			case PROTO_VMFD_CON_OUT:
 				vm->params.con_out = im->fd;
+				break;
+			case PROTO_VMFD_DISK:
+			case PROTO_VMFD_DISK_RO:
+				if (vm->params.ndisks == PROTO_MAX_DISKS) {
+					close(im->fd);
+					goto bad;
+				}
+				vm->params.disks[vm->params.ndisks].fd = im->fd;
+				vm->params.disks[vm->params.ndisks++].readonly =
+				    fdreq.which == PROTO_VMFD_DISK_RO;
+				break;
+			case PROTO_VMFD_TAP:
+				if (vm->params.nnics == PROTO_MAX_NICS) {
+					close(im->fd);
+					goto bad;
+				}
+				vm->params.nics[vm->params.nnics].fd = im->fd;
+				memcpy(vm->params.nics[vm->params.nnics].lladdr,
+				    fdreq.lladdr, sizeof(fdreq.lladdr));
+				vm->params.nics[vm->params.nnics++].locked =
+				    fdreq.locked;
 				break;
 			default:
 				close(im->fd);

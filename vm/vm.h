@@ -10,6 +10,7 @@
 
 #include "bus.h"
 #include "mem.h"
+#include "proto.h"
 
 struct event_base;
 struct vcpu;
@@ -21,6 +22,19 @@ struct vcpu;
 
 #define VM_NAME_MAX		64
 
+/* A virtio-blk disk: a raw image fd, locked by the VM process. */
+struct vm_disk {
+	int		 fd;
+	int		 readonly;
+};
+
+/* A virtio-net interface on a tap fd. */
+struct vm_nic {
+	int		 fd;
+	uint8_t		 lladdr[6];	/* all zero: generated */
+	int		 locked;	/* drop frames from other MACs */
+};
+
 /* What the VM process is asked to run (decoded from the launch message). */
 struct vm_params {
 	char		 name[VM_NAME_MAX];
@@ -31,6 +45,10 @@ struct vm_params {
 	char		*cmdline;	/* may be NULL */
 	int		 con_in;	/* console input fd, -1 if none */
 	int		 con_out;	/* console output fd */
+	struct vm_disk	 disks[PROTO_MAX_DISKS];
+	int		 ndisks;
+	struct vm_nic	 nics[PROTO_MAX_NICS];
+	int		 nnics;
 };
 
 /*

@@ -204,6 +204,12 @@ virtq_pop(struct virtq *vq, struct virtq_chain *c)
 }
 
 void
+virtq_unpop(struct virtq *vq)
+{
+	vq->last_avail--;
+}
+
+void
 virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 {
 	uint8_t		*e;

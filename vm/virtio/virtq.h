@@ -68,6 +68,8 @@ void	virtq_reset(struct virtq *);
  * -1 the queue must not be used until the device is reset.
  */
 int	virtq_pop(struct virtq *, struct virtq_chain *c);
+/* virtq_unpop: give back the chain the last virtq_pop took, unused. */
+void	virtq_unpop(struct virtq *);
 /* virtq_push: return chain head to the driver with len bytes written. */
 void	virtq_push(struct virtq *, uint16_t head, uint32_t len);
 /*

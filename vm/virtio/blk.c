@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: ISC */
+/* virtio-blk on a raw image fd, requests served by one worker thread. */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vm/vm.h"
+#include "vm/virtio/pci.h"
+#include "vm/virtio/virtio.h"
+
+#define VIRTIO_ID_BLOCK		2
+#define BLK_SECTOR		512ULL
+#define BLK_QSIZE		256
+#define BLK_SEG_MAX		(VIRTQ_MAX_IOV - 2)	/* header + status */
+#define BLK_DISCARD_SEG		32
+#define BLK_DISCARD_MAX		(1U << 22)		/* sectors: 2G */
+#define BLK_ID_BYTES		20
+
+/* Feature bits (virtio 1.x, 5.2.3). */
+#define VIRTIO_BLK_F_SEG_MAX	2
+#define VIRTIO_BLK_F_RO		5
+#define VIRTIO_BLK_F_BLK_SIZE	6
+#define VIRTIO_BLK_F_FLUSH	9
+#define VIRTIO_BLK_F_DISCARD	13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
+/* Request types and status values. */
+#define VIRTIO_BLK_T_IN		0
+#define VIRTIO_BLK_T_OUT	1
+#define VIRTIO_BLK_T_FLUSH	4
+#define VIRTIO_BLK_T_GET_ID	8
+#define VIRTIO_BLK_T_DISCARD	11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+#define VIRTIO_BLK_S_OK		0
+#define VIRTIO_BLK_S_IOERR	1
+#define VIRTIO_BLK_S_UNSUPP	2
+
+/* struct virtio_blk_config, the fields we fill (offsets). */
+#define BLK_CFG_CAPACITY	0
+#define BLK_CFG_SEG_MAX		12
+#define BLK_CFG_BLK_SIZE	20
+#define BLK_CFG_DISCARD_MAX	36
+#define BLK_CFG_DISCARD_SEG	40
+#define BLK_CFG_DISCARD_ALIGN	44
+#define BLK_CFG_WZ_MAX		48
+#define BLK_CFG_WZ_SEG		52
+#define BLK_CFG_WZ_UNMAP	56
+#define BLK_CFG_SIZE		60
+
+/*
+ * One disk. cfg and the image fields are written once in virtio_blk_add;
+ * the worker thread owns chain and iov; the rest is the transport's.
+ */
+struct virtio_blk {
+	struct virtio_pci	 vp;
+	int			 fd;
+	int			 readonly;
+	int			 index;
+	uint64_t		 sectors;
+	char			 serial[BLK_ID_BYTES + 1];
+	uint8_t			 cfg[BLK_CFG_SIZE];
+	pthread_t		 thread;
+	struct virtq_chain	 chain;
+	struct iovec		 iov[VIRTQ_MAX_IOV];
+};
+
+static void
+blk_put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void
+blk_cfg_read(struct virtio_pci *vp, uint32_t off, uint8_t *data, size_t len)
+{
+	struct virtio_blk	*b = vp->softc;
+
+	memcpy(data, b->cfg + off, len);
+}
+
+/* blk_rw: the whole of iov at byte offset off, or -1. */
+static int
+blk_rw(struct virtio_blk *b, struct iovec *iov, int n, uint64_t off,
+    int write)
+{
+	ssize_t	r;
+
+	while (n > 0) {
+		r = write ? pwritev(b->fd, iov, n, (off_t)off) :
+		    preadv(b->fd, iov, n, (off_t)off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		off += (uint64_t)r;
+		while (n > 0 && (size_t)r >= iov->iov_len) {
+			r -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + r;
+			iov->iov_len -= (size_t)r;
+		}
+	}
+	return 0;
+}
+
+/* blk_range_ok: [sector, sector + bytes) inside the disk, whole sectors. */
+static int
+blk_range_ok(struct virtio_blk *b, uint64_t sector, uint64_t bytes)
+{
+	return bytes % BLK_SECTOR == 0 && sector <= b->sectors &&
+	    bytes / BLK_SECTOR <= b->sectors - sector;
+}
+
+static int
+blk_zero(struct virtio_blk *b, uint64_t off, uint64_t len, int unmap)
+{
+	static const uint8_t	zeros[65536];
+	size_t			n;
+	ssize_t			r;
+
+	if (!unmap && fallocate(b->fd, FALLOC_FL_ZERO_RANGE, (off_t)off,
+	    (off_t)len) == 0)
+		return 0;
+	if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    (off_t)off, (off_t)len) == 0)
+		return 0;
+	while (len > 0) {
+		n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		if ((r = pwrite(b->fd, zeros, n, (off_t)off)) <= 0)
+			return -1;
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	return 0;
+}
+
+/* blk_segments: discard and write-zeroes. */
+static uint8_t
+blk_segments(struct virtio_blk *b, struct virtq_chain *c, uint32_t type)
+{
+	uint8_t		seg[16];
+	uint64_t	sector;
+	uint32_t	num, flags;
+	size_t		off, nseg;
+
+	if (b->readonly)
+		return VIRTIO_BLK_S_IOERR;
+	nseg = (c->rlen - 16) / 16;
+	if (nseg == 0 || (c->rlen - 16) % 16 != 0 || nseg > BLK_DISCARD_SEG)
+		return VIRTIO_BLK_S_UNSUPP;
+	for (off = 16; off < c->rlen; off += 16) {
+		(void)virtq_read_buf(c, off, seg, sizeof(seg));
+		memcpy(&sector, seg, 8);
+		memcpy(&num, seg + 8, 4);
+		memcpy(&flags, seg + 12, 4);
+		if (num > BLK_DISCARD_MAX ||
+		    !blk_range_ok(b, sector, num * BLK_SECTOR))
+			return VIRTIO_BLK_S_IOERR;
+		if (type == VIRTIO_BLK_T_DISCARD && flags != 0)
+			return VIRTIO_BLK_S_UNSUPP;
+		if ((flags & ~1U) != 0)
+			return VIRTIO_BLK_S_UNSUPP;
+		if (blk_zero(b, sector * BLK_SECTOR, num * BLK_SECTOR,
+		    type == VIRTIO_BLK_T_DISCARD || (flags & 1)) == -1)
+			return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/*
+ * blk_request: serve chain c (without the lock); sets *used to the bytes
+ * written to the guest. The status byte is the chain's last writable byte.
+ */
+static uint8_t
+blk_request(struct virtio_blk *b, struct virtq_chain *c, uint32_t *used)
+{
+	uint8_t		hdr[16];
+	uint64_t	sector, dlen;
+	uint32_t	type;
+	int		n;
+
+	*used = 1;
+	(void)virtq_read_buf(c, 0, hdr, sizeof(hdr));
+	memcpy(&type, hdr, 4);
+	memcpy(&sector, hdr + 8, 8);
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+		dlen = c->wlen - 1;
+		if (!blk_range_ok(b, sector, dlen))
+			return VIRTIO_BLK_S_IOERR;
+		n = virtq_iov_slice(c, 1, 0, dlen, b->iov, VIRTQ_MAX_IOV);
+		if (dlen > 0 && blk_rw(b, b->iov, n, sector * BLK_SECTOR,
+		    0) == -1)
+			return VIRTIO_BLK_S_IOERR;
+		*used = (uint32_t)c->wlen;
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_OUT:
+		dlen = c->rlen - 16;
+		if (b->readonly || !blk_range_ok(b, sector, dlen))
+			return VIRTIO_BLK_S_IOERR;
+		n = virtq_iov_slice(c, 0, 16, dlen, b->iov, VIRTQ_MAX_IOV);
+		if (dlen > 0 && blk_rw(b, b->iov, n, sector * BLK_SECTOR,
+		    1) == -1)
+			return VIRTIO_BLK_S_IOERR;
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_FLUSH:
+		if (!b->readonly && fdatasync(b->fd) == -1)
+			return VIRTIO_BLK_S_IOERR;
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_GET_ID:
+		dlen = c->wlen - 1 < BLK_ID_BYTES ? c->wlen - 1 : BLK_ID_BYTES;
+		*used = (uint32_t)virtq_write_buf(c, 0, b->serial, dlen) + 1;
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		return blk_segments(b, c, type);
+	default:
+		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+/* blk_drain: serve every available request of queue 0. */
+static void
+blk_drain(struct virtio_blk *b)
+{
+	struct virtio_pci	*vp = &b->vp;
+	struct virtq_chain	*c = &b->chain;
+	uint32_t		 used;
+	uint8_t			 status;
+
+	virtio_pci_lock(vp);
+	while (virtio_pci_pop(vp, 0, c) == 1) {
+		if (c->rlen < 16 || c->wlen < 1) {
+			virtio_pci_fail(vp, "request without header or status");
+			break;
+		}
+		virtio_pci_begin(vp);
+		virtio_pci_unlock(vp);
+		status = blk_request(b, c, &used);
+		(void)virtq_write_buf(c, c->wlen - 1, &status, 1);
+		virtio_pci_lock(vp);
+		virtio_pci_end(vp);
+		virtio_pci_push(vp, 0, c->head, used);
+		virtio_pci_interrupt(vp, 0);
+	}
+	virtio_pci_unlock(vp);
+}
+
+/* blk_thread: the disk's worker: wait for kicks, serve the queue. */
+static void *
+blk_thread(void *arg)
+{
+	struct virtio_blk	*b = arg;
+	struct pollfd		 pfd;
+	uint64_t		 v;
+
+	pfd.fd = b->vp.q[0].kick_fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s: disk %d: poll", __func__, b->index);
+			return NULL;
+		}
+		(void)read(pfd.fd, &v, sizeof(v));
+		blk_drain(b);
+	}
+}
+
+static void
+blk_notify(struct virtio_pci *vp, int q)
+{
+	(void)q;
+	blk_drain(vp->softc);
+}
+
+static const struct virtio_ops blk_ops = {
+	.name = "virtio-blk",
+	.type = VIRTIO_ID_BLOCK,
+	.pci_class = 0x018000,		/* mass storage, other */
+	.nqueues = 1,
+	.qsize = BLK_QSIZE,
+	.cfg_size = BLK_CFG_SIZE,
+	.own_thread = 1,
+	.cfg_read = blk_cfg_read,
+	.notify = blk_notify,
+};
+
+/* blk_lock: vmd's rule: one writer per image, readers may share. */
+static int
+blk_lock(int fd, int readonly, int index)
+{
+	if (flock(fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK) {
+		log_warnx("disk %d: the image is in use by another VM", index);
+		errno = EBUSY;
+	} else
+		log_warn("disk %d: lock", index);
+	return -1;
+}
+
+struct virtio_pci *
+virtio_blk_add(struct vm *vm, int fd, int readonly, int index)
+{
+	struct virtio_blk	*b;
+	struct stat		 st;
+	off_t			 size;
+	uint64_t		 features;
+	int			 e;
+
+	if (fstat(fd, &st) == -1 || (size = lseek(fd, 0, SEEK_END)) == -1) {
+		log_warn("disk %d", index);
+		return NULL;
+	}
+	if (blk_lock(fd, readonly, index) == -1)
+		return NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	b->fd = fd;
+	b->readonly = readonly;
+	b->index = index;
+	b->sectors = (uint64_t)size / BLK_SECTOR;
+	snprintf(b->serial, sizeof(b->serial), "vmd%d-%llx", index,
+	    (unsigned long long)st.st_ino);
+	memcpy(b->cfg + BLK_CFG_CAPACITY, &b->sectors, 8);
+	blk_put32(b->cfg + BLK_CFG_SEG_MAX, BLK_SEG_MAX);
+	blk_put32(b->cfg + BLK_CFG_BLK_SIZE, BLK_SECTOR);
+	blk_put32(b->cfg + BLK_CFG_DISCARD_MAX, BLK_DISCARD_MAX);
+	blk_put32(b->cfg + BLK_CFG_DISCARD_SEG, BLK_DISCARD_SEG);
+	blk_put32(b->cfg + BLK_CFG_DISCARD_ALIGN, 8);
+	blk_put32(b->cfg + BLK_CFG_WZ_MAX, BLK_DISCARD_MAX);
+	blk_put32(b->cfg + BLK_CFG_WZ_SEG, BLK_DISCARD_SEG);
+	b->cfg[BLK_CFG_WZ_UNMAP] = 1;
+	features = (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+	    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH);
+	if (readonly)
+		features |= 1ULL << VIRTIO_BLK_F_RO;
+	else
+		features |= (1ULL << VIRTIO_BLK_F_DISCARD) |
+		    (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+	if (virtio_pci_init(vm, &b->vp, &blk_ops, b, features) == -1) {
+		log_warn("disk %d: virtio-blk", index);
+		return NULL;
+	}
+	if ((e = pthread_create(&b->thread, NULL, blk_thread, b)) != 0) {
+		errno = e;
+		log_warn("disk %d: thread", index);
+		return NULL;
+	}
+	log_debug("disk %d: %llu sectors%s", index,
+	    (unsigned long long)b->sectors, readonly ? ", read-only" : "");
+	return &b->vp;
+}
+
+int
+virtio_blk_init(struct vm *vm)
+{
+	int	i;
+
+	for (i = 0; i < vm->params.ndisks; i++)
+		if (virtio_blk_add(vm, vm->params.disks[i].fd,
+		    vm->params.disks[i].readonly, i) == NULL)
+			return -1;
+	return 0;
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: ISC */
+/* virtio-net on a tap fd: rx/tx queues on the event thread, locked lladdr. */
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vm/vm.h"
+#include "vm/virtio/pci.h"
+#include "vm/virtio/virtio.h"
+
+#define VIRTIO_ID_NET		1
+#define NET_QSIZE		256
+#define NET_RXQ			0
+#define NET_TXQ			1
+#define NET_HDR			12	/* struct virtio_net_hdr (1.x) */
+#define NET_HDR_NUMBUF		10	/* its num_buffers field */
+#define NET_ETH_MIN		14
+#define NET_FRAME_MAX		65550
+#define NET_BURST		64	/* frames per tap wakeup */
+
+#define VIRTIO_NET_F_MAC	5
+#define VIRTIO_NET_F_STATUS	16
+#define VIRTIO_NET_S_LINK_UP	1
+#define NET_CFG_SIZE		8	/* mac[6], le16 status */
+
+/*
+ * One interface. Rings and counters are used on the event thread with the
+ * device lock held; lladdr/locked/fd are set once in virtio_net_add.
+ */
+struct virtio_net {
+	struct virtio_pci	 vp;
+	int			 fd;
+	int			 index;
+	uint8_t			 lladdr[6];
+	int			 locked;
+	struct event		*ev;		/* tap readable */
+	int			 rx_stalled;	/* ev off: no rx buffers */
+	struct virtio_net_stats	 st;
+	struct virtq_chain	 chain;
+	struct iovec		 iov[VIRTQ_MAX_IOV];
+	uint8_t			 scratch[NET_FRAME_MAX];
+};
+
+void
+virtio_net_mac_generate(int index, uint8_t lladdr[6])
+{
+	lladdr[0] = 0xfe;
+	lladdr[1] = 0xe1;
+	lladdr[2] = 0xbb;
+	lladdr[3] = (uint8_t)(0xd0 | ((index + 1) & 0xf));
+	arc4random_buf(lladdr + 4, 2);
+}
+
+void
+virtio_net_get_stats(struct virtio_pci *vp, struct virtio_net_stats *st)
+{
+	struct virtio_net	*n = vp->softc;
+
+	*st = n->st;
+}
+
+static void
+net_cfg_read(struct virtio_pci *vp, uint32_t off, uint8_t *data, size_t len)
+{
+	struct virtio_net	*n = vp->softc;
+	uint8_t			 cfg[NET_CFG_SIZE];
+
+	memcpy(cfg, n->lladdr, 6);
+	cfg[6] = VIRTIO_NET_S_LINK_UP;
+	cfg[7] = 0;
+	memcpy(data, cfg + off, len);
+}
+
+/* net_rx: move frames from the tap into rx buffers (lock held). */
+static void
+net_rx(struct virtio_net *n)
+{
+	struct virtio_pci	*vp = &n->vp;
+	struct virtq_chain	*c = &n->chain;
+	uint8_t			 hdr[NET_HDR];
+	ssize_t			 r;
+	int			 i, cnt;
+
+	for (i = 0; i < NET_BURST; i++) {
+		if (!virtio_pci_ready(vp, NET_RXQ)) {
+			/* No driver: the wire drops what nobody takes. */
+			if (read(n->fd, n->scratch, sizeof(n->scratch)) <= 0)
+				break;
+			n->st.rx_dropped++;
+			continue;
+		}
+		if (virtio_pci_pop(vp, NET_RXQ, c) != 1) {
+			if (virtio_pci_ready(vp, NET_RXQ) && n->ev != NULL) {
+				event_del(n->ev);
+				n->rx_stalled = 1;
+			}
+			break;
+		}
+		if (c->wlen <= NET_HDR || c->nread != 0) {
+			virtio_pci_fail(vp, "rx buffer without room for a "
+			    "frame");
+			break;
+		}
+		cnt = virtq_iov_slice(c, 1, NET_HDR, c->wlen - NET_HDR,
+		    n->iov, VIRTQ_MAX_IOV);
+		if ((r = readv(n->fd, n->iov, cnt)) <= 0) {
+			virtq_unpop(&vp->q[NET_RXQ].vq);
+			break;
+		}
+		memset(hdr, 0, sizeof(hdr));
+		hdr[NET_HDR_NUMBUF] = 1;
+		(void)virtq_write_buf(c, 0, hdr, sizeof(hdr));
+		virtio_pci_push(vp, NET_RXQ, c->head, (uint32_t)(NET_HDR + r));
+		n->st.rx_packets++;
+	}
+	virtio_pci_interrupt(vp, NET_RXQ);
+}
+
+/* net_tx: send the guest's frames to the tap (lock held). */
+static void
+net_tx(struct virtio_net *n)
+{
+	struct virtio_pci	*vp = &n->vp;
+	struct virtq_chain	*c = &n->chain;
+	uint8_t			 src[6];
+	size_t			 len;
+	int			 cnt;
+
+	while (virtio_pci_pop(vp, NET_TXQ, c) == 1) {
+		if (c->rlen < NET_HDR) {
+			virtio_pci_fail(vp, "tx chain without a header");
+			break;
+		}
+		len = c->rlen - NET_HDR;
+		if (len < NET_ETH_MIN || len > NET_FRAME_MAX) {
+			n->st.tx_dropped++;
+		} else if (n->locked && (virtq_read_buf(c, NET_HDR + 6, src,
+		    6) != 6 || memcmp(src, n->lladdr, 6) != 0)) {
+			n->st.tx_locked++;
+		} else {
+			cnt = virtq_iov_slice(c, 0, NET_HDR, len, n->iov,
+			    VIRTQ_MAX_IOV);
+			if (writev(n->fd, n->iov, cnt) == -1)
+				n->st.tx_dropped++;
+			else
+				n->st.tx_packets++;
+		}
+		virtio_pci_push(vp, NET_TXQ, c->head, 0);
+	}
+	virtio_pci_interrupt(vp, NET_TXQ);
+}
+
+static void
+net_notify(struct virtio_pci *vp, int q)
+{
+	struct virtio_net	*n = vp->softc;
+
+	virtio_pci_lock(vp);
+	if (q == NET_TXQ)
+		net_tx(n);
+	else {
+		if (n->rx_stalled && n->ev != NULL) {
+			n->rx_stalled = 0;
+			event_add(n->ev, NULL);
+		}
+		net_rx(n);
+	}
+	virtio_pci_unlock(vp);
+}
+
+static void
+net_on_tap(evutil_socket_t fd, short ev, void *arg)
+{
+	struct virtio_net	*n = arg;
+
+	(void)fd;
+	(void)ev;
+	virtio_pci_lock(&n->vp);
+	net_rx(n);
+	virtio_pci_unlock(&n->vp);
+}
+
+static void
+net_reset(struct virtio_pci *vp)
+{
+	struct virtio_net	*n = vp->softc;
+
+	if (n->rx_stalled && n->ev != NULL) {
+		n->rx_stalled = 0;
+		event_add(n->ev, NULL);
+	}
+}
+
+static const struct virtio_ops net_ops = {
+	.name = "virtio-net",
+	.type = VIRTIO_ID_NET,
+	.pci_class = 0x020000,		/* ethernet */
+	.nqueues = 2,
+	.qsize = NET_QSIZE,
+	.cfg_size = NET_CFG_SIZE,
+	.cfg_read = net_cfg_read,
+	.notify = net_notify,
+	.reset = net_reset,
+};
+
+struct virtio_pci *
+virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
+    int index)
+{
+	static const uint8_t	 zero[6];
+	struct virtio_net	*n;
+	int			 fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_warn("interface %d: tap", index);
+		return NULL;
+	}
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	n->fd = fd;
+	n->index = index;
+	n->locked = locked;
+	if (lladdr == NULL || memcmp(lladdr, zero, 6) == 0)
+		virtio_net_mac_generate(index, n->lladdr);
+	else
+		memcpy(n->lladdr, lladdr, 6);
+	if (virtio_pci_init(vm, &n->vp, &net_ops, n,
+	    (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS)) == -1) {
+		log_warn("interface %d: virtio-net", index);
+		return NULL;
+	}
+	if (vm->evbase != NULL) {
+		n->ev = event_new(vm->evbase, fd, EV_READ | EV_PERSIST,
+		    net_on_tap, n);
+		if (n->ev == NULL || event_add(n->ev, NULL) == -1) {
+			log_warnx("interface %d: event", index);
+			return NULL;
+		}
+	}
+	log_debug("interface %d: lladdr %02x:%02x:%02x:%02x:%02x:%02x%s",
+	    index, n->lladdr[0], n->lladdr[1], n->lladdr[2], n->lladdr[3],
+	    n->lladdr[4], n->lladdr[5], locked ? " (locked)" : "");
+	return &n->vp;
+}
+
+int
+virtio_net_init(struct vm *vm)
+{
+	int	i;
+
+	for (i = 0; i < vm->params.nnics; i++)
+		if (virtio_net_add(vm, vm->params.nics[i].fd,
+		    vm->params.nics[i].lladdr, vm->params.nics[i].locked,
+		    i) == NULL)
+			return -1;
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: ISC */
+/* The virtio devices a VM gets: block, network and entropy over PCI. */
+#ifndef VM_VIRTIO_VIRTIO_H
+#define VM_VIRTIO_VIRTIO_H
+
+#include <stdint.h>
+
+struct vm;
+struct virtio_pci;
+
+/* Device inits for vm/devices.c: one function per vm->params entry. */
+int	virtio_rng_init(struct vm *);	/* always one */
+int	virtio_blk_init(struct vm *);	/* one per params.disks[] */
+int	virtio_net_init(struct vm *);	/* one per params.nics[] */
+
+/*
+ * virtio_blk_add: a virtio-blk function on raw image fd (index for
+ * logs and the serial). Takes the image lock: exclusive, or shared if
+ * readonly, failing with EBUSY when another VM holds it. NULL on error
+ * (logged).
+ */
+struct virtio_pci *virtio_blk_add(struct vm *, int fd, int readonly,
+	    int index);
+/* virtio_rng_add: a virtio-rng function. NULL on error. */
+struct virtio_pci *virtio_rng_add(struct vm *);
+/*
+ * virtio_net_add: a virtio-net function on tap fd (one frame per
+ * read/write, no packet-info header) with MAC lladdr; with locked, frames
+ * the guest sends from another source MAC are dropped. NULL on error.
+ */
+struct virtio_pci *virtio_net_add(struct vm *, int fd,
+	    const uint8_t lladdr[6], int locked, int index);
+/*
+ * virtio_net_mac_generate: vmd's address for interface index when the
+ * configuration has none: fe:e1:bb:dN:xx:xx, N = index + 1, xx random.
+ */
+void	virtio_net_mac_generate(int index, uint8_t lladdr[6]);
+
+/* Counters, for tests and logs (read with the device lock held). */
+struct virtio_net_stats {
+	uint64_t	rx_packets;
+	uint64_t	rx_dropped;	/* no driver, or no buffers */
+	uint64_t	tx_packets;
+	uint64_t	tx_dropped;	/* runts, tap full */
+	uint64_t	tx_locked;	/* dropped by locked lladdr */
+};
+void	virtio_net_get_stats(struct virtio_pci *, struct virtio_net_stats *);
+
+#endif /* VM_VIRTIO_VIRTIO_H */
