@@ -75,10 +75,10 @@ config_new(void)
 	inet_net_pton(AF_INET, CONFIG_LOCAL_PREFIX, &c->local_prefix,
 	    sizeof(c->local_prefix));
 	c->local_prefixlen = 10;
-	/* A random ULA, fd00::/8 plus 40 random bits: a /48. */
+	/* A random ULA: fd00::/8 plus 56 random bits, a /64. */
 	c->local_prefix6.s6_addr[0] = 0xfd;
-	arc4random_buf(&c->local_prefix6.s6_addr[1], 5);
-	c->local_prefix6len = 48;
+	arc4random_buf(&c->local_prefix6.s6_addr[1], 7);
+	c->local_prefix6len = 64;
 	c->socket_owner.uid = (uid_t)-1;
 	c->socket_owner.gid = (gid_t)-1;
 	c->stagger_parallel = 0;
