@@ -18,6 +18,7 @@ struct sdt_header {
 
 /* FADT offsets (ACPI 6.x, table 5.9). */
 #define FADT_DSDT		40
+#define FADT_SCI_INT		46
 #define FADT_PM1A_EVT_BLK	56
 #define FADT_PM1A_CNT_BLK	64
 #define FADT_PM_TMR_BLK		76
@@ -125,6 +126,7 @@ fadt_parse(uint64_t f)
 {
 	uint32_t	 len = rd32(f + 4);
 
+	acpi.sci_irq = rd8(f + FADT_SCI_INT) | rd8(f + FADT_SCI_INT + 1) << 8;
 	acpi.pm1a_evt = rd32(f + FADT_PM1A_EVT_BLK);
 	acpi.pm1a_cnt = rd32(f + FADT_PM1A_CNT_BLK);
 	acpi.pm_tmr = rd32(f + FADT_PM_TMR_BLK);
@@ -150,11 +152,13 @@ madt_parse(uint64_t m)
 {
 	uint64_t	 p, end = m + rd32(m + 4);
 	uint32_t	 flags, id;
-	int		 type, len;
+	int		 type, len, irq;
 
 	acpi.lapic_addr = rd32(m + 36);
-	acpi.com1_gsi = 4;
-	acpi.com1_flags = 0;
+	for (irq = 0; irq < 16; irq++) {
+		acpi.isa_gsi[irq] = irq;
+		acpi.isa_flags[irq] = 0;
+	}
 	for (p = m + 44; p + 2 <= end; p += len) {
 		type = rd8(p);
 		len = rd8(p + 1);
@@ -178,9 +182,10 @@ madt_parse(uint64_t m)
 			}
 			break;
 		case 2:		/* interrupt source override */
-			if (rd8(p + 2) == 0 && rd8(p + 3) == 4) {
-				acpi.com1_gsi = rd32(p + 4);
-				acpi.com1_flags = rd8(p + 8) | rd8(p + 9) << 8;
+			irq = rd8(p + 3);
+			if (rd8(p + 2) == 0 && irq < 16) {
+				acpi.isa_gsi[irq] = rd32(p + 4);
+				acpi.isa_flags[irq] = rd8(p + 8) | rd8(p + 9) << 8;
 			}
 			break;
 		}

@@ -17,8 +17,10 @@ int			 apic_x2;
 static uint64_t		 lapic_base = 0xfee00000;
 
 /*
- * apic_init: choose the LAPIC access mode (tg.apic=xapic|x2apic; default
- * xapic), software-enable the LAPIC (SVR, spurious vector 0xff), TPR 0.
+ * apic_init: mask the 8259 PICs (nobody programmed their vector base: an
+ * IRQ through them arrives as vector 0-15 by LINT0's ExtINT), choose the
+ * LAPIC access mode (tg.apic=xapic|x2apic; default xapic),
+ * software-enable the LAPIC (SVR, spurious vector 0xff), TPR 0.
  */
 void
 apic_init(void)
@@ -28,6 +30,8 @@ apic_init(void)
 	uint64_t	 base;
 	int		 want_x2 = 0;
 
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
 	if (cmdline_get("tg.apic", mode, sizeof(mode)))
 		want_x2 = strncmp(mode, "x2apic", 7) == 0;
 	cpuid0(1, 0, r);

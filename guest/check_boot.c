@@ -135,9 +135,9 @@ check_acpi(void)
 	    acpi.pm1a_cnt, acpi.pm_tmr, acpi.fadt_flags, acpi.reset_space,
 	    acpi.reset_addr, acpi.reset_value, acpi.sleep_space,
 	    acpi.sleep_addr);
-	printf("# acpi: LAPIC 0x%x, IOAPIC 0x%lx (GSI base %u), COM1 GSI %u\n",
-	    acpi.lapic_addr, acpi.ioapic_addr, acpi.ioapic_gsi_base,
-	    acpi.com1_gsi);
+	printf("# acpi: LAPIC 0x%x, IOAPIC 0x%lx (GSI base %u), COM1 GSI %u, "
+	    "SCI IRQ %u\n", acpi.lapic_addr, acpi.ioapic_addr,
+	    acpi.ioapic_gsi_base, acpi.isa_gsi[4], acpi.sci_irq);
 	if (cmdline_u64("tg.cpus", &cpus))
 		tap_ok((uint64_t)acpi.ncpus == cpus,
 		    "acpi: MADT lists %d CPUs, tg.cpus %lu", acpi.ncpus, cpus);

@@ -11,7 +11,12 @@
 #define IIR_THRE	0x02
 #define VEC_SELF	0x41
 #define VEC_COM1	0x44
+#define VEC_TIMER	0x42
 #define ICR_SELF	0x00040000
+#define LAPIC_LVT_TIMER	0x320
+#define LAPIC_TMR_INIT	0x380
+#define LAPIC_TMR_DIV	0x3e0
+#define LVT_MASKED	(1U << 16)
 
 static const char	 irq_msg[] =
     "# uart-irq: this line was sent byte by byte from the THRE handler\n";
@@ -60,21 +65,20 @@ wait_irq_hlt(unsigned int vec, uint64_t n, uint64_t us)
 }
 
 /*
- * check_uart_irq: first a self-IPI (does the LAPIC deliver at all?), then
- * the 16550's THRE interrupt routed through the IOAPIC to this CPU.
+ * check_uart_irq: first a self-IPI (held while IF=0, taken at CPL3 once
+ * IF=1), a LAPIC timer waking HLT at CPL0, then the 16550's THRE
+ * interrupt routed through the IOAPIC to this CPU, handled at CPL0.
  */
 void
 check_uart_irq(void)
 {
-	uint64_t	 f;
+	uint64_t	 f, t0;
 	int		 ok;
 
 	f = read_rflags();
 	printf("# irq: CPL3 RFLAGS 0x%lx (IOPL %lu, IF %lu), LAPIC %s, "
 	    "SVR 0x%x TPR 0x%x\n", f, (f >> 12) & 3, (f >> 9) & 1,
 	    apic_x2 ? "x2APIC" : "xAPIC", apic_read(0xf0), apic_read(0x80));
-	outb(0x21, 0xff);			/* mask the 8259s */
-	outb(0xa1, 0xff);
 
 	apic_icr(0, ICR_SELF | VEC_SELF);
 	delay_us(10000);
@@ -90,10 +94,18 @@ check_uart_irq(void)
 	}
 	tap_ok(ok, "irq: LAPIC self-IPI delivered (count %lu)",
 	    irq_count[VEC_SELF]);
+	apic_write(LAPIC_TMR_DIV, 0x3);
+	apic_write(LAPIC_LVT_TIMER, VEC_TIMER);
+	apic_write(LAPIC_TMR_INIT, 625000);	/* ~10 ms, one-shot */
+	t0 = time_us();
+	ok = wait_irq_hlt(VEC_TIMER, 1, 1000000);
+	tap_ok(ok, "irq: LAPIC timer woke STI;HLT at CPL0 after %lu us",
+	    time_us() - t0);
+	apic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 
 	irq_pos = 0;
 	irq_handler[VEC_COM1] = uart_thre;
-	ioapic_route(acpi.com1_gsi, VEC_COM1, acpi.com1_flags,
+	ioapic_route(acpi.isa_gsi[4], VEC_COM1, acpi.isa_flags[4],
 	    apic_lapic_id());
 	outb(COM1 + UART_MCR, inb(COM1 + UART_MCR) | MCR_OUT2);
 	outb(COM1 + UART_IER, IER_THRE);
@@ -104,10 +116,10 @@ check_uart_irq(void)
 		ok = wait_irq_hlt(VEC_COM1, sizeof(irq_msg), 1000000);
 	}
 	outb(COM1 + UART_IER, 0);
-	ioapic_mask(acpi.com1_gsi);
+	ioapic_mask(acpi.isa_gsi[4]);
 	irq_handler[VEC_COM1] = NULL;
 	tap_ok(ok && irq_pos == sizeof(irq_msg) - 1,
 	    "uart-irq: %lu THRE interrupts (IRQ %u -> IOAPIC -> vector 0x%x), "
 	    "%lu bytes sent from the handler", irq_count[VEC_COM1],
-	    acpi.com1_gsi, VEC_COM1, (uint64_t)irq_pos);
+	    acpi.isa_gsi[4], VEC_COM1, (uint64_t)irq_pos);
 }

@@ -232,8 +232,9 @@ struct acpi_info {
 	uint32_t	 apic_ids[MAX_CPUS];
 	uint64_t	 ioapic_addr;
 	uint32_t	 ioapic_gsi_base;
-	uint32_t	 com1_gsi;	/* after source overrides */
-	uint16_t	 com1_flags;	/* MPS INTI flags of the override */
+	uint32_t	 isa_gsi[16];	/* ISA IRQ -> GSI, after overrides */
+	uint16_t	 isa_flags[16];	/* MPS INTI flags of the override */
+	uint16_t	 sci_irq;
 	uint16_t	 pm1a_evt, pm1a_cnt;
 	uint32_t	 pm_tmr;
 	uint32_t	 fadt_flags;
