@@ -277,23 +277,20 @@ io_write(int space, uint64_t addr, uint8_t v)
 		*(volatile uint8_t *)addr = v;
 }
 
-/* acpi_poweroff: enter S5.  Returns only if that did not work. */
+/*
+ * acpi_poweroff: enter S5 (SLP_TYP 5 if the DSDT has no \_S5_).  Returns
+ * only if that did not work.  Prints nothing: trap_fatal calls it at CPL0.
+ */
 void
 acpi_poweroff(void)
 {
-	int	 typ = acpi.slp_typ_s5;
+	int	 typ = acpi.slp_typ_s5 >= 0 ? acpi.slp_typ_s5 : 5;
 
-	if (typ < 0) {
-		printf("# acpi: no \\_S5_, trying SLP_TYP 5\n");
-		typ = 5;
-	}
 	if ((acpi.fadt_flags & FADT_HW_REDUCED) && acpi.sleep_space >= 0)
 		io_write(acpi.sleep_space, acpi.sleep_addr,
 		    (typ & 7) << 2 | 1 << 5);
 	else if (acpi.pm1a_cnt != 0)
 		outw(acpi.pm1a_cnt, (typ & 7) << 10 | 1 << 13);
-	else
-		printf("# acpi: no PM1a_CNT_BLK\n");
 }
 
 /* acpi_reset: write the FADT reset register.  Returns if nothing happened. */

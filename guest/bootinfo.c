@@ -8,6 +8,7 @@
 #define FWCFG_FILE_DIR	0x0019
 
 uint8_t		 bootparams[4096];
+int		 bootinfo_fwcfg;	/* QEMU's fw_cfg answered */
 
 static void
 fwcfg_read(void *buf, size_t n)
@@ -73,6 +74,7 @@ fwcfg_e820(void)
 	fwcfg_read(sig, 4);
 	if (memcmp(sig, "QEMU", 4) != 0)
 		return;
+	bootinfo_fwcfg = 1;
 	outw(FWCFG_SEL, FWCFG_FILE_DIR);
 	fwcfg_read(sig, 4);
 	n = be32(sig);

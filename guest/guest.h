@@ -42,10 +42,8 @@ struct trapframe {
 #define SYS_WRMSR	2	/* (msr, value) */
 #define SYS_PARK	3	/* halt forever, interrupts off */
 #define SYS_STIHLT	4	/* STI; HLT; CLI once at CPL0 */
-#define SYS_MMIO_WRITE	5	/* (addr, 32-bit value) at CPL0 */
-#define SYS_CPUSTATE	6	/* -> CR0 (for diagnostics) */
-#define SYS_CPUID	7	/* (leaf, subleaf) -> eax..edx, see cpuid0 */
-#define SYS_SETIF	8	/* (on): set or clear IF in the caller's RFLAGS */
+#define SYS_CPUID	5	/* (leaf, subleaf) -> eax..edx, see cpuid0 */
+#define SYS_SETIF	6	/* (on): set or clear IF in the caller's RFLAGS */
 
 static inline uint64_t
 sys(uint64_t nr, uint64_t a, uint64_t b)
@@ -212,6 +210,7 @@ void			 delay_us(uint64_t);
 
 /* bootinfo.c: boot_params as the loader left them. */
 extern uint8_t		 bootparams[4096];
+extern int		 bootinfo_fwcfg;
 void			 bootinfo_init(void);
 uint32_t		 bp32(unsigned int);
 uint64_t		 bp64(unsigned int);
