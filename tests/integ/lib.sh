@@ -8,7 +8,7 @@ GUEST=$B/guest/testguest
 tap_n=0
 tap_failed=0
 TMP=$(mktemp -d /tmp/vmd-test.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "$KEEP_TMP" ] || rm -rf "$TMP"' EXIT
 
 ok() {	# ok COND-STATUS "description"
 	tap_n=$((tap_n + 1))
@@ -45,4 +45,28 @@ run_vm() {
 	shift 2
 	timeout -s KILL "$t" "$VMCTL" run "$@" </dev/null >"$out.out" 2>"$out.err"
 	rc=$?
+}
+
+# make_initrd FILE SIZE: the test guest's initrd pattern, 32-bit LE words
+# w[i] = i * 0x9e3779b1 (mod 2^32), cut to SIZE bytes (guest/README.md).
+make_initrd() {
+	perl -e 'my ($n) = @ARGV; my $b = "";
+	    for (my $i = 0; 4 * $i < $n; $i++) {
+		$b .= pack("V", ($i * 0x9e3779b1) & 0xffffffff) }
+	    print substr($b, 0, $n)' "$2" >"$1"
+}
+
+# guest_tap OUTPREFIX: checks the guest's TAP stream: no "not ok", a plan,
+# and the plan matches the count. Prints failures as diagnostics.
+guest_tap_clean() {
+	local f=$1.out plan n
+	plan=$(tr -d '\r' <"$f" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p' | tail -1)
+	n=$(tr -d '\r' <"$f" | grep -c -E '^(not )?ok [0-9]+')
+	if [ -z "$plan" ] || [ "$plan" != "$n" ] || [ "$n" -eq 0 ] ||
+	    tr -d '\r' <"$f" | grep -q '^not ok'; then
+		tr -d '\r' <"$f" | grep -E '^not ok|^#' | head -40 | diag
+		tail -5 "$1.err" | diag
+		return 1
+	fi
+	return 0
 }
