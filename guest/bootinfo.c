@@ -90,7 +90,7 @@ fwcfg_e820(void)
 		fwcfg_read(bootparams + BP_E820_TABLE, size);
 		bootparams[BP_E820_ENTRIES] = size / sizeof(struct e820_entry);
 		e820_fixup();
-		printf("# bootinfo: e820 map from fw_cfg etc/e820, sorted, "
+		diag("# bootinfo: e820 map from fw_cfg etc/e820, sorted, "
 		    "0x9fc00-0x100000 reserved\n");
 		return;
 	}

@@ -16,14 +16,12 @@ check_e820(void)
 {
 	const struct e820_entry	*e;
 	uint64_t		 ram = 0, mem, end, prev_end = 0;
-	int			 n, i, sane = 1;
+	int			 n, i, sane = 1, ok;
 
 	n = bootparams[BP_E820_ENTRIES];
 	e = (const struct e820_entry *)(bootparams + BP_E820_TABLE);
 	for (i = 0; i < n && i < E820_MAX; i++) {
 		end = e[i].addr + e[i].size;
-		printf("# e820: [0x%016lx, 0x%016lx) type %u\n", e[i].addr,
-		    end, e[i].type);
 		if (e[i].size == 0 || end < e[i].addr || e[i].addr < prev_end)
 			sane = 0;
 		if (e[i].type == E820_RAM) {
@@ -35,14 +33,17 @@ check_e820(void)
 		}
 		prev_end = end;
 	}
-	tap_ok(n > 0 && n <= E820_MAX && sane,
+	ok = tap_ok(n > 0 && n <= E820_MAX && sane,
 	    "e820: %d entries, sorted, no overlap, no RAM in the holes", n);
 	if (cmdline_u64("tg.mem", &mem))
-		tap_ok(ram == mem - LOW_HOLE,
+		ok &= tap_ok(ram == mem - LOW_HOLE,
 		    "e820: RAM 0x%lx == tg.mem 0x%lx - 0x%lx", ram, mem,
 		    LOW_HOLE);
 	else
-		printf("# e820: RAM 0x%lx (no tg.mem to compare)\n", ram);
+		diag("# e820: RAM 0x%lx (no tg.mem to compare)\n", ram);
+	for (i = 0; (!ok || verbose) && i < n && i < E820_MAX; i++)
+		printf("# e820: [0x%016lx, 0x%016lx) type %u\n", e[i].addr,
+		    e[i].addr + e[i].size, e[i].type);
 }
 
 /* check_cmdline: printable, and tg.echo=value echoed back for the host. */
@@ -130,17 +131,17 @@ check_acpi(void)
 	else
 		tap_ok(acpi.slp_typ_s5 >= 0, "acpi: \\_S5_ SLP_TYP %d",
 		    acpi.slp_typ_s5);
-	printf("# acpi: PM1a_EVT 0x%x PM1a_CNT 0x%x PM_TMR 0x%x flags 0x%x "
+	diag("# acpi: PM1a_EVT 0x%x PM1a_CNT 0x%x PM_TMR 0x%x flags 0x%x "
 	    "reset %d:0x%lx=0x%x sleep %d:0x%lx\n", acpi.pm1a_evt,
 	    acpi.pm1a_cnt, acpi.pm_tmr, acpi.fadt_flags, acpi.reset_space,
 	    acpi.reset_addr, acpi.reset_value, acpi.sleep_space,
 	    acpi.sleep_addr);
-	printf("# acpi: LAPIC 0x%x, IOAPIC 0x%lx (GSI base %u), COM1 GSI %u, "
+	diag("# acpi: LAPIC 0x%x, IOAPIC 0x%lx (GSI base %u), COM1 GSI %u, "
 	    "SCI IRQ %u\n", acpi.lapic_addr, acpi.ioapic_addr,
 	    acpi.ioapic_gsi_base, acpi.isa_gsi[4], acpi.sci_irq);
 	if (cmdline_u64("tg.cpus", &cpus))
 		tap_ok((uint64_t)acpi.ncpus == cpus,
 		    "acpi: MADT lists %d CPUs, tg.cpus %lu", acpi.ncpus, cpus);
 	else
-		printf("# acpi: MADT lists %d CPUs\n", acpi.ncpus);
+		diag("# acpi: MADT lists %d CPUs\n", acpi.ncpus);
 }

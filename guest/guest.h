@@ -201,10 +201,12 @@ int			 tap_ok(int, const char *, ...)
 void			 tap_skip(const char *, ...)
 			    __attribute__((format(printf, 1, 2)));
 void			 tap_plan(void);
+extern int		 verbose;
+void			 diag(const char *, ...)
+			    __attribute__((format(printf, 1, 2)));
 int			 tap_count(void);
 
 /* time.c: TSC-based delays, calibrated against the ACPI PM timer. */
-void			 time_init(void);
 uint64_t		 time_us(void);
 void			 delay_us(uint64_t);
 

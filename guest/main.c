@@ -26,6 +26,7 @@ static const struct check checks[] = {
 void
 user_main(uint64_t zp)
 {
+	uint64_t t0;
 	size_t	 i;
 
 	outb(DEBUG_PORT, 0x02);
@@ -35,12 +36,16 @@ user_main(uint64_t zp)
 	bootinfo_init();
 	cmdline_init();
 	acpi_init();
-	time_init();
-	printf("# testguest: zero page 0x%lx, cmdline \"%s\"\n", zp,
+	verbose = cmdline_get("tg.verbose", NULL, 0);
+	diag("# testguest: zero page 0x%lx, cmdline \"%s\"\n", zp,
 	    cmdline());
 	apic_init();
-	for (i = 0; i < nitems(checks); i++)
-		if (cmdline_check(checks[i].name, checks[i].dflt))
-			checks[i].fn();
+	for (i = 0; i < nitems(checks); i++) {
+		if (!cmdline_check(checks[i].name, checks[i].dflt))
+			continue;
+		t0 = time_us();
+		checks[i].fn();
+		diag("# %s: %lu us\n", checks[i].name, time_us() - t0);
+	}
 	power_end();
 }

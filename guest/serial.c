@@ -12,6 +12,7 @@
 #define LSR_THRE	0x20
 #define UART_FIFO	16
 
+int			 verbose;	/* tg.verbose: all diagnostics */
 static volatile int	 console_lock;
 static int		 tap_n;
 
@@ -60,6 +61,27 @@ printf(const char *fmt, ...)
 	va_list	 ap;
 	int	 n;
 
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	serial_write(buf, n);
+}
+
+/*
+ * diag: a diagnostic line only with tg.verbose (each byte to COM1 is a
+ * VM exit: the default output is kept short for boot-time benchmarks).
+ */
+void
+diag(const char *fmt, ...)
+{
+	char	 buf[256];
+	va_list	 ap;
+	int	 n;
+
+	if (!verbose)
+		return;
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);

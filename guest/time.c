@@ -4,13 +4,13 @@
 
 #define PM_TMR_HZ	3579545ULL
 
-static uint64_t	 tsc_per_us = 2000;	/* a guess until calibrated */
+static uint64_t	 tsc_per_us;	/* 0 until calibrated */
 
 /*
  * time_init: measure the TSC over about 2 ms of the PM timer if there is
- * one; else use CPUID leaf 0x15 or 0x16; else keep the 2 GHz guess.
+ * one; else use CPUID leaf 0x16; else guess 2 GHz.  Done on first use.
  */
-void
+static void
 time_init(void)
 {
 	uint32_t	 r[4], t0, t1;
@@ -32,6 +32,7 @@ time_init(void)
 			return;
 		}
 	}
+	tsc_per_us = 2000;
 	cpuid0(0, 0, r);
 	if (r[0] >= 0x16) {
 		cpuid0(0x16, 0, r);
@@ -43,6 +44,8 @@ time_init(void)
 uint64_t
 time_us(void)
 {
+	if (tsc_per_us == 0)
+		time_init();
 	return rdtsc() / tsc_per_us;
 }
 
