@@ -185,7 +185,8 @@ madt_parse(uint64_t m)
 			irq = rd8(p + 3);
 			if (rd8(p + 2) == 0 && irq < 16) {
 				acpi.isa_gsi[irq] = rd32(p + 4);
-				acpi.isa_flags[irq] = rd8(p + 8) | rd8(p + 9) << 8;
+				acpi.isa_flags[irq] = rd8(p + 8) |
+				    rd8(p + 9) << 8;
 			}
 			break;
 		}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Checks of what the loader handed over: e820 map, command line, initrd, ACPI. */
+/* Checks of what the loader handed over: e820, command line, initrd, ACPI. */
 #include "guest.h"
 
 #define E820_RAM	1

@@ -5,7 +5,7 @@
 #define COM1		0x3f8
 #define COM1_END	0x3ff
 #define UART_SCR	7
-#define PM1_SLP_EN_HI	0x20		/* SLP_EN (bit 13) in PM1_CNT's high byte */
+#define PM1_SLP_EN_HI	0x20		/* SLP_EN (bit 13) in the high byte */
 #define FWCFG_DMA	0x514		/* QEMU fw_cfg DMA address, 8 bytes */
 
 /* The junk written to port p (one write and one read a port: ~3 s). */

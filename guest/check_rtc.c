@@ -109,7 +109,8 @@ check_rtc(void)
 	    a.day <= 31 && a.mon >= 1 && a.mon <= 12 && a.year < 100;
 	t = days_from_civil(year, a.mon, a.day) * 86400 + a.hour * 3600 +
 	    a.min * 60 + a.sec;
-	(valid ? diag : printf)("# rtc: %04d-%02d-%02d %02d:%02d:%02d (register B 0x%02x), "
+	(valid ? diag : printf)("# rtc: %04d-%02d-%02d %02d:%02d:%02d "
+	    "(register B 0x%02x), "
 	    "unix %ld\n", year, a.mon, a.day, a.hour, a.min, a.sec, regb, t);
 	if (!cmdline_u64("tg.rtc", &host)) {
 		tap_ok(valid && year >= 2020 && year < 2100,

@@ -5,7 +5,6 @@
 #define CMDLINE_MAX	65536
 
 static char	 cmdline_buf[CMDLINE_MAX];
-static int	 cmdline_truncated;
 
 /* cmdline_init: copy the command line the loader gave us. */
 void
@@ -22,7 +21,6 @@ cmdline_init(void)
 	for (i = 0; i < CMDLINE_MAX - 1 && p[i] != '\0'; i++)
 		cmdline_buf[i] = p[i];
 	cmdline_buf[i] = '\0';
-	cmdline_truncated = p[i] != '\0';
 }
 
 const char *

@@ -81,8 +81,6 @@ cpu_boot(void)
 	enter_user(user_main, ustack_top(0), boot_zeropage);
 }
 
-void ap_main(uint64_t);
-
 /* ap_boot: CPL0, application processor idx, from entry.S. */
 void
 ap_boot(uint32_t idx)

@@ -14,7 +14,7 @@
 	.globl	startup_32
 startup_32:
 	cli
-	movb	$0x01, %al			/* boot timer: first instruction */
+	movb	$0x01, %al			/* boot timer: first insn */
 	outb	%al, $DEBUG_PORT
 	movl	%esi, boot_zeropage
 	movl	%cr4, %eax
@@ -37,7 +37,7 @@ startup_32:
 	.globl	startup_64
 startup_64:
 	cli
-	movb	$0x01, %al			/* boot timer: first instruction */
+	movb	$0x01, %al			/* boot timer: first insn */
 	outb	%al, $DEBUG_PORT
 	movq	%rsi, boot_zeropage
 	movq	$pml4, %rax
@@ -260,8 +260,9 @@ gdt_ptr:
 
 /*
  * Each CPU's 104-byte TSS, then the I/O permission bitmap they share
- * (cpu_load points each TSS's iomap_base here): all ports allowed at CPL3.  KVM-PVM does
- * not keep IOPL 3 across IRETQ, so the bitmap is what lets CPL3 do I/O.
+ * (cpu_load points each TSS's iomap_base here): all ports allowed at
+ * CPL3.  KVM-PVM does not keep IOPL 3 across IRETQ, so the bitmap is
+ * what lets CPL3 do I/O.
  */
 	.balign	64
 	.globl	tss

@@ -43,7 +43,7 @@ struct trapframe {
 #define SYS_PARK	3	/* halt forever, interrupts off */
 #define SYS_STIHLT	4	/* STI; HLT; CLI once at CPL0 */
 #define SYS_CPUID	5	/* (leaf, subleaf) -> eax..edx, see cpuid0 */
-#define SYS_SETIF	6	/* (on): set or clear IF in the caller's RFLAGS */
+#define SYS_SETIF	6	/* (on): set or clear IF in caller's RFLAGS */
 
 static inline uint64_t
 sys(uint64_t nr, uint64_t a, uint64_t b)
@@ -167,6 +167,7 @@ void			 enter_user(void (*)(uint64_t), uint64_t, uint64_t)
 
 /* cpu.c: CPL0 set-up, and the CPL3 half (IDT, TSS and GDT contents). */
 void			 cpu_boot(void) __attribute__((noreturn));
+void			 ap_main(uint64_t) __attribute__((noreturn));
 void			 ap_boot(uint32_t) __attribute__((noreturn));
 void			 cpu_idt_init(void);
 int			 cpu_map_range(uint64_t, uint64_t);
@@ -204,7 +205,6 @@ void			 tap_plan(void);
 extern int		 verbose;
 void			 diag(const char *, ...)
 			    __attribute__((format(printf, 1, 2)));
-int			 tap_count(void);
 
 /* time.c: TSC-based delays, calibrated against the ACPI PM timer. */
 uint64_t		 time_us(void);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The test guest (owned by guest/); builds $(B)/guest/testguest.
 # Freestanding: no libc, own linker script, bzImage made with objcopy.
 

@@ -3,9 +3,9 @@
 #ifndef GUEST_LAYOUT_H
 #define GUEST_LAYOUT_H
 
-#define SETUP_SECTS	3		/* 512-byte setup sectors after the boot sector */
-#define KERNEL_ADDR	0x100000	/* where the protected-mode part is loaded */
-#define TRAMPOLINE	0x8000		/* AP start-up code (SIPI vector 0x08) */
+#define SETUP_SECTS	3		/* setup sectors after the boot one */
+#define KERNEL_ADDR	0x100000	/* the protected-mode part's address */
+#define TRAMPOLINE	0x8000		/* AP start-up code (SIPI vector 8) */
 #define DEBUG_PORT	0xe9
 #define E820_MAX	128
 

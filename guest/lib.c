@@ -181,7 +181,8 @@ vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 			break;
 		case 'u':
 		case 'x':
-			u = lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int);
+			u = lng ? va_arg(ap, uint64_t) :
+			    va_arg(ap, unsigned int);
 			fmt_num(&b, u, *fmt == 'u' ? 10 : 16, 0, width, pad);
 			break;
 		case 'p':

@@ -74,7 +74,7 @@ hdr_end:
 
 start16:
 	cli
-	movb	$0x01, %al			/* boot timer: first instruction */
+	movb	$0x01, %al			/* boot timer: first insn */
 	outb	%al, $DEBUG_PORT
 	cld
 	/* Make CS equal to DS so offsets are relative to setup_start. */

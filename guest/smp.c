@@ -24,8 +24,6 @@ static volatile uint32_t ap_native_id[MAX_CPUS];	/* the same at CPL3 */
  * x2APIC; and what CPUID says) and the privilege level, then park at CPL0
  * (HLT with interrupts off) so the AP costs the host nothing.
  */
-void ap_main(uint64_t);
-
 void
 ap_main(uint64_t idx)
 {
