@@ -16,6 +16,7 @@ static const struct check checks[] = {
 	{ "smp",	check_smp,	1 },
 	{ "rtc",	check_rtc,	1 },
 	{ "uart-irq",	check_uart_irq,	1 },
+	{ "virtio-rng",	check_virtio_rng, 1 },
 	{ "hostile",	check_hostile,	0 },
 };
 
