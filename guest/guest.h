@@ -278,6 +278,7 @@ void			 check_acpi(void);
 void			 check_rtc(void);
 void			 check_uart_irq(void);
 void			 check_virtio_rng(void);
+void			 check_exits(void);
 void			 check_hostile(void);
 
 /* power.c */

@@ -17,6 +17,7 @@ static const struct check checks[] = {
 	{ "rtc",	check_rtc,	1 },
 	{ "uart-irq",	check_uart_irq,	1 },
 	{ "virtio-rng",	check_virtio_rng, 1 },
+	{ "exits",	check_exits,	0 },
 	{ "hostile",	check_hostile,	0 },
 };
 
