@@ -7,7 +7,7 @@ WARN	:= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread \
 	   -isystem /usr/include/bsd -DLIBBSD_OVERLAY
-LDLIBS	:= -levent -levent_pthreads -lbsd -pthread
+LDLIBS	:= -levent -levent_pthreads -lbsd -lseccomp -pthread
 # `make V=1` shows the commands.
 V	?= 0
 ifeq ($(V),0)
@@ -18,21 +18,30 @@ endif
 ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One list of sources per program.
-LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c
+LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
+		   lib/sandbox.c
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/acpi.c vm/devices.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
 		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c
-VMD_SRCS	:= vmd/vmd.c
-VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c
+VMD_SRCS	:= vmd/vmd.c vmd/parent.c vmd/control.c vmd/vmm.c vmd/priv.c
+VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c vmctl/cmd_ctl.c \
+		   vmctl/cmd_start.c vmctl/cmd_stop.c vmctl/cmd_status.c \
+		   vmctl/cmd_console.c vmctl/cmd_pause.c vmctl/cmd_wait.c \
+		   vmctl/cmd_load.c vmctl/cmd_reload.c vmctl/cmd_reset.c \
+		   vmctl/cmd_log.c
 
 # vm.conf: the data model plus the bison parser generated into $(B)/gen.
 CONF_SRCS	:= vmd/config.c
 PARSE_C		:= $(B)/gen/vmd/parse.c
 
-CORE_SRCS	:= $(LIB_SRCS) $(VM_SRCS) $(CONF_SRCS)
+# Networking building blocks (issue 5): the VM process's DHCP server, local
+# interface addressing, and host interfaces and NAT for the priv process.
+NET_SRCS	:= vm/net/dhcp.c lib/localaddr.c
+
+CORE_SRCS	:= $(LIB_SRCS) $(VM_SRCS) $(CONF_SRCS) $(NET_SRCS)
 CORE_OBJS	:= $(CORE_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/vmd/parse.o
 ASAN_OBJS	:= $(CORE_SRCS:%.c=$(B)/asan/%.o) $(B)/asan/vmd/parse.o
 VMD_OBJS	:= $(VMD_SRCS:%.c=$(B)/obj/%.o)
@@ -114,7 +123,8 @@ devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   lib/log.c tests/helper/fakevm.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c
-FUZZ_NAMES	:= boot proto devices virtq parse
+dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
+FUZZ_NAMES	:= boot proto devices virtq parse dhcp
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
@@ -128,12 +138,15 @@ fuzz: $(FUZZ_BINS)
 # deps: install only the Debian packages that are missing.
 DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   acpica-tools qemu-system-x86 qemu-utils perl cpio clang \
-	   libclang-rt-14-dev pkg-config
+	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
+	   tshark
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
+	    echo "wireshark-common wireshark-common/install-setuid" \
+		"boolean false" | debconf-set-selections; \
 	    apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi

@@ -8,15 +8,58 @@
 
 #include "imsg.h"
 
-/* Message types: IMSG_<AREA>_<VERB>_{REQ,RESP,EVENT}. */
+/*
+ * Message types: IMSG_<AREA>_<VERB>_{REQ,RESP,EVENT}. On the control path
+ * the answer to a request is the next type (IMSG_VM_STOP_REQ + 1 ==
+ * IMSG_VM_STOP_RESP).
+ */
 enum proto_type {
 	IMSG_NONE = 0,
 	/* launcher (vmctl run, vmm) -> VM process */
 	IMSG_VMP_CREATE_REQ,	/* struct proto_vmcreate; no fd */
 	IMSG_VMP_FD_REQ,	/* struct proto_fdreq; fd */
 	IMSG_VMP_START_REQ,	/* empty: all is sent, boot */
+	/* vmm <-> VM process, after the launch (peer id: none) */
+	IMSG_VMP_PAUSE_REQ,	/* empty */
+	IMSG_VMP_PAUSE_RESP,	/* u32 errno */
+	IMSG_VMP_UNPAUSE_REQ,	/* empty */
+	IMSG_VMP_UNPAUSE_RESP,	/* u32 errno */
+	IMSG_VMP_START_RESP,	/* u32 errno: the guest is running (or not) */
+	/* vmctl -> control -> parent and back (envelope + payload) */
+	IMSG_VM_START_REQ,	/* struct proto_vmstart */
+	IMSG_VM_START_RESP,	/* struct proto_result */
+	IMSG_VM_STOP_REQ,	/* struct proto_vmref (PROTO_VMREF_F_*) */
+	IMSG_VM_STOP_RESP,	/* struct proto_result */
+	IMSG_VM_PAUSE_REQ,	/* struct proto_vmref */
+	IMSG_VM_PAUSE_RESP,	/* struct proto_result */
+	IMSG_VM_UNPAUSE_REQ,	/* struct proto_vmref */
+	IMSG_VM_UNPAUSE_RESP,	/* struct proto_result */
+	IMSG_VM_WAIT_REQ,	/* struct proto_vmref */
+	IMSG_VM_WAIT_RESP,	/* struct proto_result, when the VM stopped */
+	IMSG_VM_STATUS_REQ,	/* struct proto_vmref; id 0 and "" = all */
+	IMSG_VM_STATUS_RESP,	/* struct proto_vminfo, one per VM */
+	IMSG_VM_STATUS_END_RESP, /* struct proto_result: the list is over */
+	IMSG_CONF_LOAD_REQ,	/* struct proto_path */
+	IMSG_CONF_LOAD_RESP,	/* struct proto_result */
+	IMSG_CONF_RELOAD_REQ,	/* empty */
+	IMSG_CONF_RELOAD_RESP,	/* struct proto_result */
+	IMSG_CONF_RESET_REQ,	/* u32 PROTO_RESET_* */
+	IMSG_CONF_RESET_RESP,	/* struct proto_result */
+	IMSG_LOG_VERBOSE_REQ,	/* u32 verbosity */
+	IMSG_LOG_VERBOSE_RESP,	/* struct proto_result */
+	/* between vmd's own processes */
+	IMSG_LOG_VERBOSE_EVENT,	/* parent -> children: u32 verbosity */
+	IMSG_CTL_LISTEN_EVENT,	/* parent -> control: fd = listening socket */
+	IMSG_VMM_START_RESP,	/* vmm -> parent, peer id = vm id: proto_result */
+	IMSG_VMM_STOP_REQ,	/* parent -> vmm, peer id = vm id: u32 force */
+	IMSG_VMM_PAUSE_REQ,	/* parent -> vmm, peer id = vm id: empty */
+	IMSG_VMM_PAUSE_RESP,	/* vmm -> parent, peer id = vm id: u32 errno */
+	IMSG_VMM_UNPAUSE_REQ,	/* parent -> vmm, peer id = vm id: empty */
+	IMSG_VMM_UNPAUSE_RESP,	/* vmm -> parent, peer id = vm id: u32 errno */
+	IMSG_VMM_EXIT_EVENT,	/* vmm -> parent, peer id = vm id: u32 status */
 	IMSG_TYPE_MAX
 };
+
 
 /* Which fd an IMSG_VMP_FD_REQ carries. */
 enum proto_vmfd {
@@ -32,8 +75,6 @@ enum proto_vmfd {
 
 #define PROTO_NAME_MAX		64	/* incl. NUL */
 #define PROTO_CMDLINE_MAX	4096	/* incl. NUL */
-#define PROTO_MAX_DISKS		4	/* disks per VM (vmd's limit) */
-#define PROTO_MAX_NICS		4	/* interfaces per VM */
 
 /* Decoded IMSG_VMP_CREATE_REQ. */
 struct proto_vmcreate {
@@ -42,6 +83,154 @@ struct proto_vmcreate {
 	uint32_t	ncpus;
 	char		cmdline[PROTO_CMDLINE_MAX];	/* "" if none */
 };
+
+/*
+ * Who may send a message and where it goes: one row per type in proto.c.
+ * PROTO_FROM_DAEMON types come only from vmd's own processes; a client
+ * sending one is dropped. PROTO_FROM_ROOT types are answered EPERM for any
+ * other uid.
+ */
+enum proto_from {
+	PROTO_FROM_DAEMON = 0,
+	PROTO_FROM_ANY,
+	PROTO_FROM_ROOT
+};
+
+enum proto_to {
+	PROTO_TO_NONE = 0,
+	PROTO_TO_VM,		/* the VM process */
+	PROTO_TO_VMM,
+	PROTO_TO_PARENT,
+	PROTO_TO_CONTROL,
+	PROTO_TO_CLIENT,	/* vmctl, by peer id */
+	PROTO_TO_ALL		/* every vmd child */
+};
+
+struct proto_route {
+	const char	*name;
+	enum proto_from	 from;
+	enum proto_to	 to;
+};
+
+/* proto_route: the table row of type, or NULL if there is none. */
+const struct proto_route *proto_route(uint32_t type);
+
+/*
+ * The control socket: every message between vmctl and vmd (and its hops
+ * inside vmd) starts with this envelope. control checks the version and
+ * overwrites uid with the peer's SO_PEERCRED uid before forwarding.
+ */
+#define PROTO_CTL_VERSION	1
+struct proto_ctlhdr {
+	uint32_t	version;
+	uint32_t	uid;
+};
+
+/* VM states as status shows them. */
+enum proto_vmstate {
+	PROTO_VMSTATE_STOPPED = 0,
+	PROTO_VMSTATE_RUNNING,
+	PROTO_VMSTATE_PAUSED,
+	PROTO_VMSTATE_STOPPING,
+	PROTO_VMSTATE_WAITING,
+	PROTO_VMSTATE_STARTING,
+	PROTO_VMSTATE_UNKNOWN
+};
+
+/* proto_vmstate_name: "running", "stopped", ... for status. */
+const char *proto_vmstate_name(uint32_t state);
+
+#define PROTO_PATH_MAX		1024	/* incl. NUL */
+#define PROTO_TTY_MAX		32	/* incl. NUL */
+#define PROTO_OWNER_MAX		80	/* "user:group", incl. NUL */
+#define PROTO_MAX_DISKS		4
+#define PROTO_MAX_NICS		4
+
+/* Which fields of a proto_vmstart the user gave (vmctl start flags). */
+#define PROTO_VMSTART_MEMORY	0x0001	/* -m */
+#define PROTO_VMSTART_CPUS	0x0002	/* -p */
+#define PROTO_VMSTART_DISKS	0x0004	/* -d */
+#define PROTO_VMSTART_CDROM	0x0008	/* -r */
+#define PROTO_VMSTART_BOOT	0x0010	/* -b */
+#define PROTO_VMSTART_BOOTDEV	0x0020	/* -B */
+#define PROTO_VMSTART_NICS	0x0040	/* -n, -L */
+#define PROTO_VMSTART_NIFS	0x0080	/* -i */
+#define PROTO_VMSTART_INITRD	0x0400	/* -I */
+#define PROTO_VMSTART_CMDLINE	0x0800	/* -k */
+
+/* IMSG_VM_START_REQ: vmctl start. Paths are absolute; "" when unset. */
+struct proto_vmstart {
+	char		name[PROTO_NAME_MAX];
+	char		template[PROTO_NAME_MAX];	/* -t, "" if none */
+	uint64_t	memsize;
+	uint32_t	ncpus;
+	uint32_t	nifs;			/* -i */
+	uint32_t	bootdev;		/* 0 none, 1 disk, 2 cdrom, 3 net */
+	uint32_t	set;			/* PROTO_VMSTART_* */
+	uint32_t	ndisks;
+	uint32_t	nnics;
+	char		boot[PROTO_PATH_MAX];
+	char		initrd[PROTO_PATH_MAX];
+	char		cdrom[PROTO_PATH_MAX];
+	char		cmdline[PROTO_CMDLINE_MAX];
+	char		disks[PROTO_MAX_DISKS][PROTO_PATH_MAX];
+	uint32_t	diskfmt[PROTO_MAX_DISKS];	/* 0 auto, 1 raw, 2 qcow2 */
+	char		nics[PROTO_MAX_NICS][PROTO_NAME_MAX]; /* switch, "" */
+	uint32_t	niclocal[PROTO_MAX_NICS];	/* -L */
+};
+
+/* The answer to most requests. */
+struct proto_result {
+	int32_t		error;		/* 0 or an errno */
+	uint32_t	id;		/* VM id, 0 if none */
+	int32_t		pid;		/* VM process, -1 if none */
+	char		name[PROTO_NAME_MAX];
+	char		tty[PROTO_TTY_MAX];
+};
+
+/* A VM named by id or name, plus flags (stop). */
+#define PROTO_VMREF_F_FORCE	0x1	/* stop -f */
+#define PROTO_VMREF_F_WAIT	0x2	/* stop -w */
+#define PROTO_VMREF_F_RUNNING	0x4	/* status -r */
+struct proto_vmref {
+	uint32_t	id;		/* 0: by name */
+	uint32_t	flags;
+	char		name[PROTO_NAME_MAX];
+};
+
+/* One row of status. */
+struct proto_vminfo {
+	uint32_t	id;
+	int32_t		pid;		/* -1 when not running */
+	uint32_t	ncpus;
+	uint32_t	state;		/* enum proto_vmstate */
+	uint64_t	maxmem;		/* bytes */
+	uint64_t	curmem;		/* bytes, 0 when not running */
+	uint32_t	uid;		/* owner uid, for clients' checks */
+	char		tty[PROTO_TTY_MAX];
+	char		owner[PROTO_OWNER_MAX];
+	char		name[PROTO_NAME_MAX];
+};
+
+struct proto_path {
+	char		path[PROTO_PATH_MAX];
+};
+
+/* IMSG_CONF_RESET_REQ bits. */
+#define PROTO_RESET_VMS		0x1
+#define PROTO_RESET_SWITCHES	0x2
+#define PROTO_RESET_ALL		(PROTO_RESET_VMS | PROTO_RESET_SWITCHES)
+
+/* vmd's own error codes in proto_result.error, beside errno values. */
+#define PROTO_ENOKERNEL		1001	/* no kernel given */
+#define PROTO_ENOTRUNNING	1004	/* stop/pause of a stopped VM */
+#define PROTO_ESTARTFAIL	1008	/* the VM process ended while starting */
+#define PROTO_ERESTART		1009	/* restarted too quickly */
+#define PROTO_ECONFIG		1010	/* the configuration has errors */
+#define PROTO_ENOTFOUND		1011	/* no such VM */
+
+/* proto_strerror: the message for an errno or a PROTO_E* code. */
+const char *proto_strerror(int);
 
 /* proto_name: the type's name for logs. */
 const char *proto_name(uint32_t type);
@@ -71,5 +260,36 @@ struct proto_fdreq {
 int	proto_fdreq_encode(const struct proto_fdreq *, uint8_t *buf);
 int	proto_fdreq_decode(const uint8_t *buf, size_t len,
 	    struct proto_fdreq *);
+int	proto_vmstart_encode(const struct proto_vmstart *, uint8_t *buf);
+int	proto_vmstart_decode(const uint8_t *buf, size_t len,
+	    struct proto_vmstart *);
+int	proto_result_encode(const struct proto_result *, uint8_t *buf);
+int	proto_result_decode(const uint8_t *buf, size_t len,
+	    struct proto_result *);
+int	proto_vmref_encode(const struct proto_vmref *, uint8_t *buf);
+int	proto_vmref_decode(const uint8_t *buf, size_t len,
+	    struct proto_vmref *);
+int	proto_vminfo_encode(const struct proto_vminfo *, uint8_t *buf);
+int	proto_vminfo_decode(const uint8_t *buf, size_t len,
+	    struct proto_vminfo *);
+int	proto_path_encode(const struct proto_path *, uint8_t *buf);
+int	proto_path_decode(const uint8_t *buf, size_t len, struct proto_path *);
+int	proto_empty_decode(const uint8_t *buf, size_t len);
+
+/*
+ * proto_ctl_send: send type on the control path: the envelope (version,
+ * uid) then len bytes of payload, and fd (-1 for none). 0 or -1.
+ */
+int	proto_ctl_send(int sock, uint32_t type, uint32_t peerid, uint32_t uid,
+	    const void *payload, size_t len, int fd);
+/*
+ * proto_ctl_open: check the envelope of a control-path message; set *uid
+ * and the payload that follows. 0, or -1 with errno EPROTO (wrong version)
+ * or EBADMSG (too short).
+ */
+int	proto_ctl_open(const struct imsg *, uint32_t *uid,
+	    const uint8_t **payload, size_t *len);
+/* proto_ctl_stamp: overwrite the envelope's uid (control). 0 or -1. */
+int	proto_ctl_stamp(struct imsg *, uint32_t uid);
 
 #endif /* LIB_PROTO_H */

@@ -263,6 +263,10 @@ vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (atomic_load(&vm->exit_status) == -1) {
+		if (atomic_load(&vm->pause_req)) {
+			vm_park(vm);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) == -1) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->run->immediate_exit = 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* The VM process: one guest, its vCPU threads and its device event thread. */
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 
 #include <linux/kvm.h>
 
@@ -17,6 +18,7 @@
 
 #include "log.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "boot.h"
 #include "devices.h"
 #include "kvm.h"
@@ -32,6 +34,10 @@ vm_request_exit(struct vm *vm, int status)
 
 	if (!atomic_compare_exchange_strong(&vm->exit_status, &expect, status))
 		return;
+	/* Parked vCPUs and a pausing event thread must see the exit. */
+	pthread_mutex_lock(&vm->pause_mtx);
+	pthread_cond_broadcast(&vm->pause_cv);
+	pthread_mutex_unlock(&vm->pause_mtx);
 	if (vm->vcpus != NULL)
 		for (i = 0; i < vm->params.ncpus; i++)
 			vcpu_kick(&vm->vcpus[i]);
@@ -166,6 +172,230 @@ vm_receive(struct vm *vm, int sock)
 	return rv;
 }
 
+/*
+ * What a VM process may do once it has its fds and the KVM VM, grouped by
+ * who needs it. Calls named with a leading '-' fail with EPERM instead of
+ * killing the process.
+ */
+static const char *const vm_syscalls[] = {
+	/* vCPUs and devices: KVM ioctls, console tty ioctls */
+	"ioctl",
+	/* console, disks, taps, eventfds, the launch channel */
+	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv",
+	"pwritev", "preadv2", "pwritev2", "lseek", "fsync", "fdatasync",
+	"fallocate", "ftruncate", "recvmsg", "sendmsg", "close", "fcntl",
+	"dup", "eventfd2", "pipe2", "flock",
+	/* memory */
+	"brk", "mmap", "munmap", "mprotect", "madvise", "mremap",
+	/* threads and kicks */
+	"clone", "clone3", "futex", "set_robust_list", "rseq", "sched_yield",
+	"gettid", "getpid", "getuid", "geteuid", "getgid", "getegid",
+	"tgkill", "tkill", "rt_sigaction",
+	"rt_sigprocmask", "rt_sigreturn", "sigaltstack", "prctl",
+	"sched_getaffinity",
+	/* the event loop and its timers */
+	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+	"epoll_pwait2", "poll", "ppoll", "timerfd_create", "timerfd_settime",
+	"timerfd_gettime", "clock_gettime", "clock_getres", "gettimeofday",
+	"clock_nanosleep", "nanosleep",
+	/* entropy (virtio-rng), logging, exit */
+	"getrandom", "newfstatat", "fstat", "sendto", "-socket", "-connect",
+	"exit", "exit_group",
+	NULL
+};
+
+/*
+ * vm_sandbox: become _vmd in an empty root (when started as root) with
+ * no_new_privs, then allow only vm_syscalls. 0 or -1 (logged).
+ */
+static int
+vm_sandbox(struct vm *vm)
+{
+	pid_t	ppid = getppid();
+
+	(void)vm;
+	if (geteuid() == 0 && sandbox_prepare(SANDBOX_USER) == -1) {
+		/*
+		 * vmctl run by root on a host without _vmd (vmd itself
+		 * refuses to start without it): seccomp only.
+		 */
+		log_warnx("%s: staying root", __func__);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+			return -1;
+	} else if (geteuid() == 0) {
+		if (sandbox_drop(SANDBOX_USER, SANDBOX_EMPTY) == -1)
+			return -1;
+		/* The credential change cleared it: end with vmm, again. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != ppid) {
+			log_warnx("%s: launcher gone", __func__);
+			return -1;
+		}
+	} else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_warn("%s: no_new_privs", __func__);
+		return -1;
+	}
+	return sandbox_filter(vm_syscalls);
+}
+
+void
+vm_park(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_mtx);
+	vm->nparked++;
+	pthread_cond_broadcast(&vm->pause_cv);
+	while (atomic_load(&vm->pause_req) &&
+	    atomic_load(&vm->exit_status) == -1)
+		pthread_cond_wait(&vm->pause_cv, &vm->pause_mtx);
+	vm->nparked--;
+	pthread_mutex_unlock(&vm->pause_mtx);
+}
+
+/* The guest TSC of vcpu fd (MSR 0x10), read or written. 0 or -1. */
+static int
+vm_tsc(int fd, uint64_t *tsc, int set)
+{
+	struct {
+		struct kvm_msrs		hdr;
+		struct kvm_msr_entry	e;
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = 0x10;	/* IA32_TIME_STAMP_COUNTER */
+	m.e.data = *tsc;
+	if (ioctl(fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m) != 1)
+		return -1;
+	*tsc = m.e.data;
+	return 0;
+}
+
+/*
+ * vm_pause: park every vCPU, then freeze the guest's clocks (kvmclock and
+ * the TSCs) so no time passes for it. Event thread. 0 or an errno.
+ */
+static int
+vm_pause(struct vm *vm)
+{
+	struct kvm_clock_data	clock;
+	int			i;
+
+	if (vm->paused)
+		return EALREADY;
+	atomic_store(&vm->pause_req, 1);
+	for (i = 0; i < vm->params.ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->pause_mtx);
+	while (vm->nparked < vm->params.ncpus &&
+	    atomic_load(&vm->exit_status) == -1)
+		pthread_cond_wait(&vm->pause_cv, &vm->pause_mtx);
+	pthread_mutex_unlock(&vm->pause_mtx);
+	if (atomic_load(&vm->exit_status) != -1)
+		return ESRCH;
+	memset(&clock, 0, sizeof(clock));
+	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) == -1)
+		log_warn("%s: KVM_GET_CLOCK", __func__);
+	vm->paused_clock = clock.clock;
+	for (i = 0; i < vm->params.ncpus; i++)
+		if (vm_tsc(vm->vcpus[i].fd, &vm->paused_tsc[i], 0) == -1)
+			log_warnx("%s: vcpu %d: cannot read the TSC", __func__,
+			    i);
+	clock_gettime(CLOCK_MONOTONIC, &vm->paused_at);
+	vm->paused = 1;
+	log_info("paused");
+	return 0;
+}
+
+static int
+vm_unpause(struct vm *vm)
+{
+	struct kvm_clock_data	clock;
+	struct timespec		now;
+	int			i;
+
+	if (!vm->paused)
+		return EALREADY;
+	for (i = 0; i < vm->params.ncpus; i++)
+		if (vm_tsc(vm->vcpus[i].fd, &vm->paused_tsc[i], 1) == -1)
+			log_warnx("%s: vcpu %d: cannot set the TSC", __func__,
+			    i);
+	memset(&clock, 0, sizeof(clock));
+	clock.clock = vm->paused_clock;
+	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) == -1)
+		log_warn("%s: KVM_SET_CLOCK", __func__);
+	/* Clocks built on vm_uptime_ns (PM timer) skip the pause too. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	vm->start.tv_sec += now.tv_sec - vm->paused_at.tv_sec;
+	vm->start.tv_nsec += now.tv_nsec - vm->paused_at.tv_nsec;
+	while (vm->start.tv_nsec < 0) {
+		vm->start.tv_nsec += 1000000000L;
+		vm->start.tv_sec--;
+	}
+	while (vm->start.tv_nsec >= 1000000000L) {
+		vm->start.tv_nsec -= 1000000000L;
+		vm->start.tv_sec++;
+	}
+	pthread_mutex_lock(&vm->pause_mtx);
+	atomic_store(&vm->pause_req, 0);
+	pthread_cond_broadcast(&vm->pause_cv);
+	pthread_mutex_unlock(&vm->pause_mtx);
+	vm->paused = 0;
+	log_info("unpaused");
+	return 0;
+}
+
+static void
+vm_ctl_reply(struct vm *vm, uint32_t type, uint32_t err)
+{
+	uint8_t	buf[4];
+	int	len;
+
+	if (vm->ctl_fd == -1)
+		return;
+	len = proto_u32_encode(err, buf);
+	if (imsg_send(vm->ctl_fd, type, 0, buf, (size_t)len, -1) == -1)
+		log_warn("%s: %s", __func__, proto_name(type));
+}
+
+/* A request from vmm on the launch channel (event thread). */
+static void
+vm_dispatch_vmm(evutil_socket_t fd, short ev, void *arg)
+{
+	struct vm	*vm = arg;
+	struct imsg	*im = vm->ctl_im;
+	int		 rv;
+
+	(void)ev;
+	if ((rv = imsg_recv(fd, im)) == -1 && errno == EAGAIN)
+		return;
+	if (rv != 1) {
+		/* vmctl run leaves after the launch; vmm's death kills us. */
+		event_del(vm->ev_ctl);
+		close(vm->ctl_fd);
+		vm->ctl_fd = -1;
+		return;
+	}
+	if (im->fd != -1)
+		close(im->fd);
+	if (im->fd != -1 || proto_empty_decode(im->data, im->hdr.len) == -1) {
+		log_warnx("%s: bad %s", __func__, proto_name(im->hdr.type));
+		return;
+	}
+	switch (im->hdr.type) {
+	case IMSG_VMP_PAUSE_REQ:
+		vm_ctl_reply(vm, IMSG_VMP_PAUSE_RESP, (uint32_t)vm_pause(vm));
+		break;
+	case IMSG_VMP_UNPAUSE_REQ:
+		vm_ctl_reply(vm, IMSG_VMP_UNPAUSE_RESP,
+		    (uint32_t)vm_unpause(vm));
+		break;
+	default:
+		log_warnx("%s: unexpected %s", __func__,
+		    proto_name(im->hdr.type));
+		break;
+	}
+}
+
 /* vm_check: refuse parameters this host or platform cannot honour. */
 static int
 vm_check(struct vm *vm)
@@ -237,6 +467,9 @@ vm_run(struct vm *vm)
 	}
 	if (kvm_create_vm(vm) == -1)
 		return VM_EXIT_ERROR;
+	/* Nothing the guest controls (not even its kernel) is read before. */
+	if (vm_sandbox(vm) == -1)
+		return VM_EXIT_ERROR;
 	if (evthread_use_pthreads() == -1 ||
 	    (vm->evbase = event_base_new()) == NULL) {
 		log_warnx("%s: event_base_new", __func__);
@@ -270,11 +503,25 @@ vm_run(struct vm *vm)
 			goto out;
 	if (boot_load(vm, &vm->vcpus[0]) == -1)
 		goto out;
+	if ((vm->paused_tsc = calloc((size_t)vm->params.ncpus,
+	    sizeof(*vm->paused_tsc))) == NULL)
+		goto out;
+	if (vm->ctl_fd != -1 && ((vm->ctl_im = malloc(sizeof(*vm->ctl_im))) ==
+	    NULL || (vm->ev_ctl = event_new(vm->evbase, vm->ctl_fd,
+	    EV_READ | EV_PERSIST, vm_dispatch_vmm, vm)) == NULL ||
+	    event_add(vm->ev_ctl, NULL) == -1)) {
+		log_warnx("%s: launch channel", __func__);
+		goto out;
+	}
 	for (i = 0; i < vm->params.ncpus; i++)
 		if (vcpu_start(&vm->vcpus[i]) == -1) {
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			break;
 		}
+	/* Tell the launcher the guest runs (vmctl run has gone: ignored). */
+	if (atomic_load(&vm->exit_status) == -1 && vm->ctl_fd != -1)
+		(void)imsg_send(vm->ctl_fd, IMSG_VMP_START_RESP, 0,
+		    (const uint8_t[4]){ 0 }, 4, -1);
 	if (atomic_load(&vm->exit_status) == -1)
 		event_base_dispatch(vm->evbase);
 	for (i = 0; i < vm->params.ncpus; i++)
@@ -290,6 +537,8 @@ vm_run(struct vm *vm)
 		event_free(ev_term);
 	if (ev_int != NULL)
 		event_free(ev_int);
+	if (vm->ev_ctl != NULL)
+		event_free(vm->ev_ctl);
 	return status;
 }
 
@@ -310,9 +559,13 @@ vm_main(int sock)
 	signal(SIGHUP, SIG_IGN);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
+	vm->ctl_fd = -1;
+	pthread_mutex_init(&vm->pause_mtx, NULL);
+	pthread_cond_init(&vm->pause_cv, NULL);
 	if (vm_receive(vm, sock) == -1)
 		return VM_EXIT_ERROR;
-	close(sock);
+	/* Kept for pause and unpause requests. */
+	vm->ctl_fd = sock;
 	if (vm->params.con_out == -1)
 		vm->params.con_out = STDOUT_FILENO;
 	log_procname(vm->params.name[0] ? vm->params.name : "vm");

@@ -12,7 +12,9 @@
 #include "mem.h"
 #include "proto.h"
 
+struct event;
 struct event_base;
+struct imsg;
 struct vcpu;
 
 /* How the VM process ends (its exit status). */
@@ -65,13 +67,30 @@ struct vm {
 	struct bus		 mmio;
 	struct vcpu		*vcpus;		/* params.ncpus entries */
 	struct event_base	*evbase;	/* device event thread */
-	struct timespec		 start;		/* CLOCK_MONOTONIC at exec */
+	struct timespec		 start;		/* CLOCK_MONOTONIC at exec, moved
+						   on by pauses (event thread) */
 	atomic_int		 exit_status;	/* -1 while running */
 	struct pm		*pm;		/* power button from the host */
 	struct i8042		*i8042;		/* ctrl-alt-del from the host */
 	uint64_t		 acpi_rsdp;	/* guest address, for boot */
 	int			 exit_efd;	/* eventfd: wakes the event loop */
 	int			 nsignals;	/* stop requests seen (main) */
+	/* The launch channel, kept for pause/unpause (event thread). */
+	int			 ctl_fd;	/* -1 once the launcher left */
+	struct event		*ev_ctl;
+	struct imsg		*ctl_im;
+	/*
+	 * Pause: the event thread sets pause_req and waits until every
+	 * vCPU thread parks in vm_park (nparked, under pause_mtx).
+	 */
+	atomic_int		 pause_req;
+	pthread_mutex_t		 pause_mtx;
+	pthread_cond_t		 pause_cv;
+	int			 nparked;
+	int			 paused;	/* event thread */
+	uint64_t		 paused_clock;	/* KVM_GET_CLOCK at pause */
+	uint64_t		*paused_tsc;	/* per vCPU, at pause */
+	struct timespec		 paused_at;	/* CLOCK_MONOTONIC at pause */
 };
 
 /*
@@ -89,6 +108,11 @@ void	vm_request_exit(struct vm *, int status);
 int	vm_irq_line(struct vm *, int gsi, int level);
 /* vm_irq_pulse: raise then lower an edge-triggered line. */
 int	vm_irq_pulse(struct vm *, int gsi);
+/*
+ * vm_park: called by a vCPU thread outside KVM_RUN when pause_req is set;
+ * returns when the VM is unpaused or ends.
+ */
+void	vm_park(struct vm *);
 /* vm_uptime_ns: nanoseconds since the VM process started. */
 uint64_t vm_uptime_ns(const struct vm *);
 

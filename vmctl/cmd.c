@@ -7,8 +7,22 @@
 #include "vmctl.h"
 
 static const struct vmctl_cmd cmd_table[] = {
-	{ "run", "[-b path] [-I initrd] [-k cmdline] [-m size] [-p cpus]",
-	    cmd_run },
+	{ "console", "id", cmd_console },
+	{ "load", "filename", cmd_load },
+	{ "log", "[brief | verbose]", cmd_log },
+	{ "pause", "id", cmd_pause },
+	{ "reload", "", cmd_reload },
+	{ "reset", "[all | switches | vms]", cmd_reset },
+	{ "run", "[-b path] [-d [ro:]disk] [-I initrd] [-i count] "
+	    "[-k cmdline] [-m size] [-p cpus] [-t tap]", cmd_run },
+	{ "show", "[-jr] [id]", cmd_status },
+	{ "start", "[-cL] [-B device] [-b path] [-d disk] [-I initrd] "
+	    "[-i count]\n\t    [-k cmdline] [-m size] [-n switch] [-p cpus] "
+	    "[-r path] [-t name] id | name", cmd_start },
+	{ "status", "[-jr] [id]", cmd_status },
+	{ "stop", "[-fw] [id | -a]", cmd_stop },
+	{ "unpause", "id", cmd_unpause },
+	{ "wait", "id", cmd_wait },
 };
 
 #define CMD_COUNT	(sizeof(cmd_table) / sizeof(cmd_table[0]))

@@ -1,0 +1,1363 @@
+/* SPDX-License-Identifier: ISC */
+/* The parent process: the VM registry, permissions, fds and the lifecycle. */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "vm/vm.h"
+#include "vmd/vmd.h"
+
+struct parent;
+
+/* A client waiting for a VM to stop (wait, stop -w). */
+struct parent_waiter {
+	TAILQ_ENTRY(parent_waiter) entry;
+	uint32_t		 peerid;
+	uint32_t		 type;		/* the answer to send */
+};
+
+/* One VM in the registry; owned by the parent's only thread. */
+struct parent_vm {
+	TAILQ_ENTRY(parent_vm)	 entry;
+	struct parent		*p;
+	struct config_vm	 conf;		/* what to run */
+	uint32_t		 id;
+	int			 from_config;	/* stays listed when stopped */
+	uid_t			 uid;		/* who started it */
+	enum proto_vmstate	 state;
+	pid_t			 pid;
+	int			 ptm, pts;	/* console pty, kept over reboots */
+	char			 tty[PROTO_TTY_MAX];
+	struct timespec		 last_start;	/* CLOCK_MONOTONIC */
+	int			 quick_restarts;
+	int			 stopping;	/* stop asked: no restart */
+	int			 remove;	/* drop from the registry at exit */
+	uint32_t		 start_peer;	/* client awaiting start, or 0 */
+	uint32_t		 pause_peer;	/* client awaiting (un)pause */
+	struct event		*ev_stop;	/* polite stop timeout */
+	TAILQ_HEAD(, parent_waiter) waiters;
+};
+
+/* The parent context, set in parent_main. */
+struct parent {
+	const struct vmd_opts	*opts;
+	struct event_base	*base;
+	struct vmd_config	*conf;		/* the last loaded global part */
+	struct proc_chan	 control, vmm, priv;
+	pid_t			 control_pid, vmm_pid, priv_pid;
+	TAILQ_HEAD(, parent_vm)	 vms;
+	uint32_t		 next_id;
+	int			 reset_ids;	/* restart ids once empty */
+	int			 stop_timeout;	/* seconds */
+	struct event		*ev_hup, *ev_term, *ev_int, *ev_stagger;
+	int			 quitting;
+};
+
+static int	parent_vm_start(struct parent *, struct parent_vm *);
+static void	parent_stagger(struct parent *);
+
+/* Replies to clients. */
+
+static void
+parent_reply(struct parent *p, uint32_t peerid, uint32_t type, int err,
+    const struct parent_vm *vm)
+{
+	struct proto_result	r;
+	uint8_t			buf[sizeof(r)];
+	int			len;
+
+	if (peerid == 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.error = err;
+	r.pid = -1;
+	if (vm != NULL) {
+		r.id = vm->id;
+		r.pid = vm->pid;
+		strlcpy(r.name, vm->conf.name, sizeof(r.name));
+		strlcpy(r.tty, vm->tty, sizeof(r.tty));
+	}
+	len = proto_result_encode(&r, buf);
+	(void)proto_ctl_send(p->control.fd, type, peerid, 0, buf, (size_t)len,
+	    -1);
+}
+
+/* The registry. */
+
+static struct parent_vm *
+parent_vm_find(struct parent *p, uint32_t id, const char *name)
+{
+	struct parent_vm	*vm;
+
+	TAILQ_FOREACH(vm, &p->vms, entry)
+		if ((id != 0 && vm->id == id) ||
+		    (id == 0 && strcmp(vm->conf.name, name) == 0))
+			return vm;
+	return NULL;
+}
+
+static struct parent_vm *
+parent_vm_new(struct parent *p, const struct config_vm *conf, int from_config)
+{
+	struct parent_vm	*vm;
+
+	if ((vm = calloc(1, sizeof(*vm))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	vm->p = p;
+	vm->conf = *conf;
+	vm->from_config = from_config;
+	vm->id = ++p->next_id;
+	vm->pid = -1;
+	vm->ptm = vm->pts = -1;
+	vm->state = PROTO_VMSTATE_STOPPED;
+	TAILQ_INIT(&vm->waiters);
+	TAILQ_INSERT_TAIL(&p->vms, vm, entry);
+	return vm;
+}
+
+static void
+parent_vm_closetty(struct parent_vm *vm)
+{
+	if (vm->pts != -1) {
+		/* Nobody keeps the console of a stopped VM. */
+		(void)fchown(vm->pts, 0, 0);
+		(void)fchmod(vm->pts, 0666);
+		close(vm->pts);
+	}
+	if (vm->ptm != -1)
+		close(vm->ptm);
+	vm->ptm = vm->pts = -1;
+	vm->tty[0] = '\0';
+}
+
+static void
+parent_vm_free(struct parent *p, struct parent_vm *vm)
+{
+	struct parent_waiter	*w;
+
+	while ((w = TAILQ_FIRST(&vm->waiters)) != NULL) {
+		TAILQ_REMOVE(&vm->waiters, w, entry);
+		parent_reply(p, w->peerid, w->type, 0, vm);
+		free(w);
+	}
+	if (vm->ev_stop != NULL)
+		event_free(vm->ev_stop);
+	parent_vm_closetty(vm);
+	TAILQ_REMOVE(&p->vms, vm, entry);
+	free(vm);
+	if (TAILQ_EMPTY(&p->vms) && p->reset_ids) {
+		p->next_id = 0;
+		p->reset_ids = 0;
+	}
+}
+
+static int
+parent_vm_running(const struct parent_vm *vm)
+{
+	return vm->state == PROTO_VMSTATE_RUNNING ||
+	    vm->state == PROTO_VMSTATE_PAUSED ||
+	    vm->state == PROTO_VMSTATE_STOPPING ||
+	    vm->state == PROTO_VMSTATE_STARTING;
+}
+
+static int
+parent_owner_set(const struct config_owner *o)
+{
+	return o->uid != (uid_t)-1 || o->gid != (gid_t)-1;
+}
+
+/* parent_vm_permits: root, the user who started it, or its owner. */
+static int
+parent_vm_permits(const struct parent_vm *vm, uid_t uid)
+{
+	if (uid == 0)
+		return 1;
+	if (parent_vm_running(vm) && vm->uid == uid)
+		return 1;
+	return parent_owner_set(&vm->conf.owner) &&
+	    config_owner_permits(&vm->conf.owner, uid);
+}
+
+/* The uid that owns a running VM's console. */
+static uid_t
+parent_vm_owner_uid(const struct parent_vm *vm)
+{
+	if (vm->conf.owner.uid != (uid_t)-1)
+		return vm->conf.owner.uid;
+	return vm->uid;
+}
+
+/*
+ * parent_checkaccess: may uid read (and write) path, a file the user named?
+ * Regular files only; the mode bits decide, as for the user. 0 or -1.
+ */
+static int
+parent_checkaccess(const char *path, uid_t uid, int rw)
+{
+	struct stat	 st;
+	struct passwd	*pw;
+	mode_t		 need;
+	gid_t		 groups[64];
+	int		 ngroups = 64, i;
+
+	if (uid == 0)
+		return 0;
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (st.st_uid == uid) {
+		need = rw ? (S_IRUSR | S_IWUSR) : S_IRUSR;
+		goto check;
+	}
+	if ((pw = getpwuid(uid)) != NULL &&
+	    getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) != -1) {
+		for (i = 0; i < ngroups; i++)
+			if (groups[i] == st.st_gid) {
+				need = rw ? (S_IRGRP | S_IWGRP) : S_IRGRP;
+				goto check;
+			}
+	}
+	need = rw ? (S_IROTH | S_IWOTH) : S_IROTH;
+ check:
+	if ((st.st_mode & need) != need) {
+		errno = EACCES;
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the console pty and give it to the VM's owner. 0 or -1 (logged). */
+static int
+parent_vm_opentty(struct parent_vm *vm)
+{
+	struct termios	 tio;
+	struct group	*gr;
+	uid_t		 uid = parent_vm_owner_uid(vm);
+	gid_t		 gid;
+	mode_t		 mode;
+
+	if (vm->ptm != -1)
+		return 0;
+	if ((vm->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    grantpt(vm->ptm) == -1 || unlockpt(vm->ptm) == -1 ||
+	    ptsname_r(vm->ptm, vm->tty, sizeof(vm->tty)) != 0) {
+		log_warn("%s: vm %s: pty", __func__, vm->conf.name);
+		goto fail;
+	}
+	if ((vm->pts = open(vm->tty, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
+		log_warn("%s: %s", __func__, vm->tty);
+		goto fail;
+	}
+	/* A serial line: raw, 115200. */
+	if (tcgetattr(vm->pts, &tio) == 0) {
+		cfmakeraw(&tio);
+		cfsetspeed(&tio, B115200);
+		(void)tcsetattr(vm->pts, TCSANOW, &tio);
+	}
+	if (vm->conf.owner.gid != (gid_t)-1) {
+		gid = vm->conf.owner.gid;
+		mode = 0660;
+	} else if ((gr = getgrnam("tty")) != NULL) {
+		gid = gr->gr_gid;
+		mode = 0620;
+	} else {
+		gid = 0;
+		mode = 0600;
+	}
+	if (fchown(vm->pts, uid, gid) == -1 || fchmod(vm->pts, mode) == -1) {
+		log_warn("%s: %s", __func__, vm->tty);
+		goto fail;
+	}
+	return 0;
+ fail:
+	parent_vm_closetty(vm);
+	return -1;
+}
+
+static int
+parent_send_fd(struct parent *p, uint32_t id, uint32_t which, int fd)
+{
+	uint8_t	buf[4];
+	int	len;
+
+	len = proto_u32_encode(which, buf);
+	return proc_send(&p->vmm, IMSG_VMP_FD_REQ, id, buf, (size_t)len, fd);
+}
+
+/* The restart rate limit: 0, or -1 if started too often too quickly. */
+static int
+parent_vm_ratelimit(struct parent_vm *vm)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (vm->last_start.tv_sec != 0 &&
+	    now.tv_sec - vm->last_start.tv_sec < VMD_RESTART_WINDOW) {
+		if (++vm->quick_restarts > VMD_RESTART_MAX)
+			return -1;
+	} else
+		vm->quick_restarts = 0;
+	vm->last_start = now;
+	return 0;
+}
+
+/*
+ * parent_vm_start: open what the VM needs and hand it to vmm. 0, or an
+ * error code for the client (logged).
+ */
+static int
+parent_vm_start(struct parent *p, struct parent_vm *vm)
+{
+	struct proto_vmcreate	*c = NULL;
+	uint8_t			*buf = NULL;
+	int			 kfd = -1, ifd = -1, err = 0, len;
+
+	if (vm->conf.boot[0] == '\0') {
+		log_warnx("vm %s: no kernel to boot", vm->conf.name);
+		return PROTO_ENOKERNEL;
+	}
+	if (parent_vm_ratelimit(vm) == -1) {
+		log_warnx("vm %s: restarted too quickly", vm->conf.name);
+		return PROTO_ERESTART;
+	}
+	if (parent_checkaccess(vm->conf.boot, vm->uid, 0) == -1 ||
+	    (kfd = open(vm->conf.boot, O_RDONLY | O_CLOEXEC)) == -1) {
+		err = errno;
+		log_warn("vm %s: kernel %s", vm->conf.name, vm->conf.boot);
+		goto done;
+	}
+	if (vm->conf.initrd[0] != '\0' &&
+	    (parent_checkaccess(vm->conf.initrd, vm->uid, 0) == -1 ||
+	    (ifd = open(vm->conf.initrd, O_RDONLY | O_CLOEXEC)) == -1)) {
+		err = errno;
+		log_warn("vm %s: initrd %s", vm->conf.name, vm->conf.initrd);
+		goto done;
+	}
+	if (parent_vm_opentty(vm) == -1) {
+		err = errno;
+		goto done;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (buf = malloc(IMSG_MAX_PAYLOAD)) == NULL) {
+		err = errno;
+		goto done;
+	}
+	strlcpy(c->name, vm->conf.name, sizeof(c->name));
+	strlcpy(c->cmdline, vm->conf.cmdline, sizeof(c->cmdline));
+	c->memsize = vm->conf.memory;
+	c->ncpus = vm->conf.cpus;
+	if ((len = proto_vmcreate_encode(c, buf)) == -1 ||
+	    proc_send(&p->vmm, IMSG_VMP_CREATE_REQ, vm->id, buf, (size_t)len,
+	    -1) == -1 ||
+	    parent_send_fd(p, vm->id, PROTO_VMFD_KERNEL, kfd) == -1 ||
+	    (ifd != -1 &&
+	    parent_send_fd(p, vm->id, PROTO_VMFD_INITRD, ifd) == -1) ||
+	    parent_send_fd(p, vm->id, PROTO_VMFD_CON_IN, vm->ptm) == -1 ||
+	    parent_send_fd(p, vm->id, PROTO_VMFD_CON_OUT, vm->ptm) == -1 ||
+	    proc_send(&p->vmm, IMSG_VMP_START_REQ, vm->id, NULL, 0, -1) == -1) {
+		err = EIO;
+		goto done;
+	}
+	vm->state = PROTO_VMSTATE_STARTING;
+	vm->stopping = 0;
+ done:
+	if (kfd != -1)
+		close(kfd);
+	if (ifd != -1)
+		close(ifd);
+	free(buf);
+	free(c);
+	return err;
+}
+
+/* Start VM vm for uid and answer peerid when it runs (or fails). */
+static void
+parent_vm_start_for(struct parent *p, struct parent_vm *vm, uid_t uid,
+    uint32_t peerid)
+{
+	int	err;
+
+	vm->uid = uid;
+	if ((err = parent_vm_start(p, vm)) != 0) {
+		parent_reply(p, peerid, IMSG_VM_START_RESP, err, vm);
+		if (!vm->from_config)
+			parent_vm_free(p, vm);
+		return;
+	}
+	vm->start_peer = peerid;
+}
+
+/* Build a config_vm from a start request's fields (root's ad hoc VMs). */
+static int
+parent_apply_request(struct config_vm *c, const struct proto_vmstart *r)
+{
+	size_t	i;
+
+	if (r->set & PROTO_VMSTART_MEMORY)
+		c->memory = r->memsize;
+	if (r->set & PROTO_VMSTART_CPUS)
+		c->cpus = r->ncpus;
+	if ((r->set & PROTO_VMSTART_BOOT) &&
+	    strlcpy(c->boot, r->boot, sizeof(c->boot)) >= sizeof(c->boot))
+		return -1;
+	if ((r->set & PROTO_VMSTART_INITRD) &&
+	    strlcpy(c->initrd, r->initrd, sizeof(c->initrd)) >=
+	    sizeof(c->initrd))
+		return -1;
+	if ((r->set & PROTO_VMSTART_CMDLINE) &&
+	    strlcpy(c->cmdline, r->cmdline, sizeof(c->cmdline)) >=
+	    sizeof(c->cmdline))
+		return -1;
+	if ((r->set & PROTO_VMSTART_CDROM) &&
+	    strlcpy(c->cdrom, r->cdrom, sizeof(c->cdrom)) >= sizeof(c->cdrom))
+		return -1;
+	if (r->set & PROTO_VMSTART_DISKS) {
+		c->ndisks = r->ndisks;
+		for (i = 0; i < r->ndisks; i++) {
+			if (strlcpy(c->disks[i].path, r->disks[i],
+			    sizeof(c->disks[i].path)) >=
+			    sizeof(c->disks[i].path))
+				return -1;
+			c->disks[i].format = (enum config_format)r->diskfmt[i];
+		}
+	}
+	if (r->set & PROTO_VMSTART_NICS) {
+		c->nnics = r->nnics;
+		for (i = 0; i < r->nnics; i++) {
+			memset(&c->nics[i], 0, sizeof(c->nics[i]));
+			strlcpy(c->nics[i].switchname, r->nics[i],
+			    sizeof(c->nics[i].switchname));
+			c->nics[i].local = r->niclocal[i] != 0;
+		}
+	}
+	if (r->set & PROTO_VMSTART_NIFS)
+		c->ninterfaces = r->nifs;
+	if (r->set & PROTO_VMSTART_BOOTDEV)
+		c->bootdev = (enum config_bootdev)r->bootdev;
+	c->set |= r->set;
+	if (c->memory < CONFIG_MEM_MIN || c->memory > CONFIG_MEM_MAX ||
+	    c->cpus < CONFIG_CPUS_MIN || c->cpus > CONFIG_CPUS_MAX ||
+	    c->ninterfaces > CONFIG_MAX_NICS)
+		return -1;
+	c->memory &= ~(CONFIG_MEM_ROUND - 1);
+	return 0;
+}
+
+static void
+parent_start_req(struct parent *p, uint32_t peerid, uid_t uid,
+    const uint8_t *data, size_t len)
+{
+	struct proto_vmstart	*r;
+	struct config_vm	*c;
+	struct parent_vm	*vm, *tmpl;
+	char			 errbuf[256];
+	int			 err = 0;
+
+	r = calloc(1, sizeof(*r));
+	c = calloc(1, sizeof(*c));
+	if (r == NULL || c == NULL) {
+		err = ENOMEM;
+		goto fail;
+	}
+	if (proto_vmstart_decode(data, len, r) == -1 ||
+	    !config_name_valid(r->name)) {
+		err = EINVAL;
+		goto fail;
+	}
+	vm = parent_vm_find(p, 0, r->name);
+	if (r->template[0] != '\0') {
+		/* A new instance of a template. */
+		if (vm != NULL) {
+			err = EALREADY;
+			goto fail;
+		}
+		if ((tmpl = parent_vm_find(p, 0, r->template)) == NULL) {
+			err = PROTO_ENOTFOUND;
+			goto fail;
+		}
+		config_vm_init(c, r->name);
+		if (parent_apply_request(c, r) == -1) {
+			err = EINVAL;
+			goto fail;
+		}
+		c->set = r->set;
+		{
+			struct config_vm	*out;
+
+			if ((out = calloc(1, sizeof(*out))) == NULL) {
+				err = ENOMEM;
+				goto fail;
+			}
+			if (config_vm_instance(&tmpl->conf, c, r->name, uid,
+			    out, errbuf, sizeof(errbuf)) == -1) {
+				err = errno;
+				log_warnx("instance %s of %s: %s", r->name,
+				    r->template, errno == EINVAL ? errbuf :
+				    strerror(errno));
+				free(out);
+				goto fail;
+			}
+			vm = parent_vm_new(p, out, 0);
+			free(out);
+		}
+		if (vm == NULL) {
+			err = ENOMEM;
+			goto fail;
+		}
+	} else if (vm != NULL) {
+		/* A VM the configuration (or someone) defined. */
+		if (!parent_vm_permits(vm, uid)) {
+			err = EPERM;
+			goto fail;
+		}
+		if (parent_vm_running(vm)) {
+			err = EALREADY;
+			goto fail;
+		}
+		if (uid != 0 && (r->set & ~PROTO_VMSTART_BOOT) != 0) {
+			err = EPERM;
+			goto fail;
+		}
+		*c = vm->conf;
+		if (parent_apply_request(c, r) == -1) {
+			err = EINVAL;
+			goto fail;
+		}
+		vm->conf = *c;
+	} else {
+		/* Only root defines VMs on the command line. */
+		if (uid != 0) {
+			err = EPERM;
+			goto fail;
+		}
+		config_vm_init(c, r->name);
+		if (parent_apply_request(c, r) == -1) {
+			err = EINVAL;
+			goto fail;
+		}
+		if ((vm = parent_vm_new(p, c, 0)) == NULL) {
+			err = ENOMEM;
+			goto fail;
+		}
+	}
+	free(r);
+	free(c);
+	parent_vm_start_for(p, vm, uid, peerid);
+	return;
+ fail:
+	if (err != ENOMEM && r != NULL)
+		log_warnx("start %s for uid %u: %s", r->name, (unsigned)uid,
+		    proto_strerror(err));
+	parent_reply(p, peerid, IMSG_VM_START_RESP, err, NULL);
+	free(r);
+	free(c);
+}
+
+/* vmm's answer to a launch: the VM runs (or not). */
+static void
+parent_vmm_started(struct parent *p, struct imsg *im)
+{
+	struct proto_result	 r;
+	struct parent_vm	*vm;
+
+	if (proto_result_decode(im->data, im->hdr.len, &r) == -1)
+		proc_bad(&p->vmm, im, "bad result");
+	if ((vm = parent_vm_find(p, im->hdr.peerid, "")) == NULL ||
+	    vm->state != PROTO_VMSTATE_STARTING)
+		return;
+	if (r.error != 0) {
+		/* The exit event follows and cleans up. */
+		parent_reply(p, vm->start_peer, IMSG_VM_START_RESP,
+		    PROTO_ESTARTFAIL, vm);
+		vm->start_peer = 0;
+		return;
+	}
+	vm->pid = r.pid;
+	vm->state = vm->stopping ? PROTO_VMSTATE_STOPPING :
+	    PROTO_VMSTATE_RUNNING;
+	log_info("started %s (vm %u) successfully, tty %s", vm->conf.name,
+	    vm->id, vm->tty);
+	parent_reply(p, vm->start_peer, IMSG_VM_START_RESP, 0, vm);
+	vm->start_peer = 0;
+}
+
+/* A VM process ended: restart it (guest reboot) or mark it stopped. */
+static void
+parent_vmm_exited(struct parent *p, struct imsg *im)
+{
+	struct parent_vm	*vm;
+	struct parent_waiter	*w;
+	uint32_t		 status;
+	int			 err;
+
+	if (proto_u32_decode(im->data, im->hdr.len, &status) == -1)
+		proc_bad(&p->vmm, im, "bad status");
+	if ((vm = parent_vm_find(p, im->hdr.peerid, "")) == NULL)
+		return;
+	if (vm->ev_stop != NULL) {
+		event_free(vm->ev_stop);
+		vm->ev_stop = NULL;
+	}
+	if (vm->start_peer != 0) {
+		parent_reply(p, vm->start_peer, IMSG_VM_START_RESP,
+		    PROTO_ESTARTFAIL, vm);
+		vm->start_peer = 0;
+	}
+	if (vm->pause_peer != 0) {
+		parent_reply(p, vm->pause_peer, IMSG_VM_PAUSE_RESP,
+		    PROTO_ENOTRUNNING, vm);
+		vm->pause_peer = 0;
+	}
+	vm->pid = -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == VM_EXIT_REBOOT &&
+	    !vm->stopping && !vm->remove && !p->quitting &&
+	    vm->state == PROTO_VMSTATE_RUNNING) {
+		log_info("vm %s (vm %u) rebooted, restarting", vm->conf.name,
+		    vm->id);
+		if ((err = parent_vm_start(p, vm)) == 0)
+			return;
+	}
+	if (WIFSIGNALED(status))
+		log_info("vm %s (vm %u) killed by signal %d", vm->conf.name,
+		    vm->id, WTERMSIG(status));
+	else
+		log_info("vm %s (vm %u) stopped, status %d", vm->conf.name,
+		    vm->id, WEXITSTATUS(status));
+	vm->state = PROTO_VMSTATE_STOPPED;
+	vm->stopping = 0;
+	parent_vm_closetty(vm);
+	while ((w = TAILQ_FIRST(&vm->waiters)) != NULL) {
+		TAILQ_REMOVE(&vm->waiters, w, entry);
+		parent_reply(p, w->peerid, w->type, 0, vm);
+		free(w);
+	}
+	if (!vm->from_config || vm->remove)
+		parent_vm_free(p, vm);
+	if (p->quitting && TAILQ_EMPTY(&p->vms))
+		event_base_loopexit(p->base, NULL);
+	parent_stagger(p);
+}
+
+static void
+parent_stop_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct parent_vm	*vm = arg;
+
+	(void)fd;
+	(void)ev;
+	log_info("vm %s (vm %u) did not stop in %d s, forcing it",
+	    vm->conf.name, vm->id, vm->p->stop_timeout);
+	(void)proc_send_u32(&vm->p->vmm, IMSG_VMM_STOP_REQ, vm->id, 1);
+}
+
+/* parent_vm_stop: ask vmm to end the VM, politely unless force. */
+static void
+parent_vm_stop(struct parent *p, struct parent_vm *vm, int force)
+{
+	struct timeval	tv = { p->stop_timeout, 0 };
+
+	if (vm->state == PROTO_VMSTATE_PAUSED && !force)
+		(void)proc_send(&p->vmm, IMSG_VMM_UNPAUSE_REQ, vm->id, NULL, 0,
+		    -1);
+	vm->stopping = 1;
+	if (vm->state != PROTO_VMSTATE_STARTING)
+		vm->state = PROTO_VMSTATE_STOPPING;
+	(void)proc_send_u32(&p->vmm, IMSG_VMM_STOP_REQ, vm->id,
+	    force ? 1 : 0);
+	if (!force && vm->ev_stop == NULL &&
+	    (vm->ev_stop = evtimer_new(p->base, parent_stop_timeout,
+	    vm)) != NULL)
+		evtimer_add(vm->ev_stop, &tv);
+}
+
+static int
+parent_add_waiter(struct parent_vm *vm, uint32_t peerid, uint32_t type)
+{
+	struct parent_waiter	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->peerid = peerid;
+	w->type = type;
+	TAILQ_INSERT_TAIL(&vm->waiters, w, entry);
+	return 0;
+}
+
+/*
+ * parent_lookup: decode a proto_vmref and find a VM uid may act on. The
+ * VM, or NULL after answering the client with type.
+ */
+static struct parent_vm *
+parent_lookup(struct parent *p, uint32_t peerid, uid_t uid, uint32_t type,
+    const uint8_t *data, size_t len, struct proto_vmref *ref)
+{
+	struct parent_vm	*vm;
+
+	if (proto_vmref_decode(data, len, ref) == -1) {
+		parent_reply(p, peerid, type, EINVAL, NULL);
+		return NULL;
+	}
+	if ((vm = parent_vm_find(p, ref->id, ref->name)) == NULL) {
+		parent_reply(p, peerid, type, PROTO_ENOTFOUND, NULL);
+		return NULL;
+	}
+	if (!parent_vm_permits(vm, uid)) {
+		parent_reply(p, peerid, type, EPERM, vm);
+		return NULL;
+	}
+	return vm;
+}
+
+static void
+parent_stop_req(struct parent *p, uint32_t peerid, uid_t uid,
+    const uint8_t *data, size_t len)
+{
+	struct proto_vmref	 ref;
+	struct parent_vm	*vm;
+	int			 force;
+
+	if ((vm = parent_lookup(p, peerid, uid, IMSG_VM_STOP_RESP, data, len,
+	    &ref)) == NULL)
+		return;
+	force = (ref.flags & PROTO_VMREF_F_FORCE) != 0;
+	if (!parent_vm_running(vm)) {
+		parent_reply(p, peerid, IMSG_VM_STOP_RESP, PROTO_ENOTRUNNING,
+		    vm);
+		return;
+	}
+	if (vm->stopping && !force) {
+		parent_reply(p, peerid, IMSG_VM_STOP_RESP, EALREADY, vm);
+		return;
+	}
+	if ((ref.flags & PROTO_VMREF_F_WAIT) &&
+	    parent_add_waiter(vm, peerid, IMSG_VM_STOP_RESP) == -1) {
+		parent_reply(p, peerid, IMSG_VM_STOP_RESP, ENOMEM, vm);
+		return;
+	}
+	log_info("stopping %s (vm %u)%s for uid %u", vm->conf.name, vm->id,
+	    force ? " by force" : "", (unsigned)uid);
+	parent_vm_stop(p, vm, force);
+	if ((ref.flags & PROTO_VMREF_F_WAIT) == 0)
+		parent_reply(p, peerid, IMSG_VM_STOP_RESP, 0, vm);
+}
+
+static void
+parent_pause_req(struct parent *p, uint32_t peerid, uid_t uid,
+    const uint8_t *data, size_t len, int pause)
+{
+	struct proto_vmref	 ref;
+	struct parent_vm	*vm;
+	uint32_t		 rtype;
+
+	rtype = pause ? IMSG_VM_PAUSE_RESP : IMSG_VM_UNPAUSE_RESP;
+	if ((vm = parent_lookup(p, peerid, uid, rtype, data, len,
+	    &ref)) == NULL)
+		return;
+	if (vm->state != (pause ? PROTO_VMSTATE_RUNNING :
+	    PROTO_VMSTATE_PAUSED)) {
+		parent_reply(p, peerid, rtype, parent_vm_running(vm) ?
+		    EALREADY : PROTO_ENOTRUNNING, vm);
+		return;
+	}
+	if (vm->pause_peer != 0) {
+		parent_reply(p, peerid, rtype, EBUSY, vm);
+		return;
+	}
+	if (proc_send(&p->vmm, pause ? IMSG_VMM_PAUSE_REQ :
+	    IMSG_VMM_UNPAUSE_REQ, vm->id, NULL, 0, -1) == -1) {
+		parent_reply(p, peerid, rtype, EIO, vm);
+		return;
+	}
+	vm->pause_peer = peerid;
+}
+
+static void
+parent_vmm_paused(struct parent *p, struct imsg *im, int pause)
+{
+	struct parent_vm	*vm;
+	uint32_t		 err, peer;
+
+	if (proto_u32_decode(im->data, im->hdr.len, &err) == -1)
+		proc_bad(&p->vmm, im, "bad result");
+	if ((vm = parent_vm_find(p, im->hdr.peerid, "")) == NULL)
+		return;
+	if (err == 0 && (vm->state == PROTO_VMSTATE_RUNNING ||
+	    vm->state == PROTO_VMSTATE_PAUSED)) {
+		vm->state = pause ? PROTO_VMSTATE_PAUSED :
+		    PROTO_VMSTATE_RUNNING;
+		log_info("%s %s (vm %u)", pause ? "paused" : "unpaused",
+		    vm->conf.name, vm->id);
+	}
+	peer = vm->pause_peer;
+	vm->pause_peer = 0;
+	parent_reply(p, peer, pause ? IMSG_VM_PAUSE_RESP :
+	    IMSG_VM_UNPAUSE_RESP, (int)err, vm);
+}
+
+static void
+parent_wait_req(struct parent *p, uint32_t peerid, uid_t uid,
+    const uint8_t *data, size_t len)
+{
+	struct proto_vmref	 ref;
+	struct parent_vm	*vm;
+
+	if ((vm = parent_lookup(p, peerid, uid, IMSG_VM_WAIT_RESP, data, len,
+	    &ref)) == NULL)
+		return;
+	if (!parent_vm_running(vm)) {
+		parent_reply(p, peerid, IMSG_VM_WAIT_RESP, PROTO_ENOTRUNNING,
+		    vm);
+		return;
+	}
+	if (parent_add_waiter(vm, peerid, IMSG_VM_WAIT_RESP) == -1)
+		parent_reply(p, peerid, IMSG_VM_WAIT_RESP, ENOMEM, vm);
+}
+
+/* The VM process's resident memory, from /proc. */
+static uint64_t
+parent_vm_curmem(const struct parent_vm *vm)
+{
+	char			 path[64];
+	FILE			*f;
+	unsigned long long	 size, rss;
+
+	if (vm->pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)vm->pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	if (fscanf(f, "%llu %llu", &size, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void
+parent_vm_info(const struct parent_vm *vm, struct proto_vminfo *info)
+{
+	struct passwd	*pw;
+
+	memset(info, 0, sizeof(*info));
+	info->id = vm->id;
+	info->pid = parent_vm_running(vm) ? vm->pid : -1;
+	info->ncpus = vm->conf.cpus;
+	info->state = vm->state;
+	info->maxmem = vm->conf.memory;
+	info->curmem = parent_vm_curmem(vm);
+	strlcpy(info->tty, vm->tty, sizeof(info->tty));
+	strlcpy(info->name, vm->conf.name, sizeof(info->name));
+	if (parent_owner_set(&vm->conf.owner)) {
+		config_owner_str(&vm->conf.owner, info->owner,
+		    sizeof(info->owner));
+		info->uid = vm->conf.owner.uid;
+	} else {
+		info->uid = parent_vm_running(vm) ? vm->uid : 0;
+		if ((pw = getpwuid(info->uid)) != NULL)
+			strlcpy(info->owner, pw->pw_name, sizeof(info->owner));
+		else
+			snprintf(info->owner, sizeof(info->owner), "%u",
+			    (unsigned)info->uid);
+	}
+}
+
+static void
+parent_status_req(struct parent *p, uint32_t peerid, const uint8_t *data,
+    size_t len)
+{
+	struct proto_vmref	 ref;
+	struct proto_vminfo	 info;
+	struct parent_vm	*vm;
+	uint8_t			 buf[sizeof(info)];
+	int			 n, found = 0;
+
+	if (proto_vmref_decode(data, len, &ref) == -1) {
+		parent_reply(p, peerid, IMSG_VM_STATUS_END_RESP, EINVAL, NULL);
+		return;
+	}
+	TAILQ_FOREACH(vm, &p->vms, entry) {
+		if ((ref.id != 0 && vm->id != ref.id) ||
+		    (ref.id == 0 && ref.name[0] != '\0' &&
+		    strcmp(ref.name, vm->conf.name) != 0))
+			continue;
+		if ((ref.flags & PROTO_VMREF_F_RUNNING) &&
+		    !parent_vm_running(vm))
+			continue;
+		parent_vm_info(vm, &info);
+		if ((n = proto_vminfo_encode(&info, buf)) == -1)
+			continue;
+		found++;
+		(void)proto_ctl_send(p->control.fd, IMSG_VM_STATUS_RESP,
+		    peerid, 0, buf, (size_t)n, -1);
+	}
+	parent_reply(p, peerid, IMSG_VM_STATUS_END_RESP,
+	    (found == 0 && (ref.id != 0 || ref.name[0] != '\0')) ?
+	    PROTO_ENOTFOUND : 0, NULL);
+}
+
+/* Configuration: load, reload, reset. */
+
+static void
+parent_socket_owner(struct parent *p)
+{
+	const struct config_owner	*o = &p->conf->socket_owner;
+	uid_t				 uid = o->uid == (uid_t)-1 ? 0 : o->uid;
+	gid_t				 gid = o->gid == (gid_t)-1 ? 0 : o->gid;
+
+	if (chown(p->opts->sockpath, uid, gid) == -1)
+		log_warn("%s: chown %s", __func__, p->opts->sockpath);
+}
+
+/*
+ * parent_add_config: register conf's VMs that are not known yet and queue
+ * the enabled ones. Takes conf over.
+ */
+static void
+parent_add_config(struct parent *p, struct vmd_config *conf, int global)
+{
+	struct config_vm	*c;
+	struct parent_vm	*vm;
+
+	TAILQ_FOREACH(c, &conf->vms, entry) {
+		if ((vm = parent_vm_find(p, 0, c->name)) != NULL) {
+			log_info("vm %s is already defined, skipped", c->name);
+			continue;
+		}
+		if ((vm = parent_vm_new(p, c, 1)) == NULL)
+			continue;
+		if (!c->disabled)
+			vm->state = PROTO_VMSTATE_WAITING;
+	}
+	if (global) {
+		config_free(p->conf);
+		p->conf = conf;
+		parent_socket_owner(p);
+	} else
+		config_free(conf);
+	parent_stagger(p);
+}
+
+static void
+parent_stagger_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	parent_stagger(arg);
+}
+
+/*
+ * parent_stagger: start waiting VMs, `parallel` at a time, then wait
+ * `delay` seconds before the next batch (staggered start).
+ */
+static void
+parent_stagger(struct parent *p)
+{
+	struct parent_vm	*vm;
+	struct timeval		 tv;
+	unsigned int		 n = 0, max;
+	long			 ncpu;
+
+	if (p->quitting || evtimer_pending(p->ev_stagger, NULL))
+		return;
+	max = p->conf->stagger_parallel;
+	if (max == 0)
+		max = (ncpu = sysconf(_SC_NPROCESSORS_ONLN)) > 0 ?
+		    (unsigned int)ncpu : 1;
+	TAILQ_FOREACH(vm, &p->vms, entry) {
+		if (vm->state != PROTO_VMSTATE_WAITING)
+			continue;
+		if (n++ == max) {
+			tv.tv_sec = p->conf->stagger_delay;
+			tv.tv_usec = 0;
+			evtimer_add(p->ev_stagger, &tv);
+			return;
+		}
+		vm->state = PROTO_VMSTATE_STOPPED;
+		parent_vm_start_for(p, vm, 0, 0);
+	}
+}
+
+static struct vmd_config *
+parent_parse(struct parent *p, const char *file)
+{
+	struct vmd_config	*conf;
+	int			 errors = 0, flags = 0;
+
+	if (file == NULL) {
+		file = p->opts->conffile;
+		if (file == NULL)
+			flags = CONFIG_F_MISSING_OK;
+	}
+	if ((conf = config_parse(file, &p->opts->macros, flags,
+	    &errors)) == NULL)
+		log_warnx("%s: %s: %d errors", __func__,
+		    file ? file : CONFIG_DEFAULT_FILE, errors);
+	return conf;
+}
+
+static void
+parent_load_req(struct parent *p, uint32_t peerid, uid_t uid,
+    const uint8_t *data, size_t len)
+{
+	struct proto_path	 path;
+	struct vmd_config	*conf;
+
+	if (uid != 0) {
+		parent_reply(p, peerid, IMSG_CONF_LOAD_RESP, EPERM, NULL);
+		return;
+	}
+	if (proto_path_decode(data, len, &path) == -1) {
+		parent_reply(p, peerid, IMSG_CONF_LOAD_RESP, EINVAL, NULL);
+		return;
+	}
+	if ((conf = parent_parse(p, path.path)) == NULL) {
+		parent_reply(p, peerid, IMSG_CONF_LOAD_RESP, PROTO_ECONFIG,
+		    NULL);
+		return;
+	}
+	log_info("loaded %s", path.path);
+	parent_add_config(p, conf, 0);
+	parent_reply(p, peerid, IMSG_CONF_LOAD_RESP, 0, NULL);
+}
+
+/* parent_reload: drop what is not running, re-read the default file. */
+static int
+parent_reload(struct parent *p)
+{
+	struct vmd_config	*conf;
+	struct parent_vm	*vm, *next;
+
+	if ((conf = parent_parse(p, NULL)) == NULL)
+		return PROTO_ECONFIG;
+	for (vm = TAILQ_FIRST(&p->vms); vm != NULL; vm = next) {
+		next = TAILQ_NEXT(vm, entry);
+		if (!parent_vm_running(vm))
+			parent_vm_free(p, vm);
+	}
+	log_info("configuration reloaded");
+	parent_add_config(p, conf, 1);
+	return 0;
+}
+
+static void
+parent_reload_req(struct parent *p, uint32_t peerid, uid_t uid,
+    const uint8_t *data, size_t len)
+{
+	if (uid != 0 || proto_empty_decode(data, len) == -1) {
+		parent_reply(p, peerid, IMSG_CONF_RELOAD_RESP,
+		    uid != 0 ? EPERM : EINVAL, NULL);
+		return;
+	}
+	parent_reply(p, peerid, IMSG_CONF_RELOAD_RESP, parent_reload(p), NULL);
+}
+
+static void
+parent_reset_req(struct parent *p, uint32_t peerid, uid_t uid,
+    const uint8_t *data, size_t len)
+{
+	struct parent_vm	*vm, *next;
+	uint32_t		 mask;
+
+	if (uid != 0 || proto_u32_decode(data, len, &mask) == -1 ||
+	    (mask & ~PROTO_RESET_ALL) != 0) {
+		parent_reply(p, peerid, IMSG_CONF_RESET_RESP,
+		    uid != 0 ? EPERM : EINVAL, NULL);
+		return;
+	}
+	if (mask & PROTO_RESET_VMS) {
+		log_info("reset: terminating and forgetting every vm");
+		for (vm = TAILQ_FIRST(&p->vms); vm != NULL; vm = next) {
+			next = TAILQ_NEXT(vm, entry);
+			if (parent_vm_running(vm)) {
+				vm->remove = 1;
+				parent_vm_stop(p, vm, 1);
+			} else
+				parent_vm_free(p, vm);
+		}
+		p->reset_ids = 1;
+		if (TAILQ_EMPTY(&p->vms)) {
+			p->next_id = 0;
+			p->reset_ids = 0;
+		}
+	}
+	/* Switches come with the networking work: nothing to purge yet. */
+	parent_reply(p, peerid, IMSG_CONF_RESET_RESP, 0, NULL);
+}
+
+static void
+parent_log_req(struct parent *p, uint32_t peerid, uid_t uid,
+    const uint8_t *data, size_t len)
+{
+	uint32_t	v;
+
+	if (uid != 0 || proto_u32_decode(data, len, &v) == -1 || v > 3) {
+		parent_reply(p, peerid, IMSG_LOG_VERBOSE_RESP,
+		    uid != 0 ? EPERM : EINVAL, NULL);
+		return;
+	}
+	log_setverbose((int)v);
+	(void)proc_send_u32(&p->control, IMSG_LOG_VERBOSE_EVENT, 0, v);
+	(void)proc_send_u32(&p->vmm, IMSG_LOG_VERBOSE_EVENT, 0, v);
+	(void)proc_send_u32(&p->priv, IMSG_LOG_VERBOSE_EVENT, 0, v);
+	log_info("log level %s", v ? "verbose" : "brief");
+	parent_reply(p, peerid, IMSG_LOG_VERBOSE_RESP, 0, NULL);
+}
+
+/* Dispatchers. */
+
+static void
+parent_dispatch_control(struct proc_chan *ch, struct imsg *im, void *arg)
+{
+	struct parent		*p = arg;
+	const uint8_t		*data;
+	size_t			 len;
+	uint32_t		 uid;
+
+	if (im->fd != -1)
+		proc_bad(ch, im, "unexpected fd");
+	if (proto_ctl_open(im, &uid, &data, &len) == -1)
+		proc_bad(ch, im, "bad envelope");
+	switch (im->hdr.type) {
+	case IMSG_VM_START_REQ:
+		parent_start_req(p, im->hdr.peerid, uid, data, len);
+		break;
+	case IMSG_VM_STOP_REQ:
+		parent_stop_req(p, im->hdr.peerid, uid, data, len);
+		break;
+	case IMSG_VM_PAUSE_REQ:
+		parent_pause_req(p, im->hdr.peerid, uid, data, len, 1);
+		break;
+	case IMSG_VM_UNPAUSE_REQ:
+		parent_pause_req(p, im->hdr.peerid, uid, data, len, 0);
+		break;
+	case IMSG_VM_WAIT_REQ:
+		parent_wait_req(p, im->hdr.peerid, uid, data, len);
+		break;
+	case IMSG_VM_STATUS_REQ:
+		parent_status_req(p, im->hdr.peerid, data, len);
+		break;
+	case IMSG_CONF_LOAD_REQ:
+		parent_load_req(p, im->hdr.peerid, uid, data, len);
+		break;
+	case IMSG_CONF_RELOAD_REQ:
+		parent_reload_req(p, im->hdr.peerid, uid, data, len);
+		break;
+	case IMSG_CONF_RESET_REQ:
+		parent_reset_req(p, im->hdr.peerid, uid, data, len);
+		break;
+	case IMSG_LOG_VERBOSE_REQ:
+		parent_log_req(p, im->hdr.peerid, uid, data, len);
+		break;
+	default:
+		proc_bad(ch, im, "unexpected");
+	}
+}
+
+static void
+parent_dispatch_vmm(struct proc_chan *ch, struct imsg *im, void *arg)
+{
+	struct parent	*p = arg;
+
+	if (im->fd != -1)
+		proc_bad(ch, im, "unexpected fd");
+	switch (im->hdr.type) {
+	case IMSG_VMM_START_RESP:
+		parent_vmm_started(p, im);
+		break;
+	case IMSG_VMM_PAUSE_RESP:
+		parent_vmm_paused(p, im, 1);
+		break;
+	case IMSG_VMM_UNPAUSE_RESP:
+		parent_vmm_paused(p, im, 0);
+		break;
+	case IMSG_VMM_EXIT_EVENT:
+		parent_vmm_exited(p, im);
+		break;
+	default:
+		proc_bad(ch, im, "unexpected");
+	}
+}
+
+static void
+parent_dispatch_priv(struct proc_chan *ch, struct imsg *im, void *arg)
+{
+	(void)arg;
+	proc_bad(ch, im, "unexpected");
+}
+
+/* Shutting down. */
+
+static void __attribute__((noreturn))
+parent_exit(struct parent *p, int status)
+{
+	pid_t	pids[3] = { p->control_pid, p->vmm_pid, p->priv_pid };
+	int	i;
+
+	for (i = 0; i < 3; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	for (i = 0; i < 3; i++)
+		if (pids[i] > 0)
+			while (waitpid(pids[i], NULL, 0) == -1 &&
+			    errno == EINTR)
+				;
+	unlink(p->opts->sockpath);
+	log_info("exiting");
+	exit(status);
+}
+
+static void
+parent_child_closed(struct proc_chan *ch, void *arg)
+{
+	struct parent	*p = arg;
+
+	log_warnx("%s process went away", ch->peer);
+	parent_exit(p, 1);
+}
+
+static void
+parent_sighup(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)sig;
+	(void)ev;
+	log_info("SIGHUP: reloading the configuration");
+	(void)parent_reload(arg);
+}
+
+static void
+parent_sigterm(evutil_socket_t sig, short ev, void *arg)
+{
+	struct parent	*p = arg;
+
+	(void)ev;
+	log_info("%s: terminating every vm", strsignal((int)sig));
+	p->quitting = 1;
+	/* vmm ends every VM process before it exits. */
+	parent_exit(p, 0);
+}
+
+/* Set up. */
+
+/* parent_listen: the control socket, refusing to steal a live one. */
+static int
+parent_listen(const char *path)
+{
+	struct sockaddr_un	sun;
+	mode_t			old;
+	int			fd, s;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		fatalx("socket path too long: %s", path);
+	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		fatalx("%s: another vmd is listening", path);
+	close(s);
+	(void)unlink(path);
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		fatal("socket");
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	umask(old);
+	if (chmod(path, 0660) == -1 || listen(fd, 64) == -1)
+		fatal("%s", path);
+	return fd;
+}
+
+static void
+parent_spawn(struct parent *p, const char *name, struct proc_chan *ch,
+    pid_t *pid, proc_dispatch_fn dispatch)
+{
+	int	fd;
+
+	if ((*pid = vmd_spawn(p->opts, name, &fd)) == -1)
+		fatalx("cannot start the %s process", name);
+	if (proc_chan_open(ch, p->base, fd, name, dispatch,
+	    parent_child_closed, p) == -1)
+		fatal("%s: %s", __func__, name);
+}
+
+int
+parent_main(const struct vmd_opts *opts)
+{
+	struct parent		*p;
+	struct vmd_config	*conf;
+	const char		*errstr, *s;
+	int			 lfd;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("%s", __func__);
+	p->opts = opts;
+	p->stop_timeout = VMD_STOP_TIMEOUT;
+	/* A knob for tests: how long a polite stop may take. */
+	if ((s = getenv("VMD_STOP_TIMEOUT")) != NULL) {
+		p->stop_timeout = (int)strtonum(s, 1, 3600, &errstr);
+		if (errstr != NULL)
+			fatalx("VMD_STOP_TIMEOUT %s: %s", s, errstr);
+	}
+	TAILQ_INIT(&p->vms);
+	if (sandbox_prepare(SANDBOX_USER) == -1)
+		exit(1);
+	if ((conf = parent_parse(p, NULL)) == NULL)
+		exit(1);
+	if ((p->conf = config_new()) == NULL)
+		fatal("%s", __func__);
+	lfd = parent_listen(opts->sockpath);
+	if (!opts->debug) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init(0, opts->verbose);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((p->base = event_base_new()) == NULL)
+		fatalx("%s: event_base_new", __func__);
+	parent_spawn(p, "control", &p->control, &p->control_pid,
+	    parent_dispatch_control);
+	parent_spawn(p, "vmm", &p->vmm, &p->vmm_pid, parent_dispatch_vmm);
+	parent_spawn(p, "priv", &p->priv, &p->priv_pid, parent_dispatch_priv);
+	if (proc_send(&p->control, IMSG_CTL_LISTEN_EVENT, 0, NULL, 0,
+	    lfd) == -1)
+		fatalx("cannot hand the socket to control");
+	close(lfd);
+	p->ev_hup = evsignal_new(p->base, SIGHUP, parent_sighup, p);
+	p->ev_term = evsignal_new(p->base, SIGTERM, parent_sigterm, p);
+	p->ev_int = evsignal_new(p->base, SIGINT, parent_sigterm, p);
+	p->ev_stagger = evtimer_new(p->base, parent_stagger_timer, p);
+	if (p->ev_hup == NULL || p->ev_term == NULL || p->ev_int == NULL ||
+	    p->ev_stagger == NULL || event_add(p->ev_hup, NULL) == -1 ||
+	    event_add(p->ev_term, NULL) == -1 ||
+	    event_add(p->ev_int, NULL) == -1)
+		fatalx("%s: signals", __func__);
+	log_info("startup, listening on %s", opts->sockpath);
+	parent_add_config(p, conf, 1);
+	event_base_dispatch(p->base);
+	parent_exit(p, 0);
+}

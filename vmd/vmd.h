@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: ISC */
+/* vmd's processes: their entry points and what they share. */
+#ifndef VMD_VMD_H
+#define VMD_VMD_H
+
+#include <sys/types.h>
+
+#include "vmd/config.h"
+
+#define VMD_SOCKET		"/run/vmd.sock"
+#define VMD_STOP_TIMEOUT	30	/* seconds before a polite stop is forced */
+#define VMD_RESTART_WINDOW	6	/* seconds: a restart this soon is quick */
+#define VMD_RESTART_MAX		3	/* quick restarts allowed in a row */
+#define VMD_MAX_CLIENTS		256	/* control connections at once */
+
+/* Command-line options; set in main, read-only afterwards. */
+struct vmd_opts {
+	int			 debug;		/* -d: foreground, stderr */
+	int			 verbose;	/* -v */
+	const char		*conffile;	/* -f, NULL: default */
+	const char		*sockpath;	/* -s */
+	struct config_macros	 macros;	/* -D */
+};
+
+/*
+ * vmd_spawn: start child process proc ("control", "vmm", "priv") with
+ * the options it needs; *fd gets the channel. Its pid, or -1 (logged).
+ */
+pid_t	vmd_spawn(const struct vmd_opts *, const char *proc, int *fd);
+
+/* Process entry points; each returns the process exit status. */
+int	parent_main(const struct vmd_opts *);
+int	control_main(const struct vmd_opts *, int fd);
+int	vmm_main(const struct vmd_opts *, int fd);
+int	priv_main(const struct vmd_opts *, int fd);
+
+#endif /* VMD_VMD_H */
