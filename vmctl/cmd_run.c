@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* vmctl run: one VM in the foreground, without the daemon. */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -91,9 +94,89 @@ run_send_fd(int sock, uint32_t which, int fd)
 	return imsg_send(sock, IMSG_VMP_FD_REQ, 0, buf, (size_t)len, fd);
 }
 
+/*
+ * The devices vmctl run attaches: disks ("-d [ro:]path") and interfaces
+ * on taps ("-t name", or "-i count" for taps the kernel names).
+ */
+struct run_devs {
+	int		 disk[PROTO_MAX_DISKS];
+	int		 disk_ro[PROTO_MAX_DISKS];
+	int		 ndisks;
+	const char	*tap[PROTO_MAX_NICS];	/* "" = kernel picks */
+	int		 tapfd[PROTO_MAX_NICS];
+	int		 ntaps;
+};
+
+/* run_open_disk: "-d path" read-write, "-d ro:path" read-only. */
+static void
+run_open_disk(struct run_devs *d, const char *arg)
+{
+	int	ro = 0, fd;
+
+	if (d->ndisks == PROTO_MAX_DISKS)
+		errx(1, "too many disks (at most %d)", PROTO_MAX_DISKS);
+	if (strncmp(arg, "ro:", 3) == 0) {
+		ro = 1;
+		arg += 3;
+	}
+	if ((fd = open(arg, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC)) == -1)
+		err(1, "%s", arg);
+	d->disk[d->ndisks] = fd;
+	d->disk_ro[d->ndisks++] = ro;
+}
+
+/*
+ * run_open_tap: attach to tap name, creating it if it does not exist (it
+ * then goes away with the VM); "" lets the kernel choose a tapN name.
+ * The interface is not configured or brought up: that is the caller's.
+ */
+static int
+run_open_tap(const char *name, int verbose)
+{
+	struct ifreq	ifr;
+	int		fd;
+
+	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) == -1)
+		err(1, "/dev/net/tun");
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name)) >=
+	    sizeof(ifr.ifr_name))
+		errx(1, "tap name too long: %s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) == -1)
+		err(1, "tap %s", name[0] != '\0' ? name : "(new)");
+	if (verbose)
+		fprintf(stderr, "vmctl: interface on %s\n", ifr.ifr_name);
+	return fd;
+}
+
+/* run_send_devs: the disk and tap fds, in order. 0 or -1. */
+static int
+run_send_devs(int sock, const struct run_devs *d, uint8_t *buf)
+{
+	struct proto_fdreq	f;
+	int			i, len;
+
+	for (i = 0; i < d->ndisks + d->ntaps; i++) {
+		memset(&f, 0, sizeof(f));
+		if (i < d->ndisks)
+			f.which = d->disk_ro[i] ? PROTO_VMFD_DISK_RO :
+			    PROTO_VMFD_DISK;
+		else
+			f.which = PROTO_VMFD_TAP;
+		if ((len = proto_fdreq_encode(&f, buf)) == -1 ||
+		    imsg_send(sock, IMSG_VMP_FD_REQ, 0, buf, (size_t)len,
+		    i < d->ndisks ? d->disk[i] :
+		    d->tapfd[i - d->ndisks]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 {
+	struct run_devs		 devs;
 	struct proto_vmcreate	*c;
 	const char		*kernel = NULL, *initrd = NULL, *errstr;
 	char			 vmd[PATH_MAX], fdarg[16];
@@ -101,16 +184,33 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	struct sigaction	 sa;
 	pid_t			 pid;
 	int			 ch, sv[2], kfd, ifd = -1, cin, cout, status, len;
-	int			 ncpus = 1;
+	int			 ncpus = 1, n, i, nifs = 0;
 	uint64_t		 mem = RUN_DEFAULT_MEM;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (buf = malloc(IMSG_MAX_PAYLOAD)) == NULL)
 		err(1, NULL);
-	while ((ch = getopt(argc, argv, "b:I:k:m:p:")) != -1) {
+	memset(&devs, 0, sizeof(devs));
+	while ((ch = getopt(argc, argv, "b:d:I:i:k:m:p:t:")) != -1) {
 		switch (ch) {
 		case 'b':
 			kernel = optarg;
+			break;
+		case 'd':
+			run_open_disk(&devs, optarg);
+			break;
+		case 'i':
+			n = (int)strtonum(optarg, 0, PROTO_MAX_NICS, &errstr);
+			if (errstr != NULL)
+				errx(1, "number of interfaces is %s: %s",
+				    errstr, optarg);
+			nifs = n;
+			break;
+		case 't':
+			if (devs.ntaps == PROTO_MAX_NICS)
+				errx(1, "too many interfaces (at most %d)",
+				    PROTO_MAX_NICS);
+			devs.tap[devs.ntaps++] = optarg;
 			break;
 		case 'I':
 			initrd = optarg;
@@ -138,6 +238,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 			cmd_usage(cmd_find("run", &ch));
 		}
 	}
+	/* -i counts every interface; those -t did not name get new taps. */
+	while (devs.ntaps < nifs)
+		devs.tap[devs.ntaps++] = "";
 	if (optind != argc || kernel == NULL)
 		cmd_usage(cmd_find("run", &ch));
 	if ((kfd = open(kernel, O_RDONLY | O_CLOEXEC)) == -1)
@@ -150,6 +253,8 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		err(1, "console input");
 	if ((cout = run_reopen(STDOUT_FILENO, O_WRONLY)) == -1)
 		err(1, "console output");
+	for (i = 0; i < devs.ntaps; i++)
+		devs.tapfd[i] = run_open_tap(devs.tap[i], opts->verbose);
 	if (run_find_vmd(vmd, sizeof(vmd)) == -1)
 		errx(1, "cannot find the vmd program beside vmctl or in "
 		    "/usr/sbin");
@@ -195,6 +300,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	    (ifd != -1 && run_send_fd(sv[0], PROTO_VMFD_INITRD, ifd) == -1) ||
 	    (cin != -1 && run_send_fd(sv[0], PROTO_VMFD_CON_IN, cin) == -1) ||
 	    run_send_fd(sv[0], PROTO_VMFD_CON_OUT, cout) == -1 ||
+	    run_send_devs(sv[0], &devs, buf) == -1 ||
 	    imsg_send(sv[0], IMSG_VMP_START_REQ, 0, NULL, 0, -1) == -1)
 		warn("cannot launch the vm process");
 	close(sv[0]);
@@ -204,6 +310,10 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	if (cin != -1)
 		close(cin);
 	close(cout);
+	for (i = 0; i < devs.ndisks; i++)
+		close(devs.disk[i]);
+	for (i = 0; i < devs.ntaps; i++)
+		close(devs.tapfd[i]);
 	free(buf);
 	free(c);
 

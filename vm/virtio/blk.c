@@ -306,7 +306,8 @@ blk_lock(int fd, int readonly, int index)
 	if (flock(fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
 		return 0;
 	if (errno == EWOULDBLOCK) {
-		log_warnx("disk %d: the image is in use by another VM", index);
+		log_warnx("disk %d: the image is in use by another VM or disk",
+		    index);
 		errno = EBUSY;
 	} else
 		log_warn("disk %d: lock", index);
