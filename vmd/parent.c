@@ -474,7 +474,9 @@ parent_start_req(struct parent *p, uint32_t peerid, uid_t uid,
 	struct proto_vmstart	*r;
 	struct config_vm	*c;
 	struct parent_vm	*vm, *tmpl;
+	const char		*errstr;
 	char			 errbuf[256];
+	uint32_t		 id;
 	int			 err = 0;
 
 	r = calloc(1, sizeof(*r));
@@ -488,7 +490,11 @@ parent_start_req(struct parent *p, uint32_t peerid, uid_t uid,
 		err = EINVAL;
 		goto fail;
 	}
-	vm = parent_vm_find(p, 0, r->name);
+	/* "start 3": an id names a VM too. */
+	if ((vm = parent_vm_find(p, 0, r->name)) == NULL &&
+	    (id = (uint32_t)strtonum(r->name, 1, UINT32_MAX, &errstr),
+	    errstr == NULL))
+		vm = parent_vm_find(p, id, "");
 	if (r->template[0] != '\0') {
 		/* A new instance of a template. */
 		if (vm != NULL) {
@@ -943,7 +949,10 @@ parent_add_config(struct parent *p, struct vmd_config *conf, int global)
 
 	TAILQ_FOREACH(c, &conf->vms, entry) {
 		if ((vm = parent_vm_find(p, 0, c->name)) != NULL) {
-			log_info("vm %s is already defined, skipped", c->name);
+			/* Running VMs keep their settings until they stop. */
+			if (!global || !parent_vm_running(vm))
+				log_warnx("vm %s is already defined, skipped",
+				    c->name);
 			continue;
 		}
 		if ((vm = parent_vm_new(p, c, 1)) == NULL)

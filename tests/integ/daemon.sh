@@ -5,6 +5,9 @@ SOCK=$TMP/vmd.sock
 CONF=$TMP/vm.conf
 VMD_LOG=$TMP/vmd.log
 VMD_PID=
+# A guest ignores the power button until it waits for it (early in boot a
+# press is lost); tests wait for that, and vmd forces a stop after 10 s.
+export VMD_STOP_TIMEOUT=10
 
 # The unprivileged user vmd needs (the install step creates it too).
 need_vmd_user() {

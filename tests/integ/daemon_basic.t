@@ -93,6 +93,7 @@ grep -q '^vmctl: stopping vm f1: forced to terminate vm 2$' "$TMP/stopf.out" &&
     wait_for 5 vm_gone f1
 ok $? "stop -f: forced to terminate, gone at once"
 vmctl start -b "$GUEST" -m 64M -k "tg.end=wait-powerbutton" w1 >/dev/null 2>&1
+sleep 0.5
 vmctl stop -w w1 >"$TMP/stopw.out" 2>&1
 [ $? -eq 0 ] && grep -q 'terminated vm 3' "$TMP/stopw.out" && vm_gone w1
 ok $? "stop -w returns when the VM is gone"
