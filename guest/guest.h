@@ -278,6 +278,12 @@ void			 check_acpi(void);
 void			 check_rtc(void);
 void			 check_uart_irq(void);
 void			 check_virtio_rng(void);
+void			 check_blk(void);
+void			 check_net(void);
+void			 check_dhcp(void);
+void			 check_virtio_hostile(void);
+void			 check_blk_bench(void);
+void			 check_net_bench(void);
 void			 check_exits(void);
 void			 check_hostile(void);
 

@@ -17,6 +17,12 @@ static const struct check checks[] = {
 	{ "rtc",	check_rtc,	1 },
 	{ "uart-irq",	check_uart_irq,	1 },
 	{ "virtio-rng",	check_virtio_rng, 1 },
+	{ "blk",	check_blk,	1 },
+	{ "net",	check_net,	1 },
+	{ "dhcp",	check_dhcp,	0 },
+	{ "virtio-hostile", check_virtio_hostile, 0 },
+	{ "blk-bench",	check_blk_bench, 0 },
+	{ "net-bench",	check_net_bench, 0 },
 	{ "exits",	check_exits,	0 },
 	{ "hostile",	check_hostile,	0 },
 };

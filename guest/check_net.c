@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: ISC */
+/* virtio-net at CPL3: ARP, ICMP echo and UDP echo with the host side. */
+#include "guest.h"
+#include "virtio.h"
+
+#define NET_F_MAC	5
+#define NET_F_STATUS	16
+#define NET_HDR		12		/* struct virtio_net_hdr, 1.x */
+#define BUFSZ		2048
+#define QSZ		128
+#define RXQ		0
+#define TXQ		1
+#define VEC_RX		0x60
+#define VEC_TX		0x61
+#define ICMP_ID		0x7467
+#define UDP_SPORT	40007
+#define TIMEOUT_US	1000000ULL
+
+struct netif	 netif;
+
+static const uint8_t	 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+uint16_t
+net_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+void
+net_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* net_sum: the one's complement sum of len bytes, added to sum. */
+uint32_t
+net_sum(uint32_t sum, const void *buf, uint32_t len)
+{
+	const uint8_t	*p = buf;
+	uint32_t	 i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += net_get16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+/* net_cksum: the Internet checksum of buf with sum carried in. */
+uint16_t
+net_cksum(uint32_t sum, const void *buf, uint32_t len)
+{
+	sum = net_sum(sum, buf, len);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* net_parse_ip: "a.b.c.d". 0 or -1. */
+int
+net_parse_ip(const char *s, uint8_t ip[4])
+{
+	uint64_t	 v;
+	const char	*p;
+	int		 i;
+
+	for (i = 0; i < 4; i++) {
+		for (p = s; *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == s || parse_u64(s, p - s, &v) == -1 || v > 255 ||
+		    (i < 3 && *p != '.') || (i == 3 && *p != '\0'))
+			return -1;
+		ip[i] = (uint8_t)v;
+		s = p + 1;
+	}
+	return 0;
+}
+
+/* net_post_rx: hand one receive buffer (the next free descriptor's). */
+static void
+net_post_rx(void)
+{
+	struct vq	*q = &netif.v.q[RXQ];
+	struct vbuf	 b;
+
+	b.addr = (uint64_t)(netif.rxbuf + (uint64_t)q->free_head * BUFSZ);
+	b.len = BUFSZ;
+	b.write = 1;
+	(void)vq_add(q, &b, 1);
+}
+
+/*
+ * net_up: the first virtio-net function, started once: MAC and STATUS,
+ * receive queue full of 2 KiB buffers, transmit queue, MSI-X entries 0
+ * and 1. 0, or -1 (also on later calls) if it could not be set up.
+ */
+int
+net_up(void)
+{
+	struct vdev	*v = &netif.v;
+	int		 i;
+
+	if (netif.up != 0)
+		return netif.up == 1 ? 0 : -1;
+	netif.up = -1;
+	if (vio_find(VIRTIO_NET, 0, v) == -1 ||
+	    vio_start(v, 1ULL << NET_F_MAC | 1ULL << NET_F_STATUS) == -1)
+		return -1;
+	for (i = 0; i < 6; i++)
+		netif.mac[i] = vio_has(v, NET_F_MAC) ? vio_cfg8(v, i) : 0;
+	vio_msix(v, 0, VEC_RX);
+	vio_msix(v, 1, VEC_TX);
+	netif.rxbuf = vmem_alloc((uint64_t)QSZ * BUFSZ, 4096);
+	netif.txbuf = vmem_alloc((uint64_t)QSZ * BUFSZ, 4096);
+	if (netif.rxbuf == NULL || netif.txbuf == NULL ||
+	    vio_queue(v, RXQ, QSZ, 0) == -1 || vio_queue(v, TXQ, QSZ, 1) == -1)
+		return -1;
+	while (v->q[RXQ].nfree > 0)
+		net_post_rx();
+	if (vio_driver_ok(v) == -1)
+		return -1;
+	vq_kick(&v->q[RXQ]);
+	netif.up = 1;
+	return 0;
+}
+
+/* net_reclaim: take back the transmit buffers the device is done with. */
+void
+net_reclaim(void)
+{
+	while (vq_poll(&netif.v.q[TXQ], NULL) >= 0)
+		;
+}
+
+/* net_send: one frame (padded to 60 bytes). 0, or -1 after a timeout. */
+int
+net_send(const void *frame, uint32_t len)
+{
+	struct vq	*q = &netif.v.q[TXQ];
+	struct vbuf	 b;
+	uint64_t	 t0 = 0;
+	uint8_t		*p;
+
+	if (len > FRAME_MAX)
+		return -1;
+	for (net_reclaim(); q->nfree == 0; net_reclaim()) {
+		if (t0 == 0)
+			t0 = time_us();
+		else if (time_us() - t0 > TIMEOUT_US)
+			return -1;
+		cpu_relax();
+	}
+	p = netif.txbuf + (uint64_t)q->free_head * BUFSZ;
+	memset(p, 0, NET_HDR);
+	memcpy(p + NET_HDR, frame, len);
+	if (len < 60) {
+		memset(p + NET_HDR + len, 0, 60 - len);
+		len = 60;
+	}
+	b.addr = (uint64_t)p;
+	b.len = NET_HDR + len;
+	b.write = 0;
+	if (vq_add(q, &b, 1) < 0)
+		return -1;
+	vq_kick(q);
+	netif.tx_frames++;
+	return 0;
+}
+
+/* net_arp: answer a request for our address; 1 if the frame was one. */
+static int
+net_arp(const uint8_t *f, uint32_t len)
+{
+	uint8_t	 r[42];
+
+	if (len < 42 || net_get16(f + 12) != ETH_ARP ||
+	    net_get16(f + 20) != 1 || memcmp(f + 38, netif.ip, 4) != 0 ||
+	    netif.ip[0] == 0)
+		return 0;
+	memcpy(r, f + 6, 6);
+	memcpy(r + 6, netif.mac, 6);
+	net_put16(r + 12, ETH_ARP);
+	memcpy(r + 14, f + 14, 6);		/* htype, ptype, hlen, plen */
+	net_put16(r + 20, 2);
+	memcpy(r + 22, netif.mac, 6);
+	memcpy(r + 28, netif.ip, 4);
+	memcpy(r + 32, f + 22, 10);		/* their sha, spa */
+	netif.arp_answered++;
+	(void)net_send(r, sizeof(r));
+	return 1;
+}
+
+/*
+ * net_poll: the next received frame for us (our MAC or broadcast) into
+ * buf (FRAME_MAX bytes or more): 1, or 0 if none is waiting. ARP
+ * requests for our address are answered here and not returned.
+ */
+int
+net_poll(uint8_t *buf, uint32_t *len)
+{
+	struct vq	*q = &netif.v.q[RXQ];
+	const uint8_t	*f;
+	uint32_t	 n;
+	int		 head, mine;
+
+	while ((head = vq_poll(q, &n)) >= 0) {
+		netif.rx_frames++;
+		f = netif.rxbuf + (uint64_t)head * BUFSZ + NET_HDR;
+		n = n > NET_HDR ? n - NET_HDR : 0;
+		if (n > FRAME_MAX)
+			n = FRAME_MAX;
+		mine = n >= 14 && (memcmp(f, netif.mac, 6) == 0 ||
+		    memcmp(f, bcast, 6) == 0);
+		if (mine && !net_arp(f, n)) {
+			memcpy(buf, f, n);
+			*len = n;
+		} else
+			mine = 0;
+		net_post_rx();
+		vq_kick(q);
+		if (mine)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * net_ip_frame: Ethernet and IPv4 headers for a datagram of plen payload
+ * bytes; returns where the payload goes (34).
+ */
+int
+net_ip_frame(uint8_t *f, const uint8_t dst[6], const uint8_t src[4],
+    const uint8_t to[4], uint8_t proto, uint32_t plen)
+{
+	static uint16_t	 ipid = 1;
+	uint8_t		*ip = f + 14;
+
+	memcpy(f, dst, 6);
+	memcpy(f + 6, netif.mac, 6);
+	net_put16(f + 12, ETH_IP);
+	ip[0] = 0x45;
+	ip[1] = 0;
+	net_put16(ip + 2, (uint16_t)(20 + plen));
+	net_put16(ip + 4, ipid++);
+	net_put16(ip + 6, 0x4000);		/* DF */
+	ip[8] = 64;
+	ip[9] = proto;
+	net_put16(ip + 10, 0);
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, to, 4);
+	net_put16(ip + 10, net_cksum(0, ip, 20));
+	return 34;
+}
+
+/* net_udp_frame: a whole UDP datagram frame; its length. */
+int
+net_udp_frame(uint8_t *f, const uint8_t dst[6], const uint8_t src[4],
+    const uint8_t to[4], uint16_t sport, uint16_t dport, const void *data,
+    uint32_t len)
+{
+	uint8_t		*u;
+	uint32_t	 sum;
+	uint16_t	 c;
+
+	u = f + net_ip_frame(f, dst, src, to, 17, 8 + len);
+	net_put16(u, sport);
+	net_put16(u + 2, dport);
+	net_put16(u + 4, (uint16_t)(8 + len));
+	net_put16(u + 6, 0);
+	memcpy(u + 8, data, len);
+	sum = net_sum(0, src, 4);
+	sum = net_sum(sum, to, 4);
+	sum += 17 + 8 + len;
+	c = net_cksum(sum, u, 8 + len);
+	net_put16(u + 6, c == 0 ? 0xffff : c);
+	return (int)(42 + len);
+}
+
+/*
+ * net_arp_resolve: ask who has ip (every 250 ms) until an answer comes
+ * or timeout_us passes. 0 with its MAC in mac, or -1.
+ */
+int
+net_arp_resolve(const uint8_t ip[4], uint8_t mac[6], uint64_t timeout_us)
+{
+	uint8_t		 f[FRAME_MAX];
+	uint64_t	 t0 = time_us(), last = 0;
+	uint32_t	 len;
+
+	for (;;) {
+		if (last == 0 || time_us() - last > 250000) {
+			memcpy(f, bcast, 6);
+			memcpy(f + 6, netif.mac, 6);
+			net_put16(f + 12, ETH_ARP);
+			net_put16(f + 14, 1);
+			net_put16(f + 16, ETH_IP);
+			f[18] = 6;
+			f[19] = 4;
+			net_put16(f + 20, 1);
+			memcpy(f + 22, netif.mac, 6);
+			memcpy(f + 28, netif.ip, 4);
+			memset(f + 32, 0, 6);
+			memcpy(f + 38, ip, 4);
+			(void)net_send(f, 42);
+			last = time_us();
+		}
+		while (net_poll(f, &len))
+			if (len >= 42 && net_get16(f + 12) == ETH_ARP &&
+			    net_get16(f + 20) == 2 &&
+			    memcmp(f + 28, ip, 4) == 0) {
+				memcpy(mac, f + 22, 6);
+				return 0;
+			}
+		if (time_us() - t0 > timeout_us)
+			return -1;
+		cpu_relax();
+	}
+}
+
+/* net_ping: one echo request, and wait for its reply. 1 if it came. */
+static int
+net_ping(const uint8_t hmac[6], const uint8_t host[4], uint16_t seq)
+{
+	uint8_t		 f[FRAME_MAX], *icmp;
+	uint64_t	 t0;
+	uint32_t	 len, i, n = 56;
+
+	icmp = f + net_ip_frame(f, hmac, netif.ip, host, 1, 8 + n);
+	icmp[0] = 8;
+	icmp[1] = 0;
+	net_put16(icmp + 2, 0);
+	net_put16(icmp + 4, ICMP_ID);
+	net_put16(icmp + 6, seq);
+	for (i = 0; i < n; i++)
+		icmp[8 + i] = (uint8_t)(seq * 7 + i);
+	net_put16(icmp + 2, net_cksum(0, icmp, 8 + n));
+	if (net_send(f, 42 + n) == -1)
+		return 0;
+	t0 = time_us();
+	while (time_us() - t0 < TIMEOUT_US) {
+		if (!net_poll(f, &len))
+			continue;
+		if (len < 42 + n || net_get16(f + 12) != ETH_IP ||
+		    f[23] != 1 || memcmp(f + 26, host, 4) != 0)
+			continue;
+		icmp = f + 14 + 4 * (f[14] & 0xf);
+		if (icmp[0] != 0 || net_get16(icmp + 4) != ICMP_ID ||
+		    net_get16(icmp + 6) != seq)
+			continue;
+		for (i = 0; i < n; i++)
+			if (icmp[8 + i] != (uint8_t)(seq * 7 + i))
+				return 0;
+		return net_cksum(0, icmp, 8 + n) == 0;
+	}
+	return 0;
+}
+
+/* net_udp_echo: one datagram of n bytes, and its echo. 1 if it came. */
+static int
+net_udp_echo(const uint8_t hmac[6], const uint8_t host[4], uint16_t port,
+    uint16_t seq, uint32_t n)
+{
+	uint8_t		 f[FRAME_MAX], data[1472], *u;
+	uint64_t	 t0;
+	uint32_t	 len, i;
+
+	snprintf((char *)data, sizeof(data), "tg-udp %u ", seq);
+	for (i = strlen((char *)data); i < n; i++)
+		data[i] = (uint8_t)('a' + (seq + i) % 26);
+	len = (uint32_t)net_udp_frame(f, hmac, netif.ip, host, UDP_SPORT + seq,
+	    port, data, n);
+	if (net_send(f, len) == -1)
+		return 0;
+	t0 = time_us();
+	while (time_us() - t0 < TIMEOUT_US) {
+		if (!net_poll(f, &len))
+			continue;
+		if (len < 42 || net_get16(f + 12) != ETH_IP || f[23] != 17 ||
+		    memcmp(f + 26, host, 4) != 0)
+			continue;
+		u = f + 14 + 4 * (f[14] & 0xf);
+		if (net_get16(u) != port ||
+		    net_get16(u + 2) != UDP_SPORT + seq)
+			continue;
+		return net_get16(u + 4) == 8 + n && u + 8 + n <= f + len &&
+		    memcmp(u + 8, data, n) == 0;
+	}
+	return 0;
+}
+
+/*
+ * check_net: the first interface: MAC (tg.net.mac), link up; with
+ * tg.net.ip and tg.net.host: ARP for the host, tg.net.pings ICMP echoes
+ * (default 8), and with tg.net.udp=PORT tg.net.udpn UDP echoes (default
+ * 8) of growing size; last, the frame counts for the host to compare.
+ */
+void
+check_net(void)
+{
+	static const uint32_t sizes[] = { 18, 64, 200, 512, 1000, 1400, 1472 };
+	char		 s[32], m[20];
+	uint8_t		 host[4], hmac[6];
+	uint64_t	 t0, pings = 8, udpn = 8, port = 0;
+	uint16_t	 st;
+	int		 i, got;
+
+	if (vio_find(VIRTIO_NET, 0, &netif.v) == -1) {
+		tap_skip("net: no virtio-net device");
+		return;
+	}
+	i = net_up();
+	if (!tap_ok(i == 0, "net: 00:%02x.0 set up (status 0x%x)",
+	    netif.v.slot, vio_status(&netif.v)))
+		return;
+	snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", netif.mac[0],
+	    netif.mac[1], netif.mac[2], netif.mac[3], netif.mac[4],
+	    netif.mac[5]);
+	st = vio_has(&netif.v, NET_F_STATUS) ? vio_cfg16(&netif.v, 6) : 1;
+	tap_ok((st & 1) != 0, "net: MAC %s, link %s", m, st & 1 ? "up" :
+	    "down");
+	if (cmdline_get("tg.net.mac", s, sizeof(s)))
+		tap_ok(strncmp(s, m, sizeof(m)) == 0, "net: MAC == tg.net.mac "
+		    "%s", s);
+	if (!cmdline_get("tg.net.host", s, sizeof(s)) ||
+	    net_parse_ip(s, host) == -1) {
+		diag("# net: no tg.net.host: no traffic\n");
+		return;
+	}
+	if (!cmdline_get("tg.net.ip", s, sizeof(s)) ||
+	    net_parse_ip(s, netif.ip) == -1) {
+		tap_ok(0, "net: tg.net.ip missing or bad");
+		return;
+	}
+	(void)cmdline_u64("tg.net.pings", &pings);
+	(void)cmdline_u64("tg.net.udpn", &udpn);
+	(void)cmdline_u64("tg.net.udp", &port);
+
+	sys(SYS_SETIF, 1, 0);
+	t0 = time_us();
+	i = net_arp_resolve(host, hmac, 20000000);
+	if (!tap_ok(i == 0, "net: ARP reply: %u.%u.%u.%u is-at "
+	    "%02x:%02x:%02x:%02x:%02x:%02x (%lu ms)", host[0], host[1],
+	    host[2], host[3], hmac[0], hmac[1], hmac[2], hmac[3], hmac[4],
+	    hmac[5], (time_us() - t0) / 1000))
+		goto out;
+	for (i = got = 0; i < (int)pings; i++)
+		got += net_ping(hmac, host, (uint16_t)(i + 1));
+	tap_ok(got == (int)pings, "net: %d/%lu ICMP echo replies, payload "
+	    "intact", got, pings);
+	if (port != 0) {
+		for (i = got = 0; i < (int)udpn; i++)
+			got += net_udp_echo(hmac, host, (uint16_t)port,
+			    (uint16_t)(i + 1), sizes[i % nitems(sizes)]);
+		tap_ok(got == (int)udpn, "net: %d/%lu UDP echoes from port "
+		    "%lu, payload intact", got, udpn, port);
+	}
+	if (netif.v.msix_cap)
+		tap_ok(irq_count[VEC_RX] > 0, "net: MSI-X interrupts taken "
+		    "(rx %lu, tx %lu)", irq_count[VEC_RX], irq_count[VEC_TX]);
+out:
+	sys(SYS_SETIF, 0, 0);
+	net_reclaim();
+	tap_ok(1, "net: frames tx %lu rx %lu (ARP answered %lu)",
+	    netif.tx_frames, netif.rx_frames, netif.arp_answered);
+}
