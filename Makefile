@@ -8,6 +8,7 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread \
 	   -isystem /usr/include/bsd -DLIBBSD_OVERLAY
 LDLIBS	:= -levent -levent_pthreads -lbsd -lseccomp -pthread
+LDLIBS	+= -lnftables -lmnl
 # `make V=1` shows the commands.
 V	?= 0
 ifeq ($(V),0)
@@ -39,7 +40,7 @@ PARSE_C		:= $(B)/gen/vmd/parse.c
 
 # Networking building blocks (issue 5): the VM process's DHCP server, local
 # interface addressing, and host interfaces and NAT for the priv process.
-NET_SRCS	:= vm/net/dhcp.c lib/localaddr.c
+NET_SRCS	:= vm/net/dhcp.c lib/localaddr.c vmd/netif.c vmd/nat.c
 
 CORE_SRCS	:= $(LIB_SRCS) $(VM_SRCS) $(CONF_SRCS) $(NET_SRCS)
 CORE_OBJS	:= $(CORE_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/vmd/parse.o

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: ISC */
+/* local nat: masquerading the local prefixes in an nftables table vmd owns. */
+#ifndef VMD_NAT_H
+#define VMD_NAT_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+
+#define NAT_TABLE	"vmd"		/* table inet vmd */
+#define NAT_RULESET_MAX	1024		/* nat_ruleset's longest text */
+
+/*
+ * The prefixes to masquerade: traffic from a local prefix to anywhere
+ * outside it leaves with the host's address. prefix6len 0: no IPv6.
+ */
+struct nat_prefixes {
+	struct in_addr	 prefix;	/* network order */
+	int		 prefixlen;	/* 1-32 */
+	struct in6_addr	 prefix6;
+	int		 prefix6len;	/* 0 (none) or 1-128 */
+};
+
+/*
+ * nat_ruleset: the nftables text that replaces table inet vmd with the
+ * masquerade rules for p, in one transaction (addresses only, formatted
+ * here: nothing from outside reaches the text). 0, or -1 with errno
+ * EINVAL (bad length) or ENOSPC.
+ */
+int	nat_ruleset(const struct nat_prefixes *p, char *buf, size_t len);
+
+/*
+ * nat_set: install nat_ruleset(p) atomically through libnftables (priv,
+ * at start with local nat and after each reload). 0, or -1 with errno,
+ * logging nft's message.
+ */
+int	nat_set(const struct nat_prefixes *p);
+
+/*
+ * nat_clear: remove table inet vmd if it exists: at start (what a killed
+ * vmd left), at exit, on reset and when local nat is turned off. 0 or -1.
+ */
+int	nat_clear(void);
+
+/*
+ * nat_forwarding_open: open the sysctl that lets IPv4 (af AF_INET) or IPv6
+ * (AF_INET6) forward, for priv to call before it chroots. fd or -1.
+ * nat_forwarding_set: write on (0/1) to it; the previous value goes to
+ * *was if not NULL, so it can be put back at exit. 0 or -1.
+ */
+int	nat_forwarding_open(int af);
+int	nat_forwarding_set(int fd, int on, int *was);
+
+#endif /* VMD_NAT_H */
