@@ -177,7 +177,8 @@ blk_setup(struct disk *d, int nth)
 {
 	uint64_t	 want = 1ULL << BLK_F_RO | 1ULL << BLK_F_BLK_SIZE |
 			    1ULL << BLK_F_FLUSH | 1ULL << BLK_F_DISCARD |
-			    1ULL << BLK_F_WZ | 1ULL << BLK_F_SEG_MAX;
+			    1ULL << BLK_F_WZ | 1ULL << BLK_F_SEG_MAX |
+			    1ULL << VF_INDIRECT;
 
 	d->index = nth;
 	if (vio_start(&d->v, want) == -1)
@@ -469,5 +470,153 @@ check_blk_bench(void)
 	tap_ok(1, "blk-bench: done");
 out:
 	vio_reset(&d.v);
+	vmem_release(mark);
+}
+
+#define VEC_BLK_CFG	0x58		/* + disk: configuration changes */
+#define HOSTILE_HEAD	128		/* descriptors we write by hand */
+
+/* hostile_chain: malformed chain number c on d's queue; its name. */
+static const char *
+hostile_chain(struct disk *d, int c, struct vq_desc *table)
+{
+	struct vq_desc	*t = d->v.q[0].desc;
+	struct blk_req	*r = &d->req[0];
+	uint16_t	 h = HOSTILE_HEAD;
+	int		 i;
+
+	r->type = T_IN;
+	r->sector = 0;
+	r->status = S_TIMEOUT;
+	switch (c) {
+	case 0:
+		t[h] = (struct vq_desc){ (uint64_t)r, 16, VD_NEXT, h + 1 };
+		t[h + 1] = (struct vq_desc){ 1ULL << 45, 4096,
+		    VD_WRITE | VD_NEXT, h + 2 };
+		t[h + 2] = (struct vq_desc){ (uint64_t)&r->status, 1,
+		    VD_WRITE, 0 };
+		vq_add_raw(&d->v.q[0], h);
+		return "buffer outside RAM";
+	case 1:
+		t[h] = (struct vq_desc){ (uint64_t)r, 16, VD_NEXT, h + 1 };
+		t[h + 1] = (struct vq_desc){ (uint64_t)d->buf, 512,
+		    VD_WRITE | VD_NEXT, h };
+		vq_add_raw(&d->v.q[0], h);
+		return "descriptor loop";
+	case 2:
+		/* 257 descriptors in one indirect table: past any limit. */
+		table[0] = (struct vq_desc){ (uint64_t)r, 16, VD_NEXT, 1 };
+		for (i = 1; i < 256; i++)
+			table[i] = (struct vq_desc){ (uint64_t)d->buf +
+			    512 * (i % 64), 512, VD_WRITE | VD_NEXT,
+			    (uint16_t)(i + 1) };
+		table[256] = (struct vq_desc){ (uint64_t)&r->status, 1,
+		    VD_WRITE, 0 };
+		t[h] = (struct vq_desc){ (uint64_t)table, 257 * 16,
+		    VD_INDIRECT, 0 };
+		vq_add_raw(&d->v.q[0], h);
+		return "chain of 257 descriptors";
+	default:
+		t[h] = (struct vq_desc){ (uint64_t)r, 16, VD_WRITE | VD_NEXT,
+		    h + 1 };
+		t[h + 1] = (struct vq_desc){ (uint64_t)&r->status, 1,
+		    VD_WRITE, 0 };
+		vq_add_raw(&d->v.q[0], h);
+		return "request header device-writable";
+	}
+}
+
+/* hostile_setup: d started with config changes on MSI-X entry 1. */
+static int
+hostile_setup(struct disk *d, int nth)
+{
+	if (blk_setup(d, nth) == -1)
+		return -1;
+	vio_msix(&d->v, 1, (uint8_t)(VEC_BLK_CFG + nth));
+	vio_config_vector(&d->v, 1);
+	return 0;
+}
+
+/*
+ * check_virtio_hostile: on disk tg.vhostile.disk (default the last one),
+ * four malformed chains, one at a time: the device must set NEEDS_RESET
+ * (and signal a configuration change) while the VM, the entropy device
+ * and the other disks carry on; after a reset the disk works again.
+ */
+void
+check_virtio_hostile(void)
+{
+	struct disk	 d, other;
+	struct vdev	 rng;
+	struct vq_desc	*table;
+	const char	*what;
+	uint64_t	 mark = vmem_mark(), nd = 0, t0, cfgirq;
+	uint8_t		*rbuf, st = 0;
+	int		 n, c, have_rng, have_other = 0, good;
+
+	for (n = 0; n < MAX_DISKS && vio_find(VIRTIO_BLK, n, &d.v) == 0; n++)
+		;
+	if (n == 0) {
+		tap_skip("virtio-hostile: no virtio-blk device");
+		return;
+	}
+	nd = (uint64_t)n - 1;
+	(void)cmdline_u64("tg.vhostile.disk", &nd);
+	memset(&d, 0, sizeof(d));
+	memset(&other, 0, sizeof(other));
+	have_rng = rng_setup(&rng, 0) == 0;
+	rbuf = vmem_alloc(64, 64);
+	table = vmem_alloc(257 * 16, 4096);
+	if (n > 1) {
+		have_other = vio_find(VIRTIO_BLK, nd == 0 ? 1 : 0,
+		    &other.v) == 0 && blk_setup(&other, nd == 0 ? 1 : 0) == 0;
+	}
+	if (vio_find(VIRTIO_BLK, (int)nd, &d.v) == -1 ||
+	    !tap_ok(hostile_setup(&d, (int)nd) == 0 &&
+	    blk_io(&d, T_IN, 0, d.buf, 512) == S_OK, "virtio-hostile: disk "
+	    "%lu works before", nd))
+		goto out;
+	sys(SYS_SETIF, 1, 0);
+	for (c = 0; c < 4; c++) {
+		if (c == 2 && !vio_has(&d.v, VF_INDIRECT)) {
+			tap_skip("virtio-hostile: no indirect descriptors");
+			continue;
+		}
+		cfgirq = irq_count[VEC_BLK_CFG + nd];
+		what = hostile_chain(&d, c, table);
+		vq_kick(&d.v.q[0]);
+		for (t0 = time_us(); time_us() - t0 < 1000000; delay_us(500))
+			if ((st = vio_status(&d.v)) & VST_NEEDS_RESET)
+				break;
+		for (t0 = time_us(); time_us() - t0 < 100000 &&
+		    irq_count[VEC_BLK_CFG + nd] == cfgirq; )
+			cpu_relax();
+		tap_ok((st & VST_NEEDS_RESET) && d.req[0].status == S_TIMEOUT,
+		    "virtio-hostile: %s: NEEDS_RESET (status 0x%x), "
+		    "configuration interrupt %s", what, st,
+		    irq_count[VEC_BLK_CFG + nd] != cfgirq ? "taken" : "missing");
+		if (have_rng) {
+			good = rng_read(&rng, rbuf, 64, 1000000) == 64;
+			tap_ok(good, "virtio-hostile: %s: virtio-rng still "
+			    "works", what);
+		}
+		if (have_other) {
+			st = blk_io(&other, T_IN, 0, other.buf, 4096);
+			tap_ok(st == S_OK, "virtio-hostile: %s: disk %d still "
+			    "works", what, other.index);
+		}
+		vio_reset(&d.v);
+		good = hostile_setup(&d, (int)nd) == 0 &&
+		    blk_io(&d, T_IN, 0, d.buf, 512) == S_OK;
+		tap_ok(good, "virtio-hostile: %s: disk %lu works again after "
+		    "a reset", what, nd);
+	}
+	sys(SYS_SETIF, 0, 0);
+out:
+	vio_reset(&d.v);
+	if (have_other)
+		vio_reset(&other.v);
+	if (have_rng)
+		vio_reset(&rng);
 	vmem_release(mark);
 }

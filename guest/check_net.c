@@ -464,3 +464,99 @@ out:
 	tap_ok(1, "net: frames tx %lu rx %lu (ARP answered %lu)",
 	    netif.tx_frames, netif.rx_frames, netif.arp_answered);
 }
+
+/* bench_tx: UDP frames of len bytes to host for ms: frames sent, us. */
+static uint64_t
+bench_tx(const uint8_t hmac[6], const uint8_t host[4], uint16_t port,
+    uint32_t len, uint64_t ms, uint64_t *us)
+{
+	struct vq	*q = &netif.v.q[TXQ];
+	struct vbuf	 b;
+	uint8_t		 f[FRAME_MAX], data[1472], rx[FRAME_MAX];
+	uint64_t	 t0, end, sent = 0, done = 0;
+	uint32_t	 flen, rlen, i;
+	int		 batch = 0;
+
+	net_reclaim();
+	memset(data, 'b', sizeof(data));
+	flen = (uint32_t)net_udp_frame(f, hmac, netif.ip, host, UDP_SPORT,
+	    port, data, len - 42);
+	for (i = 0; i < QSZ; i++) {
+		memset(netif.txbuf + (uint64_t)i * BUFSZ, 0, NET_HDR);
+		memcpy(netif.txbuf + (uint64_t)i * BUFSZ + NET_HDR, f, flen);
+	}
+	t0 = time_us();
+	end = t0 + ms * 1000;
+	while (time_us() < end || done < sent) {
+		while (vq_poll(q, NULL) >= 0)
+			done++;
+		if (time_us() < end && q->nfree > 0) {
+			b.addr = (uint64_t)(netif.txbuf +
+			    (uint64_t)q->free_head * BUFSZ);
+			b.len = NET_HDR + flen;
+			b.write = 0;
+			(void)vq_add(q, &b, 1);
+			sent++;
+			if (++batch < 32 && q->nfree > 0)
+				continue;
+		}
+		if (batch > 0) {
+			vq_kick(q);
+			batch = 0;
+		}
+		while (net_poll(rx, &rlen))
+			;
+		if (time_us() > end + 2000000)
+			break;
+	}
+	*us = time_us() - t0;
+	netif.tx_frames += sent;
+	return done;
+}
+
+/*
+ * check_net_bench: guest-to-host UDP (tg.bench.port, default 9) over the
+ * first interface for tg.bench.ms each (default 2000): 60-byte frames
+ * (packets/s) and 1514-byte frames (MB/s). Needs tg.net.ip, tg.net.host.
+ */
+void
+check_net_bench(void)
+{
+	static const uint32_t lens[] = { 60, 1514 };
+	char		 s[32];
+	uint8_t		 host[4], hmac[6];
+	uint64_t	 ms = 2000, port = 9, n, us;
+	size_t		 i;
+
+	if (net_up() == -1) {
+		tap_skip("net-bench: no virtio-net interface");
+		return;
+	}
+	if (!cmdline_get("tg.net.host", s, sizeof(s)) ||
+	    net_parse_ip(s, host) == -1 ||
+	    !cmdline_get("tg.net.ip", s, sizeof(s)) ||
+	    net_parse_ip(s, netif.ip) == -1) {
+		tap_skip("net-bench: needs tg.net.ip and tg.net.host");
+		return;
+	}
+	(void)cmdline_u64("tg.bench.ms", &ms);
+	(void)cmdline_u64("tg.bench.port", &port);
+	if (!tap_ok(net_arp_resolve(host, hmac, 20000000) == 0, "net-bench: "
+	    "host's MAC resolved"))
+		return;
+	vq_intr(&netif.v.q[RXQ], 0);
+	vq_intr(&netif.v.q[TXQ], 0);
+	for (i = 0; i < nitems(lens); i++) {
+		n = bench_tx(hmac, host, (uint16_t)port, lens[i], ms, &us);
+		if (us == 0)
+			us = 1;
+		printf("# bench: net-tx-%ub %lu pps\n", lens[i],
+		    n * 1000000 / us);
+		printf("# bench: net-tx-%ub %lu MB/s\n", lens[i],
+		    n * lens[i] / us);
+	}
+	vq_intr(&netif.v.q[RXQ], 1);
+	vq_intr(&netif.v.q[TXQ], 1);
+	tap_ok(1, "net-bench: done, frames tx %lu rx %lu", netif.tx_frames,
+	    netif.rx_frames);
+}
