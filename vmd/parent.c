@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /* The parent process: the VM registry, permissions, fds and the lifecycle. */
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+
+#include <linux/if.h>
+#include <linux/if_tun.h>
 
 #include <errno.h>
 #include <event2/event.h>
@@ -52,6 +56,7 @@ struct parent_vm {
 	int			 stopping;	/* stop asked: no restart */
 	int			 remove;	/* drop from the registry at exit */
 	uint32_t		 start_peer;	/* client awaiting start, or 0 */
+	int			 start_err;	/* why a start is being undone */
 	uint32_t		 pause_peer;	/* client awaiting (un)pause */
 	struct event		*ev_stop;	/* polite stop timeout */
 	TAILQ_HEAD(, parent_waiter) waiters;
@@ -308,6 +313,103 @@ parent_send_fd(struct parent *p, uint32_t id, uint32_t which, int fd)
 	return proc_send(&p->vmm, IMSG_VMP_FD_REQ, id, buf, (size_t)len, fd);
 }
 
+/* A disk image for vm: checked for the user, opened read-write. fd or -1. */
+static int
+parent_open_disk(struct parent_vm *vm, const struct config_disk *d)
+{
+	uint8_t	magic[4];
+	int	fd;
+
+	if (parent_checkaccess(d->path, vm->uid, 1) == -1 ||
+	    (fd = open(d->path, O_RDWR | O_CLOEXEC)) == -1) {
+		log_warn("vm %s: disk %s", vm->conf.name, d->path);
+		return -1;
+	}
+	/* The VM process speaks raw only, for now. */
+	if (d->format == CONFIG_FORMAT_QCOW2 ||
+	    (d->format == CONFIG_FORMAT_AUTO &&
+	    pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
+	    memcmp(magic, "QFI\xfb", 4) == 0)) {
+		log_warnx("vm %s: disk %s: qcow2 is not supported yet",
+		    vm->conf.name, d->path);
+		close(fd);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return fd;
+}
+
+/* A tap for NIC i of vm: the named one, or a new tapN. fd or -1. */
+static int
+parent_open_tap(struct parent_vm *vm, const char *name)
+{
+	struct ifreq	ifr;
+	int		fd;
+
+	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) == -1) {
+		log_warn("vm %s: /dev/net/tun", vm->conf.name);
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	/* Plain frames: the VM process's virtio-net expects no vnet header. */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
+		log_warn("vm %s: tap %s", vm->conf.name,
+		    name[0] ? name : "(new)");
+		close(fd);
+		return -1;
+	}
+	log_debug("vm %s: tap %s", vm->conf.name, ifr.ifr_name);
+	return fd;
+}
+
+/* Send vm's disks and NICs to vmm. 0, or an error code (logged). */
+static int
+parent_vm_send_devs(struct parent *p, struct parent_vm *vm)
+{
+	struct proto_fdreq	f;
+	uint8_t			buf[32];
+	size_t			i, nnics;
+	int			fd, len, rv;
+
+	if (vm->conf.cdrom[0] != '\0') {
+		log_warnx("vm %s: cdrom is not supported yet", vm->conf.name);
+		return EOPNOTSUPP;
+	}
+	for (i = 0; i < vm->conf.ndisks; i++) {
+		if ((fd = parent_open_disk(vm, &vm->conf.disks[i])) == -1)
+			return errno;
+		memset(&f, 0, sizeof(f));
+		f.which = PROTO_VMFD_DISK;
+		len = proto_fdreq_encode(&f, buf);
+		rv = proc_send(&p->vmm, IMSG_VMP_FD_REQ, vm->id, buf,
+		    (size_t)len, fd);
+		close(fd);
+		if (rv == -1)
+			return EIO;
+	}
+	nnics = vm->conf.nnics > vm->conf.ninterfaces ? vm->conf.nnics :
+	    vm->conf.ninterfaces;
+	for (i = 0; i < nnics && i < CONFIG_MAX_NICS; i++) {
+		if ((fd = parent_open_tap(vm, i < vm->conf.nnics ?
+		    vm->conf.nics[i].ifname : "")) == -1)
+			return errno;
+		memset(&f, 0, sizeof(f));
+		f.which = PROTO_VMFD_TAP;
+		if (i < vm->conf.nnics && vm->conf.nics[i].has_lladdr)
+			memcpy(f.lladdr, vm->conf.nics[i].lladdr, 6);
+		f.locked = i < vm->conf.nnics && vm->conf.nics[i].locked;
+		len = proto_fdreq_encode(&f, buf);
+		rv = proc_send(&p->vmm, IMSG_VMP_FD_REQ, vm->id, buf,
+		    (size_t)len, fd);
+		close(fd);
+		if (rv == -1)
+			return EIO;
+	}
+	return 0;
+}
+
 /* The restart rate limit: 0, or -1 if started too often too quickly. */
 static int
 parent_vm_ratelimit(struct parent_vm *vm)
@@ -377,12 +479,24 @@ parent_vm_start(struct parent *p, struct parent_vm *vm)
 	    (ifd != -1 &&
 	    parent_send_fd(p, vm->id, PROTO_VMFD_INITRD, ifd) == -1) ||
 	    parent_send_fd(p, vm->id, PROTO_VMFD_CON_IN, vm->ptm) == -1 ||
-	    parent_send_fd(p, vm->id, PROTO_VMFD_CON_OUT, vm->ptm) == -1 ||
-	    proc_send(&p->vmm, IMSG_VMP_START_REQ, vm->id, NULL, 0, -1) == -1) {
+	    parent_send_fd(p, vm->id, PROTO_VMFD_CON_OUT, vm->ptm) == -1) {
 		err = EIO;
 		goto done;
 	}
+	/* vmm has the VM now: a failure from here on still ends it. */
 	vm->state = PROTO_VMSTATE_STARTING;
+	if ((err = parent_vm_send_devs(p, vm)) != 0) {
+		(void)proc_send_u32(&p->vmm, IMSG_VMM_STOP_REQ, vm->id, 1);
+		vm->stopping = 1;
+		vm->start_err = err;
+		err = 0;
+		goto done;
+	}
+	if (proc_send(&p->vmm, IMSG_VMP_START_REQ, vm->id, NULL, 0,
+	    -1) == -1) {
+		err = EIO;
+		goto done;
+	}
 	vm->stopping = 0;
  done:
 	if (kfd != -1)
@@ -630,9 +744,10 @@ parent_vmm_exited(struct parent *p, struct imsg *im)
 	}
 	if (vm->start_peer != 0) {
 		parent_reply(p, vm->start_peer, IMSG_VM_START_RESP,
-		    PROTO_ESTARTFAIL, vm);
+		    vm->start_err ? vm->start_err : PROTO_ESTARTFAIL, vm);
 		vm->start_peer = 0;
 	}
+	vm->start_err = 0;
 	if (vm->pause_peer != 0) {
 		parent_reply(p, vm->pause_peer, IMSG_VM_PAUSE_RESP,
 		    PROTO_ENOTRUNNING, vm);
