@@ -123,9 +123,12 @@ devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/kvm.c vm/mem.c \
 		   lib/log.c tests/helper/fakevm.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
+virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
+		   vm/virtio/net.c vm/virtio/rng.c vm/dev/pci.c vm/bus.c vm/kvm.c \
+		   vm/mem.c lib/log.c tests/helper/fakevm.c
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
-FUZZ_NAMES	:= boot proto devices virtq parse dhcp
+FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
@@ -158,7 +161,7 @@ check: deps
 
 demo: deps
 	$(MAKE) all
-	$(B)/vmctl run -b $(B)/guest/testguest -p 2 -m 256M
+	B=$(B) examples/demo.sh
 
 check-linux: deps
 	$(MAKE) all
