@@ -1,0 +1,57 @@
+#!/bin/bash
+# vmd with many VMs: 20 at once, how fast vmctl start brings them to
+# running, the daemon's own memory with 0 and 20 VMs, stop -a.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon.sh"
+need_kvm
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+[ -f "$GUEST" ] || skip_all "no test guest"
+need_vmd_user
+N=${VMD_SCALE_N:-20}
+
+# The daemon's processes (parent, control, vmm, priv): RSS in KiB.
+daemon_rss() {
+	local total=0 p
+	for p in $VMD_PID $(ps -o pid= --ppid "$VMD_PID"); do
+		case "$(cat "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ')" in
+		*" -V "*) continue ;;
+		esac
+		total=$((total + $(awk '/^VmRSS/ { print $2 }' "/proc/$p/status")))
+	done
+	echo "$total"
+}
+
+vmd_start
+ok $? "vmd starts"
+sleep 0.2
+rss0=$(daemon_rss)
+t0=$(date +%s%N)
+fails=0
+for i in $(seq "$N"); do
+	vmctl start -b "$GUEST" -m 64M -k "tg.end=wait-powerbutton tg.checks=none" \
+	    "s$i" >/dev/null 2>&1 || fails=$((fails + 1))
+done
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$fails" -eq 0 ] && [ "$(vmctl status -r | tail -n +2 | wc -l)" -eq "$N" ]
+ok $? "$N VMs running at once"
+rssn=$(daemon_rss)
+echo "# vmctl start to running: $N VMs in ${ms} ms = $(( N * 1000000 / (ms > 0 ? ms : 1) / 1000 )).$(( (N * 1000000 / (ms > 0 ? ms : 1)) % 1000 )) VMs/s (sequential)"
+echo "# daemon RSS (parent+control+vmm+priv): ${rss0} KiB with 0 VMs, ${rssn} KiB with $N VMs"
+ids=$(vmctl status | awk 'NR > 1 { print $1 }' | sort -n | uniq | wc -l)
+[ "$ids" -eq "$N" ]
+ok $? "each has its own id"
+ttys=$(vmctl status | awk 'NR > 1 { print $6 }' | sort -u | wc -l)
+[ "$ttys" -eq "$N" ]
+ok $? "each has its own tty"
+sleep 0.5
+vmctl stop -a >"$TMP/stopall.out" 2>&1
+[ "$(grep -c 'requested to shutdown' "$TMP/stopall.out")" -eq "$N" ]
+ok $? "stop -a asks every VM"
+wait_for 15 sh -c "! $VMCTL -s $SOCK status >/dev/null 2>&1"
+ok $? "and they all power off"
+[ "$(grep -c 'stopped, status 0' "$VMD_LOG")" -eq "$N" ]
+ok $? "politely (status 0 each)"
+vmd_stop
+if [ "$tap_failed" -ne 0 ]; then show_log; fi
+done_testing
