@@ -525,6 +525,18 @@ parent_vm_start_for(struct parent *p, struct parent_vm *vm, uid_t uid,
 	vm->start_peer = peerid;
 }
 
+/* vmctl start's flags say which settings they give as vm.conf does. */
+_Static_assert(PROTO_VMSTART_MEMORY == CONFIG_SET_MEMORY &&
+    PROTO_VMSTART_CPUS == CONFIG_SET_CPUS &&
+    PROTO_VMSTART_DISKS == CONFIG_SET_DISKS &&
+    PROTO_VMSTART_CDROM == CONFIG_SET_CDROM &&
+    PROTO_VMSTART_BOOT == CONFIG_SET_BOOT &&
+    PROTO_VMSTART_BOOTDEV == CONFIG_SET_BOOTDEV &&
+    PROTO_VMSTART_NICS == CONFIG_SET_NICS &&
+    PROTO_VMSTART_NIFS == CONFIG_SET_NINTERFACES &&
+    PROTO_VMSTART_INITRD == CONFIG_SET_INITRD &&
+    PROTO_VMSTART_CMDLINE == CONFIG_SET_CMDLINE, "start flags");
+
 /* Build a config_vm from a start request's fields (root's ad hoc VMs). */
 static int
 parent_apply_request(struct config_vm *c, const struct proto_vmstart *r)

@@ -71,6 +71,11 @@ status_field() {
 	vmctl status 2>/dev/null | awk -v n="$1" -v c="$2" '$9 == n { print $c }'
 }
 
+# state_is NAME STATE: NAME's STATE column is STATE (for wait_for).
+state_is() {
+	[ "$(status_field "$1" 8)" = "$2" ]
+}
+
 # vm_gone NAME: NAME is not listed, or listed as stopped.
 vm_gone() {
 	local st

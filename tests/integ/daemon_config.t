@@ -21,7 +21,7 @@ vmconf() {	# vmconf NAME CMDLINE [EXTRA]
 
 vmd_start
 ok $? "vmd starts with a vm.conf"
-wait_for 5 test "$(status_field c3 8)" = running
+wait_for 5 state_is c3 running
 [ "$(status_field c1 8)" = running ] && [ "$(status_field c3 8)" = running ]
 ok $? "enabled VMs start with the daemon"
 row=$(vmctl status c2 | awk '$9 == "c2"')
@@ -52,7 +52,7 @@ n=$(grep -c 'started c2 (vm 2) successfully' "$VMD_LOG")
 ttys=$(sed -n 's/.*started c2 (vm 2) successfully, tty //p' "$VMD_LOG" | sort -u | wc -l)
 [ "$n" -eq 4 ] && [ "$ttys" -eq 1 ]
 ok $? "three restarts after reboots, each with the same id and tty ($n starts, $ttys ttys)"
-wait_for 5 test "$(status_field c2 8)" = stopped
+wait_for 5 state_is c2 stopped
 ok $? "then it is stopped and stays listed"
 
 # Reload: running VMs are untouched, stopped ones re-read.
@@ -69,7 +69,7 @@ ok $? "reload keeps running VMs (c3 still pid $pid3)"
 ok $? "reload adds new VMs and drops stopped ones no longer configured"
 vmconf c5 "tg.end=wait-powerbutton" "	disable" >>"$CONF"
 kill -HUP "$VMD_PID"
-wait_for 5 test "$(status_field c5 8)" = stopped
+wait_for 5 state_is c5 stopped
 ok $? "SIGHUP reloads"
 
 vmconf c6 "tg.end=wait-powerbutton" "	disable" >"$TMP/extra.conf"

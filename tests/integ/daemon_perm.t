@@ -94,7 +94,7 @@ uvmctl stop mine >/dev/null 2>&1
 ok $? "$TUSER stops its VM"
 wait "$waiter"
 ok $? "and waits for it"
-wait_for 10 test "$(status_field mine 8)" = stopped
+wait_for 10 state_is mine stopped
 uvmctl start -m 128M mine >"$TMP/s4.out" 2>&1
 [ $? -eq 1 ] && grep -q 'Operation not permitted' "$TMP/s4.out"
 ok $? "$TUSER may add only -b to a configured VM"
