@@ -17,7 +17,7 @@ static const struct check checks[] = {
 	{ "rtc",	check_rtc,	1 },
 	{ "uart-irq",	check_uart_irq,	1 },
 	{ "virtio-rng",	check_virtio_rng, 1 },
-	{ "blk",	check_blk,	1 },
+	{ "blk",	check_blk,	0 },	/* overwrites disks */
 	{ "net",	check_net,	1 },
 	{ "dhcp",	check_dhcp,	0 },
 	{ "virtio-hostile", check_virtio_hostile, 0 },

@@ -68,33 +68,40 @@ bar_addr(int dev, int bar)
 }
 
 /*
- * vmem_init: free RAM starts above our image and the initrd (2M-aligned)
- * and ends where the e820 RAM entry holding it ends (below 3G, identity
+ * vmem_init: free RAM is the larger of the gaps around the initrd in the
+ * e820 RAM entry above our image (2M-aligned starts, below 3G: identity
  * mapped for CPL3).
  */
 static void
 vmem_init(void)
 {
 	const struct e820_entry	*e;
-	uint64_t		 start, rd, rdsize;
+	uint64_t		 start, end = 0, rd, rdend, a;
 	int			 i, n;
 
-	start = (uint64_t)_end;
-	rd = bp32(BP_RAMDISK_IMAGE) | (uint64_t)bp32(BP_EXT_RAMDISK_IMAGE) << 32;
-	rdsize = bp32(BP_RAMDISK_SIZE) |
-	    (uint64_t)bp32(BP_EXT_RAMDISK_SIZE) << 32;
-	if (rdsize != 0 && rd + rdsize > start)
-		start = rd + rdsize;
-	start = (start + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
+	start = ((uint64_t)_end + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
 	e = (const struct e820_entry *)(bootparams + BP_E820_TABLE);
 	n = bootparams[BP_E820_ENTRIES];
-	vmem_next = vmem_limit = start;
 	for (i = 0; i < n && i < E820_MAX; i++)
 		if (e[i].type == 1 && e[i].addr <= start &&
 		    e[i].addr + e[i].size > start)
-			vmem_limit = e[i].addr + e[i].size;
-	if (vmem_limit > 0xc0000000ULL)
-		vmem_limit = 0xc0000000ULL;
+			end = e[i].addr + e[i].size;
+	if (end > 0xc0000000ULL)
+		end = 0xc0000000ULL;
+	if (end < start)
+		end = start;
+	rd = bp32(BP_RAMDISK_IMAGE) | (uint64_t)bp32(BP_EXT_RAMDISK_IMAGE) << 32;
+	rdend = rd + (bp32(BP_RAMDISK_SIZE) |
+	    (uint64_t)bp32(BP_EXT_RAMDISK_SIZE) << 32);
+	vmem_next = start;
+	vmem_limit = end;
+	if (rdend > rd && rd < end && rdend > start) {
+		a = (rdend + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
+		if (a < end && end - a > (rd > start ? rd - start : 0))
+			vmem_next = a;
+		else
+			vmem_limit = rd > start ? rd : start;
+	}
 }
 
 /* vmem_alloc: zeroed memory, or NULL when RAM runs out. */
