@@ -54,7 +54,7 @@ HELPER_SRCS	:= $(wildcard tests/helper/*.c)
 
 PROGS		:= $(B)/vmd $(B)/vmctl
 
-.PHONY: all check demo deps check-linux bench clean unit integ fuzz
+.PHONY: all check demo deps check-linux bench clean unit integ fuzz install
 
 all: $(PROGS) guest
 
@@ -170,6 +170,18 @@ check-linux: deps
 bench: deps
 	$(MAKE) all
 	bench/run.sh
+
+# install: programs, manuals, the test guest, and the _vmd user vmd needs.
+PREFIX	?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/vmd \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(B)/vmd $(B)/vmctl $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 man/vmd.8 man/vmctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 man/vm.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 $(B)/guest/testguest $(DESTDIR)$(PREFIX)/share/vmd/
+	id _vmd >/dev/null 2>&1 || useradd --system --no-create-home \
+	    --shell /usr/sbin/nologin _vmd
 
 clean:
 	rm -rf $(B)
