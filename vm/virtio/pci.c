@@ -157,8 +157,8 @@ virtio_pci_fail(struct virtio_pci *vp, const char *why)
 	vp->status |= VIRTIO_STATUS_NEEDS_RESET;
 	vp->nfailed++;
 	now = vm_uptime_ns(vp->vm);
-	if (vp->lastlog_ns == 0 || now - vp->lastlog_ns >=
-	    VIRTIO_PCI_LOG_INTERVAL_NS) {
+	if (vp->lastlog_ns == 0 ||
+	    now >= vp->lastlog_ns + VIRTIO_PCI_LOG_INTERVAL_NS) {
 		vp->lastlog_ns = now == 0 ? 1 : now;
 		log_warnx("%s: %s: %s; device needs reset", __func__,
 		    vp->ops->name, why);

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: ISC */
+/* libFuzzer harness: a hostile virtio driver against the transport and devices. */
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <string.h>
+#include <unistd.h>
+
+#include "helper/fakevm.h"
+#include "vm/devices.h"
+#include "vm/platform.h"
+#include "vm/virtio/pci.h"
+#include "vm/virtio/virtio.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+#define FUZZ_RAM	(16ULL << 20)
+#define FUZZ_RINGS	(512 * 1024)	/* guest RAM the input may write */
+#define FUZZ_NDEV	3
+
+/*
+ * One VM with virtio-rng, a virtio-blk on a 1 MiB memfd image and a
+ * virtio-net on a socketpair, kept across inputs like a long-lived guest.
+ * Each 12-byte op: kind, device, le16 offset, le64 value. Kinds: BAR
+ * write/read (width from the kind), RAM write, queue notify (run on this
+ * thread), config-space write, a frame from the wire.
+ */
+static struct vm		 fuzz_vm;
+static struct virtio_pci	*fuzz_dev[FUZZ_NDEV];
+static int			 fuzz_peer = -1;
+static int			 fuzz_ready;
+
+static int
+fuzz_msi(struct virtio_pci *vp, uint64_t addr, uint32_t data)
+{
+	(void)vp;
+	(void)addr;
+	(void)data;
+	return 0;
+}
+
+static void
+fuzz_setup(void)
+{
+	struct vm	*vm = &fuzz_vm;
+	int		 img, sv[2], i;
+
+	fakevm_init(vm);
+	if (mem_init(&vm->mem, FUZZ_RAM) == -1 || pci_init(vm) == -1)
+		__builtin_trap();
+	if ((img = memfd_create("disk", MFD_CLOEXEC)) == -1 ||
+	    ftruncate(img, 1 << 20) == -1 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1)
+		__builtin_trap();
+	fuzz_peer = sv[1];
+	fuzz_dev[0] = virtio_rng_add(vm);
+	fuzz_dev[1] = virtio_blk_add(vm, img, 0, 0);
+	fuzz_dev[2] = virtio_net_add(vm, sv[0], NULL, 1, 0);
+	for (i = 0; i < FUZZ_NDEV; i++) {
+		if (fuzz_dev[i] == NULL)
+			__builtin_trap();
+		fuzz_dev[i]->msi = fuzz_msi;
+	}
+}
+
+static void
+fuzz_cfg_write(int slot, uint32_t reg, uint32_t v)
+{
+	uint32_t	a = 0x80000000U | (uint32_t)slot << 11 | (reg & 0xfc);
+	uint8_t		d[4];
+
+	memcpy(d, &a, 4);
+	(void)bus_dispatch(&fuzz_vm.pio, PLAT_PCI_CONFIG_ADDR, 1, d, 4);
+	memcpy(d, &v, 4);
+	(void)bus_dispatch(&fuzz_vm.pio, PLAT_PCI_CONFIG_DATA, 1, d, 4);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static const size_t	 widths[] = { 1, 2, 4, 8 };
+	struct virtio_pci	*vp;
+	uint8_t			 io[8], frame[256];
+	uint64_t		 val;
+	uint16_t		 off;
+	size_t			 i, w;
+
+	if (!fuzz_ready) {
+		fuzz_setup();
+		fuzz_ready = 1;
+	}
+	for (i = 0; i + 12 <= len; i += 12) {
+		vp = fuzz_dev[data[i + 1] % FUZZ_NDEV];
+		memcpy(&off, data + i + 2, 2);
+		memcpy(&val, data + i + 4, 8);
+		w = widths[(data[i] >> 4) & 3];
+		memcpy(io, &val, 8);
+		switch (data[i] & 7) {
+		case 0:
+		case 1:
+			(void)bus_dispatch(&fuzz_vm.mmio, vp->pci.bars[0].addr +
+			    (off & (VIRTIO_PCI_BAR_SIZE - 1) & ~(w - 1)), 1,
+			    io, w);
+			break;
+		case 2:
+			(void)bus_dispatch(&fuzz_vm.mmio, vp->pci.bars[0].addr +
+			    (off & (VIRTIO_PCI_BAR_SIZE - 1) & ~(w - 1)), 0,
+			    io, w);
+			break;
+		case 3:
+		case 4:
+			(void)mem_write(&fuzz_vm.mem,
+			    ((uint64_t)off * 8) % FUZZ_RINGS, &val, 8);
+			break;
+		case 5:
+			vp->ops->notify(vp, (int)(val % (uint64_t)
+			    vp->ops->nqueues));
+			break;
+		case 6:
+			fuzz_cfg_write(vp->pci.slot, 0x40 + (off % 0xc0),
+			    (uint32_t)val);
+			break;
+		default:
+			memset(frame, (int)(val & 0xff), sizeof(frame));
+			(void)send(fuzz_peer, frame, 14 + off % 200,
+			    MSG_DONTWAIT);
+			fuzz_dev[2]->ops->notify(fuzz_dev[2], 0);
+			break;
+		}
+	}
+	/* Drain what the net device sent so the socket never fills. */
+	while (recv(fuzz_peer, frame, sizeof(frame), MSG_DONTWAIT) > 0)
+		;
+	return 0;
+}
