@@ -126,9 +126,6 @@ virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/dev/pci.c vm/bus.c vm/kvm.c \
 		   vm/mem.c lib/log.c tests/helper/fakevm.c
-virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
-		   vm/virtio/net.c vm/virtio/rng.c vm/dev/pci.c vm/bus.c vm/kvm.c \
-		   vm/mem.c lib/log.c tests/helper/fakevm.c
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
 FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio
