@@ -437,6 +437,7 @@ check_blk_bench(void)
 	struct disk	 d;
 	uint64_t	 mark = vmem_mark(), ms = 2000, disk = 0, ops, us;
 	size_t		 i, j;
+	int		 ok;
 
 	(void)cmdline_u64("tg.bench.ms", &ms);
 	(void)cmdline_u64("tg.bench.disk", &disk);
@@ -446,9 +447,10 @@ check_blk_bench(void)
 		return;
 	}
 	d.buf = vmem_alloc(1 << 20, 4096);
-	if (!tap_ok(d.buf != NULL && blk_setup(&d, (int)disk) == 0 &&
-	    d.sectors * SECTOR >= (8ULL << 20), "blk-bench: disk %lu set up, "
-	    "%lu sectors", disk, d.sectors))
+	ok = d.buf != NULL && blk_setup(&d, (int)disk) == 0 &&
+	    d.sectors * SECTOR >= (8ULL << 20);
+	if (!tap_ok(ok, "blk-bench: disk %lu set up, %lu sectors (8M or "
+	    "more)", disk, d.sectors))
 		goto out;
 	vq_intr(&d.v.q[0], 0);
 	for (i = 0; i < nitems(b); i++) {
