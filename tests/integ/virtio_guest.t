@@ -126,7 +126,12 @@ NS=vmdtg$$
 TAPIF=tgtap0
 HOSTIP=10.213.7.1
 GUESTIP=10.213.7.2
-ip netns add "$NS"
+if ! ip netns add "$NS" 2>/dev/null; then
+	NS=
+	echo "# cannot create a network namespace: network checks skipped"
+	done_testing
+	exit $?
+fi
 nsx() { ip netns exec "$NS" "$@"; }
 nsx ip link set lo up
 nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
