@@ -50,6 +50,7 @@ struct disk {
 	struct blk_req	*req;			/* MAX_SLOTS */
 	int8_t		 slot_of[256];		/* chain head -> slot */
 	uint8_t		*buf;			/* CHUNK */
+	int		 discard_kept;		/* chunks not zero after it */
 };
 
 /*
@@ -224,8 +225,14 @@ blk_whole(struct disk *d, int write, uint32_t seed, int holes)
 			continue;
 		if (holes && off < DISCARD_OFF + DISCARD_LEN &&
 		    off + len > DISCARD_OFF) {
-			/* CHUNK divides the offsets: whole chunks. */
-			bad = blk_verify_zero(d->buf, off, len);
+			/*
+			 * Discarded data reads back undefined (virtio 1.x
+			 * 5.2.6); only note whether it is zeros (our VMM
+			 * punches a hole; the host test checks that).
+			 */
+			if (blk_verify_zero(d->buf, off, len) >= 0)
+				d->discard_kept++;
+			bad = -1;
 		} else if (holes && off < WZ_OFF + WZ_LEN && off + len > WZ_OFF)
 			bad = blk_verify_zero(d->buf, off, len < WZ_LEN ? len :
 			    WZ_LEN);
@@ -330,9 +337,10 @@ blk_one(int nth)
 		tap_ok(st == S_OK, "blk%d: write-zeroes [3M, 3.5M) (status %u)",
 		    nth, st);
 		holes = 1;
-		tap_ok(blk_whole(&d, 0, SEED_OUT | nth, 1) == 0, "blk%d: the "
-		    "discarded and zeroed ranges read as zeros, the rest as "
-		    "written", nth);
+		good = blk_whole(&d, 0, SEED_OUT | nth, 1) == 0;
+		tap_ok(good, "blk%d: the zeroed range reads as zeros, the "
+		    "rest as written; the discarded range %s", nth,
+		    d.discard_kept ? "kept data" : "reads as zeros");
 		st = blk_io(&d, T_FLUSH, 0, NULL, 0);
 		if (st != S_OK)
 			printf("# blk%d: flush after discard: %u\n", nth, st);

@@ -84,6 +84,7 @@ for want in "blk: 4 disks == tg.disks" \
     "blk0: read 8388608 bytes, the host's pattern is there" \
     "blk0: wrote and read back 8388608 bytes" "blk0: flush" \
     "blk0: discard" "blk0: write-zeroes" "blk0: MSI-X interrupts taken" \
+    "blk0: the zeroed range reads as zeros, the rest as written; the discarded range reads as zeros" \
     "blk1: read-only is 1" "blk1: read-only: a write fails with IOERR" \
     "blk3: wrote and read back 4194304 bytes" "virtio-rng: a second read differs"; do
 	grep -q "^ok .*$want" "$TMP/blk.out"
