@@ -135,6 +135,15 @@ vmem_release(uint64_t mark)
 	vmem_next = mark;
 }
 
+/* vio_map: make a structure in a BAR above 4G reachable. 0 or -1. */
+static int
+vio_map(uint64_t a)
+{
+	if (a < 0x100000000ULL)
+		return 0;
+	return cpu_map_range(a, a + 0x1000);
+}
+
 /*
  * vio_find: the nth (from 0) virtio function of this type on PCI bus 0,
  * its capabilities walked into v. 0, or -1 if there is none.
@@ -193,9 +202,9 @@ vio_find(uint16_t type, int nth, struct vdev *v)
 			break;
 		}
 	}
-	if (v->common == 0 || v->notify == 0 || v->common >= 0x100000000ULL ||
-	    v->notify >= 0x100000000ULL || v->devcfg >= 0x100000000ULL ||
-	    v->msix_table >= 0x100000000ULL)
+	if (v->common == 0 || v->notify == 0 || vio_map(v->common) == -1 ||
+	    vio_map(v->notify) == -1 || vio_map(v->isr) == -1 ||
+	    vio_map(v->devcfg) == -1 || vio_map(v->msix_table) == -1)
 		return -1;
 	pci_write16(dev, PCI_CMD, pci_read(dev, PCI_CMD) | PCI_CMD_MEM |
 	    PCI_CMD_MASTER);
