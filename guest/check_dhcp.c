@@ -186,14 +186,15 @@ dhcp_send(const uint8_t *msg, uint32_t len)
  * check_dhcp: on the first interface, DISCOVER until an OFFER (retries
  * at 1, 2, 4, 4... s, tg.dhcp.timeout seconds in all, default 30), then
  * REQUEST it until an ACK or NAK; prints the lease. tg.dhcp.expect=IP
- * must be the address leased.
+ * must be the address leased. Then, with the address, the router must
+ * answer ARP and ICMP echoes, and so must tg.dhcp.ping=IP through it.
  */
 void
 check_dhcp(void)
 {
 	struct lease	 offer, ack;
 	char		 s[32], a[20];
-	uint8_t		 msg[DHCP_MIN + 64], want[4];
+	uint8_t		 msg[DHCP_MIN + 64], want[4], rmac[6];
 	uint64_t	 t0, timeout = 30, wait;
 	uint32_t	 xid, len;
 	int		 tries, got = -1;
@@ -243,4 +244,27 @@ check_dhcp(void)
 		tap_ok(net_parse_ip(s, want) == 0 &&
 		    memcmp(want, ack.yiaddr, 4) == 0, "dhcp: %s == "
 		    "tg.dhcp.expect", a);
+	if (ack.router[0] == 0)
+		return;
+	/* With the lease: the router, and beyond it tg.dhcp.ping. */
+	t0 = time_us();
+	got = net_arp_resolve(ack.router, rmac, 10000000);
+	if (got == 0)
+		for (tries = got = 0; tries < 3; tries++)
+			got += net_ping(rmac, ack.router, (uint16_t)(100 + tries));
+	else
+		got = 0;
+	tap_ok(got == 3, "dhcp: router %u.%u.%u.%u answers ARP and %d/3 ICMP "
+	    "echoes (%lu ms)", ack.router[0], ack.router[1], ack.router[2],
+	    ack.router[3], got, (time_us() - t0) / 1000);
+	if (got == 0 || !cmdline_get("tg.dhcp.ping", s, sizeof(s)))
+		return;
+	if (net_parse_ip(s, want) == -1) {
+		tap_ok(0, "dhcp: tg.dhcp.ping=%s is not an address", s);
+		return;
+	}
+	for (tries = got = 0; tries < 3; tries++)
+		got += net_ping(rmac, want, (uint16_t)(200 + tries));
+	tap_ok(got == 3, "dhcp: %s answers %d/3 ICMP echoes through the "
+	    "router", s, got);
 }

@@ -319,7 +319,7 @@ net_arp_resolve(const uint8_t ip[4], uint8_t mac[6], uint64_t timeout_us)
 }
 
 /* net_ping: one echo request, and wait for its reply. 1 if it came. */
-static int
+int
 net_ping(const uint8_t hmac[6], const uint8_t host[4], uint16_t seq)
 {
 	uint8_t		 f[FRAME_MAX], *icmp;

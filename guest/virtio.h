@@ -126,5 +126,6 @@ int		 net_udp_frame(uint8_t *, const uint8_t[6], const uint8_t[4],
 		    const uint8_t[4], uint16_t, uint16_t, const void *,
 		    uint32_t);
 int		 net_arp_resolve(const uint8_t[4], uint8_t[6], uint64_t);
+int		 net_ping(const uint8_t[6], const uint8_t[4], uint16_t);
 
 #endif /* GUEST_VIRTIO_H */

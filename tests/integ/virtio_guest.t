@@ -192,6 +192,7 @@ ok $? "net: the guest received what the tap sent ($grx of $htx)"
 # The client's frames, decoded by tshark. The answers come from a
 # small responder here (any RFC 2131 server would do).
 if command -v tshark >/dev/null; then
+	nsx ip addr add 10.213.99.1/32 dev lo	# "beyond the router"
 	nsx perl -MIO::Socket::INET -MSocket -e '$| = 1;
 	    my ($dev, $srv, $yi) = @ARGV;
 	    my $s = IO::Socket::INET->new(LocalPort => 67, Proto => "udp",
@@ -231,7 +232,8 @@ if command -v tshark >/dev/null; then
 	done
 	timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" run -b "$GUEST" \
 	    -m 128M -t $TAPIF -k "$(echo tg.checks=dhcp \
-		tg.dhcp.expect=10.213.7.77 tg.dhcp.timeout=20)" </dev/null >"$TMP/dhcp.out" 2>"$TMP/dhcp.err"
+		tg.dhcp.expect=10.213.7.77 tg.dhcp.timeout=20 \
+		tg.dhcp.ping=10.213.99.1)" </dev/null >"$TMP/dhcp.out" 2>"$TMP/dhcp.err"
 	rc=$?
 	sleep 0.5
 	kill "$tshark_pid" 2>/dev/null
@@ -241,6 +243,9 @@ if command -v tshark >/dev/null; then
 	ok $? "dhcp: the client got its lease"
 	grep -q "^ok .*dhcp: leased 10.213.7.77 mask 255.255.255.0 router $HOSTIP dns $HOSTIP lease 3600 s" "$TMP/dhcp.out"
 	ok $? "dhcp: the guest printed the lease as offered"
+	grep -q "^ok .*dhcp: router $HOSTIP answers ARP and 3/3 ICMP" "$TMP/dhcp.out" &&
+	    grep -q "^ok .*dhcp: 10.213.99.1 answers 3/3 ICMP echoes through the router" "$TMP/dhcp.out"
+	ok $? "dhcp: with its lease the guest reaches the router and past it"
 	tshark -r "$TMP/dhcp.pcap" -V >"$TMP/dhcp.txt" 2>&1
 	! grep -qi "malformed\|Expert Info (Warning\|Expert Info (Error" "$TMP/dhcp.txt"
 	ok $? "dhcp: tshark decodes every frame without a warning"
