@@ -26,7 +26,7 @@
 #define MAX_DISKS	4
 #define MAX_SLOTS	32
 #define VEC_BLK		0x50		/* + disk */
-#define SEED_IN		0x5eed0000U	/* | disk: what the host wrote */
+#define SEED_IN		0x5eed0000U	/* | disk: host's pattern */
 #define SEED_OUT	0xb10c0000U	/* | disk: what the guest writes */
 #define DISCARD_OFF	(1ULL << 20)
 #define DISCARD_LEN	(1ULL << 20)
@@ -48,9 +48,9 @@ struct disk {
 	uint64_t	 sectors;
 	uint32_t	 blksize;
 	struct blk_req	*req;			/* MAX_SLOTS */
-	int8_t		 slot_of[256];		/* chain head -> slot */
+	int8_t		 slot_of[256];	/* chain head -> slot */
 	uint8_t		*buf;			/* CHUNK */
-	int		 discard_kept;		/* chunks not zero after it */
+	int		 discard_kept;	/* chunks not zeroed */
 };
 
 /*
@@ -254,7 +254,7 @@ blk_one(int nth)
 	char		 key[32], want[32], id[24];
 	uint64_t	 v, t0;
 	uint8_t		 st;
-	int		 ro, filled = 0, holes = 0, good;
+	int		 ro, filled = 0, good;
 
 	memset(&d, 0, sizeof(d));
 	if (vio_find(VIRTIO_BLK, nth, &d.v) == -1)
@@ -336,7 +336,6 @@ blk_one(int nth)
 		st = blk_segment(&d, T_WZ, WZ_OFF, WZ_LEN, 0);
 		tap_ok(st == S_OK, "blk%d: write-zeroes [3M, 3.5M) (status %u)",
 		    nth, st);
-		holes = 1;
 		good = blk_whole(&d, 0, SEED_OUT | nth, 1) == 0;
 		tap_ok(good, "blk%d: the zeroed range reads as zeros, the "
 		    "rest as written; the discarded range %s", nth,
@@ -345,7 +344,6 @@ blk_one(int nth)
 		if (st != S_OK)
 			printf("# blk%d: flush after discard: %u\n", nth, st);
 	}
-	(void)holes;
 out:
 	sys(SYS_SETIF, 0, 0);
 	if (d.v.msix_cap)
@@ -385,7 +383,8 @@ static uint64_t
 bench_run(struct disk *d, uint32_t type, uint32_t len, int qd, int rnd,
     uint64_t ms, uint64_t *us)
 {
-	uint64_t	 t0, end, ops = 0, inflight = 0, next = 0, rng = 88172645;
+	uint64_t	 t0, end, ops = 0, inflight = 0, next = 0;
+	uint64_t	 rng = 88172645;
 	uint64_t	 span = d->sectors * SECTOR / len, pos;
 	int		 i, slot;
 
@@ -488,8 +487,8 @@ out:
 	vmem_release(mark);
 }
 
-#define VEC_BLK_CFG	0x58		/* + disk: configuration changes */
-#define HOSTILE_HEAD	128		/* descriptors we write by hand */
+#define VEC_BLK_CFG	0x58		/* + disk: config changes */
+#define HOSTILE_HEAD	128		/* hand-made descriptors */
 
 /* hostile_chain: malformed chain number c on d's queue; its name. */
 static const char *
@@ -609,7 +608,8 @@ check_virtio_hostile(void)
 		tap_ok((st & VST_NEEDS_RESET) && d.req[0].status == S_TIMEOUT,
 		    "virtio-hostile: %s: NEEDS_RESET (status 0x%x), "
 		    "configuration interrupt %s", what, st,
-		    irq_count[VEC_BLK_CFG + nd] != cfgirq ? "taken" : "missing");
+		    irq_count[VEC_BLK_CFG + nd] != cfgirq ? "taken" :
+		    "missing");
 		if (have_rng) {
 			good = rng_read(&rng, rbuf, 64, 1000000) == 64;
 			tap_ok(good, "virtio-hostile: %s: virtio-rng still "

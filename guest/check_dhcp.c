@@ -27,7 +27,9 @@
 #define DHCP_MIN	300		/* BOOTP's minimum message */
 
 static const uint8_t	 cookie[4] = { 99, 130, 83, 99 };
-static const uint8_t	 bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t	 bcast_mac[6] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+};
 static const uint8_t	 ip_any[4], ip_bcast[4] = { 255, 255, 255, 255 };
 
 struct lease {
@@ -56,7 +58,7 @@ dhcp_msg(uint8_t *m, uint32_t xid, uint16_t secs, const struct lease *o)
 	m[6] = (uint8_t)(xid >> 8);
 	m[7] = (uint8_t)xid;
 	net_put16(m + 8, secs);
-	net_put16(m + 10, 0);		/* flags: unicast replies are fine */
+	net_put16(m + 10, 0);		/* flags: unicast replies do */
 	memcpy(m + 28, netif.mac, 6);	/* chaddr */
 	memcpy(m + BOOTP_LEN, cookie, 4);
 	p = m + BOOTP_LEN + 4;
@@ -251,7 +253,8 @@ check_dhcp(void)
 	got = net_arp_resolve(ack.router, rmac, 10000000);
 	if (got == 0)
 		for (tries = got = 0; tries < 3; tries++)
-			got += net_ping(rmac, ack.router, (uint16_t)(100 + tries));
+			got += net_ping(rmac, ack.router,
+			    (uint16_t)(100 + tries));
 	else
 		got = 0;
 	tap_ok(got == 3, "dhcp: router %u.%u.%u.%u answers ARP and %d/3 ICMP "

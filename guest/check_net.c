@@ -5,7 +5,7 @@
 
 #define NET_F_MAC	5
 #define NET_F_STATUS	16
-#define NET_HDR		12		/* struct virtio_net_hdr, 1.x */
+#define NET_HDR		12		/* virtio_net_hdr, 1.x */
 #define BUFSZ		2048
 #define QSZ		128
 #define RXQ		0

@@ -90,7 +90,8 @@ vmem_init(void)
 		end = 0xc0000000ULL;
 	if (end < start)
 		end = start;
-	rd = bp32(BP_RAMDISK_IMAGE) | (uint64_t)bp32(BP_EXT_RAMDISK_IMAGE) << 32;
+	rd = bp32(BP_RAMDISK_IMAGE) |
+	    (uint64_t)bp32(BP_EXT_RAMDISK_IMAGE) << 32;
 	rdend = rd + (bp32(BP_RAMDISK_SIZE) |
 	    (uint64_t)bp32(BP_EXT_RAMDISK_SIZE) << 32);
 	vmem_next = start;

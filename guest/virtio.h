@@ -27,7 +27,7 @@
 #define VD_INDIRECT		4
 #define VA_NO_INTERRUPT		1
 
-#define VQ_MAX			4	/* queues per function we drive */
+#define VQ_MAX			4	/* queues per function */
 
 struct vq_desc {
 	uint64_t	addr;
@@ -41,9 +41,9 @@ struct vq {
 	uint16_t		 size;
 	uint16_t		 index;
 	struct vq_desc		*desc;
-	volatile uint16_t	*avail;		/* flags, idx, ring[size] */
-	volatile uint32_t	*used;		/* flags|idx, {id, len}[size] */
-	uint16_t		 avail_idx;	/* our shadow of avail->idx */
+	volatile uint16_t	*avail;		/* flags, idx, ring[] */
+	volatile uint32_t	*used;		/* flags|idx, {id, len}[] */
+	uint16_t		 avail_idx;	/* our avail->idx */
 	uint16_t		 used_seen;	/* used entries consumed */
 	uint16_t		 free_head;
 	uint16_t		 nfree;
@@ -69,7 +69,8 @@ void		 vmem_release(uint64_t);
 
 int		 vio_find(uint16_t type, int nth, struct vdev *);
 int		 vio_start(struct vdev *, uint64_t want);
-int		 vio_queue(struct vdev *, int qi, uint16_t max, int msix_entry);
+int		 vio_queue(struct vdev *, int qi, uint16_t max,
+		    int msix_entry);
 int		 vio_driver_ok(struct vdev *);
 void		 vio_reset(struct vdev *);
 uint8_t		 vio_status(struct vdev *);
@@ -106,7 +107,7 @@ struct netif {
 	struct vdev	 v;
 	int		 up;		/* 1 set up, -1 failed */
 	uint8_t		 mac[6];
-	uint8_t		 ip[4];		/* ours: answered in ARP */
+	uint8_t		 ip[4];		/* ours, answered in ARP */
 	uint8_t		*rxbuf, *txbuf;
 	uint64_t	 tx_frames, rx_frames, arp_answered;
 };
