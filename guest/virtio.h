@@ -42,7 +42,7 @@ struct vq {
 	uint16_t		 index;
 	struct vq_desc		*desc;
 	volatile uint16_t	*avail;		/* flags, idx, ring[] */
-	volatile uint32_t	*used;		/* flags|idx, {id, len}[] */
+	volatile uint32_t	*used;		/* idx<<16|flags, elems */
 	uint16_t		 avail_idx;	/* our avail->idx */
 	uint16_t		 used_seen;	/* used entries consumed */
 	uint16_t		 free_head;
@@ -107,7 +107,7 @@ struct netif {
 	struct vdev	 v;
 	int		 up;		/* 1 set up, -1 failed */
 	uint8_t		 mac[6];
-	uint8_t		 ip[4];		/* ours, answered in ARP */
+	uint8_t		 ip[4];		/* ours (for ARP) */
 	uint8_t		*rxbuf, *txbuf;
 	uint64_t	 tx_frames, rx_frames, arp_answered;
 };
