@@ -42,7 +42,7 @@ struct vq {
 	uint16_t		 index;
 	struct vq_desc		*desc;
 	volatile uint16_t	*avail;		/* flags, idx, ring[] */
-	volatile uint32_t	*used;		/* idx<<16|flags, elems */
+	volatile uint32_t	*used;		/* idx<<16|flags, ring */
 	uint16_t		 avail_idx;	/* our avail->idx */
 	uint16_t		 used_seen;	/* used entries consumed */
 	uint16_t		 free_head;
