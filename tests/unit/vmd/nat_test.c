@@ -105,9 +105,34 @@ test_ns(void)
 	close(fd);
 }
 
-int
-main(void)
+/*
+ * For tests/integ/nat.t: --set A.B.C.D/LEN turns IPv4 forwarding on and
+ * installs the table; --clear removes it. Exit status 0 on success.
+ */
+static int
+cli(const char *op, const char *arg)
 {
+	struct nat_prefixes	p;
+	int			fd, rc;
+
+	if (strcmp(op, "--clear") == 0)
+		return nat_clear() == 0 ? 0 : 1;
+	memset(&p, 0, sizeof(p));
+	if (strcmp(op, "--set") != 0 || arg == NULL || (p.prefixlen =
+	    inet_net_pton(AF_INET, arg, &p.prefix, sizeof(p.prefix))) == -1)
+		return 2;
+	if ((fd = nat_forwarding_open(AF_INET)) == -1)
+		return 1;
+	rc = nat_forwarding_set(fd, 1, NULL);
+	close(fd);
+	return rc == 0 && nat_set(&p) == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (argc > 1)
+		return cli(argv[1], argc > 2 ? argv[2] : NULL);
 	test_text();
 	if (geteuid() != 0)
 		tap_ok(1, "# SKIP nftables needs root");
