@@ -145,9 +145,12 @@ static void
 parent_vm_closetty(struct parent_vm *vm)
 {
 	if (vm->pts != -1) {
-		/* Nobody keeps the console of a stopped VM. */
+		/*
+		 * Nobody keeps the console of a stopped VM: a client still
+		 * attached holds a pts that only root may open again.
+		 */
 		(void)fchown(vm->pts, 0, 0);
-		(void)fchmod(vm->pts, 0666);
+		(void)fchmod(vm->pts, 0600);
 		close(vm->pts);
 	}
 	if (vm->ptm != -1)
