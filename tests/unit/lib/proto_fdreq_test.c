@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: ISC */
+/* Unit tests for the IMSG_VMP_FD_REQ payload (disks and taps). */
+#include <errno.h>
+#include <string.h>
+
+#include "helper/tap.h"
+#include "proto.h"
+
+int
+main(void)
+{
+	struct proto_fdreq	f, g;
+	uint8_t			buf[IMSG_MAX_PAYLOAD];
+	uint32_t		v;
+	int			len;
+
+	memset(&f, 0, sizeof(f));
+	f.which = PROTO_VMFD_DISK_RO;
+	tap_is(proto_fdreq_encode(&f, buf), 4, "disk: 4 bytes");
+	tap_ok(proto_u32_decode(buf, 4, &v) == 0 && v == PROTO_VMFD_DISK_RO,
+	    "a plain fd request is a u32 (launchers may use proto_u32)");
+	tap_ok(proto_fdreq_decode(buf, 4, &g) == 0 &&
+	    g.which == PROTO_VMFD_DISK_RO, "disk decoded");
+	tap_ok(proto_fdreq_decode(buf, 5, &g) == -1 && errno == EBADMSG,
+	    "disk with leftovers refused");
+	f.which = PROTO_VMFD_TAP;
+	memcpy(f.lladdr, "\xfe\xe1\xbb\xd1\x01\x02", 6);
+	f.locked = 1;
+	len = proto_fdreq_encode(&f, buf);
+	tap_is(len, 12, "tap: 12 bytes");
+	tap_ok(proto_fdreq_decode(buf, 12, &g) == 0 && g.which ==
+	    PROTO_VMFD_TAP && g.locked == 1 &&
+	    memcmp(g.lladdr, f.lladdr, 6) == 0, "tap round trip");
+	tap_ok(proto_fdreq_decode(buf, 4, &g) == -1, "tap without options");
+	buf[10] = 2;
+	tap_ok(proto_fdreq_decode(buf, 12, &g) == -1, "locked must be 0/1");
+	buf[10] = 1;
+	buf[11] = 9;
+	tap_ok(proto_fdreq_decode(buf, 12, &g) == -1, "pad must be 0");
+	v = PROTO_VMFD_MAX;
+	memcpy(buf, &v, 4);
+	tap_ok(proto_fdreq_decode(buf, 4, &g) == -1, "unknown kind");
+	v = 0;
+	memcpy(buf, &v, 4);
+	tap_ok(proto_fdreq_decode(buf, 4, &g) == -1, "kind 0");
+	tap_ok(proto_fdreq_decode(buf, 0, &g) == -1, "empty");
+	f.which = 0;
+	tap_ok(proto_fdreq_encode(&f, buf) == -1, "encode refuses kind 0");
+	return tap_done();
+}
