@@ -128,7 +128,8 @@ virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/mem.c lib/log.c tests/helper/fakevm.c
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
-FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio
+ctl_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
+FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
