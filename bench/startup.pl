@@ -17,6 +17,7 @@ my %o = (
 	memruns	=> 5,		# held runs of each VMM for the memory reading
 	q35runs	=> 3,		# timed runs of QEMU q35 (informational)
 	mem	=> 128,		# guest memory, MiB
+	big	=> '4:1024',	# second memory configuration, CPUS:MiB
 	timeout	=> 15,		# seconds per run (3 after two timeouts in a row)
 	budget	=> 13 * 60,	# seconds for everything; later runs are dropped
 	json	=> 'bench/results/latest.json',
@@ -27,6 +28,7 @@ my %o = (
 );
 GetOptions(\%o, 'root=s', 'runs=i', 'memruns=i', 'q35runs=i', 'mem=i',
     'timeout=f', 'budget=f', 'json=s', 'cmdline=s', 'hold=s', 'guest=s',
+    'big=s',
     'qemu_extra|qemu-extra=s')
     or die "usage: startup.pl [--runs N] [--memruns N] [--guest FILE] ...\n";
 chdir $o{root} or die "$o{root}: $!\n";
@@ -101,12 +103,12 @@ sub mem_ours {
 # Memory of QEMU: guest RAM is anonymous memory in one mapping of exactly
 # the guest's size; its Rss is what the guest touched.
 sub mem_qemu {
-	my ($pid) = @_;
+	my ($pid, $mem) = @_;
 	open(my $fh, '<', "/proc/$pid/smaps") or return { error => "smaps: $!" };
 	my ($size, $guest, $n) = (0, undef, 0);
 	while (<$fh>) {
 		if (/^Size:\s+(\d+) kB/) { $size = $1 }
-		elsif (/^Rss:\s+(\d+) kB/ && $size == $o{mem} * 1024) {
+		elsif (/^Rss:\s+(\d+) kB/ && $size == $mem * 1024) {
 			$guest = ($guest // 0) + $1; $n++;
 		}
 	}
@@ -124,19 +126,21 @@ sub mem_qemu {
 # the memory once it is idle, then end it (ours: SIGTERM to the VM process,
 # which presses the power button; QEMU: SIGTERM, which quits).
 sub run_one {
-	my ($vmm, $hold, $timeout) = @_;
+	my ($vmm, $hold, $timeout, $cpus, $mem) = @_;
+	$cpus //= 1;
+	$mem //= $o{mem};
 	my $cmdline = join ' ', grep { length } $o{cmdline},
 	    $hold ? $o{hold} : ();
 	my (@argv, $fifo);
 	if ($vmm eq 'ours') {
-		@argv = ($vmctl, 'run', '-b', $o{guest}, '-p', '1',
-		    '-m', "$o{mem}M", length $cmdline ? ('-k', $cmdline) : ());
+		@argv = ($vmctl, 'run', '-b', $o{guest}, '-p', $cpus,
+		    '-m', "${mem}M", length $cmdline ? ('-k', $cmdline) : ());
 	} else {
 		$fifo = "$tmp/debugcon.$$";
 		unlink $fifo;
 		mkfifo($fifo, 0600) or die "mkfifo $fifo: $!";
-		@argv = ($qemu, '-M', $vmm, '-enable-kvm', '-m', $o{mem},
-		    '-smp', '1', '-nodefaults', '-no-user-config',
+		@argv = ($qemu, '-M', $vmm, '-enable-kvm', '-m', $mem,
+		    '-smp', $cpus, '-nodefaults', '-no-user-config',
 		    '-display', 'none', '-serial', 'stdio',
 		    '-chardev', "pipe,id=dbg,path=$fifo",
 		    '-device', 'isa-debugcon,iobase=0xe9,chardev=dbg',
@@ -215,7 +219,8 @@ sub run_one {
 		if ($hold && !$mem_done && ($serial =~ 
 		    /waiting for the power button|still here after/ ||
 		    (exists $r{e9}{'0x02'} && $t - $last_activity > 0.5))) {
-			$r{mem} = $vmm eq 'ours' ? mem_ours($pid) : mem_qemu($pid);
+			$r{mem} = $vmm eq 'ours' ? mem_ours($pid) :
+			    mem_qemu($pid, $mem);
 			$mem_done = 1;
 			if ($vmm eq 'ours' && $r{mem}{pid}) {
 				kill 'TERM', $r{mem}{pid};
@@ -279,8 +284,8 @@ sub timeout_for {
 	return $o{timeout} < 3 ? $o{timeout} : 3;
 }
 sub one {
-	my ($v, $set, $hold) = @_;
-	my $r = run_one($v, $hold, timeout_for($v));
+	my ($v, $set, $hold, $cpus, $mem) = @_;
+	my $r = run_one($v, $hold, timeout_for($v), $cpus, $mem);
 	$tmo{$v} = ($r->{killed} // '') =~ /^timeout/ ? ($tmo{$v} // 0) + 1 : 0;
 	push @{$runs{$v}{$set}}, $r;
 }
@@ -299,6 +304,15 @@ for my $i (1 .. $o{memruns}) {
 	for my $v ('ours', 'microvm') {
 		next if $why{$v};
 		one($v, 'hold', 1);
+	}
+}
+my ($bigcpus, $bigmem) = $o{big} =~ /^(\d+):(\d+)$/
+    or die "--big wants CPUS:MiB\n";
+for my $i (1 .. $o{memruns}) {
+	last if $over->();
+	for my $v ('ours', 'microvm') {
+		next if $why{$v};
+		one($v, 'holdbig', 1, $bigcpus, $bigmem);
 	}
 }
 for my $i (1 .. $o{q35runs}) {
@@ -325,6 +339,14 @@ my @metrics = (
 	['guest RAM touched, MiB',			'MiB', 'guest_touched_mib',
 	    sub { my $m = $_[0]{mem} // return; defined $m->{guest_kb}
 	    ? $m->{guest_kb} / 1024 : undef }, 'hold'],
+	["VMM RSS overhead, ${bigcpus} vCPUs/${bigmem}M, MiB", 'MiB',
+	    'rss_overhead_big_mib',
+	    sub { my $m = $_[0]{mem} // return; defined $m->{overhead_kb}
+	    ? $m->{overhead_kb} / 1024 : undef }, 'holdbig'],
+	["guest RAM touched, ${bigcpus} vCPUs/${bigmem}M, MiB", 'MiB',
+	    'guest_touched_big_mib',
+	    sub { my $m = $_[0]{mem} // return; defined $m->{guest_kb}
+	    ? $m->{guest_kb} / 1024 : undef }, 'holdbig'],
 );
 
 sub why_missing {
@@ -347,9 +369,9 @@ sub why_missing {
 		    map { "$why{$_}x $_" } sort keys %why);
 	}
 	return "no reading ($rs->[0]{mem}{error})"
-	    if $set eq 'hold' && $rs->[0]{mem} && $rs->[0]{mem}{error};
+	    if $set =~ /^hold/ && $rs->[0]{mem} && $rs->[0]{mem}{error};
 	return 'guest did not reach main before it went quiet' if
-	    $set eq 'hold' && !$rs->[0]{mem};
+	    $set =~ /^hold/ && !$rs->[0]{mem};
 	return 'the guest never wrote this';
 }
 
@@ -413,7 +435,7 @@ if ($q35) {
 	    $budget_hit ? 'budget exhausted' : 'no 0x01 seen')), "\n";
 }
 for my $v ('ours', 'microvm', 'q35') {
-	for my $r (map { @{$runs{$v}{$_} || []} } 'time', 'hold') {
+	for my $r (map { @{$runs{$v}{$_} || []} } 'time', 'hold', 'holdbig') {
 		# microvm has no PM1a event block: its power button test
 		# fails in held runs by design (see README.md).
 		my @bad = grep { !($v ne 'ours' && $r->{hold} &&
