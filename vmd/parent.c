@@ -55,6 +55,8 @@ struct parent_vm {
 	int			 quick_restarts;
 	int			 stopping;	/* stop asked: no restart */
 	int			 remove;	/* drop from the registry at exit */
+	struct config_vm	*next_conf;	/* from a reload, for the next
+						   start, or NULL */
 	uint32_t		 start_peer;	/* client awaiting start, or 0 */
 	int			 start_err;	/* why a start is being undone */
 	uint32_t		 pause_peer;	/* client awaiting (un)pause */
@@ -172,6 +174,7 @@ parent_vm_free(struct parent *p, struct parent_vm *vm)
 	if (vm->ev_stop != NULL)
 		event_free(vm->ev_stop);
 	parent_vm_closetty(vm);
+	free(vm->next_conf);
 	TAILQ_REMOVE(&p->vms, vm, entry);
 	free(vm);
 	if (TAILQ_EMPTY(&p->vms) && p->reset_ids) {
@@ -786,6 +789,11 @@ parent_vmm_exited(struct parent *p, struct imsg *im)
 	vm->state = PROTO_VMSTATE_STOPPED;
 	vm->stopping = 0;
 	parent_vm_closetty(vm);
+	if (vm->next_conf != NULL) {
+		vm->conf = *vm->next_conf;
+		free(vm->next_conf);
+		vm->next_conf = NULL;
+	}
 	while ((w = TAILQ_FIRST(&vm->waiters)) != NULL) {
 		TAILQ_REMOVE(&vm->waiters, w, entry);
 		parent_reply(p, w->peerid, w->type, 0, vm);
@@ -1079,8 +1087,13 @@ parent_add_config(struct parent *p, struct vmd_config *conf, int global)
 
 	TAILQ_FOREACH(c, &conf->vms, entry) {
 		if ((vm = parent_vm_find(p, 0, c->name)) != NULL) {
-			/* Running VMs keep their settings until they stop. */
-			if (!global || !parent_vm_running(vm))
+			/* A running VM takes its new settings when it stops. */
+			if (global && parent_vm_running(vm) &&
+			    vm->from_config) {
+				free(vm->next_conf);
+				if ((vm->next_conf = malloc(sizeof(*c))) != NULL)
+					*vm->next_conf = *c;
+			} else
 				log_warnx("vm %s is already defined, skipped",
 				    c->name);
 			continue;
@@ -1195,6 +1208,9 @@ parent_reload(struct parent *p)
 		next = TAILQ_NEXT(vm, entry);
 		if (!parent_vm_running(vm))
 			parent_vm_free(p, vm);
+		else if (vm->from_config &&
+		    config_vm_find(conf, vm->conf.name) == NULL)
+			vm->from_config = 0;	/* forgotten when it stops */
 	}
 	log_info("configuration reloaded");
 	parent_add_config(p, conf, 1);

@@ -15,6 +15,14 @@ ps -o user=,args= --ppid "$VMD_PID" >"$TMP/procs"
 grep -q '^_vmd .*-P control' "$TMP/procs" && grep -q -- '-P vmm' "$TMP/procs" &&
     grep -q -- '-P priv' "$TMP/procs"
 ok $? "privsep children: control (as _vmd), vmm, priv"
+cpid=$(ps -o pid=,args= --ppid "$VMD_PID" | awk '/-P control/ { print $1 }')
+grep -q '^NoNewPrivs:	1' "/proc/$cpid/status" &&
+    grep -q '^Seccomp:	2' "/proc/$cpid/status" &&
+    [ "$(readlink "/proc/$cpid/root")" = /var/empty ]
+ok $? "control is chrooted to /var/empty with no_new_privs and seccomp"
+ppid_=$(ps -o pid=,args= --ppid "$VMD_PID" | awk '/-P priv/ { print $1 }')
+[ "$(readlink "/proc/$ppid_/root")" = /var/empty ]
+ok $? "priv is chrooted to /var/empty"
 [ "$(stat -c %a "$SOCK")" = 660 ]
 ok $? "control socket mode 0660"
 

@@ -58,7 +58,7 @@ ok $? "then it is stopped and stays listed"
 # Reload: running VMs are untouched, stopped ones re-read.
 pid3=$(status_field c3 2)
 {
-	vmconf c1 "tg.end=wait-powerbutton"
+	vmconf c1 "tg.end=wait-powerbutton" "	cpus 2"
 	vmconf c4 "tg.end=wait-powerbutton" "	disable"
 } >"$CONF"
 vmctl reload
@@ -67,6 +67,12 @@ ok $? "reload"
 ok $? "reload keeps running VMs (c3 still pid $pid3)"
 [ "$(status_field c4 8)" = stopped ] && [ -z "$(status_field c2 8)" ]
 ok $? "reload adds new VMs and drops stopped ones no longer configured"
+[ "$(status_field c1 3)" = 1 ]
+ok $? "a running VM keeps its settings"
+sleep 0.3
+vmctl stop -w c1 >/dev/null 2>&1
+[ "$(status_field c1 3)" = 2 ] && [ "$(status_field c1 8)" = stopped ]
+ok $? "and takes the reloaded ones when it stops"
 vmconf c5 "tg.end=wait-powerbutton" "	disable" >>"$CONF"
 kill -HUP "$VMD_PID"
 wait_for 5 state_is c5 stopped
