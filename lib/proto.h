@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "imsg.h"
+#include "vm/platform.h"
 
 /*
  * Message types: IMSG_<AREA>_<VERB>_{REQ,RESP,EVENT}. On the control path
@@ -70,6 +71,7 @@ enum proto_vmfd {
 	PROTO_VMFD_DISK,	/* raw image, read-write */
 	PROTO_VMFD_DISK_RO,	/* raw image, read-only */
 	PROTO_VMFD_TAP,		/* tap device, with lladdr and locked */
+	PROTO_VMFD_KVM,		/* /dev/kvm, opened by vmm */
 	PROTO_VMFD_MAX
 };
 
@@ -143,8 +145,8 @@ const char *proto_vmstate_name(uint32_t state);
 #define PROTO_PATH_MAX		1024	/* incl. NUL */
 #define PROTO_TTY_MAX		32	/* incl. NUL */
 #define PROTO_OWNER_MAX		80	/* "user:group", incl. NUL */
-#define PROTO_MAX_DISKS		4
-#define PROTO_MAX_NICS		4
+#define PROTO_MAX_DISKS		PLAT_MAX_DISKS
+#define PROTO_MAX_NICS		PLAT_MAX_NICS
 
 /* Which fields of a proto_vmstart the user gave (vmctl start flags). */
 #define PROTO_VMSTART_MEMORY	0x0001	/* -m */

@@ -19,8 +19,8 @@
  */
 #define CONFIG_DEFAULT_FILE	"/etc/vm.conf"
 #define CONFIG_NAME_MAX		64	/* VM/switch name: 63 chars + NUL */
-#define CONFIG_MAX_DISKS	4	/* disks per VM */
-#define CONFIG_MAX_NICS		4	/* interfaces per VM */
+#define CONFIG_MAX_DISKS	PLAT_MAX_DISKS	/* disks per VM */
+#define CONFIG_MAX_NICS		PLAT_MAX_NICS	/* interfaces per VM */
 #define CONFIG_IFNAME_MAX	16	/* Linux IFNAMSIZ: 15 chars + NUL */
 #define CONFIG_GROUP_MAX	16	/* interface group: 15 chars + NUL */
 #define CONFIG_PATH_MAX		1024	/* disk, cdrom, boot, initrd paths */
