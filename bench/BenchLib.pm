@@ -62,18 +62,21 @@ sub cell {
 sub print_rows {
 	my ($title, $qname, @rows) = @_;
 	print "\n== $title\n";
-	printf "%-46s %-30s %-30s %s\n", "metric, unit (median [min..max])", 'ours',
-	    $qname, 'ours/qemu';
+	printf "%-54s %-28s %-28s %s\n", 'metric, unit (median [min..max])',
+	    'ours', $qname, 'ours/qemu';
 	for my $r (@rows) {
 		my $name = "$r->{name}, $r->{unit}";
 		my ($ca, $cb) = (cell($r->{ours}), cell($r->{qemu}));
 		my $ratio = defined $r->{ratio_ours_qemu} ?
 		    sprintf('%.2f', $r->{ratio_ours_qemu}) : '-';
-		if (length($ca) > 30 || length($cb) > 30 || length($name) > 46) {
+		if ($ca eq $cb && $ca =~ /^not/) {
+			printf "%-54s both %s\n", $name, $ca;
+		} elsif (length($ca) > 28 || length($cb) > 28 ||
+		    length($name) > 54) {
 			printf "%s\n    ours: %s\n    qemu: %s\n    ours/qemu: %s\n",
 			    $name, $ca, $cb, $ratio;
 		} else {
-			printf "%-46s %-30s %-30s %s\n", $name, $ca, $cb, $ratio;
+			printf "%-54s %-28s %-28s %s\n", $name, $ca, $cb, $ratio;
 		}
 		print "    ($r->{note})\n" if $r->{note};
 	}

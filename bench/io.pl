@@ -1,0 +1,250 @@
+#!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Exit costs, virtio-blk and virtio-net, ours against QEMU on the same test
+# guest (tg.checks=exits, blk-bench, net-bench), interleaved round by round.
+# bench/README.md says which QEMU configuration and why.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::Bin;
+use BenchLib;
+use Getopt::Long;
+
+my %o = (
+	root	=> '.',
+	exitruns => 5,
+	blkruns	=> 3,
+	netruns	=> 3,
+	ms	=> 1000,		# tg.bench.ms
+	mem	=> 256,
+	imgmb	=> 256,
+	guest	=> 'build/guest/testguest',
+	json	=> 'build/bench/io.json',
+	budget	=> 480,
+	qemu_blk_pc => 'cache=writeback,aio=io_uring',
+	qemu_blk_direct => 'cache=none,aio=io_uring',
+	iothread => 1,
+);
+GetOptions(\%o, 'root=s', 'exitruns=i', 'blkruns=i', 'netruns=i', 'ms=i',
+    'mem=i', 'imgmb=i', 'guest=s', 'json=s', 'budget=f', 'qemu_blk_pc=s',
+    'qemu_blk_direct=s', 'iothread=i') or die "usage: io.pl [--exitruns N] "
+    . "[--blkruns N] [--netruns N] [--ms MS] [--json FILE]\n";
+chdir $o{root} or die "$o{root}: $!\n";
+my $T0 = now();
+my $tmp = "build/bench/io.$$";
+system('mkdir', '-p', $tmp) == 0 or die "mkdir $tmp\n";
+my $vmctl = 'build/vmctl';
+my $qemu = 'qemu-system-x86_64';
+my @rows;
+my $json = { host => host_info(), config => { %o } };
+my $over = sub { now() - $T0 > $o{budget} };
+
+my %why;
+$why{ours} = !-f $o{guest} ? "no $o{guest} (make all)" :
+    !-c '/dev/kvm' ? 'no /dev/kvm' :
+    !-x $vmctl || !-x 'build/vmd' ? 'no build/vmctl (make all)' : '';
+$why{qemu} = !-f $o{guest} ? "no $o{guest} (make all)" :
+    !-c '/dev/kvm' ? 'no /dev/kvm' :
+    !have($qemu) ? "no $qemu (apt-get install qemu-system-x86)" : '';
+
+my @QBASE = ('-enable-kvm', '-m', $o{mem}, '-smp', 1, '-nodefaults',
+    '-no-user-config', '-display', 'none', '-serial', 'stdio',
+    '-kernel', $o{guest});
+
+# guest(vmm, cmdline, ours_args, qemu_machine_and_devices, prefix, timeout):
+# one guest run; returns { bench => {name => value}, ok => [lines], ... }.
+sub guest {
+	my ($vmm, $cmdline, $oa, $qa, $prefix, $timeout) = @_;
+	my @argv = $vmm eq 'ours' ? ($vmctl, 'run', '-b', $o{guest}, '-p', 1,
+	    '-m', "$o{mem}M", @$oa, '-k', $cmdline) :
+	    ($qemu, @$qa, @QBASE, '-append', $cmdline);
+	unshift @argv, @$prefix if $prefix;
+	my $p = reap(spawn(\@argv), $timeout);
+	my %r = (vmm => $vmm, seconds => 0 + sprintf('%.2f',
+	    $p->{t_exit} - $p->{t0}), status => $p->{status} >> 8,
+	    bench => {});
+	$r{killed} = "timeout ($timeout s)" if $p->{killed};
+	for (map { $_->[1] } @{$p->{out}}) {
+		$r{bench}{"$1 $3"} = $2 + 0 if /^# bench: (\S+) (\d+) (\S+)$/;
+		push @{$r{ok}}, $_ if /^ok \d+ - /;
+		push @{$r{not_ok}}, $_ if /^not ok/;
+	}
+	$r{stderr_tail} = [map { $_->[1] } @{$p->{err}}[-5 .. -1]]
+	    if ($r{killed} || $r{status} || $r{not_ok}) && @{$p->{err}} >= 5;
+	$r{argv} = join ' ', @argv;
+	return \%r;
+}
+
+sub fail_why {
+	my (@runs) = @_;
+	return 'not run (budget)' unless @runs;
+	my $r = $runs[0];
+	return $r->{killed} if $r->{killed};
+	return "guest: $r->{not_ok}[0]" if $r->{not_ok};
+	return "exit status $r->{status}" if $r->{status};
+	return 'the guest printed no such number';
+}
+
+# col(runs, getter): samples, or why there are none.
+sub col {
+	my ($why, $runs, $get) = @_;
+	return $why if $why;
+	my @v = grep { defined } map { $get->($_) } @$runs;
+	return @v ? \@v : fail_why(@$runs);
+}
+
+# --- exits -----------------------------------------------------------------
+my %ex;
+for my $i (1 .. $o{exitruns}) {
+	last if $over->();
+	for my $v ('ours', 'qemu') {
+		next if $why{$v};
+		my $r = guest($v, 'tg.checks=exits', [],
+		    ['-M', 'microvm'], undef, 30);
+		for (@{$r->{ok} || []}) {
+			next unless /exits: (\d+) ns a port read \(unclaimed\), (\d+) ns a COM1 write, (\d+) ns a LAPIC MMIO read, (\d+) ns a UD2/;
+			$r->{exits} = { port_read => $1, com1_write => $2,
+			    lapic_read => $3, ud2 => $4 };
+		}
+		push @{$ex{$v}}, $r;
+	}
+}
+$json->{exits_runs} = \%ex;
+my @exrows = (
+	['port write to a device register (COM1 scratch)', 'com1_write'],
+	['port read nobody claims', 'port_read'],
+	['LAPIC MMIO read (in-kernel, no VMM exit)', 'lapic_read'],
+	['UD2 system call (guest CPL3->CPL0->CPL3)', 'ud2'],
+);
+my @er;
+for (@exrows) {
+	my ($n, $k) = @$_;
+	push @er, row("exit: $n", 'ns', map { col($why{$_}, $ex{$_} || [],
+	    sub { $_[0]{exits} ? $_[0]{exits}{$k} / 1 : undef }) }
+	    'ours', 'qemu');
+}
+my $nommio = 'guest exits check has no MMIO-write loop';
+push @er, row('exit: MMIO write to a VMM device register', 'ns', $nommio,
+    $nommio);
+
+# --- virtio-blk --------------------------------------------------------------
+my $img = "$tmp/blk.img";
+my %blk;
+my @blknames = ('blk-randread-4k-qd1', 'blk-randread-4k-qd32',
+    'blk-seqread-1m-qd1', 'blk-seqread-1m-qd32', 'blk-seqwrite-1m-qd1',
+    'blk-seqwrite-1m-qd32');
+if ($o{blkruns} > 0 && !($why{ours} && $why{qemu})) {
+	# Data everywhere (a sparse image would read holes), in the page
+	# cache before the first run.
+	system("dd if=/dev/urandom of=$img bs=1M count=$o{imgmb} "
+	    . "status=none && cat $img >/dev/null") == 0 or die "$img\n";
+}
+my $io = $o{iothread} ? ',iothread=io0' : '';
+my @qblk = ('-M', 'q35', $o{iothread} ? ('-object', 'iothread,id=io0') : ());
+my $bcmd = "tg.checks=blk-bench tg.bench.ms=$o{ms}";
+my $btmo = 40 + 8 * $o{ms} / 1000;
+for my $i (1 .. $o{blkruns}) {
+	last if $over->();
+	push @{$blk{ours_pc}}, guest('ours', $bcmd, ['-d', $img], [], undef,
+	    $btmo) unless $why{ours};
+	next if $why{qemu};
+	push @{$blk{qemu_pc}}, guest('qemu', $bcmd, [], [@qblk, '-drive',
+	    "file=$img,if=none,id=d0,format=raw,$o{qemu_blk_pc}", '-device',
+	    "virtio-blk-pci,drive=d0,num-queues=1$io"], undef, $btmo);
+	push @{$blk{qemu_direct}}, guest('qemu', $bcmd, [], [@qblk, '-drive',
+	    "file=$img,if=none,id=d0,format=raw,$o{qemu_blk_direct}",
+	    '-device', "virtio-blk-pci,drive=d0,num-queues=1$io"], undef,
+	    $btmo);
+}
+$json->{blk_runs} = \%blk;
+my $nodirect = 'our VMM has no O_DIRECT disk option';
+my $norandw = 'guest blk-bench has no 4K random write';
+my @br;
+for my $mode (['pc', 'page cache'], ['direct', 'O_DIRECT']) {
+	my ($m, $mn) = @$mode;
+	for my $b (@blknames) {
+		my $unit = $b =~ /4k/ ? 'IOPS' : 'MB/s';
+		push @br, row("$b, $mn", $unit, $m eq 'direct' ? $nodirect :
+		    col($why{ours}, $blk{ours_pc} || [],
+		    sub { $_[0]{bench}{"$b $unit"} }),
+		    col($why{qemu}, $blk{"qemu_$m"} || [],
+		    sub { $_[0]{bench}{"$b $unit"} }));
+		if ($b eq 'blk-randread-4k-qd32') {
+			push @br, row("blk-randwrite-4k-qd$_, $mn", 'IOPS',
+			    $norandw, $norandw) for 1, 32;
+		}
+	}
+}
+push @br, row('virtio kick (MMIO write -> ioeventfd), guest side', 'ns',
+    col($why{ours}, $blk{ours_pc} || [], sub { $_[0]{bench}{'virtio-kick ns'} }),
+    col($why{qemu}, $blk{qemu_pc} || [], sub { $_[0]{bench}{'virtio-kick ns'} }));
+
+# --- virtio-net --------------------------------------------------------------
+my ($ns, $tap, $hip, $gip) = ("vmdbench$$", 'bt0', '10.213.9.1', '10.213.9.2');
+my $netwhy = $> != 0 ? 'needs root (a network namespace and a tap)' :
+    !-c '/dev/net/tun' ? 'no /dev/net/tun' : !have('ip') ? 'no ip(8)' : '';
+my %net;
+if (!$netwhy && $o{netruns} > 0) {
+	if (system('ip', 'netns', 'add', $ns) != 0) {
+		$netwhy = 'cannot create a network namespace';
+	} else {
+		my @x = ('ip', 'netns', 'exec', $ns);
+		system(@x, @$_) for ['ip', 'link', 'set', 'lo', 'up'],
+		    ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1'],
+		    ['sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1'],
+		    ['ip', 'tuntap', 'add', 'mode', 'tap', 'name', $tap],
+		    ['ip', 'addr', 'add', "$hip/24", 'dev', $tap],
+		    ['ip', 'link', 'set', $tap, 'up'];
+	}
+}
+sub tap_rx {
+	my $v = `ip netns exec $ns cat /sys/class/net/$tap/statistics/rx_packets 2>/dev/null`;
+	return $v =~ /(\d+)/ ? $1 : undef;
+}
+my $ncmd = "tg.checks=net-bench tg.bench.ms=$o{ms} tg.net.ip=$gip "
+    . "tg.net.host=$hip";
+for my $i (1 .. ($netwhy ? 0 : $o{netruns})) {
+	last if $over->();
+	for my $v ('ours', 'qemu') {
+		next if $why{$v};
+		my $rx0 = tap_rx();
+		my $r = guest($v, $ncmd, ['-t', $tap], ['-M', 'q35', '-netdev',
+		    "tap,id=n0,ifname=$tap,script=no,downscript=no",
+		    '-device', 'virtio-net-pci,netdev=n0'],
+		    ['ip', 'netns', 'exec', $ns], 40 + 5 * $o{ms} / 1000);
+		my $rx1 = tap_rx();
+		$r->{tap_rx_frames} = $rx1 - $rx0 if defined $rx0 && defined $rx1;
+		for (@{$r->{ok} || []}) {
+			$r->{guest_tx_frames} = $1 if /net-bench: done, frames tx (\d+)/;
+		}
+		push @{$net{$v}}, $r;
+	}
+}
+system('ip', 'netns', 'del', $ns) if !$netwhy && $o{netruns} > 0;
+$json->{net_runs} = \%net;
+my @nr;
+for my $b (['net-tx-60b', 'pps'], ['net-tx-1514b', 'pps'],
+    ['net-tx-1514b', 'MB/s']) {
+	my ($n, $u) = @$b;
+	push @nr, row("guest-to-host UDP $n", $u,
+	    map { col($netwhy || $why{$_}, $net{$_} || [],
+	    sub { $_[0]{bench}{"$n $u"} }) } 'ours', 'qemu');
+}
+push @nr, row('guest-to-host: tap received / guest sent', '%', map { col($netwhy || $why{$_}, $net{$_} || [], sub {
+    $_[0]{guest_tx_frames} && defined $_[0]{tap_rx_frames} ?
+    100 * $_[0]{tap_rx_frames} / $_[0]{guest_tx_frames} : undef }) }
+    'ours', 'qemu');
+my $norx = 'guest has no receive benchmark';
+push @nr, row("host-to-guest UDP $_->[0]", $_->[1], $norx, $norx)
+    for ['net-rx-60b', 'pps'], ['net-rx-1514b', 'MB/s'];
+
+system('rm', '-rf', $tmp);
+print_rows('exit cost (QEMU: -M microvm, 1 vCPU)', 'qemu -M microvm', @er);
+print_rows('virtio-blk (raw image; QEMU: q35, virtio-blk-pci'
+    . ($o{iothread} ? ', iothread' : '') . "; page cache: $o{qemu_blk_pc}; "
+    . "O_DIRECT: $o{qemu_blk_direct})", 'qemu q35', @br);
+print_rows('virtio-net (tap in a namespace; QEMU: q35, virtio-net-pci, '
+    . 'tap backend, no vhost)', 'qemu q35', @nr);
+$json->{rows} = [@er, @br, @nr];
+$json->{seconds} = 0 + sprintf('%.1f', now() - $T0);
+write_json($o{json}, $json);
