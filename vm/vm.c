@@ -127,6 +127,13 @@ vm_receive(struct vm *vm, int sock)
 			case PROTO_VMFD_CON_OUT:
 				vm->params.con_out = im->fd;
 				break;
+			case PROTO_VMFD_KVM:
+				if (vm->kvm_fd != -1) {
+					close(im->fd);
+					goto bad;
+				}
+				vm->kvm_fd = im->fd;
+				break;
 			case PROTO_VMFD_DISK:
 			case PROTO_VMFD_DISK_RO:
 				if (vm->params.ndisks == PROTO_MAX_DISKS) {
@@ -222,6 +229,15 @@ vm_sandbox(struct vm *vm)
 		log_warnx("%s: staying root", __func__);
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 			return -1;
+	} else if (geteuid() != 0 && sandbox_has_chroot()) {
+		/* Started by vmd's vmm, already _vmd: chroot, drop caps. */
+		if (sandbox_chroot_only(SANDBOX_EMPTY) == -1)
+			return -1;
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != ppid) {
+			log_warnx("%s: launcher gone", __func__);
+			return -1;
+		}
 	} else if (geteuid() == 0) {
 		if (sandbox_drop(SANDBOX_USER, SANDBOX_EMPTY) == -1)
 			return -1;
@@ -456,7 +472,8 @@ vm_run(struct vm *vm)
 	struct event		*ev_exit = NULL, *ev_term = NULL, *ev_int = NULL;
 	int			 i, status = VM_EXIT_ERROR;
 
-	if ((vm->kvm_fd = kvm_open()) == -1)
+	/* vmd's vmm passes /dev/kvm; vmctl run's VM opens it. */
+	if (vm->kvm_fd == -1 && (vm->kvm_fd = kvm_open()) == -1)
 		return VM_EXIT_ERROR;
 	if (vm_check(vm) == -1)
 		return VM_EXIT_ERROR;

@@ -17,6 +17,8 @@
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
+#include "sandbox.h"
+#include "vm/kvm.h"
 #include "vmd/vmd.h"
 
 struct vmm;
@@ -37,6 +39,7 @@ struct vmm {
 	struct event_base	*base;
 	struct proc_chan	 parent;
 	TAILQ_HEAD(, vmm_vm)	 vms;
+	int			 kvm_fd;	/* /dev/kvm, for every VM */
 	struct event		*ev_chld;
 	struct event		*ev_term;
 };
@@ -134,6 +137,20 @@ vmm_vm_closed(struct proc_chan *ch, void *arg)
 	(void)arg;
 }
 
+static int
+vmm_send_fd(struct vmm_vm *vm, uint32_t which, int fd)
+{
+	struct proto_fdreq	f;
+	uint8_t			buf[16];
+	int			len;
+
+	memset(&f, 0, sizeof(f));
+	f.which = which;
+	len = proto_fdreq_encode(&f, buf);
+	return imsg_send(vm->chan.fd, IMSG_VMP_FD_REQ, 0, buf, (size_t)len,
+	    fd);
+}
+
 /* vmm_launch: fork and exec a VM process for id; its channel is read here. */
 static void
 vmm_launch(struct vmm *vmm, struct imsg *im)
@@ -195,7 +212,8 @@ vmm_launch(struct vmm *vmm, struct imsg *im)
 	}
 	log_debug("%s: vm %u is pid %d", __func__, vm->id, (int)pid);
 	if (imsg_send(vm->chan.fd, im->hdr.type, 0, im->data, im->hdr.len,
-	    -1) == -1)
+	    -1) == -1 || (vmm->kvm_fd != -1 &&
+	    vmm_send_fd(vm, PROTO_VMFD_KVM, vmm->kvm_fd) == -1))
 		log_warn("%s: vm %u", __func__, vm->id);
 	return;
  fail:
@@ -352,15 +370,26 @@ int
 vmm_main(const struct vmd_opts *opts, int fd)
 {
 	struct vmm	*vmm;
+	pid_t		 ppid;
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
-	/* vmm stays root: each VM process chroots and drops to _vmd itself. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
-		fatal("%s: prctl", __func__);
+	ppid = getppid();
 	if ((vmm = calloc(1, sizeof(*vmm))) == NULL)
 		fatal("%s", __func__);
+	/*
+	 * All vmm needs of root: /dev/kvm, opened once and passed to every
+	 * VM, and CAP_SYS_CHROOT, kept so that each VM process (exec'd, as
+	 * _vmd) can chroot itself. Signals to the VMs need no privilege:
+	 * they are _vmd's too.
+	 */
+	if ((vmm->kvm_fd = kvm_open()) == -1)
+		log_warnx("%s: no KVM: VMs will not start", __func__);
+	if (sandbox_drop_keep_chroot(SANDBOX_USER) == -1)
+		fatalx("%s: cannot drop privileges", __func__);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != ppid)
+		fatal("%s: prctl", __func__);
 	vmm->opts = opts;
 	TAILQ_INIT(&vmm->vms);
 	if ((vmm->base = event_base_new()) == NULL)

@@ -20,6 +20,11 @@ grep -q '^NoNewPrivs:	1' "/proc/$cpid/status" &&
     grep -q '^Seccomp:	2' "/proc/$cpid/status" &&
     [ "$(readlink "/proc/$cpid/root")" = /var/empty ]
 ok $? "control is chrooted to /var/empty with no_new_privs and seccomp"
+mpid=$(ps -o pid=,args= --ppid "$VMD_PID" | awk '/-P vmm/ { print $1 }')
+uid=$(id -u _vmd)
+grep -q "^Uid:	$uid	$uid	$uid	$uid" "/proc/$mpid/status" &&
+    grep -q '^CapEff:	0000000000040000' "/proc/$mpid/status"
+ok $? "vmm runs as _vmd with CAP_SYS_CHROOT only"
 ppid_=$(ps -o pid=,args= --ppid "$VMD_PID" | awk '/-P priv/ { print $1 }')
 [ "$(readlink "/proc/$ppid_/root")" = /var/empty ]
 ok $? "priv is chrooted to /var/empty"
@@ -62,8 +67,10 @@ uid=$(id -u _vmd)
 grep -q "^Uid:	$uid	$uid	$uid	$uid" "/proc/$vmpid/status" &&
     grep -q '^NoNewPrivs:	1' "/proc/$vmpid/status" &&
     grep -q '^Seccomp:	2' "/proc/$vmpid/status" &&
+    grep -q '^CapEff:	0000000000000000' "/proc/$vmpid/status" &&
+    grep -q '^CapAmb:	0000000000000000' "/proc/$vmpid/status" &&
     [ "$(readlink "/proc/$vmpid/root")" = /var/empty ]
-ok $? "VM process runs as _vmd in /var/empty with no_new_privs and seccomp"
+ok $? "VM process runs as _vmd in /var/empty, no capabilities, no_new_privs, seccomp"
 if [ $? -ne 0 ]; then grep -E 'Uid|NoNew|Seccomp' "/proc/$vmpid/status" | diag; fi
 
 # Console through the pty: what the guest printed so far, then ~. leaves.

@@ -43,8 +43,7 @@ vm "auto2" {
 CONF
 vmd_start
 ok $? "vmd starts"
-[ "$(status_field auto1 8)" = running ] &&
-    [ "$(status_field auto2 8)" = waiting ]
+wait_for 2 state_is auto1 running && [ "$(status_field auto2 8)" = waiting ]
 ok $? "staggered start: one VM at a time, the next one waiting"
 wait_for 4 state_is auto2 running
 ok $? "staggered start: the next batch after the delay"

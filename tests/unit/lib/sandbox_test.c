@@ -82,6 +82,24 @@ child_drop(void)
 	return 0;
 }
 
+/* vmm's way: _vmd keeping CAP_SYS_CHROOT, then a VM's chroot and no caps. */
+static int
+child_keep_chroot(void)
+{
+	struct passwd	*pw = getpwnam(SANDBOX_USER);
+
+	if (pw == NULL || sandbox_drop_keep_chroot(SANDBOX_USER) == -1)
+		return 30;
+	if (getuid() != pw->pw_uid || !sandbox_has_chroot())
+		return 31;
+	if (sandbox_chroot_only(SANDBOX_EMPTY) == -1)
+		return 32;
+	if (sandbox_has_chroot() || access("/proc", F_OK) == 0 ||
+	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return 33;
+	return 0;
+}
+
 int
 main(void)
 {
@@ -104,6 +122,10 @@ main(void)
 		tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		    "sandbox_drop: %s, chrooted, no_new_privs, no way back "
 		    "(status 0x%x)", SANDBOX_USER, st);
+		st = in_child(child_keep_chroot);
+		tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "sandbox_drop_keep_chroot then sandbox_chroot_only: "
+		    "CAP_SYS_CHROOT kept, used, then gone (status 0x%x)", st);
 	}
 	tap_ok(sandbox_prepare("no-such-user-here") == -1,
 	    "sandbox_prepare refuses a missing user");
