@@ -197,8 +197,8 @@ $json->{rate_runs} = \@rate_runs;
 for my $spec (split /,/, $o{counts}) {
 	my ($n) = split /:/, $spec;
 	my @r = grep { $_->{n} == $n } @rate_runs;
-	my $w = $why || (!@r ? 'not run' : (grep { $_->{error} } @r) &&
-	    !grep { $_->{start_s} } @r ? $r[0]{error} : '');
+	my $ok = grep { $_->{start_s} || $_->{stop_s} } @r;
+	my $w = $why || (!@r ? 'not run' : $ok ? '' : $r[0]{error});
 	my $note = join('; ', map { "round $_->{round}: $_->{error}" }
 	    grep { $_->{error} && $_->{round} } @r) || undef;
 	push @rows, row("$n VMs: vmctl start .. all running", 'VMs/s',

@@ -1,9 +1,55 @@
 #!/bin/bash
-# bench/run.sh: side-by-side start-up benchmarks against QEMU (make bench).
-# Today: start-up time and memory overhead on the test guest
-# (bench/startup.pl).  Options are passed on, e.g. --runs 3; see
-# bench/README.md.  Results: a table on stdout, bench/results/latest.json.
-set -euo pipefail
+# bench/run.sh: the benchmark suite against QEMU (make bench): start-up and
+# memory (bench/startup.pl), through the daemon (bench/daemon.pl), exit
+# costs, virtio-blk and virtio-net (bench/io.pl).  Prints one plain table
+# per part; writes bench/results/latest.json (all parts, every sample).
+# Options: --quick (fewer runs, about 2 minutes); see bench/README.md.
+set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-exec perl bench/startup.pl --root "$top" "$@"
+out=build/bench
+mkdir -p "$out" bench/results
+quick=
+[ "${1:-}" = --quick ] && quick=1
+t0=$(date +%s)
+
+# Debian's QEMU is the peer; install it when missing (as make deps does).
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	echo "installing qemu-system-x86 (the benchmark peer)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    qemu-system-x86 >/dev/null 2>&1 ||
+	    echo "# could not install qemu-system-x86: QEMU columns empty"
+fi
+
+if [ -n "$quick" ]; then
+	s_args="--runs 3 --memruns 2 --q35runs 1"
+	d_args="--runs 3 --counts 1:2,10:1,50:1"
+	i_args="--exitruns 2 --blkruns 1 --netruns 1 --ms 500"
+else
+	s_args="--runs 10 --memruns 5 --q35runs 3"
+	d_args="--runs 10 --counts 1:5,10:3,50:2"
+	i_args="--exitruns 5 --blkruns 3 --netruns 3 --ms 1000"
+fi
+
+echo "== start-up and memory (direct: vmctl run against qemu -M microvm)"
+# Each part has its own budget; together under 15 minutes.
+perl bench/startup.pl --root "$top" $s_args --budget 240 \
+    --json "$out/startup.json"
+perl bench/daemon.pl --root "$top" $d_args --budget 150 \
+    --json "$out/daemon.json"
+perl bench/io.pl --root "$top" $i_args --budget 360 --json "$out/io.json"
+
+perl -MJSON::PP -e '
+	my %all;
+	for my $p (qw(startup daemon io)) {
+		my $f = "'"$out"'/$p.json";
+		open(my $fh, "<", $f) or do { $all{$p} = { error => "$f: $!" };
+		    next };
+		local $/; $all{$p} = decode_json(<$fh>);
+	}
+	$all{seconds} = time - '"$t0"';
+	open(my $o, ">", "bench/results/latest.json") or die "latest.json: $!";
+	print $o JSON::PP->new->canonical->pretty->encode(\%all);
+'
+echo
+echo "wrote bench/results/latest.json ($(( $(date +%s) - t0 )) s in all)"
