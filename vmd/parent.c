@@ -526,6 +526,11 @@ parent_vm_start_for(struct parent *p, struct parent_vm *vm, uid_t uid,
 		parent_reply(p, peerid, IMSG_VM_START_RESP, err, vm);
 		if (!vm->from_config)
 			parent_vm_free(p, vm);
+		else if (vm->next_conf != NULL) {
+			vm->conf = *vm->next_conf;
+			free(vm->next_conf);
+			vm->next_conf = NULL;
+		}
 		return;
 	}
 	vm->start_peer = peerid;
@@ -599,118 +604,117 @@ parent_apply_request(struct config_vm *c, const struct proto_vmstart *r)
 	return 0;
 }
 
+/* start -t: a new instance of template tmpl. 0 or an error code. */
+static int
+parent_start_instance(struct parent *p, const struct proto_vmstart *r,
+    uid_t uid, struct config_vm *c, struct parent_vm **vmp)
+{
+	struct parent_vm	*tmpl;
+	struct config_vm	*out;
+	char			 errbuf[256];
+	int			 err = 0;
+
+	if ((tmpl = parent_vm_find(p, 0, r->template)) == NULL)
+		return PROTO_ENOTFOUND;
+	config_vm_init(c, r->name);
+	if (parent_apply_request(c, r) == -1)
+		return EINVAL;
+	c->set = r->set;
+	if ((out = calloc(1, sizeof(*out))) == NULL)
+		return ENOMEM;
+	if (config_vm_instance(&tmpl->conf, c, r->name, uid, out, errbuf,
+	    sizeof(errbuf)) == -1) {
+		err = errno;
+		log_warnx("instance %s of %s: %s", r->name, r->template,
+		    errno == EINVAL ? errbuf : strerror(errno));
+	} else if ((*vmp = parent_vm_new(p, out, 0)) == NULL)
+		err = ENOMEM;
+	free(out);
+	return err;
+}
+
+/*
+ * start of a VM the configuration defined: its owner may add a kernel,
+ * root anything, for this run only. 0 or an error code.
+ */
+static int
+parent_start_known(struct parent_vm *vm, const struct proto_vmstart *r,
+    uid_t uid, struct config_vm *c)
+{
+	if (!parent_vm_permits(vm, uid))
+		return EPERM;
+	if (parent_vm_running(vm))
+		return EALREADY;
+	if (uid != 0 && (r->set & ~PROTO_VMSTART_BOOT) != 0)
+		return EPERM;
+	*c = vm->conf;
+	if (parent_apply_request(c, r) == -1)
+		return EINVAL;
+	if (r->set != 0 && vm->next_conf == NULL) {
+		/* The configured settings come back when it stops. */
+		if ((vm->next_conf = malloc(sizeof(*vm->next_conf))) == NULL)
+			return ENOMEM;
+		*vm->next_conf = vm->conf;
+	}
+	vm->conf = *c;
+	return 0;
+}
+
+/* start of a VM the command line defines (root only). 0 or an error. */
+static int
+parent_start_new(struct parent *p, const struct proto_vmstart *r, uid_t uid,
+    struct config_vm *c, struct parent_vm **vmp)
+{
+	if (uid != 0)
+		return EPERM;
+	config_vm_init(c, r->name);
+	if (parent_apply_request(c, r) == -1)
+		return EINVAL;
+	if ((*vmp = parent_vm_new(p, c, 0)) == NULL)
+		return ENOMEM;
+	return 0;
+}
+
 static void
 parent_start_req(struct parent *p, uint32_t peerid, uid_t uid,
     const uint8_t *data, size_t len)
 {
 	struct proto_vmstart	*r;
 	struct config_vm	*c;
-	struct parent_vm	*vm, *tmpl;
+	struct parent_vm	*vm;
 	const char		*errstr;
-	char			 errbuf[256];
 	uint32_t		 id;
-	int			 err = 0;
+	int			 err;
 
 	r = calloc(1, sizeof(*r));
 	c = calloc(1, sizeof(*c));
-	if (r == NULL || c == NULL) {
+	if (r == NULL || c == NULL)
 		err = ENOMEM;
-		goto fail;
-	}
-	if (proto_vmstart_decode(data, len, r) == -1 ||
-	    !config_name_valid(r->name)) {
+	else if (proto_vmstart_decode(data, len, r) == -1 ||
+	    !config_name_valid(r->name))
 		err = EINVAL;
-		goto fail;
+	else {
+		/* "start 3": an id names a VM too. */
+		if ((vm = parent_vm_find(p, 0, r->name)) == NULL &&
+		    (id = (uint32_t)strtonum(r->name, 1, UINT32_MAX,
+		    &errstr), errstr == NULL))
+			vm = parent_vm_find(p, id, "");
+		if (r->template[0] != '\0')
+			err = vm != NULL ? EALREADY :
+			    parent_start_instance(p, r, uid, c, &vm);
+		else if (vm != NULL)
+			err = parent_start_known(vm, r, uid, c);
+		else
+			err = parent_start_new(p, r, uid, c, &vm);
 	}
-	/* "start 3": an id names a VM too. */
-	if ((vm = parent_vm_find(p, 0, r->name)) == NULL &&
-	    (id = (uint32_t)strtonum(r->name, 1, UINT32_MAX, &errstr),
-	    errstr == NULL))
-		vm = parent_vm_find(p, id, "");
-	if (r->template[0] != '\0') {
-		/* A new instance of a template. */
-		if (vm != NULL) {
-			err = EALREADY;
-			goto fail;
-		}
-		if ((tmpl = parent_vm_find(p, 0, r->template)) == NULL) {
-			err = PROTO_ENOTFOUND;
-			goto fail;
-		}
-		config_vm_init(c, r->name);
-		if (parent_apply_request(c, r) == -1) {
-			err = EINVAL;
-			goto fail;
-		}
-		c->set = r->set;
-		{
-			struct config_vm	*out;
-
-			if ((out = calloc(1, sizeof(*out))) == NULL) {
-				err = ENOMEM;
-				goto fail;
-			}
-			if (config_vm_instance(&tmpl->conf, c, r->name, uid,
-			    out, errbuf, sizeof(errbuf)) == -1) {
-				err = errno;
-				log_warnx("instance %s of %s: %s", r->name,
-				    r->template, errno == EINVAL ? errbuf :
-				    strerror(errno));
-				free(out);
-				goto fail;
-			}
-			vm = parent_vm_new(p, out, 0);
-			free(out);
-		}
-		if (vm == NULL) {
-			err = ENOMEM;
-			goto fail;
-		}
-	} else if (vm != NULL) {
-		/* A VM the configuration (or someone) defined. */
-		if (!parent_vm_permits(vm, uid)) {
-			err = EPERM;
-			goto fail;
-		}
-		if (parent_vm_running(vm)) {
-			err = EALREADY;
-			goto fail;
-		}
-		if (uid != 0 && (r->set & ~PROTO_VMSTART_BOOT) != 0) {
-			err = EPERM;
-			goto fail;
-		}
-		*c = vm->conf;
-		if (parent_apply_request(c, r) == -1) {
-			err = EINVAL;
-			goto fail;
-		}
-		vm->conf = *c;
-	} else {
-		/* Only root defines VMs on the command line. */
-		if (uid != 0) {
-			err = EPERM;
-			goto fail;
-		}
-		config_vm_init(c, r->name);
-		if (parent_apply_request(c, r) == -1) {
-			err = EINVAL;
-			goto fail;
-		}
-		if ((vm = parent_vm_new(p, c, 0)) == NULL) {
-			err = ENOMEM;
-			goto fail;
-		}
+	if (err == 0)
+		parent_vm_start_for(p, vm, uid, peerid);
+	else {
+		if (err != ENOMEM)
+			log_warnx("start %s for uid %u: %s", r->name,
+			    (unsigned)uid, proto_strerror(err));
+		parent_reply(p, peerid, IMSG_VM_START_RESP, err, NULL);
 	}
-	free(r);
-	free(c);
-	parent_vm_start_for(p, vm, uid, peerid);
-	return;
- fail:
-	if (err != ENOMEM && r != NULL)
-		log_warnx("start %s for uid %u: %s", r->name, (unsigned)uid,
-		    proto_strerror(err));
-	parent_reply(p, peerid, IMSG_VM_START_RESP, err, NULL);
 	free(r);
 	free(c);
 }

@@ -39,6 +39,13 @@ ok $? "a config VM stays listed, stopped, when it stops"
 vmctl start c1 >/dev/null 2>&1 && [ "$(status_field c1 8)" = running ] &&
     [ "$(status_field c1 1)" = 1 ]
 ok $? "start by name: it runs again with the same id"
+vmctl stop -w c1 >/dev/null 2>&1
+vmctl start -m 128M c1 >/dev/null 2>&1 && [ "$(status_field c1 4)" = 128M ]
+ok $? "root may change a configured VM's settings for one run"
+vmctl stop -f c1 >/dev/null 2>&1
+wait_for 5 state_is c1 stopped && [ "$(status_field c1 4)" = 64.0M ]
+ok $? "and it has its configured settings again once stopped"
+vmctl start c1 >/dev/null 2>&1
 vmctl start 1 >"$TMP/again.out" 2>&1
 [ $? -eq 1 ] && grep -q 'already' "$TMP/again.out"
 ok $? "starting a running VM fails"
