@@ -29,6 +29,7 @@ struct vmm_vm {
 	uint32_t		 id;		/* vmd's id (peer id) */
 	pid_t			 pid;
 	int			 started;	/* START_RESP sent */
+	int			 pending;	/* (un)pause requests asked */
 	struct proc_chan	 chan;		/* the launch channel */
 	struct vmm		*vmm;
 };
@@ -116,10 +117,14 @@ vmm_dispatch_vm(struct proc_chan *ch, struct imsg *im, void *arg)
 		vmm_result(vm->vmm, vm, (int)err);
 		return;
 	case IMSG_VMP_PAUSE_RESP:
-		type = IMSG_VMM_PAUSE_RESP;
-		break;
 	case IMSG_VMP_UNPAUSE_RESP:
-		type = IMSG_VMM_UNPAUSE_RESP;
+		if (vm->pending == 0) {
+			vmm_vm_bad(vm, im, "answer to nothing");
+			return;
+		}
+		vm->pending--;
+		type = im->hdr.type == IMSG_VMP_PAUSE_RESP ?
+		    IMSG_VMM_PAUSE_RESP : IMSG_VMM_UNPAUSE_RESP;
 		break;
 	default:
 		vmm_vm_bad(vm, im, "unexpected");
@@ -237,6 +242,8 @@ vmm_forward(struct vmm *vmm, struct imsg *im, uint32_t type)
 			    IMSG_VMM_UNPAUSE_RESP, im->hdr.peerid, ESRCH);
 		return;
 	}
+	if (type == IMSG_VMP_PAUSE_REQ || type == IMSG_VMP_UNPAUSE_REQ)
+		vm->pending++;
 	if (vm->chan.fd == -1 || imsg_send(vm->chan.fd, type, 0, im->data,
 	    im->hdr.len, im->fd) == -1) {
 		log_warn("%s: %s to vm %u", __func__, proto_name(type), vm->id);
