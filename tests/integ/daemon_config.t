@@ -52,13 +52,17 @@ ok $? "starting a running VM fails"
 
 # Guest reboot: restart in a new process, same id and tty; the fourth
 # quick restart is refused.
-vmctl start c2 >/dev/null 2>&1
+(sleep 2; printf '~.') | timeout 10 "$VMCTL" -s "$SOCK" start -c c2 \
+    >"$TMP/c2.out" 2>&1
 wait_for 10 grep -q 'c2: restarted too quickly' "$VMD_LOG"
 ok $? "a guest that keeps rebooting is stopped: restarted too quickly"
 n=$(grep -c 'started c2 (vm 2) successfully' "$VMD_LOG")
 ttys=$(sed -n 's/.*started c2 (vm 2) successfully, tty //p' "$VMD_LOG" | sort -u | wc -l)
 [ "$n" -eq 4 ] && [ "$ttys" -eq 1 ]
 ok $? "three restarts after reboots, each with the same id and tty ($n starts, $ttys ttys)"
+n=$(tr -d '\r' <"$TMP/c2.out" | grep -c '^testguest: done, rebooting')
+[ "$n" -eq 4 ]
+ok $? "start -c: one console session sees all four boots ($n)"
 wait_for 5 state_is c2 stopped
 ok $? "then it is stopped and stays listed"
 
