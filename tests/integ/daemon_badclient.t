@@ -53,6 +53,7 @@ cases = [
     ("status, unterminated", msg(T["IMSG_VM_STATUS_REQ"], b"A" * 72)),
     ("reset, bad mask", msg(T["IMSG_CONF_RESET_REQ"], struct.pack("=I", 0xff))),
     ("load, empty path", msg(T["IMSG_CONF_LOAD_REQ"], b"")),
+    ("oversized", msg(T["IMSG_VM_START_REQ"], b"\0" * 20000)),
 ]
 for name, data in cases:
     s = conn()
@@ -72,7 +73,7 @@ for c in many:
 PY
 diag <"$TMP/py.out"
 for c in "short garbage" "length lies" "unknown type" "daemon-only type" \
-    "wrong version" "passed fd"; do
+    "wrong version" "passed fd" "oversized"; do
 	grep -q "^$c: closed" "$TMP/py.out"
 	ok $? "$c: the connection is dropped"
 done
