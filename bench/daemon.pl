@@ -50,6 +50,15 @@ sub why_not {
 
 my $why = why_not();
 my $vmd;
+# Whatever happens, the private vmd (and its VMs) go with us.
+END {
+	if ($vmd && !defined $vmd->{status}) {
+		kill 'TERM', $vmd->{pid};
+		select(undef, undef, undef, 1);
+		kill 'KILL', -$vmd->{pid};
+	}
+}
+$SIG{INT} = $SIG{TERM} = sub { exit 1 };
 my $json = { host => host_info(), config => { %o } };
 # Lines of vmd's log that arrived after index $from, matching $re.
 sub vmd_match {

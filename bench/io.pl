@@ -38,6 +38,13 @@ my $qemu = 'qemu-system-x86_64';
 my @rows;
 my $json = { host => host_info(), config => { %o } };
 my $over = sub { now() - $T0 > $o{budget} };
+my $nsmade;
+# A part that dies leaves no namespace and no image behind.
+END {
+	system('ip', 'netns', 'del', "vmdbench$$") if $nsmade;
+	system('rm', '-rf', $tmp) if $tmp;
+}
+$SIG{INT} = $SIG{TERM} = sub { exit 1 };
 
 my %why;
 $why{ours} = !-f $o{guest} ? "no $o{guest} (make all)" :
@@ -185,9 +192,12 @@ my $netwhy = $> != 0 ? 'needs root (a network namespace and a tap)' :
     !-c '/dev/net/tun' ? 'no /dev/net/tun' : !have('ip') ? 'no ip(8)' : '';
 my %net;
 if (!$netwhy && $o{netruns} > 0) {
-	if (system('ip', 'netns', 'add', $ns) != 0) {
-		$netwhy = 'cannot create a network namespace';
+	if (system('ip', 'netns', 'add', $ns) == 0) {
+		$nsmade = 1;
 	} else {
+		$netwhy = 'cannot create a network namespace';
+	}
+	if ($nsmade) {
 		my @x = ('ip', 'netns', 'exec', $ns);
 		system(@x, @$_) for ['ip', 'link', 'set', 'lo', 'up'],
 		    ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1'],
@@ -220,7 +230,8 @@ for my $i (1 .. ($netwhy ? 0 : $o{netruns})) {
 		push @{$net{$v}}, $r;
 	}
 }
-system('ip', 'netns', 'del', $ns) if !$netwhy && $o{netruns} > 0;
+system('ip', 'netns', 'del', $ns) if $nsmade;
+$nsmade = 0;
 $json->{net_runs} = \%net;
 my @nr;
 for my $b (['net-tx-60b', 'pps'], ['net-tx-1514b', 'pps'],

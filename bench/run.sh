@@ -28,7 +28,7 @@ if [ -n "$quick" ]; then
 else
 	s_args="--runs 10 --memruns 5 --q35runs 3"
 	d_args="--runs 10 --counts 1:5,10:3,50:2"
-	i_args="--exitruns 5 --blkruns 3 --netruns 3 --ms 1000"
+	i_args="--exitruns 7 --blkruns 5 --netruns 5 --ms 1000"
 fi
 
 echo "== start-up and memory (direct: vmctl run against qemu -M microvm)"
@@ -37,7 +37,7 @@ perl bench/startup.pl --root "$top" $s_args --budget 240 \
     --json "$out/startup.json"
 perl bench/daemon.pl --root "$top" $d_args --budget 150 \
     --json "$out/daemon.json"
-perl bench/io.pl --root "$top" $i_args --budget 360 --json "$out/io.json"
+perl bench/io.pl --root "$top" $i_args --budget 420 --json "$out/io.json"
 
 perl -MJSON::PP -e '
 	my %all;
