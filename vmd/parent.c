@@ -10,10 +10,13 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 
+#include <sys/fsuid.h>
+
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +50,8 @@ struct parent_vm {
 	uint32_t		 id;
 	int			 from_config;	/* stays listed when stopped */
 	uid_t			 uid;		/* who started it */
+	unsigned int		 user_set;	/* PROTO_VMSTART_* the user (not
+						   root) gave: opened as uid */
 	enum proto_vmstate	 state;
 	pid_t			 pid;
 	int			 ptm, pts;	/* console pty, kept over reboots */
@@ -220,45 +225,51 @@ parent_vm_owner_uid(const struct parent_vm *vm)
 }
 
 /*
- * parent_checkaccess: may uid read (and write) path, a file the user named?
- * Regular files only; the mode bits decide, as for the user. 0 or -1.
+ * parent_open_as: open path for a VM started by uid, as uid would: the
+ * kernel checks the path and the file with uid's file-system ids and
+ * groups (no window between a check and the open), and it must be a
+ * regular file. fd, or -1 with errno.
  */
 static int
-parent_checkaccess(const char *path, uid_t uid, int rw)
+parent_open_as(const char *path, int flags, uid_t uid)
 {
-	struct stat	 st;
 	struct passwd	*pw;
-	mode_t		 need;
-	gid_t		 groups[64];
-	int		 ngroups = 64, i;
+	struct stat	 st;
+	gid_t		 groups[NGROUPS_MAX];
+	int		 ngroups = NGROUPS_MAX, fd, saved;
 
+	flags |= O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	if (uid == 0)
-		return 0;
-	if (stat(path, &st) == -1)
+		fd = open(path, flags);
+	else {
+		if ((pw = getpwuid(uid)) == NULL ||
+		    getgrouplist(pw->pw_name, pw->pw_gid, groups,
+		    &ngroups) == -1) {
+			errno = EPERM;
+			return -1;
+		}
+		/* The parent is single-threaded: ids change for all of it. */
+		if (setgroups((size_t)ngroups, groups) == -1)
+			return -1;
+		(void)setfsgid(pw->pw_gid);
+		(void)setfsuid(uid);
+		fd = open(path, flags);
+		saved = errno;
+		(void)setfsuid(0);
+		(void)setfsgid(0);
+		if (setgroups(0, NULL) == -1)
+			fatal("%s: setgroups", __func__);
+		errno = saved;
+	}
+	if (fd == -1)
 		return -1;
-	if (!S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, 0) == -1) {
+		close(fd);
 		errno = EINVAL;
 		return -1;
 	}
-	if (st.st_uid == uid) {
-		need = rw ? (S_IRUSR | S_IWUSR) : S_IRUSR;
-		goto check;
-	}
-	if ((pw = getpwuid(uid)) != NULL &&
-	    getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) != -1) {
-		for (i = 0; i < ngroups; i++)
-			if (groups[i] == st.st_gid) {
-				need = rw ? (S_IRGRP | S_IWGRP) : S_IRGRP;
-				goto check;
-			}
-	}
-	need = rw ? (S_IROTH | S_IWOTH) : S_IROTH;
- check:
-	if ((st.st_mode & need) != need) {
-		errno = EACCES;
-		return -1;
-	}
-	return 0;
+	return fd;
 }
 
 /* Open the console pty and give it to the VM's owner. 0 or -1 (logged). */
@@ -326,8 +337,8 @@ parent_open_disk(struct parent_vm *vm, const struct config_disk *d)
 	uint8_t	magic[4];
 	int	fd;
 
-	if (parent_checkaccess(d->path, vm->uid, 1) == -1 ||
-	    (fd = open(d->path, O_RDWR | O_CLOEXEC)) == -1) {
+	if ((fd = parent_open_as(d->path, O_RDWR,
+	    (vm->user_set & PROTO_VMSTART_DISKS) ? vm->uid : 0)) == -1) {
 		log_warn("vm %s: disk %s", vm->conf.name, d->path);
 		return -1;
 	}
@@ -452,15 +463,15 @@ parent_vm_start(struct parent *p, struct parent_vm *vm)
 		log_warnx("vm %s: restarted too quickly", vm->conf.name);
 		return PROTO_ERESTART;
 	}
-	if (parent_checkaccess(vm->conf.boot, vm->uid, 0) == -1 ||
-	    (kfd = open(vm->conf.boot, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((kfd = parent_open_as(vm->conf.boot, O_RDONLY,
+	    (vm->user_set & PROTO_VMSTART_BOOT) ? vm->uid : 0)) == -1) {
 		err = errno;
 		log_warn("vm %s: kernel %s", vm->conf.name, vm->conf.boot);
 		goto done;
 	}
 	if (vm->conf.initrd[0] != '\0' &&
-	    (parent_checkaccess(vm->conf.initrd, vm->uid, 0) == -1 ||
-	    (ifd = open(vm->conf.initrd, O_RDONLY | O_CLOEXEC)) == -1)) {
+	    (ifd = parent_open_as(vm->conf.initrd, O_RDONLY,
+	    (vm->user_set & PROTO_VMSTART_INITRD) ? vm->uid : 0)) == -1) {
 		err = errno;
 		log_warn("vm %s: initrd %s", vm->conf.name, vm->conf.initrd);
 		goto done;
@@ -522,6 +533,8 @@ parent_vm_start_for(struct parent *p, struct parent_vm *vm, uid_t uid,
 	int	err;
 
 	vm->uid = uid;
+	if (uid == 0)
+		vm->user_set = 0;
 	if ((err = parent_vm_start(p, vm)) != 0) {
 		parent_reply(p, peerid, IMSG_VM_START_RESP, err, vm);
 		if (!vm->from_config)
@@ -694,6 +707,7 @@ parent_start_req(struct parent *p, uint32_t peerid, uid_t uid,
 	    !config_name_valid(r->name))
 		err = EINVAL;
 	else {
+		vm = NULL;
 		/* "start 3": an id names a VM too. */
 		if ((vm = parent_vm_find(p, 0, r->name)) == NULL &&
 		    (id = (uint32_t)strtonum(r->name, 1, UINT32_MAX,
@@ -707,8 +721,11 @@ parent_start_req(struct parent *p, uint32_t peerid, uid_t uid,
 		else
 			err = parent_start_new(p, r, uid, c, &vm);
 	}
-	if (err == 0)
+	if (err == 0) {
+		/* What a user names is opened with the user's rights. */
+		vm->user_set = r->set;
 		parent_vm_start_for(p, vm, uid, peerid);
+	}
 	else {
 		if (err != ENOMEM)
 			log_warnx("start %s for uid %u: %s", r->name,

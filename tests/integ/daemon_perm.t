@@ -24,8 +24,18 @@ uvmctl() {
 	asuser "$VMCTL" -s "$SOCK" "$@"
 }
 
+cp "$GUEST" "$TMP/root-kernel"
+chmod 600 "$TMP/root-kernel"
+ln -s "$TMP/root-kernel" "$TMP/link-kernel"
 cat >"$CONF" <<CONF
 socket owner $TUSER
+vm "rootk" {
+	disable
+	memory 64M
+	boot "$TMP/root-kernel"
+	cmdline "tg.end=wait-powerbutton"
+	owner $TUSER
+}
 vm "mine" {
 	disable
 	memory 64M
@@ -108,6 +118,12 @@ uvmctl start -b "$TMP/private-kernel" mine >"$TMP/s6.out" 2>&1
 ok $? "-b with its own kernel is allowed"
 sleep 0.5
 uvmctl stop -w mine >/dev/null 2>&1
+uvmctl start -b "$TMP/link-kernel" mine >"$TMP/s7.out" 2>&1
+[ $? -eq 1 ]
+ok $? "-b with a symlink to a file $TUSER cannot read is refused"
+uvmctl start rootk >"$TMP/s8.out" 2>&1
+ok $? "the configuration's own files are opened by vmd, not as $TUSER"
+uvmctl stop -f rootk >/dev/null 2>&1
 
 vmd_stop
 if [ "$tap_failed" -ne 0 ]; then show_log; fi
