@@ -91,12 +91,39 @@ vmm_vm_bad(struct vmm_vm *vm, struct imsg *im, const char *why)
 	proc_chan_close(&vm->chan);
 }
 
+/* The VM process runs its guest (or could not start it). */
+static void
+vmm_vm_started(struct vmm_vm *vm, struct imsg *im, uint32_t err)
+{
+	if (vm->started) {
+		vmm_vm_bad(vm, im, "second start");
+		return;
+	}
+	vm->started = 1;
+	vmm_result(vm->vmm, vm, (int)err);
+}
+
+/* The VM process's answer to (un)pause: pass it to the parent. */
+static void
+vmm_vm_paused(struct vmm_vm *vm, struct imsg *im, uint32_t err)
+{
+	if (vm->pending == 0) {
+		vmm_vm_bad(vm, im, "answer to nothing");
+		return;
+	}
+	vm->pending--;
+	(void)proc_send_u32(&vm->vmm->parent,
+	    im->hdr.type == IMSG_VMP_PAUSE_RESP ? IMSG_VMM_PAUSE_RESP :
+	    IMSG_VMM_UNPAUSE_RESP, vm->id, err);
+}
+
 static void
 vmm_dispatch_vm(struct proc_chan *ch, struct imsg *im, void *arg)
 {
 	struct vmm_vm	*vm = arg;
-	uint32_t	 err, type;
+	uint32_t	 err;
 
+	(void)ch;
 	if (im->fd != -1) {
 		close(im->fd);
 		im->fd = -1;
@@ -109,29 +136,16 @@ vmm_dispatch_vm(struct proc_chan *ch, struct imsg *im, void *arg)
 	}
 	switch (im->hdr.type) {
 	case IMSG_VMP_START_RESP:
-		if (vm->started) {
-			vmm_vm_bad(vm, im, "second start");
-			return;
-		}
-		vm->started = 1;
-		vmm_result(vm->vmm, vm, (int)err);
-		return;
+		vmm_vm_started(vm, im, err);
+		break;
 	case IMSG_VMP_PAUSE_RESP:
 	case IMSG_VMP_UNPAUSE_RESP:
-		if (vm->pending == 0) {
-			vmm_vm_bad(vm, im, "answer to nothing");
-			return;
-		}
-		vm->pending--;
-		type = im->hdr.type == IMSG_VMP_PAUSE_RESP ?
-		    IMSG_VMM_PAUSE_RESP : IMSG_VMM_UNPAUSE_RESP;
+		vmm_vm_paused(vm, im, err);
 		break;
 	default:
 		vmm_vm_bad(vm, im, "unexpected");
-		return;
+		break;
 	}
-	(void)ch;
-	(void)proc_send_u32(&vm->vmm->parent, type, vm->id, err);
 }
 
 static void
