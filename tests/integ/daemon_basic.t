@@ -31,6 +31,17 @@ ok $? "priv is chrooted to /var/empty"
 [ "$(stat -c %a "$SOCK")" = 660 ]
 ok $? "control socket mode 0660"
 
+"$VMD" -d -f "$CONF" -s "$SOCK" >"$TMP/second.out" 2>&1
+rc=$?
+vmctl status >/dev/null 2>&1
+src=$?
+[ $rc -eq 1 ] && grep -q 'another vmd is listening' "$TMP/second.out" &&
+    [ $src -eq 1 ]
+ok $? "a second vmd on the same socket refuses to start; the first carries on"
+runuser -u nobody -- "$VMD" -d -f "$CONF" -s "$TMP/x.sock" >"$TMP/nonroot.out" 2>&1
+[ $? -eq 1 ] && grep -q 'need root' "$TMP/nonroot.out"
+ok $? "vmd needs root"
+
 vmctl status >"$TMP/st0" 2>&1
 rc=$?
 [ $rc -eq 1 ] && head -1 "$TMP/st0" | grep -qx '   ID   PID VCPUS  MAXMEM  CURMEM     TTY        OWNER    STATE NAME'
