@@ -221,7 +221,8 @@ proto_u32_decode(const uint8_t *buf, size_t len, uint32_t *v)
 int
 proto_fdreq_encode(const struct proto_fdreq *f, uint8_t *buf)
 {
-	if (f->which == 0 || f->which >= PROTO_VMFD_MAX || f->locked > 1) {
+	if (f->which == 0 || f->which >= PROTO_VMFD_MAX || f->locked > 1 ||
+	    f->local > 1) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -230,8 +231,14 @@ proto_fdreq_encode(const struct proto_fdreq *f, uint8_t *buf)
 		return 4;
 	memcpy(buf + 4, f->lladdr, 6);
 	buf[10] = f->locked;
-	buf[11] = 0;
-	return 12;
+	buf[11] = f->local;
+	if (!f->local)
+		return 12;
+	memcpy(buf + 12, &f->host, 4);
+	memcpy(buf + 16, &f->guest, 4);
+	memcpy(buf + 20, f->server_mac, 6);
+	buf[26] = buf[27] = 0;
+	return 28;
 }
 
 int
@@ -245,10 +252,19 @@ proto_fdreq_decode(const uint8_t *buf, size_t len, struct proto_fdreq *f)
 		goto bad;
 	if (f->which != PROTO_VMFD_TAP)
 		return len == 4 ? 0 : (errno = EBADMSG, -1);
-	if (len != 12 || buf[10] > 1 || buf[11] != 0)
+	if (len < 12 || buf[10] > 1 || buf[11] > 1 ||
+	    len != (buf[11] ? 28U : 12U))
 		goto bad;
 	memcpy(f->lladdr, buf + 4, 6);
 	f->locked = buf[10];
+	f->local = buf[11];
+	if (f->local) {
+		if (buf[26] != 0 || buf[27] != 0)
+			goto bad;
+		memcpy(&f->host, buf + 12, 4);
+		memcpy(&f->guest, buf + 16, 4);
+		memcpy(f->server_mac, buf + 20, 6);
+	}
 	return 0;
  bad:
 	errno = EBADMSG;

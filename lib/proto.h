@@ -252,12 +252,17 @@ int	proto_u32_decode(const uint8_t *buf, size_t len, uint32_t *);
  * Decoded IMSG_VMP_FD_REQ: which fd it carries, and for PROTO_VMFD_TAP the
  * interface's MAC (all zero: the VM process generates vmd's fe:e1:bb:dN
  * address) and locked-lladdr flag. On the wire: u32 which, then for a
- * tap 6 bytes lladdr, 1 byte locked, 1 byte zero.
+ * tap 6 bytes lladdr, 1 byte locked, 1 byte local (0/1); a local
+ * interface adds 4 bytes host and 4 bytes guest address (network order),
+ * 6 bytes server MAC (the tap's; zero: unknown) and 2 zero bytes.
  */
 struct proto_fdreq {
 	uint32_t	which;		/* enum proto_vmfd */
 	uint8_t		lladdr[6];
 	uint8_t		locked;
+	uint8_t		local;		/* local interface: DHCP in the VM */
+	uint32_t	host, guest;	/* local: the /31 pair, network order */
+	uint8_t		server_mac[6];	/* local: the tap's MAC, or zero */
 };
 int	proto_fdreq_encode(const struct proto_fdreq *, uint8_t *buf);
 int	proto_fdreq_decode(const uint8_t *buf, size_t len,

@@ -152,8 +152,16 @@ vm_receive(struct vm *vm, int sock)
 				vm->params.nics[vm->params.nnics].fd = im->fd;
 				memcpy(vm->params.nics[vm->params.nnics].lladdr,
 				    fdreq.lladdr, sizeof(fdreq.lladdr));
-				vm->params.nics[vm->params.nnics++].locked =
+				vm->params.nics[vm->params.nnics].locked =
 				    fdreq.locked;
+				vm->params.nics[vm->params.nnics].local =
+				    fdreq.local;
+				vm->params.nics[vm->params.nnics].host.s_addr =
+				    fdreq.host;
+				vm->params.nics[vm->params.nnics].guest.s_addr =
+				    fdreq.guest;
+				memcpy(vm->params.nics[vm->params.nnics++].
+				    server_mac, fdreq.server_mac, 6);
 				break;
 			default:
 				close(im->fd);

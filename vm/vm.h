@@ -3,6 +3,7 @@
 #ifndef VM_VM_H
 #define VM_VM_H
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -35,6 +36,9 @@ struct vm_nic {
 	int		 fd;
 	uint8_t		 lladdr[6];	/* all zero: generated */
 	int		 locked;	/* drop frames from other MACs */
+	int		 local;		/* local interface: answer DHCP */
+	struct in_addr	 host, guest;	/* local: the /31 pair */
+	uint8_t		 server_mac[6];	/* local: the tap's MAC, or zero */
 };
 
 /* What the VM process is asked to run (decoded from the launch message). */

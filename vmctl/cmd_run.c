@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,12 +19,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/localaddr.h"
 #include "proto.h"
 #include "util.h"
 #include "vm/vm.h"
 #include "vmctl.h"
+#include "vmd/netif.h"
 
 #define RUN_DEFAULT_MEM		(512ULL << 20)
+#define RUN_LOCAL_PREFIX	"100.64.0.0"	/* vmd's default local prefix */
+#define RUN_LOCAL_PREFIXLEN	10
+#define RUN_LOCAL_VMID		1		/* the foreground VM's id */
 
 /* Where the VM process program is: beside vmctl, else the install path. */
 static int
@@ -104,6 +110,10 @@ struct run_devs {
 	int		 ndisks;
 	const char	*tap[PROTO_MAX_NICS];	/* "" = kernel picks */
 	int		 tapfd[PROTO_MAX_NICS];
+	int		 local[PROTO_MAX_NICS];	/* -L: a local interface */
+	char		 ifname[PROTO_MAX_NICS][IFNAMSIZ];
+	struct in_addr	 host[PROTO_MAX_NICS], guest[PROTO_MAX_NICS];
+	uint8_t		 tapmac[PROTO_MAX_NICS][6];
 	int		 ntaps;
 };
 
@@ -131,7 +141,7 @@ run_open_disk(struct run_devs *d, const char *arg)
  * The interface is not configured or brought up: that is the caller's.
  */
 static int
-run_open_tap(const char *name, int verbose)
+run_open_tap(const char *name, char actual[IFNAMSIZ], int verbose)
 {
 	struct ifreq	ifr;
 	int		fd;
@@ -145,9 +155,39 @@ run_open_tap(const char *name, int verbose)
 		errx(1, "tap name too long: %s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) == -1)
 		err(1, "tap %s", name[0] != '\0' ? name : "(new)");
+	strlcpy(actual, ifr.ifr_name, IFNAMSIZ);
 	if (verbose)
 		fprintf(stderr, "vmctl: interface on %s\n", ifr.ifr_name);
 	return fd;
+}
+
+/*
+ * run_local: make tap i of d a local interface as vmd would for VM id 1:
+ * the host side of NIC i's /31 on the tap, the tap up; the guest side is
+ * what the VM process's DHCP server hands out.
+ */
+static void
+run_local(struct run_devs *d, int i, int verbose)
+{
+	struct in_addr	prefix;
+	char		h[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	const char	*name = d->ifname[i];
+
+	if (inet_pton(AF_INET, RUN_LOCAL_PREFIX, &prefix) != 1 ||
+	    localaddr_inet(prefix, RUN_LOCAL_PREFIXLEN, RUN_LOCAL_VMID,
+	    (unsigned int)i, &d->host[i], &d->guest[i]) == -1)
+		err(1, "local interface %d", i);
+	if (netif_tap_lladdr(d->tapfd[i], d->tapmac[i]) == -1)
+		err(1, "local interface %d: tap address", i);
+	if (netif_addr(name, d->host[i], LOCALADDR_PREFIXLEN, 1) == -1 ||
+	    netif_updown(name, 1) == -1)
+		errx(1, "local interface %s: cannot configure it", name);
+	if (verbose)
+		fprintf(stderr, "vmctl: local interface %s: host %s/%d, "
+		    "guest %s\n", name,
+		    inet_ntop(AF_INET, &d->host[i], h, sizeof(h)),
+		    LOCALADDR_PREFIXLEN,
+		    inet_ntop(AF_INET, &d->guest[i], g, sizeof(g)));
 }
 
 /* run_send_devs: the disk and tap fds, in order. 0 or -1. */
@@ -155,15 +195,23 @@ static int
 run_send_devs(int sock, const struct run_devs *d, uint8_t *buf)
 {
 	struct proto_fdreq	f;
-	int			i, len;
+	int			i, j, len;
 
 	for (i = 0; i < d->ndisks + d->ntaps; i++) {
 		memset(&f, 0, sizeof(f));
 		if (i < d->ndisks)
 			f.which = d->disk_ro[i] ? PROTO_VMFD_DISK_RO :
 			    PROTO_VMFD_DISK;
-		else
+		else {
 			f.which = PROTO_VMFD_TAP;
+			j = i - d->ndisks;
+			if (d->local[j]) {
+				f.local = 1;
+				f.host = d->host[j].s_addr;
+				f.guest = d->guest[j].s_addr;
+				memcpy(f.server_mac, d->tapmac[j], 6);
+			}
+		}
 		if ((len = proto_fdreq_encode(&f, buf)) == -1 ||
 		    imsg_send(sock, IMSG_VMP_FD_REQ, 0, buf, (size_t)len,
 		    i < d->ndisks ? d->disk[i] :
@@ -191,7 +239,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	    (buf = malloc(IMSG_MAX_PAYLOAD)) == NULL)
 		err(1, NULL);
 	memset(&devs, 0, sizeof(devs));
-	while ((ch = getopt(argc, argv, "b:d:I:i:k:m:p:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:I:i:k:Lm:p:t:")) != -1) {
 		switch (ch) {
 		case 'b':
 			kernel = optarg;
@@ -211,6 +259,13 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 				errx(1, "too many interfaces (at most %d)",
 				    PROTO_MAX_NICS);
 			devs.tap[devs.ntaps++] = optarg;
+			break;
+		case 'L':
+			if (devs.ntaps == PROTO_MAX_NICS)
+				errx(1, "too many interfaces (at most %d)",
+				    PROTO_MAX_NICS);
+			devs.local[devs.ntaps] = 1;
+			devs.tap[devs.ntaps++] = "";
 			break;
 		case 'I':
 			initrd = optarg;
@@ -253,8 +308,12 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		err(1, "console input");
 	if ((cout = run_reopen(STDOUT_FILENO, O_WRONLY)) == -1)
 		err(1, "console output");
-	for (i = 0; i < devs.ntaps; i++)
-		devs.tapfd[i] = run_open_tap(devs.tap[i], opts->verbose);
+	for (i = 0; i < devs.ntaps; i++) {
+		devs.tapfd[i] = run_open_tap(devs.tap[i], devs.ifname[i],
+		    opts->verbose);
+		if (devs.local[i])
+			run_local(&devs, i, opts->verbose);
+	}
 	if (run_find_vmd(vmd, sizeof(vmd)) == -1)
 		errx(1, "cannot find the vmd program beside vmctl or in "
 		    "/usr/sbin");

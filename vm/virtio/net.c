@@ -2,6 +2,8 @@
 /* virtio-net on a tap fd: rx/tx queues on the event thread, locked lladdr. */
 #include <sys/uio.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "vm/net/dhcp.h"
 #include "vm/vm.h"
 #include "vm/virtio/pci.h"
 #include "vm/virtio/virtio.h"
@@ -28,6 +31,8 @@
 #define VIRTIO_NET_F_STATUS	16
 #define VIRTIO_NET_S_LINK_UP	1
 #define NET_CFG_SIZE		8	/* mac[6], le16 status */
+#define NET_LOCAL_MAX		1518	/* larger guest frames skip DHCP */
+#define NET_PENDING		4	/* DHCP/ARP replies awaiting rx buffers */
 
 /*
  * One interface. Rings and counters are used on the event thread with the
@@ -45,6 +50,12 @@ struct virtio_net {
 	struct virtq_chain	 chain;
 	struct iovec		 iov[VIRTQ_MAX_IOV];
 	uint8_t			 scratch[NET_FRAME_MAX];
+	/* Local interface: the DHCP server's settings, or NULL. */
+	struct dhcp_config	*dhcp;
+	/* Replies for the guest, oldest first, until rx buffers come. */
+	uint8_t			 pend[NET_PENDING][DHCP_FRAME_MAX];
+	size_t			 pendlen[NET_PENDING];
+	int			 npend;
 };
 
 void
@@ -77,6 +88,49 @@ net_cfg_read(struct virtio_pci *vp, uint32_t off, uint8_t *data, size_t len)
 	memcpy(data, cfg + off, len);
 }
 
+/*
+ * net_rx_pending: give the guest the replies the DHCP server queued, in
+ * order (lock held). 0 when none is left, -1 while rx buffers are missing.
+ */
+static int
+net_rx_pending(struct virtio_net *n)
+{
+	struct virtio_pci	*vp = &n->vp;
+	struct virtq_chain	*c = &n->chain;
+	uint8_t			 hdr[NET_HDR];
+	size_t			 len;
+
+	if (n->npend > 0 && !virtio_pci_ready(vp, NET_RXQ)) {
+		n->st.rx_dropped += (uint64_t)n->npend;
+		n->npend = 0;
+	}
+	while (n->npend > 0) {
+		if (virtio_pci_pop(vp, NET_RXQ, c) != 1)
+			return -1;
+		len = n->pendlen[0];
+		if (c->wlen < NET_HDR + len || c->nread != 0) {
+			/* A buffer too small for a reply: skip, not fail. */
+			virtio_pci_push(vp, NET_RXQ, c->head, 0);
+			n->st.rx_dropped++;
+		} else {
+			memset(hdr, 0, sizeof(hdr));
+			hdr[NET_HDR_NUMBUF] = 1;
+			(void)virtq_write_buf(c, 0, hdr, sizeof(hdr));
+			(void)virtq_write_buf(c, NET_HDR, n->pend[0], len);
+			virtio_pci_push(vp, NET_RXQ, c->head,
+			    (uint32_t)(NET_HDR + len));
+			n->st.rx_packets++;
+		}
+		if (--n->npend > 0) {
+			memmove(n->pend[0], n->pend[1],
+			    (size_t)n->npend * sizeof(n->pend[0]));
+			memmove(&n->pendlen[0], &n->pendlen[1],
+			    (size_t)n->npend * sizeof(n->pendlen[0]));
+		}
+	}
+	return 0;
+}
+
 /* net_rx: move frames from the tap into rx buffers (lock held). */
 static void
 net_rx(struct virtio_net *n)
@@ -87,6 +141,15 @@ net_rx(struct virtio_net *n)
 	ssize_t			 r;
 	int			 i, cnt;
 
+	if (n->npend > 0 && net_rx_pending(n) == -1) {
+		/* Replies first: the tap waits for the next buffers. */
+		if (n->ev != NULL && !n->rx_stalled) {
+			event_del(n->ev);
+			n->rx_stalled = 1;
+		}
+		virtio_pci_interrupt(vp, NET_RXQ);
+		return;
+	}
 	for (i = 0; i < NET_BURST; i++) {
 		if (!virtio_pci_ready(vp, NET_RXQ)) {
 			/* No driver: the wire drops what nobody takes. */
@@ -122,6 +185,52 @@ net_rx(struct virtio_net *n)
 	virtio_pci_interrupt(vp, NET_RXQ);
 }
 
+/*
+ * net_local: offer a guest frame of len bytes (after the virtio header) to
+ * the DHCP server of a local interface (lock held). 1 if it was taken (a
+ * reply queued, or dropped), 0 if it goes on to the tap.
+ */
+static int
+net_local(struct virtio_net *n, struct virtq_chain *c, size_t len)
+{
+	uint8_t	h[64];
+	size_t	rlen, hl, ihl;
+	int	v;
+
+	/* Only ARP and IPv4 UDP to port 67 are worth a copy. */
+	if (len > NET_LOCAL_MAX)
+		return 0;
+	hl = virtq_read_buf(c, NET_HDR, h, len < sizeof(h) ? len : sizeof(h));
+	if (hl < 14 || h[12] != 0x08 || (h[13] != 0x06 && h[13] != 0x00))
+		return 0;
+	if (h[13] == 0x00) {
+		ihl = (size_t)(h[14] & 0x0f) * 4;
+		if (hl < 24 || h[23] != 17 || 14 + ihl + 4 > hl ||
+		    h[14 + ihl + 2] != 0 || h[14 + ihl + 3] != 67)
+			return 0;
+	}
+	if (virtq_read_buf(c, NET_HDR, n->scratch, len) != len)
+		return 0;
+	v = dhcp_input(n->dhcp, n->scratch, len, n->scratch + NET_LOCAL_MAX,
+	    DHCP_FRAME_MAX, &rlen);
+	switch (v) {
+	case DHCP_REPLY:
+		if (n->npend == NET_PENDING || rlen > DHCP_FRAME_MAX) {
+			n->st.dhcp_dropped++;
+			return 1;
+		}
+		memcpy(n->pend[n->npend], n->scratch + NET_LOCAL_MAX, rlen);
+		n->pendlen[n->npend++] = rlen;
+		n->st.dhcp_replies++;
+		return 1;
+	case DHCP_DROP:
+		n->st.dhcp_dropped++;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* net_tx: send the guest's frames to the tap (lock held). */
 static void
 net_tx(struct virtio_net *n)
@@ -130,7 +239,7 @@ net_tx(struct virtio_net *n)
 	struct virtq_chain	*c = &n->chain;
 	uint8_t			 src[6];
 	size_t			 len;
-	int			 cnt;
+	int			 cnt, replies = 0;
 
 	while (virtio_pci_pop(vp, NET_TXQ, c) == 1) {
 		if (c->rlen < NET_HDR) {
@@ -143,6 +252,8 @@ net_tx(struct virtio_net *n)
 		} else if (n->locked && (virtq_read_buf(c, NET_HDR + 6, src,
 		    6) != 6 || memcmp(src, n->lladdr, 6) != 0)) {
 			n->st.tx_locked++;
+		} else if (n->dhcp != NULL && net_local(n, c, len)) {
+			replies = 1;
 		} else {
 			cnt = virtq_iov_slice(c, 0, NET_HDR, len, n->iov,
 			    VIRTQ_MAX_IOV);
@@ -154,6 +265,14 @@ net_tx(struct virtio_net *n)
 		virtio_pci_push(vp, NET_TXQ, c->head, 0);
 	}
 	virtio_pci_interrupt(vp, NET_TXQ);
+	if (replies && n->npend > 0) {
+		if (net_rx_pending(n) == -1 && n->ev != NULL &&
+		    !n->rx_stalled) {
+			event_del(n->ev);
+			n->rx_stalled = 1;
+		}
+		virtio_pci_interrupt(vp, NET_RXQ);
+	}
 }
 
 static void
@@ -191,6 +310,7 @@ net_reset(struct virtio_pci *vp)
 {
 	struct virtio_net	*n = vp->softc;
 
+	n->npend = 0;
 	if (n->rx_stalled && n->ev != NULL) {
 		n->rx_stalled = 0;
 		event_add(n->ev, NULL);
@@ -253,14 +373,48 @@ virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
 }
 
 int
+virtio_net_set_local(struct virtio_pci *vp, struct in_addr host,
+    struct in_addr guest, const uint8_t server_mac[6])
+{
+	static const uint8_t	 zero[6];
+	struct virtio_net	*n = vp->softc;
+	struct dhcp_config	*d;
+	char			 buf[INET_ADDRSTRLEN];
+
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	memcpy(d->guest_mac, n->lladdr, 6);
+	if (server_mac == NULL || memcmp(server_mac, zero, 6) == 0)
+		dhcp_server_mac(n->lladdr, d->server_mac);
+	else
+		memcpy(d->server_mac, server_mac, 6);
+	d->host = host;
+	d->guest = guest;
+	d->lease = DHCP_LEASE_INFINITE;
+	free(n->dhcp);
+	n->dhcp = d;
+	log_debug("interface %d: local, host %s", n->index,
+	    inet_ntop(AF_INET, &host, buf, sizeof(buf)));
+	return 0;
+}
+
+int
 virtio_net_init(struct vm *vm)
 {
-	int	i;
+	struct vm_nic		*nic;
+	struct virtio_pci	*vp;
+	int			 i;
 
-	for (i = 0; i < vm->params.nnics; i++)
-		if (virtio_net_add(vm, vm->params.nics[i].fd,
-		    vm->params.nics[i].lladdr, vm->params.nics[i].locked,
-		    i) == NULL)
+	for (i = 0; i < vm->params.nnics; i++) {
+		nic = &vm->params.nics[i];
+		if ((vp = virtio_net_add(vm, nic->fd, nic->lladdr,
+		    nic->locked, i)) == NULL)
 			return -1;
+		if (nic->local && virtio_net_set_local(vp, nic->host,
+		    nic->guest, nic->server_mac) == -1)
+			return -1;
+	}
 	return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef VM_VIRTIO_VIRTIO_H
 #define VM_VIRTIO_VIRTIO_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 
 struct vm;
@@ -35,6 +36,15 @@ struct virtio_pci *virtio_net_add(struct vm *, int fd,
  * configuration has none: fe:e1:bb:dN:xx:xx, N = index + 1, xx random.
  */
 void	virtio_net_mac_generate(int index, uint8_t lladdr[6]);
+/*
+ * virtio_net_set_local: make vp a local interface: the guest's DHCP
+ * requests (from its own MAC only) are answered in the VM process with
+ * address guest, router and DNS host, from server_mac (the tap's MAC; NULL
+ * or zero: the guest's MAC plus one); such frames never reach the tap.
+ * Call before the guest runs. 0 or -1.
+ */
+int	virtio_net_set_local(struct virtio_pci *, struct in_addr host,
+	    struct in_addr guest, const uint8_t server_mac[6]);
 
 /* Counters, for tests and logs (read with the device lock held). */
 struct virtio_net_stats {
@@ -43,6 +53,8 @@ struct virtio_net_stats {
 	uint64_t	tx_packets;
 	uint64_t	tx_dropped;	/* runts, tap full */
 	uint64_t	tx_locked;	/* dropped by locked lladdr */
+	uint64_t	dhcp_replies;	/* local: DHCP/ARP answers queued */
+	uint64_t	dhcp_dropped;	/* local: taken, not answered */
 };
 void	virtio_net_get_stats(struct virtio_pci *, struct virtio_net_stats *);
 

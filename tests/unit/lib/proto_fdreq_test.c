@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for the IMSG_VMP_FD_REQ payload (disks and taps). */
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -37,6 +39,28 @@ main(void)
 	buf[10] = 1;
 	buf[11] = 9;
 	tap_ok(proto_fdreq_decode(buf, 12, &g) == -1, "pad must be 0");
+	/* A local interface carries its /31 and the tap's MAC. */
+	memset(&f, 0, sizeof(f));
+	f.which = PROTO_VMFD_TAP;
+	f.local = 1;
+	f.host = htonl(0x64400102);
+	f.guest = htonl(0x64400103);
+	memcpy(f.server_mac, "\x02\x00\x00\x00\x00\x09", 6);
+	len = proto_fdreq_encode(&f, buf);
+	tap_is(len, 28, "local tap: 28 bytes");
+	tap_ok(proto_fdreq_decode(buf, 28, &g) == 0 && g.local == 1 &&
+	    g.host == f.host && g.guest == f.guest &&
+	    memcmp(g.server_mac, f.server_mac, 6) == 0, "local round trip");
+	tap_ok(proto_fdreq_decode(buf, 12, &g) == -1,
+	    "local tap without its addresses refused");
+	buf[27] = 1;
+	tap_ok(proto_fdreq_decode(buf, 28, &g) == -1, "local pad must be 0");
+	buf[27] = 0;
+	buf[11] = 0;
+	tap_ok(proto_fdreq_decode(buf, 28, &g) == -1,
+	    "addresses without local refused");
+	f.local = 2;
+	tap_ok(proto_fdreq_encode(&f, buf) == -1, "encode refuses local 2");
 	v = PROTO_VMFD_MAX;
 	memcpy(buf, &v, 4);
 	tap_ok(proto_fdreq_decode(buf, 4, &g) == -1, "unknown kind");
