@@ -126,7 +126,8 @@ virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/dev/pci.c vm/bus.c vm/kvm.c \
 		   vm/mem.c vm/net/dhcp.c lib/log.c tests/helper/fakevm.c
-parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c
+parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c vmd/netif.c \
+		   lib/localaddr.c
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
 ctl_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
 FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl
@@ -134,7 +135,8 @@ FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $($*_FUZZ_SRCS) -lbsd -levent -pthread
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $($*_FUZZ_SRCS) -lbsd -levent -lmnl \
+	    -pthread
 
 $(B)/fuzz/parse_fuzz: $(PARSE_C) vmd/config.h
 

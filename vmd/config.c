@@ -603,6 +603,8 @@ config_print(FILE *fp, const struct vmd_config *c)
 		else
 			fprintf(fp, "local inet6\n");
 	}
+	if (c->local_nat)
+		fprintf(fp, "local nat\n");
 	if (config_owner_set(&c->socket_owner)) {
 		config_print_owner(fp, "socket owner", &c->socket_owner);
 		fprintf(fp, "\n");

@@ -74,6 +74,7 @@ struct config_nic {
 	char			 ifname[CONFIG_IFNAME_MAX]; /* "" = any tap */
 	char			 switchname[CONFIG_NAME_MAX]; /* "" = none */
 	char			 group[CONFIG_GROUP_MAX];    /* "" = none */
+	uint32_t		 group_id;	/* group, resolved at parse */
 	uint8_t			 lladdr[6];
 	int			 has_lladdr;	/* else random at start */
 	int			 locked;	/* locked lladdr */
@@ -141,6 +142,7 @@ struct config_switch {
 	char			 name[CONFIG_NAME_MAX];
 	char			 ifname[CONFIG_IFNAME_MAX]; /* the bridge */
 	char			 group[CONFIG_GROUP_MAX];
+	uint32_t		 group_id;	/* group, resolved at parse */
 	int			 locked;	/* locked lladdr for its NICs */
 	enum config_updown	 updown;	/* UNSET means up */
 	int			 disabled;
@@ -159,6 +161,8 @@ struct vmd_config {
 	struct in6_addr		 local_prefix6;	/* random ULA if not given */
 	int			 local_prefix6len;
 	int			 local_prefix6_set; /* given, not random */
+	int			 local_nat;	/* local nat: masquerade */
+	int			 local_prefix_line; /* where it was set, or 0 */
 	struct config_owner	 socket_owner;	/* -1/-1: root:root default */
 	unsigned int		 stagger_parallel; /* 0 = online CPUs */
 	unsigned int		 stagger_delay;	/* seconds */

@@ -484,8 +484,8 @@ netif_group_lookup(const char *group, const char *path, uint32_t *out)
 	uint32_t	 v;
 	int		 found = 0;
 
+	/* Unknown or invalid names are the caller's to report (file:line). */
 	if (group[0] == '\0' || strlen(group) >= IFNAMSIZ) {
-		log_warnx("%s: invalid group", __func__);
 		errno = EINVAL;
 		return -1;
 	}
@@ -515,7 +515,6 @@ netif_group_lookup(const char *group, const char *path, uint32_t *out)
 		fclose(fp);
 	}
 	if (!found) {
-		log_warnx("%s: unknown interface group %s", __func__, group);
 		errno = ENOENT;
 		return -1;
 	}

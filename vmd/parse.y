@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/localaddr.h"
 #include "log.h"
 #include "vmd/config.h"
+#include "vmd/netif.h"
 
 #define PARSE_MAX_EXPAND_DEPTH	16	/* macros inside macros */
 #define PARSE_UNGET_MAX		8
@@ -102,7 +104,8 @@ static void	parse_nic_begin(struct parse_ctx *, int, const char *);
 static void	parse_disk(struct parse_ctx *, const char *);
 static int	parse_lladdr(const char *, uint8_t *);
 static int	parse_ifname_valid(const char *);
-static int	parse_group_valid(const char *);
+static void	parse_group(struct parse_ctx *, const char *, char *,
+		    uint32_t *);
 static void	parse_local_prefix(struct parse_ctx *, const char *);
 static void	parse_local_inet6(struct parse_ctx *, const char *);
 static void	parse_refuse(struct parse_ctx *, const char *);
@@ -131,7 +134,7 @@ static void	yyerror(struct parse_ctx *, const char *);
 %token	INET6 "inet6" INITRD "initrd" INSTANCE "instance"
 %token	INTERFACE "interface" INTERFACES "interfaces" KERNEL "kernel"
 %token	LLADDR "lladdr" LOCAL "local" LOCKED "locked" MEMORY "memory"
-%token	NET "net" OWNER "owner" PARALLEL "parallel" PATH "path"
+%token	NAT "nat" NET "net" OWNER "owner" PARALLEL "parallel" PATH "path"
 %token	PREFIX "prefix" RDOMAIN "rdomain" SEV "sev" SEVES "seves"
 %token	SOCKET "socket" STAGGERED "staggered" START "start"
 %token	SWITCH "switch" UP "up" VM "vm"
@@ -208,6 +211,9 @@ main		: LOCAL PREFIX STRING {
 		| LOCAL INET6 {
 			parse_local_inet6(ctx, NULL);
 		}
+		| LOCAL NAT {
+			ctx->conf->local_nat = 1;
+		}
 		| LOCAL INET6 PREFIX STRING {
 			parse_local_inet6(ctx, $4);
 			free($4);
@@ -278,12 +284,15 @@ switch_opts	: enable {
 			ctx->sw->disabled = (int)$1;
 		}
 		| GROUP string {
-			if (!parse_group_valid($2))
-				parse_error(ctx, "invalid group name: %s", $2);
-			else
-				strlcpy(ctx->sw->group, $2,
-				    sizeof(ctx->sw->group));
+			parse_group(ctx, $2, ctx->sw->group, &ctx->sw->group_id);
 			free($2);
+		}
+		| GROUP NUMBER {
+			char	 buf[32];
+
+			snprintf(buf, sizeof(buf), "%lld", (long long)$2);
+			parse_group(ctx, buf, ctx->sw->group,
+			    &ctx->sw->group_id);
 		}
 		| INTERFACE string {
 			if (ctx->sw->ifname[0] != '\0')
@@ -501,12 +510,16 @@ iface_opts	: SWITCH string {
 			free($2);
 		}
 		| GROUP string {
-			if (!parse_group_valid($2))
-				parse_error(ctx, "invalid group name: %s", $2);
-			else
-				strlcpy(ctx->nic->group, $2,
-				    sizeof(ctx->nic->group));
+			parse_group(ctx, $2, ctx->nic->group,
+			    &ctx->nic->group_id);
 			free($2);
+		}
+		| GROUP NUMBER {
+			char	 buf[32];
+
+			snprintf(buf, sizeof(buf), "%lld", (long long)$2);
+			parse_group(ctx, buf, ctx->nic->group,
+			    &ctx->nic->group_id);
 		}
 		| locked LLADDR optstring {
 			ctx->nic->locked = (int)$1;
@@ -596,6 +609,7 @@ static const struct parse_keyword parse_keywords[] = {
 	{ "local",	LOCAL },
 	{ "locked",	LOCKED },
 	{ "memory",	MEMORY },
+	{ "nat",	NAT },
 	{ "net",	NET },
 	{ "owner",	OWNER },
 	{ "parallel",	PARALLEL },
@@ -1260,15 +1274,23 @@ parse_ifname_valid(const char *s)
 	return 1;
 }
 
-/* Groups as vmd: 1-15 characters, not ending in a digit. */
-static int
-parse_group_valid(const char *s)
+/*
+ * A Linux interface group: a number (0 to 2^32 - 1) or a name from
+ * /etc/iproute2/group, resolved now (priv cannot read the file later).
+ */
+static void
+parse_group(struct parse_ctx *ctx, const char *s, char *dst, uint32_t *id)
 {
-	size_t	 n = strlen(s);
-
-	if (!parse_ifname_valid(s))
-		return 0;
-	return !isdigit((unsigned char)s[n - 1]);
+	if (strlen(s) >= CONFIG_GROUP_MAX || !parse_ifname_valid(s)) {
+		parse_error(ctx, "invalid group name: %s", s);
+		return;
+	}
+	if (netif_group_lookup(s, NULL, id) == -1) {
+		parse_error(ctx, "unknown interface group %s (a number, or a "
+		    "name in %s)", s, NETIF_GROUP_FILE);
+		return;
+	}
+	strlcpy(dst, s, CONFIG_GROUP_MAX);
 }
 
 static void
@@ -1288,6 +1310,7 @@ parse_local_prefix(struct parse_ctx *ctx, const char *s)
 	}
 	ctx->conf->local_prefix = a;
 	ctx->conf->local_prefixlen = len;
+	ctx->conf->local_prefix_line = ctx->toklineno;
 }
 
 static void
@@ -1492,8 +1515,25 @@ parse_finish(struct parse_ctx *ctx)
 {
 	struct config_vm	*vm;
 	size_t			 i;
-	int			 saveline = ctx->toklineno;
+	uint32_t		 id = 0, maxid;
+	int			 saveline = ctx->toklineno, local;
 
+	/* VMs get ids 1, 2, ... in file order: local ones must fit. */
+	maxid = localaddr_maxid(ctx->conf->local_prefixlen);
+	TAILQ_FOREACH(vm, &ctx->conf->vms, entry) {
+		id++;
+		for (i = 0, local = 0; i < vm->nnics; i++)
+			local |= vm->nics[i].local;
+		if (!local || id <= maxid)
+			continue;
+		ctx->errors++;
+		if (!(ctx->flags & CONFIG_F_QUIET))
+			fprintf(stderr, "%s:%d: vm \"%s\": local prefix /%d "
+			    "too small for VM id %u (at most %u)\n", vm->file,
+			    vm->line, vm->name, ctx->conf->local_prefixlen,
+			    id, maxid);
+		break;
+	}
 	TAILQ_FOREACH(vm, &ctx->conf->vms, entry) {
 		for (i = 0; i < vm->nnics; i++) {
 			if (vm->nics[i].switchname[0] == '\0' ||
