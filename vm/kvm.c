@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,23 @@
 #include "kvm.h"
 #include "platform.h"
 #include "vm.h"
+
+/*
+ * The VM's interrupt routing table as we last gave it to KVM: the
+ * irqchip routes KVM starts with (GSI 0-15 to both PICs and the IOAPIC,
+ * 16-23 to the IOAPIC) and one MSI route per GSI handed out by
+ * kvm_gsi_alloc. KVM_SET_GSI_ROUTING replaces the whole table, so every
+ * change sends all of it. Shared by the device threads: lock guards all.
+ */
+#define KVM_IOAPIC_PINS		24
+#define KVM_ROUTES_MAX		512
+
+struct kvm_routes {
+	pthread_mutex_t			 lock;
+	uint32_t			 next_gsi;	/* next free GSI */
+	uint32_t			 nent;
+	struct kvm_irq_routing		*table;		/* KVM_ROUTES_MAX */
+};
 
 /* Below the LAPIC, above the IOAPIC: where KVM keeps its VMX helpers. */
 #define KVM_TSS_ADDR		0xfffbd000ULL
@@ -114,7 +132,132 @@ kvm_create_vm(struct vm *vm)
 		log_warn("%s: KVM_CREATE_PIT2", __func__);
 		return -1;
 	}
+	kvm_routes_init(vm);
 	return 0;
+}
+
+/* kvm_route_irqchip: entry e routes gsi to pin of irqchip chip. */
+static void
+kvm_route_irqchip(struct kvm_irq_routing_entry *e, uint32_t gsi,
+    uint32_t chip, uint32_t pin)
+{
+	memset(e, 0, sizeof(*e));
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_IRQCHIP;
+	e->u.irqchip.irqchip = chip;
+	e->u.irqchip.pin = pin;
+}
+
+void
+kvm_routes_init(struct vm *vm)
+{
+	struct kvm_routes	*r;
+	uint32_t		 gsi;
+
+	vm->routes = NULL;
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING) <= 0 ||
+	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD) <= 0) {
+		log_debug("%s: no MSI routing: interrupts by KVM_SIGNAL_MSI",
+		    __func__);
+		return;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL || (r->table = calloc(1,
+	    sizeof(*r->table) + KVM_ROUTES_MAX *
+	    sizeof(r->table->entries[0]))) == NULL) {
+		log_warn("%s", __func__);
+		free(r);
+		return;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	/* KVM's own defaults (kvm_setup_default_irq_routing). */
+	for (gsi = 0; gsi < KVM_IOAPIC_PINS; gsi++) {
+		if (gsi < 16)
+			kvm_route_irqchip(&r->table->entries[r->nent++], gsi,
+			    gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+			    KVM_IRQCHIP_PIC_SLAVE, gsi % 8);
+		kvm_route_irqchip(&r->table->entries[r->nent++], gsi,
+		    KVM_IRQCHIP_IOAPIC, gsi);
+	}
+	r->next_gsi = KVM_IOAPIC_PINS;
+	vm->routes = r;
+}
+
+int
+kvm_gsi_alloc(struct vm *vm)
+{
+	struct kvm_routes	*r = vm->routes;
+	int			 gsi = -1;
+
+	if (r == NULL) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (r->nent < KVM_ROUTES_MAX)
+		gsi = (int)r->next_gsi++;
+	pthread_mutex_unlock(&r->lock);
+	if (gsi == -1)
+		errno = ENOSPC;
+	return gsi;
+}
+
+int
+kvm_msi_route(struct vm *vm, int gsi, uint64_t addr, uint32_t data)
+{
+	struct kvm_routes		*r = vm->routes;
+	struct kvm_irq_routing_entry	*e, old;
+	uint32_t			 i;
+	int				 rv = 0, added = 0;
+
+	if (r == NULL || gsi < KVM_IOAPIC_PINS) {
+		errno = r == NULL ? ENOTSUP : EINVAL;
+		return -1;
+	}
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->nent; i++)
+		if (r->table->entries[i].gsi == (uint32_t)gsi)
+			break;
+	if (i == r->nent) {
+		if (r->nent == KVM_ROUTES_MAX) {
+			pthread_mutex_unlock(&r->lock);
+			errno = ENOSPC;
+			return -1;
+		}
+		r->nent++;
+		added = 1;
+	}
+	e = &r->table->entries[i];
+	old = *e;
+	memset(e, 0, sizeof(*e));
+	e->gsi = (uint32_t)gsi;
+	e->type = KVM_IRQ_ROUTING_MSI;
+	e->u.msi.address_lo = (uint32_t)addr;
+	e->u.msi.address_hi = (uint32_t)(addr >> 32);
+	e->u.msi.data = data;
+	r->table->nr = r->nent;
+	r->table->flags = 0;
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r->table) == -1) {
+		/* KVM kept the previous table: so do we. */
+		if (added)
+			r->nent--;
+		else
+			*e = old;
+		rv = -1;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return rv;
+}
+
+int
+kvm_irqfd(struct vm *vm, int fd, int gsi, int deassign)
+{
+	struct kvm_irqfd	irqfd;
+
+	memset(&irqfd, 0, sizeof(irqfd));
+	irqfd.fd = (uint32_t)fd;
+	irqfd.gsi = (uint32_t)gsi;
+	irqfd.flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN : 0;
+	return ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) == -1 ? -1 : 0;
 }
 
 struct kvm_cpuid2 *

@@ -30,4 +30,18 @@ int	kvm_ioeventfd(struct vm *, uint64_t addr, int len, int fd,
 /* kvm_signal_msi: inject one MSI (address, data) into the guest. 0 or -1. */
 int	kvm_signal_msi(struct vm *, uint64_t addr, uint32_t data);
 
+/*
+ * MSI delivery through irqfd: kvm_routes_init (called by kvm_create_vm)
+ * sets up vm->routes, or leaves it NULL when KVM cannot route MSIs.
+ * kvm_gsi_alloc hands out a GSI above the IOAPIC's; kvm_msi_route points
+ * it at an MSI (address, data) with KVM_SET_GSI_ROUTING (slow: call it
+ * when the guest reprograms a vector, not per interrupt); kvm_irqfd
+ * makes a write to eventfd fd raise that GSI. Each is 0 (or the GSI) or
+ * -1 with errno set, ENOTSUP without routing; safe from any thread.
+ */
+void	kvm_routes_init(struct vm *);
+int	kvm_gsi_alloc(struct vm *);
+int	kvm_msi_route(struct vm *, int gsi, uint64_t addr, uint32_t data);
+int	kvm_irqfd(struct vm *, int fd, int gsi, int deassign);
+
 #endif /* VM_KVM_H */

@@ -16,6 +16,7 @@
 struct event;
 struct event_base;
 struct imsg;
+struct kvm_routes;
 struct vcpu;
 
 /* How the VM process ends (its exit status). */
@@ -70,6 +71,8 @@ struct vm {
 	struct bus		 pio;
 	struct bus		 mmio;
 	struct vcpu		*vcpus;		/* params.ncpus entries */
+	struct kvm_routes	*routes;	/* MSI routes (kvm.c, own lock),
+						   or NULL */
 	struct event_base	*evbase;	/* device event thread */
 	struct timespec		 start;		/* CLOCK_MONOTONIC at exec, moved
 						   on by pauses (event thread) */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* virtio-blk on a raw image fd, requests served by one worker thread. */
+/* virtio-blk on a raw image fd, requests served by a small thread pool. */
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -56,9 +56,33 @@
 #define BLK_CFG_WZ_UNMAP	56
 #define BLK_CFG_SIZE		60
 
+#define BLK_WORKERS		4	/* threads serving one disk */
+#define BLK_IDLE		UINT64_MAX
+
+struct virtio_blk;
+
+/*
+ * One request slot: a pool thread's, or (the last of b->w) the one
+ * notify() serves inline with. seq is under the device lock; the rest is
+ * the slot owner's.
+ */
+struct blk_worker {
+	struct virtio_blk	*b;
+	pthread_t		 thread;
+	uint64_t		 seq;		/* request being served, or BLK_IDLE */
+	uint32_t		 type;		/* its header, read once */
+	uint64_t		 sector;
+	struct virtq_chain	 chain;
+	struct iovec		 iov[VIRTQ_MAX_IOV];
+};
+
 /*
  * One disk. cfg and the image fields are written once in virtio_blk_add;
- * the worker thread owns chain and iov; the rest is the transport's.
+ * the fields from nextseq on are under vp.lock (ncompleting is atomic);
+ * each worker owns its slot. Workers pop requests one at a time under
+ * the lock and serve them in parallel; completions go to the used ring
+ * in whatever order they finish (virtio 1.x, 2.7.14). One idle worker at
+ * a time (the poller) sleeps on the kick eventfd, the others on work.
  */
 struct virtio_blk {
 	struct virtio_pci	 vp;
@@ -68,9 +92,15 @@ struct virtio_blk {
 	uint64_t		 sectors;
 	char			 serial[BLK_ID_BYTES + 1];
 	uint8_t			 cfg[BLK_CFG_SIZE];
-	pthread_t		 thread;
-	struct virtq_chain	 chain;
-	struct iovec		 iov[VIRTQ_MAX_IOV];
+	uint64_t		 nextseq;	/* for the next request popped */
+	int			 poller;	/* a worker watches the kick */
+	int			 nidle;		/* workers waiting on work */
+	int			 nflushwait;	/* flushes waiting on done */
+	int			 inline_busy;	/* notify() is serving */
+	pthread_cond_t		 work;		/* take a request, or poll */
+	pthread_cond_t		 done;		/* a request completed */
+	int			 ncompleting;	/* workers about to complete */
+	struct blk_worker	 w[BLK_WORKERS + 1];
 };
 
 static void
@@ -180,28 +210,25 @@ blk_segments(struct virtio_blk *b, struct virtq_chain *c, uint32_t type)
 }
 
 /*
- * blk_request: serve chain c (without the lock); sets *used to the bytes
- * written to the guest. The status byte is the chain's last writable byte.
+ * blk_request: serve w's request (without the lock); sets *used to the
+ * bytes written to the guest. The status byte is the chain's last
+ * writable byte.
  */
 static uint8_t
-blk_request(struct virtio_blk *b, struct virtq_chain *c, uint32_t *used)
+blk_request(struct virtio_blk *b, struct blk_worker *w, uint32_t *used)
 {
-	uint8_t		hdr[16];
-	uint64_t	sector, dlen;
-	uint32_t	type;
-	int		n;
+	struct virtq_chain	*c = &w->chain;
+	uint64_t		 sector = w->sector, dlen;
+	int			 n;
 
 	*used = 1;
-	(void)virtq_read_buf(c, 0, hdr, sizeof(hdr));
-	memcpy(&type, hdr, 4);
-	memcpy(&sector, hdr + 8, 8);
-	switch (type) {
+	switch (w->type) {
 	case VIRTIO_BLK_T_IN:
 		dlen = c->wlen - 1;
 		if (!blk_range_ok(b, sector, dlen))
 			return VIRTIO_BLK_S_IOERR;
-		n = virtq_iov_slice(c, 1, 0, dlen, b->iov, VIRTQ_MAX_IOV);
-		if (dlen > 0 && blk_rw(b, b->iov, n, sector * BLK_SECTOR,
+		n = virtq_iov_slice(c, 1, 0, dlen, w->iov, VIRTQ_MAX_IOV);
+		if (dlen > 0 && blk_rw(b, w->iov, n, sector * BLK_SECTOR,
 		    0) == -1)
 			return VIRTIO_BLK_S_IOERR;
 		*used = (uint32_t)c->wlen;
@@ -210,8 +237,8 @@ blk_request(struct virtio_blk *b, struct virtq_chain *c, uint32_t *used)
 		dlen = c->rlen - 16;
 		if (b->readonly || !blk_range_ok(b, sector, dlen))
 			return VIRTIO_BLK_S_IOERR;
-		n = virtq_iov_slice(c, 0, 16, dlen, b->iov, VIRTQ_MAX_IOV);
-		if (dlen > 0 && blk_rw(b, b->iov, n, sector * BLK_SECTOR,
+		n = virtq_iov_slice(c, 0, 16, dlen, w->iov, VIRTQ_MAX_IOV);
+		if (dlen > 0 && blk_rw(b, w->iov, n, sector * BLK_SECTOR,
 		    1) == -1)
 			return VIRTIO_BLK_S_IOERR;
 		return VIRTIO_BLK_S_OK;
@@ -225,66 +252,154 @@ blk_request(struct virtio_blk *b, struct virtq_chain *c, uint32_t *used)
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		return blk_segments(b, c, type);
+		return blk_segments(b, c, w->type);
 	default:
 		return VIRTIO_BLK_S_UNSUPP;
 	}
 }
 
-/* blk_drain: serve every available request of queue 0. */
-static void
-blk_drain(struct virtio_blk *b)
+/* blk_older: 1 if a request popped before seq is still being served. */
+static int
+blk_older(struct virtio_blk *b, uint64_t seq)
+{
+	int	i;
+
+	for (i = 0; i <= BLK_WORKERS; i++)
+		if (b->w[i].seq < seq)
+			return 1;
+	return 0;
+}
+
+/*
+ * blk_take: pop the next request into w (lock held). 1 if one was taken
+ * (and counted in flight), 0 if there is none. Wakes an idle worker if
+ * nobody watches the kick or more requests wait. A flush returns only
+ * once every request popped before it has completed, so it covers every
+ * write the driver saw complete before it queued the flush, and more.
+ */
+static int
+blk_take(struct virtio_blk *b, struct blk_worker *w)
 {
 	struct virtio_pci	*vp = &b->vp;
-	struct virtq_chain	*c = &b->chain;
+	struct virtq_chain	*c = &w->chain;
+	uint8_t			 hdr[16];
+
+	if (virtio_pci_pop(vp, 0, c) != 1)
+		return 0;
+	if (c->rlen < 16 || c->wlen < 1) {
+		virtio_pci_fail(vp, "request without header or status");
+		return 0;
+	}
+	(void)virtq_read_buf(c, 0, hdr, sizeof(hdr));
+	memcpy(&w->type, hdr, 4);
+	memcpy(&w->sector, hdr + 8, 8);
+	w->seq = b->nextseq++;
+	virtio_pci_begin(vp);
+	if (b->nidle > 0 && (!b->poller || virtq_pending(&vp->q[0].vq)))
+		pthread_cond_signal(&b->work);
+	if (w->type == VIRTIO_BLK_T_FLUSH) {
+		b->nflushwait++;
+		while (blk_older(b, w->seq))
+			pthread_cond_wait(&b->done, &vp->lock);
+		b->nflushwait--;
+	}
+	return 1;
+}
+
+/*
+ * blk_serve: serve the request blk_take gave w: called and returns with
+ * the lock held, drops it for the I/O. Completions that pile up on the
+ * lock send one interrupt: the last one in sends it for all.
+ */
+static void
+blk_serve(struct virtio_blk *b, struct blk_worker *w)
+{
+	struct virtio_pci	*vp = &b->vp;
 	uint32_t		 used;
 	uint8_t			 status;
 
-	virtio_pci_lock(vp);
-	while (virtio_pci_pop(vp, 0, c) == 1) {
-		if (c->rlen < 16 || c->wlen < 1) {
-			virtio_pci_fail(vp, "request without header or status");
-			break;
-		}
-		virtio_pci_begin(vp);
-		virtio_pci_unlock(vp);
-		status = blk_request(b, c, &used);
-		(void)virtq_write_buf(c, c->wlen - 1, &status, 1);
-		virtio_pci_lock(vp);
-		virtio_pci_end(vp);
-		virtio_pci_push(vp, 0, c->head, used);
-		virtio_pci_interrupt(vp, 0);
-	}
 	virtio_pci_unlock(vp);
+	status = blk_request(b, w, &used);
+	(void)virtq_write_buf(&w->chain, w->chain.wlen - 1, &status, 1);
+	__atomic_add_fetch(&b->ncompleting, 1, __ATOMIC_SEQ_CST);
+	virtio_pci_lock(vp);
+	w->seq = BLK_IDLE;
+	virtio_pci_end(vp);
+	virtio_pci_push(vp, 0, w->chain.head, used);
+	if (b->nflushwait > 0)
+		pthread_cond_broadcast(&b->done);
+	if (__atomic_sub_fetch(&b->ncompleting, 1, __ATOMIC_SEQ_CST) == 0)
+		virtio_pci_interrupt(vp, 0);
 }
 
-/* blk_thread: the disk's worker: wait for kicks, serve the queue. */
-static void *
-blk_thread(void *arg)
+/* blk_wait_kick: the poller: sleep until the driver kicks (no lock). */
+static void
+blk_wait_kick(struct virtio_blk *b)
 {
-	struct virtio_blk	*b = arg;
-	struct pollfd		 pfd;
-	uint64_t		 v;
+	struct pollfd	pfd;
+	uint64_t	v;
 
 	pfd.fd = b->vp.q[0].kick_fd;
 	pfd.events = POLLIN;
-	for (;;) {
-		if (poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
+	while (poll(&pfd, 1, -1) == -1) {
+		if (errno != EINTR) {
 			log_warn("%s: disk %d: poll", __func__, b->index);
-			return NULL;
+			(void)usleep(10000);
 		}
-		(void)read(pfd.fd, &v, sizeof(v));
-		blk_drain(b);
 	}
+	(void)read(pfd.fd, &v, sizeof(v));
 }
 
+/* blk_thread: one pool worker: serve, else watch the kick, else sleep. */
+static void *
+blk_thread(void *arg)
+{
+	struct blk_worker	*w = arg;
+	struct virtio_blk	*b = w->b;
+	struct virtio_pci	*vp = &b->vp;
+
+	virtio_pci_lock(vp);
+	for (;;) {
+		if (blk_take(b, w)) {
+			blk_serve(b, w);
+			continue;
+		}
+		if (!b->poller) {
+			b->poller = 1;
+			virtio_pci_unlock(vp);
+			blk_wait_kick(b);
+			virtio_pci_lock(vp);
+			b->poller = 0;
+			continue;
+		}
+		b->nidle++;
+		pthread_cond_wait(&b->work, &vp->lock);
+		b->nidle--;
+	}
+	/* NOTREACHED */
+	return NULL;
+}
+
+/*
+ * blk_notify: serve every available request on the caller's thread (the
+ * pool may take some too). One caller at a time; others leave it to the
+ * pool.
+ */
 static void
 blk_notify(struct virtio_pci *vp, int q)
 {
+	struct virtio_blk	*b = vp->softc;
+	struct blk_worker	*w = &b->w[BLK_WORKERS];
+
 	(void)q;
-	blk_drain(vp->softc);
+	virtio_pci_lock(vp);
+	if (!b->inline_busy) {
+		b->inline_busy = 1;
+		while (blk_take(b, w))
+			blk_serve(b, w);
+		b->inline_busy = 0;
+	}
+	virtio_pci_unlock(vp);
 }
 
 static const struct virtio_ops blk_ops = {
@@ -321,7 +436,7 @@ virtio_blk_add(struct vm *vm, int fd, int readonly, int index)
 	struct stat		 st;
 	off_t			 size;
 	uint64_t		 features;
-	int			 e;
+	int			 e, i;
 
 	if (fstat(fd, &st) == -1 || (size = lseek(fd, 0, SEEK_END)) == -1) {
 		log_warn("disk %d", index);
@@ -359,10 +474,19 @@ virtio_blk_add(struct vm *vm, int fd, int readonly, int index)
 		log_warn("disk %d: virtio-blk", index);
 		return NULL;
 	}
-	if ((e = pthread_create(&b->thread, NULL, blk_thread, b)) != 0) {
-		errno = e;
-		log_warn("disk %d: thread", index);
-		return NULL;
+	pthread_cond_init(&b->work, NULL);
+	pthread_cond_init(&b->done, NULL);
+	for (i = 0; i <= BLK_WORKERS; i++) {
+		b->w[i].b = b;
+		b->w[i].seq = BLK_IDLE;
+	}
+	for (i = 0; i < BLK_WORKERS; i++) {
+		if ((e = pthread_create(&b->w[i].thread, NULL, blk_thread,
+		    &b->w[i])) != 0) {
+			errno = e;
+			log_warn("disk %d: thread", index);
+			return NULL;
+		}
 	}
 	log_debug("disk %d: %llu sectors%s", index,
 	    (unsigned long long)b->sectors, readonly ? ", read-only" : "");

@@ -91,27 +91,84 @@ virtio_pci_kvm_msi(struct virtio_pci *vp, uint64_t addr, uint32_t data)
 	return kvm_signal_msi(vp->vm, addr, data);
 }
 
+/* virtio_pci_entry: vector's MSI-X table entry. 1 if it is unmasked. */
+static int
+virtio_pci_entry(struct virtio_pci *vp, uint16_t vector, uint64_t *addr,
+    uint32_t *data)
+{
+	uint32_t	lo, hi, ctrl;
+	uint8_t		*e = vp->msix + 16 * vector;
+
+	memcpy(&lo, e, 4);
+	memcpy(&hi, e + 4, 4);
+	memcpy(data, e + 8, 4);
+	memcpy(&ctrl, e + 12, 4);
+	*addr = (uint64_t)hi << 32 | lo;
+	return !vp->msix_fmask && !(ctrl & MSIX_ENTRY_MASKED);
+}
+
+/*
+ * virtio_pci_route: make vector's GSI route match (addr, data) if it
+ * does not yet; 1 if the irqfd may be used. A route KVM refuses is not
+ * tried again until the guest writes another message.
+ */
+static int
+virtio_pci_route(struct virtio_pci *vp, uint16_t vector, uint64_t addr,
+    uint32_t data)
+{
+	struct virtio_pci_vec	*v = &vp->vec[vector];
+
+	if (v->gsi == -1 || vp->msi != virtio_pci_kvm_msi)
+		return 0;
+	if (v->addr == addr && v->data == data && v->routed != -1)
+		return v->routed;
+	v->addr = addr;
+	v->data = data;
+	if (kvm_msi_route(vp->vm, v->gsi, addr, data) == 0)
+		v->routed = 1;
+	else {
+		if (!v->warned)
+			log_warn("%s: %s: vector %u: MSI route (using "
+			    "KVM_SIGNAL_MSI)", __func__, vp->ops->name,
+			    vector);
+		v->routed = 0;
+		v->warned = 1;
+	}
+	return v->routed;
+}
+
+/* virtio_pci_msi: deliver vector's message: irqfd, else vp->msi. */
+static void
+virtio_pci_msi(struct virtio_pci *vp, uint16_t vector, uint64_t addr,
+    uint32_t data)
+{
+	uint64_t	one = 1;
+
+	if (virtio_pci_route(vp, vector, addr, data) &&
+	    write(vp->vec[vector].irqfd, &one, sizeof(one)) == sizeof(one)) {
+		vp->nirqfd++;
+		return;
+	}
+	vp->nsignal++;
+	if (vp->msi(vp, addr, data) == -1)
+		log_warn("%s: %s: MSI", __func__, vp->ops->name);
+}
+
 /* virtio_pci_raise: MSI-X vector, or ISR bit and INTx, as enabled. */
 static void
 virtio_pci_raise(struct virtio_pci *vp, uint16_t vector, uint8_t isr)
 {
-	uint32_t	lo, hi, data, ctrl;
-	uint8_t		*e;
+	uint64_t	addr;
+	uint32_t	data;
 
 	if (vp->msix_enabled) {
 		if (vector >= VIRTIO_PCI_NVEC)
 			return;
-		e = vp->msix + 16 * vector;
-		memcpy(&lo, e, 4);
-		memcpy(&hi, e + 4, 4);
-		memcpy(&data, e + 8, 4);
-		memcpy(&ctrl, e + 12, 4);
-		if (vp->msix_fmask || (ctrl & MSIX_ENTRY_MASKED)) {
+		if (!virtio_pci_entry(vp, vector, &addr, &data)) {
 			vp->pba |= 1ULL << vector;
 			return;
 		}
-		if (vp->msi(vp, (uint64_t)hi << 32 | lo, data) == -1)
-			log_warn("%s: %s: MSI", __func__, vp->ops->name);
+		virtio_pci_msi(vp, vector, addr, data);
 		return;
 	}
 	vp->isr |= isr;
@@ -121,17 +178,26 @@ virtio_pci_raise(struct virtio_pci *vp, uint16_t vector, uint8_t isr)
 	}
 }
 
-/* virtio_pci_unmasked: deliver what became pending while masked. */
+/*
+ * virtio_pci_unmasked: after a table or control write: point the GSI
+ * routes of unmasked vectors at their messages (here rather than on the
+ * first interrupt: KVM_SET_GSI_ROUTING is slow), then deliver what became
+ * pending while masked.
+ */
 static void
 virtio_pci_unmasked(struct virtio_pci *vp)
 {
+	uint64_t	addr;
+	uint32_t	data;
 	uint16_t	v;
 
 	if (!vp->msix_enabled || vp->msix_fmask)
 		return;
 	for (v = 0; v < VIRTIO_PCI_NVEC; v++) {
-		if (!(vp->pba & (1ULL << v)) ||
-		    (vp->msix[16 * v + 12] & MSIX_ENTRY_MASKED))
+		if (!virtio_pci_entry(vp, v, &addr, &data))
+			continue;
+		(void)virtio_pci_route(vp, v, addr, data);
+		if (!(vp->pba & (1ULL << v)))
 			continue;
 		vp->pba &= ~(1ULL << v);
 		virtio_pci_raise(vp, v, 0);
@@ -180,7 +246,7 @@ virtio_pci_pop(struct virtio_pci *vp, int q, struct virtq_chain *c)
 	char	why[96];
 	int	r;
 
-	if (!virtio_pci_ready(vp, q))
+	if (!virtio_pci_ready(vp, q) || vp->resetting)
 		return 0;
 	if ((r = virtq_pop(&vp->q[q].vq, c)) == -1) {
 		snprintf(why, sizeof(why), "queue %d: %s", q,
@@ -490,9 +556,14 @@ virtio_pci_reset(struct virtio_pci *vp)
 	struct virtio_pci_queue	*q;
 	int			 i;
 
-	/* Let requests in flight finish: nothing may land after reset. */
+	/*
+	 * Let requests in flight finish (nothing may land after reset), and
+	 * take no new ones meanwhile, whatever other vCPUs post.
+	 */
+	vp->resetting = 1;
 	while (vp->busy > 0)
 		pthread_cond_wait(&vp->idle, &vp->lock);
+	vp->resetting = 0;
 	vp->status = 0;
 	vp->driver_features = 0;
 	vp->dfselect = vp->gfselect = 0;
@@ -662,6 +733,34 @@ virtio_pci_build(struct virtio_pci *vp)
 	d->bars[0].lock = &vp->lock;
 }
 
+/*
+ * virtio_pci_irqfds: one GSI and irqfd per MSI-X vector, when KVM routes
+ * MSIs; a vector without one uses KVM_SIGNAL_MSI.
+ */
+static void
+virtio_pci_irqfds(struct virtio_pci *vp)
+{
+	struct virtio_pci_vec	*v;
+	int			 i;
+
+	if (vp->vm->vm_fd == -1 || vp->vm->routes == NULL)
+		return;
+	for (i = 0; i < VIRTIO_PCI_NVEC; i++) {
+		v = &vp->vec[i];
+		if ((v->gsi = kvm_gsi_alloc(vp->vm)) == -1 ||
+		    (v->irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+		    kvm_irqfd(vp->vm, v->irqfd, v->gsi, 0) == -1) {
+			log_warn("%s: %s: irqfd (using KVM_SIGNAL_MSI)",
+			    __func__, vp->ops->name);
+			if (v->irqfd != -1)
+				close(v->irqfd);
+			v->gsi = v->irqfd = -1;
+			return;
+		}
+		v->routed = -1;		/* no route yet */
+	}
+}
+
 int
 virtio_pci_init(struct vm *vm, struct virtio_pci *vp,
     const struct virtio_ops *ops, void *softc, uint64_t features)
@@ -692,8 +791,10 @@ virtio_pci_init(struct vm *vm, struct virtio_pci *vp,
 		q->kick_fd = -1;
 		q->vq.mem = &vm->mem;
 	}
-	for (i = 0; i < VIRTIO_PCI_NVEC; i++)
+	for (i = 0; i < VIRTIO_PCI_NVEC; i++) {
 		vp->msix[16 * i + 12] = MSIX_ENTRY_MASKED;
+		vp->vec[i].gsi = vp->vec[i].irqfd = -1;
+	}
 	virtio_pci_lock(vp);
 	virtio_pci_reset(vp);
 	virtio_pci_unlock(vp);
@@ -725,6 +826,7 @@ virtio_pci_init(struct vm *vm, struct virtio_pci *vp,
 			return -1;
 		}
 	}
+	virtio_pci_irqfds(vp);
 	log_debug("%s: %s at slot %d, BAR0 0x%llx", __func__, ops->name,
 	    vp->pci.slot, (unsigned long long)vp->pci.bars[0].addr);
 	return 0;

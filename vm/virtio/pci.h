@@ -91,6 +91,22 @@ struct virtio_pci_queue {
 };
 
 /*
+ * One MSI-X vector's fast path: KVM raises gsi when irqfd is written,
+ * once the GSI's MSI route holds the table entry's (addr, data). gsi -1:
+ * no irqfd, KVM_SIGNAL_MSI (vp->msi) instead. routed: 1 the route holds
+ * addr/data, 0 KVM refused them (vp->msi until the guest writes another
+ * message), -1 no route yet.
+ */
+struct virtio_pci_vec {
+	int			 gsi;
+	int			 irqfd;
+	int			 routed;
+	int			 warned;	/* a refusal was logged */
+	uint64_t		 addr;		/* what the route was set to */
+	uint32_t		 data;
+};
+
+/*
  * One virtio PCI function. Everything below lock is guarded by it: it is
  * the BAR's bus lock, so MMIO handlers hold it; device threads take it
  * around ring work (virtio_pci_lock).
@@ -103,6 +119,7 @@ struct virtio_pci {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 idle;
 	int			 busy;		/* requests in flight */
+	int			 resetting;	/* reset waits: pop nothing */
 	uint64_t		 features;	/* offered */
 	uint64_t		 driver_features;
 	uint32_t		 dfselect, gfselect;
@@ -114,6 +131,9 @@ struct virtio_pci {
 	struct virtio_pci_queue	 q[VIRTIO_PCI_MAX_QUEUES];
 	uint8_t			 msix[VIRTIO_PCI_NVEC * 16];
 	uint64_t		 pba;
+	struct virtio_pci_vec	 vec[VIRTIO_PCI_NVEC];
+	uint64_t		 nirqfd;	/* interrupts sent by irqfd */
+	uint64_t		 nsignal;	/* ... by vp->msi */
 	int			 msix_enabled;
 	int			 msix_fmask;
 	int			 intx_level;
