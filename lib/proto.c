@@ -91,6 +91,24 @@ static const struct proto_route proto_routes[IMSG_TYPE_MAX] = {
 	    PROTO_TO_PARENT },
 	[IMSG_VMM_EXIT_EVENT] = { "vmm-exit-event", PROTO_FROM_DAEMON,
 	    PROTO_TO_PARENT },
+	[IMSG_PRIV_IFDESCR_REQ] = { "priv-ifdescr-req", PROTO_FROM_DAEMON,
+	    PROTO_TO_NONE },
+	[IMSG_PRIV_IFUP_REQ] = { "priv-ifup-req", PROTO_FROM_DAEMON,
+	    PROTO_TO_NONE },
+	[IMSG_PRIV_IFGROUP_REQ] = { "priv-ifgroup-req", PROTO_FROM_DAEMON,
+	    PROTO_TO_NONE },
+	[IMSG_PRIV_IFADDR_REQ] = { "priv-ifaddr-req", PROTO_FROM_DAEMON,
+	    PROTO_TO_NONE },
+	[IMSG_PRIV_IFADDR6_REQ] = { "priv-ifaddr6-req", PROTO_FROM_DAEMON,
+	    PROTO_TO_NONE },
+	[IMSG_PRIV_IFBRADD_REQ] = { "priv-ifbradd-req", PROTO_FROM_DAEMON,
+	    PROTO_TO_NONE },
+	[IMSG_PRIV_SWITCH_REQ] = { "priv-switch-req", PROTO_FROM_DAEMON,
+	    PROTO_TO_NONE },
+	[IMSG_PRIV_RESET_REQ] = { "priv-reset-req", PROTO_FROM_DAEMON,
+	    PROTO_TO_NONE },
+	[IMSG_PRIV_NAT_REQ] = { "priv-nat-req", PROTO_FROM_DAEMON,
+	    PROTO_TO_NONE },
 };
 
 static const char *const proto_vmstates[] = {
@@ -511,6 +529,38 @@ proto_path_decode(const uint8_t *buf, size_t len, struct proto_path *p)
 		return -1;
 	}
 	memcpy(p->path, buf, len);
+	return 0;
+}
+
+int
+proto_ifreq_encode(const struct proto_ifreq *r, uint8_t *buf)
+{
+	if (memchr(r->name, '\0', sizeof(r->name)) == NULL ||
+	    memchr(r->bridge, '\0', sizeof(r->bridge)) == NULL ||
+	    memchr(r->descr, '\0', sizeof(r->descr)) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(buf, r, sizeof(*r));
+	return (int)sizeof(*r);
+}
+
+int
+proto_ifreq_decode(const uint8_t *buf, size_t len, struct proto_ifreq *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (len != sizeof(*r)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	memcpy(r, buf, sizeof(*r));
+	if (memchr(r->name, '\0', sizeof(r->name)) == NULL ||
+	    memchr(r->bridge, '\0', sizeof(r->bridge)) == NULL ||
+	    memchr(r->descr, '\0', sizeof(r->descr)) == NULL) {
+		memset(r, 0, sizeof(*r));
+		errno = EBADMSG;
+		return -1;
+	}
 	return 0;
 }
 

@@ -58,6 +58,16 @@ enum proto_type {
 	IMSG_VMM_UNPAUSE_REQ,	/* parent -> vmm, peer id = vm id: empty */
 	IMSG_VMM_UNPAUSE_RESP,	/* vmm -> parent, peer id = vm id: u32 errno */
 	IMSG_VMM_EXIT_EVENT,	/* vmm -> parent, peer id = vm id: u32 status */
+	/* parent -> priv: one host interface operation each (proto_ifreq) */
+	IMSG_PRIV_IFDESCR_REQ,	/* name, descr */
+	IMSG_PRIV_IFUP_REQ,	/* name, value 1 up / 0 down */
+	IMSG_PRIV_IFGROUP_REQ,	/* name, value = group */
+	IMSG_PRIV_IFADDR_REQ,	/* name, addr (IPv4), value = prefixlen */
+	IMSG_PRIV_IFADDR6_REQ,	/* name, addr6, value = prefixlen */
+	IMSG_PRIV_IFBRADD_REQ,	/* name joins bridge */
+	IMSG_PRIV_SWITCH_REQ,	/* bridge, descr = switch: create if missing */
+	IMSG_PRIV_RESET_REQ,	/* delete the bridges priv created, clear nat */
+	IMSG_PRIV_NAT_REQ,	/* addr/value, addr6/value6: local nat on */
 	IMSG_TYPE_MAX
 };
 
@@ -281,6 +291,26 @@ int	proto_vminfo_decode(const uint8_t *buf, size_t len,
 	    struct proto_vminfo *);
 int	proto_path_encode(const struct proto_path *, uint8_t *buf);
 int	proto_path_decode(const uint8_t *buf, size_t len, struct proto_path *);
+
+/*
+ * IMSG_PRIV_*_REQ: one host interface operation. Names are checked by
+ * priv (netif_name_valid); strings are NUL-terminated on the wire, which
+ * is this struct as is (sizeof bytes).
+ */
+#define PROTO_IFNAME_MAX	16	/* IFNAMSIZ */
+#define PROTO_IFDESCR_MAX	256
+struct proto_ifreq {
+	char		name[PROTO_IFNAME_MAX];
+	char		bridge[PROTO_IFNAME_MAX];
+	char		descr[PROTO_IFDESCR_MAX];
+	uint32_t	value;
+	uint32_t	value6;
+	uint8_t		addr[4];	/* IPv4, network order */
+	uint8_t		addr6[16];
+};
+int	proto_ifreq_encode(const struct proto_ifreq *, uint8_t *buf);
+int	proto_ifreq_decode(const uint8_t *buf, size_t len,
+	    struct proto_ifreq *);
 int	proto_empty_decode(const uint8_t *buf, size_t len);
 
 /*

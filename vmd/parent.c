@@ -7,7 +7,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include <linux/if.h>
+#include <net/if.h>
 #include <linux/if_tun.h>
 
 #include <sys/fsuid.h>
@@ -26,11 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/localaddr.h"
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
 #include "sandbox.h"
 #include "vm/vm.h"
+#include "vmd/netif.h"
 #include "vmd/vmd.h"
 
 struct parent;
@@ -356,9 +358,143 @@ parent_open_disk(struct parent_vm *vm, const struct config_disk *d)
 	return fd;
 }
 
+/* Networking: every host change is one request to priv. */
+
+static void
+parent_priv_if(struct parent *p, uint32_t type, const char *name,
+    const char *bridge, const char *descr, uint32_t value)
+{
+	struct proto_ifreq	r;
+	uint8_t			buf[sizeof(r)];
+	int			len;
+
+	memset(&r, 0, sizeof(r));
+	strlcpy(r.name, name != NULL ? name : "", sizeof(r.name));
+	strlcpy(r.bridge, bridge != NULL ? bridge : "", sizeof(r.bridge));
+	strlcpy(r.descr, descr != NULL ? descr : "", sizeof(r.descr));
+	r.value = value;
+	if ((len = proto_ifreq_encode(&r, buf)) != -1)
+		(void)proc_send(&p->priv, type, 0, buf, (size_t)len, -1);
+}
+
+/* parent_net_config: switches (bridges) and local nat, after a load. */
+static void
+parent_net_config(struct parent *p)
+{
+	struct config_switch	*sw;
+	struct proto_ifreq	 r;
+	uint8_t			 buf[sizeof(r)];
+	int			 len;
+
+	TAILQ_FOREACH(sw, &p->conf->switches, entry) {
+		if (sw->disabled)
+			continue;
+		parent_priv_if(p, IMSG_PRIV_SWITCH_REQ, NULL, sw->ifname,
+		    sw->name, sw->updown != CONFIG_UPDOWN_DOWN);
+		if (sw->group[0] != '\0')
+			parent_priv_if(p, IMSG_PRIV_IFGROUP_REQ, sw->ifname,
+			    NULL, NULL, sw->group_id);
+	}
+	if (!p->conf->local_nat)
+		return;
+	memset(&r, 0, sizeof(r));
+	memcpy(r.addr, &p->conf->local_prefix, 4);
+	r.value = (uint32_t)p->conf->local_prefixlen;
+	if (p->conf->local_inet6) {
+		memcpy(r.addr6, &p->conf->local_prefix6, 16);
+		r.value6 = (uint32_t)p->conf->local_prefix6len;
+	}
+	if ((len = proto_ifreq_encode(&r, buf)) != -1)
+		(void)proc_send(&p->priv, IMSG_PRIV_NAT_REQ, 0, buf,
+		    (size_t)len, -1);
+}
+
+/*
+ * parent_net_nic: configure tap ifname, NIC i of vm, through priv:
+ * description, switch, group, local addresses, up/down. For a local NIC
+ * f gets the guest's /31 and the tap's MAC for the DHCP server.
+ */
+static void
+parent_net_nic(struct parent *p, struct parent_vm *vm, size_t i,
+    const char *ifname, int fd, struct proto_fdreq *f)
+{
+	const struct config_nic	*nic = i < vm->conf.nnics ?
+				    &vm->conf.nics[i] : NULL;
+	struct config_switch	*sw = NULL;
+	struct in_addr		 host, guest;
+	struct in6_addr		 host6;
+	struct proto_ifreq	 r;
+	uint8_t			 buf[sizeof(r)];
+	char			 descr[PROTO_IFDESCR_MAX];
+	int			 len, up = 1;
+
+	snprintf(descr, sizeof(descr), "vm%u-if%zu-%s", vm->id, i,
+	    vm->conf.name);
+	parent_priv_if(p, IMSG_PRIV_IFDESCR_REQ, ifname, NULL, descr, 0);
+	if (nic != NULL && nic->switchname[0] != '\0') {
+		sw = config_switch_find(p->conf, nic->switchname);
+		if (sw == NULL || sw->disabled)
+			log_warnx("vm %s: interface %zu: switch %s is not "
+			    "configured", vm->conf.name, i, nic->switchname);
+		else {
+			parent_priv_if(p, IMSG_PRIV_IFBRADD_REQ, ifname,
+			    sw->ifname, NULL, 0);
+			if (sw->locked)
+				f->locked = 1;
+			if (sw->updown == CONFIG_UPDOWN_DOWN)
+				up = 0;
+		}
+	}
+	if (nic != NULL && nic->group[0] != '\0')
+		parent_priv_if(p, IMSG_PRIV_IFGROUP_REQ, ifname, NULL, NULL,
+		    nic->group_id);
+	else if (sw != NULL && !sw->disabled && sw->group[0] != '\0')
+		parent_priv_if(p, IMSG_PRIV_IFGROUP_REQ, ifname, NULL, NULL,
+		    sw->group_id);
+	if (nic != NULL && nic->updown != CONFIG_UPDOWN_UNSET)
+		up = nic->updown == CONFIG_UPDOWN_UP;
+	if (nic != NULL && nic->local) {
+		if (localaddr_inet(p->conf->local_prefix,
+		    p->conf->local_prefixlen, vm->id, (unsigned int)i, &host,
+		    &guest) == -1)
+			log_warn("vm %s: interface %zu: local address",
+			    vm->conf.name, i);
+		else {
+			f->local = 1;
+			f->host = host.s_addr;
+			f->guest = guest.s_addr;
+			if (netif_tap_lladdr(fd, f->server_mac) == -1)
+				memset(f->server_mac, 0, 6);
+			memset(&r, 0, sizeof(r));
+			strlcpy(r.name, ifname, sizeof(r.name));
+			memcpy(r.addr, &host, 4);
+			r.value = LOCALADDR_PREFIXLEN;
+			if (p->conf->local_inet6 &&
+			    localaddr_inet6(&p->conf->local_prefix6,
+			    p->conf->local_prefix6len, guest, &host6,
+			    NULL) == 0) {
+				memcpy(r.addr6, &host6, 16);
+				r.value6 = LOCALADDR_PREFIXLEN6;
+			}
+			if ((len = proto_ifreq_encode(&r, buf)) != -1) {
+				(void)proc_send(&p->priv, IMSG_PRIV_IFADDR_REQ,
+				    0, buf, (size_t)len, -1);
+				if (r.value6 != 0) {
+					r.value = r.value6;
+					(void)proc_send(&p->priv,
+					    IMSG_PRIV_IFADDR6_REQ, 0, buf,
+					    (size_t)len, -1);
+				}
+			}
+		}
+	}
+	parent_priv_if(p, IMSG_PRIV_IFUP_REQ, ifname, NULL, NULL,
+	    (uint32_t)up);
+}
+
 /* A tap for NIC i of vm: the named one, or a new tapN. fd or -1. */
 static int
-parent_open_tap(struct parent_vm *vm, const char *name)
+parent_open_tap(struct parent_vm *vm, const char *name, char *actual)
 {
 	struct ifreq	ifr;
 	int		fd;
@@ -378,6 +514,7 @@ parent_open_tap(struct parent_vm *vm, const char *name)
 		return -1;
 	}
 	log_debug("vm %s: tap %s", vm->conf.name, ifr.ifr_name);
+	strlcpy(actual, ifr.ifr_name, PROTO_IFNAME_MAX);
 	return fd;
 }
 
@@ -387,6 +524,7 @@ parent_vm_send_devs(struct parent *p, struct parent_vm *vm)
 {
 	struct proto_fdreq	f;
 	uint8_t			buf[32];
+	char			ifname[PROTO_IFNAME_MAX];
 	size_t			i, nnics;
 	int			fd, len, rv;
 
@@ -410,13 +548,14 @@ parent_vm_send_devs(struct parent *p, struct parent_vm *vm)
 	    vm->conf.ninterfaces;
 	for (i = 0; i < nnics && i < CONFIG_MAX_NICS; i++) {
 		if ((fd = parent_open_tap(vm, i < vm->conf.nnics ?
-		    vm->conf.nics[i].ifname : "")) == -1)
+		    vm->conf.nics[i].ifname : "", ifname)) == -1)
 			return errno;
 		memset(&f, 0, sizeof(f));
 		f.which = PROTO_VMFD_TAP;
 		if (i < vm->conf.nnics && vm->conf.nics[i].has_lladdr)
 			memcpy(f.lladdr, vm->conf.nics[i].lladdr, 6);
 		f.locked = i < vm->conf.nnics && vm->conf.nics[i].locked;
+		parent_net_nic(p, vm, i, ifname, fd, &f);
 		len = proto_fdreq_encode(&f, buf);
 		rv = proc_send(&p->vmm, IMSG_VMP_FD_REQ, vm->id, buf,
 		    (size_t)len, fd);
@@ -1128,6 +1267,7 @@ parent_add_config(struct parent *p, struct vmd_config *conf, int global)
 		config_free(p->conf);
 		p->conf = conf;
 		parent_socket_owner(p);
+		parent_net_config(p);
 	} else
 		config_free(conf);
 	parent_stagger(p);
@@ -1279,7 +1419,11 @@ parent_reset_req(struct parent *p, uint32_t peerid, uid_t uid,
 			p->reset_ids = 0;
 		}
 	}
-	/* Switches come with the networking work: nothing to purge yet. */
+	/* Switches: priv deletes the bridges it made, and the nat table. */
+	if (mask & PROTO_RESET_SWITCHES) {
+		log_info("reset: removing the switches vmd created");
+		parent_priv_if(p, IMSG_PRIV_RESET_REQ, NULL, NULL, NULL, 0);
+	}
 	parent_reply(p, peerid, IMSG_CONF_RESET_RESP, 0, NULL);
 }
 

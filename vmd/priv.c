@@ -1,21 +1,168 @@
 /* SPDX-License-Identifier: ISC */
 /* The priv process: the only code that will change host networking. */
+#include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
 #include "sandbox.h"
+#include "vmd/nat.h"
+#include "vmd/netif.h"
 #include "vmd/vmd.h"
+
+#define PRIV_MAX_SWITCHES	64
+#define PRIV_SWITCH_TAG		"vmd-switch "	/* ifalias of our bridges */
 
 /* The priv process context, set in priv_main. */
 struct priv {
 	struct event_base	*base;
 	struct proc_chan	 parent;
+	struct event		*ev_term;
+	/* Bridges this vmd created (or a killed one left): deleted at reset
+	   and exit. */
+	char			 created[PRIV_MAX_SWITCHES][PROTO_IFNAME_MAX];
+	int			 ncreated;
+	int			 fwd4, fwd6;	/* forwarding sysctls, or -1 */
+	int			 was4, was6;	/* their values before, or -1 */
 };
+
+/* priv_cleanup: delete our bridges, nat table and forwarding changes. */
+static void
+priv_cleanup(struct priv *priv, int all)
+{
+	int	i;
+
+	for (i = 0; i < priv->ncreated; i++) {
+		log_debug("%s: deleting bridge %s", __func__,
+		    priv->created[i]);
+		(void)netif_delete(priv->created[i]);
+	}
+	priv->ncreated = 0;
+	(void)nat_clear();
+	if (!all)
+		return;
+	if (priv->fwd4 != -1 && priv->was4 != -1)
+		(void)nat_forwarding_set(priv->fwd4, priv->was4, NULL);
+	if (priv->fwd6 != -1 && priv->was6 != -1)
+		(void)nat_forwarding_set(priv->fwd6, priv->was6, NULL);
+	priv->was4 = priv->was6 = -1;
+}
+
+/* A switch: create its bridge if missing, or adopt one vmd left. */
+static void
+priv_switch(struct priv *priv, const struct proto_ifreq *r)
+{
+	struct netif_info	info;
+	char			tag[PROTO_IFDESCR_MAX];
+	int			i, ex;
+
+	strlcpy(tag, PRIV_SWITCH_TAG, sizeof(tag));
+	strlcat(tag, r->descr, sizeof(tag));
+	for (i = 0; i < priv->ncreated; i++)
+		if (strcmp(priv->created[i], r->bridge) == 0)
+			break;
+	if (i == priv->ncreated) {
+		if ((ex = netif_exists(r->bridge)) == -1)
+			return;
+		if (ex && (netif_info(r->bridge, &info) == -1 ||
+		    strncmp(info.alias, PRIV_SWITCH_TAG,
+		    strlen(PRIV_SWITCH_TAG)) != 0))
+			i = -1;		/* the admin's bridge: never deleted */
+		else if (!ex && netif_bridge_create(r->bridge) == -1)
+			return;
+		if (i != -1 && priv->ncreated < PRIV_MAX_SWITCHES) {
+			strlcpy(priv->created[priv->ncreated++], r->bridge,
+			    PROTO_IFNAME_MAX);
+			(void)netif_descr(r->bridge, tag);
+			log_info("switch %s: bridge %s %s", r->descr,
+			    r->bridge, ex ? "adopted" : "created");
+		}
+	}
+	(void)netif_updown(r->bridge, r->value != 0);
+}
+
+/* local nat: masquerade the local prefixes, forwarding on. */
+static void
+priv_nat(struct priv *priv, const struct proto_ifreq *r)
+{
+	struct nat_prefixes	np;
+	int			was;
+
+	memset(&np, 0, sizeof(np));
+	memcpy(&np.prefix, r->addr, 4);
+	np.prefixlen = (int)r->value;
+	memcpy(&np.prefix6, r->addr6, 16);
+	np.prefix6len = (int)r->value6;
+	if (nat_set(&np) == -1)
+		return;
+	if (priv->fwd4 != -1 && nat_forwarding_set(priv->fwd4, 1, &was) == 0 &&
+	    priv->was4 == -1)
+		priv->was4 = was;
+	if (np.prefix6len != 0 && priv->fwd6 != -1 &&
+	    nat_forwarding_set(priv->fwd6, 1, &was) == 0 && priv->was6 == -1)
+		priv->was6 = was;
+}
+
+/* One interface operation from the parent; failures are logged by netif. */
+static void
+priv_ifreq(struct priv *priv, struct imsg *im)
+{
+	struct proto_ifreq	r;
+	struct in_addr		a;
+	struct in6_addr		a6;
+
+	if (proto_ifreq_decode(im->data, im->hdr.len, &r) == -1)
+		proc_bad(&priv->parent, im, "bad interface request");
+	/* Names are checked here: priv touches nothing else. */
+	if ((im->hdr.type != IMSG_PRIV_RESET_REQ &&
+	    im->hdr.type != IMSG_PRIV_NAT_REQ &&
+	    im->hdr.type != IMSG_PRIV_SWITCH_REQ &&
+	    !netif_name_valid(r.name)) ||
+	    ((im->hdr.type == IMSG_PRIV_SWITCH_REQ ||
+	    im->hdr.type == IMSG_PRIV_IFBRADD_REQ) &&
+	    !netif_name_valid(r.bridge))) {
+		log_warnx("%s: %s: invalid interface name", __func__,
+		    proto_name(im->hdr.type));
+		return;
+	}
+	switch (im->hdr.type) {
+	case IMSG_PRIV_IFDESCR_REQ:
+		(void)netif_descr(r.name, r.descr);
+		break;
+	case IMSG_PRIV_IFUP_REQ:
+		(void)netif_updown(r.name, r.value != 0);
+		break;
+	case IMSG_PRIV_IFGROUP_REQ:
+		(void)netif_group(r.name, r.value);
+		break;
+	case IMSG_PRIV_IFADDR_REQ:
+		memcpy(&a, r.addr, 4);
+		(void)netif_addr(r.name, a, (int)r.value, 1);
+		break;
+	case IMSG_PRIV_IFADDR6_REQ:
+		memcpy(&a6, r.addr6, 16);
+		(void)netif_addr6(r.name, &a6, (int)r.value, 1);
+		break;
+	case IMSG_PRIV_IFBRADD_REQ:
+		(void)netif_bridge_add(r.bridge, r.name);
+		break;
+	case IMSG_PRIV_SWITCH_REQ:
+		priv_switch(priv, &r);
+		break;
+	case IMSG_PRIV_RESET_REQ:
+		priv_cleanup(priv, 0);
+		break;
+	case IMSG_PRIV_NAT_REQ:
+		priv_nat(priv, &r);
+		break;
+	}
+}
 
 static void
 priv_verbose(struct priv *priv, struct imsg *im)
@@ -36,6 +183,17 @@ priv_dispatch_parent(struct proc_chan *ch, struct imsg *im, void *arg)
 	case IMSG_LOG_VERBOSE_EVENT:
 		priv_verbose(priv, im);
 		break;
+	case IMSG_PRIV_IFDESCR_REQ:
+	case IMSG_PRIV_IFUP_REQ:
+	case IMSG_PRIV_IFGROUP_REQ:
+	case IMSG_PRIV_IFADDR_REQ:
+	case IMSG_PRIV_IFADDR6_REQ:
+	case IMSG_PRIV_IFBRADD_REQ:
+	case IMSG_PRIV_SWITCH_REQ:
+	case IMSG_PRIV_RESET_REQ:
+	case IMSG_PRIV_NAT_REQ:
+		priv_ifreq(priv, im);
+		break;
 	default:
 		proc_bad(ch, im, "unexpected");
 	}
@@ -47,7 +205,16 @@ static void
 priv_parent_closed(struct proc_chan *ch, void *arg)
 {
 	(void)ch;
-	(void)arg;
+	priv_cleanup(arg, 1);
+	exit(0);
+}
+
+static void
+priv_sigterm(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)sig;
+	(void)ev;
+	priv_cleanup(arg, 1);
 	exit(0);
 }
 
@@ -64,6 +231,14 @@ priv_main(const struct vmd_opts *opts, int fd)
 		fatal("%s", __func__);
 	if ((priv->base = event_base_new()) == NULL)
 		fatalx("%s: event_base_new", __func__);
+	priv->was4 = priv->was6 = -1;
+	/* What a killed vmd left, and the sysctls (no file system later). */
+	(void)nat_clear();
+	priv->fwd4 = nat_forwarding_open(AF_INET);
+	priv->fwd6 = nat_forwarding_open(AF_INET6);
+	if ((priv->ev_term = evsignal_new(priv->base, SIGTERM, priv_sigterm,
+	    priv)) == NULL || event_add(priv->ev_term, NULL) == -1)
+		fatalx("%s: signal", __func__);
 	/* Root stays (network ioctls need it) but the file system goes. */
 	if (chroot(SANDBOX_EMPTY) == -1 || chdir("/") == -1)
 		fatal("%s: chroot", __func__);
