@@ -1,0 +1,204 @@
+#!/bin/bash
+# vmd's networking end to end, inside network namespaces made here: a
+# local-interface guest gets the address vmd's scheme predicts by DHCP,
+# reaches the host side, and with local nat a fake upstream host in another
+# namespace; two VMs on one switch see each other's frames; taps, bridges,
+# addresses and the nat table appear and go away as vmd(8) says (stop,
+# SIGKILL of a VM process, reset, vmd exit, a restarted vmd after a kill).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon.sh"
+need_kvm
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+[ -f "$GUEST" ] || skip_all "no test guest built"
+command -v ip >/dev/null && command -v nft >/dev/null ||
+    skip_all "needs ip and nft"
+need_vmd_user
+
+NS=vmdnet$$
+NSU=vmdup$$
+ip netns add "$NS" 2>/dev/null || skip_all "cannot create a network namespace"
+ip netns add "$NSU" || { ip netns del "$NS"; skip_all "no second namespace"; }
+net_cleanup() {
+	daemon_cleanup
+	ip netns del "$NS" 2>/dev/null
+	ip netns del "$NSU" 2>/dev/null
+}
+trap net_cleanup EXIT
+nsx() { ip netns exec "$NS" "$@"; }
+nsx ip link set lo up
+# The upstream: 198.51.100.2, which has no route back to 100.64.0.0/10.
+ip link add vmdu0 netns "$NS" type veth peer name eth0 netns "$NSU"
+nsx ip addr add 198.51.100.1/24 dev vmdu0
+nsx ip link set vmdu0 up
+ip netns exec "$NSU" ip addr add 198.51.100.2/24 dev eth0
+ip netns exec "$NSU" ip link set eth0 up
+ip netns exec "$NSU" ip link set lo up
+
+# vmd runs inside the namespace: what it creates stays there.
+VMCTL_BIN=$VMCTL
+vmctl() { ip netns exec "$NS" "$VMCTL_BIN" -s "$SOCK" "$@"; }
+vmd_start() {
+	[ -f "$CONF" ] || : >"$CONF"
+	ip netns exec "$NS" "$VMD" -d -f "$CONF" -s "$SOCK" "$@" \
+	    >>"$VMD_LOG" 2>&1 &
+	VMD_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && vmctl status >/dev/null 2>&1
+		[ $? -le 1 ] && [ -S "$SOCK" ] && return 0
+		kill -0 "$VMD_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+cat >"$CONF" <<CONF
+local nat
+switch "lan" {
+	interface vmdbr7
+}
+vm "l" {
+	disable
+	memory 128M
+	boot "$GUEST"
+	cmdline "tg.checks=dhcp tg.dhcp.expect=100.64.1.3 tg.dhcp.timeout=20 tg.dhcp.ping=198.51.100.2 tg.end=wait-powerbutton"
+	local interface
+}
+vm "s1" {
+	disable
+	memory 64M
+	boot "$GUEST"
+	cmdline "tg.checks=net tg.net.ip=10.99.0.1 tg.net.host=10.99.0.2 tg.net.pings=1 tg.net.udpn=0 tg.end=wait-powerbutton"
+	interface { switch "lan" }
+}
+vm "s2" {
+	disable
+	memory 64M
+	boot "$GUEST"
+	cmdline "tg.checks=net tg.net.ip=10.99.0.2 tg.net.host=10.99.0.1 tg.net.pings=1 tg.net.udpn=0 tg.end=wait-powerbutton"
+	interface { switch "lan" }
+}
+CONF
+
+# console NAME: what the guest printed so far.
+console() {
+	(sleep 1; printf '~.') | timeout 10 ip netns exec "$NS" \
+	    "$VMCTL_BIN" -s "$SOCK" console "$1" 2>/dev/null | tr -d '\r'
+}
+links() { nsx ip -br link | awk '{ print $1 }' | sed 's/@.*//' | sort | tr '\n' ' '; }
+has_link() { nsx ip link show "$1" >/dev/null 2>&1; }
+no_link() { ! has_link "$1"; }
+nat_table() { nsx nft list table inet vmd >/dev/null 2>&1; }
+
+vmd_start -v
+ok $? "vmd started in namespace $NS"
+has_link vmdbr7 && nsx ip -d link show vmdbr7 | grep -q 'alias vmd-switch lan'
+ok $? "switch lan: bridge vmdbr7 created, tagged 'vmd-switch lan'"
+nat_table && nsx nft list table inet vmd | grep -q 'ip saddr 100.64.0.0/10 .*masquerade'
+ok $? "local nat: table inet vmd masquerades 100.64.0.0/10"
+[ "$(nsx cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+ok $? "local nat: IPv4 forwarding on"
+
+# ------------------------------------------------------------ local + nat
+vmctl start l >/dev/null 2>&1
+ok $? "start l (local interface)"
+wait_for 20 sh -c "ip netns exec $NS ip -br addr | grep -q '100.64.1.2/31'"
+ok $? "the host side 100.64.1.2/31 is on l's tap"
+tap=$(nsx ip -br addr | awk '/100.64.1.2\/31/ { print $1 }')
+nsx ip -d link show "$tap" | grep -q 'alias vm1-if0-l'
+ok $? "l's tap $tap has the description vm1-if0-l"
+out=
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	out=$(console l)
+	grep -q 'waiting for the power button' <<<"$out" && break
+	sleep 1
+done
+grep -q '^ok .*dhcp: leased 100.64.1.3 mask 255.255.255.254 router 100.64.1.2 dns 100.64.1.2' <<<"$out"
+ok $? "l leased 100.64.1.3/31, router and DNS 100.64.1.2 (vmd's scheme for vm 1)"
+grep -q '^ok .*dhcp: router 100.64.1.2 answers ARP and 3/3 ICMP' <<<"$out"
+ok $? "l reaches the host side"
+grep -q '^ok .*dhcp: 198.51.100.2 answers 3/3 ICMP echoes through the router' <<<"$out"
+ok $? "l reaches the upstream host through local nat"
+grep -q '^not ok' <<<"$out"
+[ $? -ne 0 ]
+ok $? "l: no guest check failed"
+[ $? -eq 0 ] || diag <<<"$out"
+vmctl stop -f l >/dev/null 2>&1
+wait_for 10 no_link "$tap"
+ok $? "vmctl stop: tap $tap is gone"
+
+# ------------------------------------------------------------ switch
+vmctl start s1 >/dev/null 2>&1 && vmctl start s2 >/dev/null 2>&1
+ok $? "start s1 and s2 on switch lan"
+sleep 2
+n=$(nsx ip -br link show master vmdbr7 | wc -l)
+[ "$n" -eq 2 ]
+ok $? "two taps joined vmdbr7 ($n)"
+o1=$(console s1)
+o2=$(console s2)
+grep -q '^ok .*ARP reply: 10.99.0.2 is-at fe:e1:bb:d1' <<<"$o1" &&
+    grep -q '^ok .*ARP reply: 10.99.0.1 is-at fe:e1:bb:d1' <<<"$o2"
+ok $? "s1 and s2 exchange frames through the switch (each answers the other's ARP)"
+[ $? -eq 0 ] || { diag <<<"$o1"; diag <<<"$o2"; }
+s1pid=$(status_field s1 2)
+s1tap=$(nsx ip -br link show master vmdbr7 | awk 'NR == 1 { print $1 }' | sed 's/@.*//')
+kill -KILL "$s1pid"
+wait_for 10 no_link "$s1tap"
+ok $? "SIGKILL of s1's VM process ($s1pid): its tap $s1tap is gone"
+vmctl stop -f s2 >/dev/null 2>&1
+wait_for 10 sh -c "[ -z \"\$(ip netns exec $NS ip -br link show master vmdbr7)\" ]"
+ok $? "stop s2: no tap left on the switch"
+
+# ------------------------------------------------------------ reset
+vmctl reset switches >/dev/null 2>&1
+wait_for 5 no_link vmdbr7
+ok $? "reset switches: the bridge vmd created is gone"
+wait_for 5 sh -c "! ip netns exec $NS nft list table inet vmd >/dev/null 2>&1"
+ok $? "reset switches: table inet vmd is gone"
+vmctl reload >/dev/null 2>&1
+wait_for 5 has_link vmdbr7
+ok $? "reload: the switch's bridge is back"
+
+# ------------------------------------------------------------ exit
+nsx ip link add vmdbr8 type bridge
+cat >>"$CONF" <<CONF
+switch "admin" {
+	interface vmdbr8
+}
+CONF
+vmctl reload >/dev/null 2>&1
+sleep 0.5
+vmd_stop
+wait_for 5 no_link vmdbr7
+ok $? "vmd exit: the bridge it created is gone"
+has_link vmdbr8
+ok $? "vmd exit: the admin's own bridge stays"
+! nat_table
+ok $? "vmd exit: table inet vmd is gone"
+[ "$(nsx cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
+ok $? "vmd exit: IPv4 forwarding back to 0"
+
+# ------------------------------------------------------------ killed vmd
+vmd_start
+wait_for 5 has_link vmdbr7
+kill -KILL "$VMD_PID"
+wait "$VMD_PID" 2>/dev/null
+VMD_PID=
+wait_for 5 no_link vmdbr7
+# Its children see the parent go and clean up; recreate what a harder
+# crash (priv killed too) would leave: a new vmd must remove it.
+nsx ip link add vmdbr7 type bridge 2>/dev/null &&
+    nsx ip link set vmdbr7 alias "vmd-switch lan"
+nsx nft add table inet vmd 2>/dev/null
+has_link vmdbr7 && nat_table
+ok $? "a killed vmd left a tagged bridge and table inet vmd"
+rm -f "$SOCK"
+vmd_start
+wait_for 5 grep -q 'bridge vmdbr7 adopted' "$VMD_LOG"
+ok $? "a restarted vmd adopts the tagged bridge"
+wait_for 5 sh -c "ip netns exec $NS nft list table inet vmd | grep -q masquerade"
+ok $? "a restarted vmd replaces the table a killed one left with its own"
+vmd_stop
+no_link vmdbr7 && ! nat_table
+ok $? "and deletes both when it exits"
+nsx ip link del vmdbr8 2>/dev/null
+done_testing
