@@ -425,7 +425,7 @@ bench_run(struct disk *d, uint32_t type, uint32_t len, int qd, int rnd,
 
 /*
  * check_blk_bench: on disk tg.bench.disk (default 0): 4 KiB random reads
- * (IOPS) and 1 MiB sequential reads and writes (MB/s), at queue depth 1
+ * and writes (IOPS) and 1 MiB sequential reads and writes (MB/s), at queue depth 1
  * and 32, tg.bench.ms each (default 2000). Polls with interrupts off.
  */
 void
@@ -437,6 +437,7 @@ check_blk_bench(void)
 		int		 rnd;
 	} b[] = {
 		{ "blk-randread-4k", T_IN, 4096, 1 },
+		{ "blk-randwrite-4k", T_OUT, 4096, 1 },
 		{ "blk-seqread-1m", T_IN, 1 << 20, 0 },
 		{ "blk-seqwrite-1m", T_OUT, 1 << 20, 0 },
 	};

@@ -285,7 +285,7 @@ ok $rc "bench: guest powered off (exit $rc)"
 guest_tap_clean "$TMP/bench"
 ok $? "bench: the benchmarks ran"
 n=$(tr -d '\r' <"$TMP/bench.out" | grep -c '^# bench: [a-z0-9-]* [0-9]* [A-Za-z/]*$')
-[ "$n" -eq 11 ]
-ok $? "bench: 11 '# bench: name value unit' lines ($n)"
+[ "$n" -eq 13 ]
+ok $? "bench: 13 '# bench: name value unit' lines ($n)"
 tr -d '\r' <"$TMP/bench.out" | grep '^# bench:' | sed 's/^# //' | diag
 done_testing
