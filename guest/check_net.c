@@ -560,3 +560,178 @@ check_net_bench(void)
 	tap_ok(1, "net-bench: done, frames tx %lu rx %lu", netif.tx_frames,
 	    netif.rx_frames);
 }
+
+#define RX_SPORT	40100		/* + round: our port for host frames */
+#define RX_WAIT_US	10000000ULL	/* for the host's first frame */
+
+/*
+ * rx_is_udp: frame f of n bytes is IPv4 UDP to our address and port.
+ */
+static int
+rx_is_udp(const uint8_t *f, uint32_t n, uint16_t port)
+{
+	const uint8_t	*u;
+
+	if (n < 42 || net_get16(f + 12) != ETH_IP || f[23] != 17 ||
+	    memcmp(f + 30, netif.ip, 4) != 0)
+		return 0;
+	u = f + 14 + 4 * (f[14] & 0xf);
+	return u + 8 <= f + n && net_get16(u + 2) == port;
+}
+
+/* rx_say: one UDP datagram with text s from port to the host's hport. */
+static void
+rx_say(const uint8_t hmac[6], const uint8_t host[4], uint16_t port,
+    uint16_t hport, const char *s)
+{
+	uint8_t		 f[FRAME_MAX];
+	int		 len;
+
+	len = net_udp_frame(f, hmac, netif.ip, host, port, hport, s,
+	    (uint32_t)strlen(s));
+	(void)net_send(f, (uint32_t)len);
+}
+
+/*
+ * bench_rx: one receive round (guest/README.md, "net-rx-bench"): "ready"
+ * from port to the host's hport every 500 ms until the host's first
+ * frame to port comes; from it, count frames to port for ms; "done".
+ * Frames counted, their bytes and us taken; -1 if the host never sent.
+ */
+static int
+bench_rx(const uint8_t hmac[6], const uint8_t host[4], uint16_t hport,
+    uint16_t port, uint32_t size, uint64_t ms, uint64_t *frames,
+    uint64_t *bytes, uint64_t *us)
+{
+	struct vq	*q = &netif.v.q[RXQ];
+	const uint8_t	*f;
+	char		 msg[64];
+	uint64_t	 t0 = 0, end = 0, last = 0, now, w0, quiet;
+	uint32_t	 n;
+	int		 head, posted = 0, i;
+
+	*frames = *bytes = *us = 0;
+	snprintf(msg, sizeof(msg), "tg-rx-ready %u %lu", size, ms);
+	w0 = time_us();
+	for (;;) {
+		now = time_us();
+		if (t0 == 0) {
+			if (now - w0 > RX_WAIT_US)
+				return -1;
+			if (last == 0 || now - last > 500000) {
+				rx_say(hmac, host, port, hport, msg);
+				last = now;
+			}
+		} else if (now >= end)
+			break;
+		while ((head = vq_poll(q, &n)) >= 0) {
+			netif.rx_frames++;
+			f = netif.rxbuf + (uint64_t)head * BUFSZ + NET_HDR;
+			n = n > NET_HDR ? n - NET_HDR : 0;
+			if (rx_is_udp(f, n, port)) {
+				if (t0 == 0) {
+					t0 = time_us();
+					end = t0 + ms * 1000;
+				} else if (time_us() < end) {
+					(*frames)++;
+					*bytes += n;
+				}
+			} else
+				(void)net_arp(f, n);
+			net_post_rx();
+			if (++posted >= 32) {
+				vq_kick(q);
+				posted = 0;
+			}
+			if (t0 != 0 && time_us() >= end)
+				break;
+		}
+		if (posted > 0) {
+			vq_kick(q);
+			posted = 0;
+		}
+		net_reclaim();
+	}
+	*us = end - t0;
+	snprintf(msg, sizeof(msg), "tg-rx-done %u %lu", size, *frames);
+	for (i = 0; i < 3; i++)
+		rx_say(hmac, host, port, hport, msg);
+	/* What is still on its way, until 20 ms pass without a frame. */
+	for (quiet = w0 = time_us(); time_us() - quiet < 20000 &&
+	    time_us() - w0 < 2000000; ) {
+		while ((head = vq_poll(q, &n)) >= 0) {
+			netif.rx_frames++;
+			f = netif.rxbuf + (uint64_t)head * BUFSZ + NET_HDR;
+			n = n > NET_HDR ? n - NET_HDR : 0;
+			if (!rx_is_udp(f, n, port))
+				(void)net_arp(f, n);
+			net_post_rx();
+			posted++;
+			quiet = time_us();
+		}
+		if (posted > 0) {
+			vq_kick(q);
+			posted = 0;
+		}
+		net_reclaim();
+	}
+	return 0;
+}
+
+/*
+ * check_net_rx_bench: host-to-guest UDP over the first interface, one
+ * round of 60-byte frames and one of 1514-byte frames, tg.bench.ms each
+ * (default 2000), sent by a host program listening on tg.bench.rxport
+ * (default 9999) of tg.net.host (protocol: guest/README.md). Packets/s
+ * and MB/s of what arrived.
+ */
+void
+check_net_rx_bench(void)
+{
+	static const uint32_t sizes[] = { 60, 1514 };
+	char		 s[32];
+	uint8_t		 host[4], hmac[6];
+	uint64_t	 ms = 2000, hport = 9999, frames, bytes, us, total = 0;
+	size_t		 i;
+	int		 good = 1;
+
+	if (net_up() == -1) {
+		tap_skip("net-rx-bench: no virtio-net interface");
+		return;
+	}
+	if (!cmdline_get("tg.net.host", s, sizeof(s)) ||
+	    net_parse_ip(s, host) == -1 ||
+	    !cmdline_get("tg.net.ip", s, sizeof(s)) ||
+	    net_parse_ip(s, netif.ip) == -1) {
+		tap_skip("net-rx-bench: needs tg.net.ip and tg.net.host");
+		return;
+	}
+	(void)cmdline_u64("tg.bench.ms", &ms);
+	(void)cmdline_u64("tg.bench.rxport", &hport);
+	if (!tap_ok(net_arp_resolve(host, hmac, 20000000) == 0,
+	    "net-rx-bench: host's MAC resolved"))
+		return;
+	vq_intr(&netif.v.q[RXQ], 0);
+	vq_intr(&netif.v.q[TXQ], 0);
+	for (i = 0; i < nitems(sizes); i++) {
+		if (bench_rx(hmac, host, (uint16_t)hport,
+		    (uint16_t)(RX_SPORT + i), sizes[i], ms, &frames, &bytes,
+		    &us) == -1) {
+			printf("# net-rx-bench: no %ub frames from port %lu's "
+			    "sender in %llu s\n", sizes[i], hport,
+			    RX_WAIT_US / 1000000);
+			good = 0;
+			continue;
+		}
+		if (us == 0)
+			us = 1;
+		total += frames;
+		printf("# bench: net-rx-%ub %lu pps\n", sizes[i],
+		    frames * 1000000 / us);
+		printf("# bench: net-rx-%ub %lu MB/s\n", sizes[i], bytes / us);
+	}
+	vq_intr(&netif.v.q[RXQ], 1);
+	vq_intr(&netif.v.q[TXQ], 1);
+	tap_ok(good, "net-rx-bench: done, frames counted %lu (rx %lu, tx %lu)",
+	    total, netif.rx_frames, netif.tx_frames);
+}

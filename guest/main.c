@@ -23,6 +23,7 @@ static const struct check checks[] = {
 	{ "virtio-hostile", check_virtio_hostile, 0 },
 	{ "blk-bench",	check_blk_bench, 0 },
 	{ "net-bench",	check_net_bench, 0 },
+	{ "net-rx-bench", check_net_rx_bench, 0 },
 	{ "exits",	check_exits,	0 },
 	{ "hostile",	check_hostile,	0 },
 };
