@@ -395,12 +395,11 @@ parent_net_config(struct parent *p)
 			parent_priv_if(p, IMSG_PRIV_IFGROUP_REQ, sw->ifname,
 			    NULL, NULL, sw->group_id);
 	}
-	if (!p->conf->local_nat)
-		return;
+	/* Without local nat, prefix length 0 turns it off (a reload). */
 	memset(&r, 0, sizeof(r));
 	memcpy(r.addr, &p->conf->local_prefix, 4);
-	r.value = (uint32_t)p->conf->local_prefixlen;
-	if (p->conf->local_inet6) {
+	r.value = p->conf->local_nat ? (uint32_t)p->conf->local_prefixlen : 0;
+	if (p->conf->local_nat && p->conf->local_inet6) {
 		memcpy(r.addr6, &p->conf->local_prefix6, 16);
 		r.value6 = (uint32_t)p->conf->local_prefix6len;
 	}

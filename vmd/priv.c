@@ -87,12 +87,22 @@ priv_switch(struct priv *priv, const struct proto_ifreq *r)
 	(void)netif_updown(r->bridge, r->value != 0);
 }
 
-/* local nat: masquerade the local prefixes, forwarding on. */
+/* local nat: masquerade the local prefixes, forwarding on; length 0: off. */
 static void
 priv_nat(struct priv *priv, const struct proto_ifreq *r)
 {
 	struct nat_prefixes	np;
 	int			was;
+
+	if (r->value == 0) {
+		(void)nat_clear();
+		if (priv->fwd4 != -1 && priv->was4 != -1)
+			(void)nat_forwarding_set(priv->fwd4, priv->was4, NULL);
+		if (priv->fwd6 != -1 && priv->was6 != -1)
+			(void)nat_forwarding_set(priv->fwd6, priv->was6, NULL);
+		priv->was4 = priv->was6 = -1;
+		return;
+	}
 
 	memset(&np, 0, sizeof(np));
 	memcpy(&np.prefix, r->addr, 4);
@@ -156,7 +166,7 @@ priv_ifreq(struct priv *priv, struct imsg *im)
 		priv_switch(priv, &r);
 		break;
 	case IMSG_PRIV_RESET_REQ:
-		priv_cleanup(priv, 0);
+		priv_cleanup(priv, 1);
 		break;
 	case IMSG_PRIV_NAT_REQ:
 		priv_nat(priv, &r);

@@ -158,6 +158,27 @@ vmctl reload >/dev/null 2>&1
 wait_for 5 has_link vmdbr7
 ok $? "reload: the switch's bridge is back"
 
+# ------------------------------------------------------------ ad hoc -L
+vmctl start -b "$GUEST" -m 64M -L -k "tg.end=wait-powerbutton" adhoc \
+    >/dev/null 2>&1
+ok $? "vmctl start -L adhoc"
+id=$(status_field adhoc 1)
+wait_for 10 sh -c "ip netns exec $NS ip -br addr | grep -q '100.64.$id.2/31'"
+ok $? "adhoc (vm $id) has 100.64.$id.2/31 on its tap"
+vmctl stop -f adhoc >/dev/null 2>&1
+
+# ------------------------------------------------------------ nat off
+sed -i '/^local nat$/d' "$CONF"
+vmctl reload >/dev/null 2>&1
+wait_for 5 sh -c "! ip netns exec $NS nft list table inet vmd >/dev/null 2>&1"
+ok $? "reload without local nat: table inet vmd is gone"
+[ "$(nsx cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
+ok $? "reload without local nat: IPv4 forwarding back to 0"
+echo 'local nat' >>"$CONF"
+vmctl reload >/dev/null 2>&1
+wait_for 5 nat_table
+ok $? "reload with local nat: the table is back"
+
 # ------------------------------------------------------------ exit
 nsx ip link add vmdbr8 type bridge
 cat >>"$CONF" <<CONF
@@ -180,8 +201,7 @@ ok $? "vmd exit: IPv4 forwarding back to 0"
 # ------------------------------------------------------------ killed vmd
 vmd_start
 wait_for 5 has_link vmdbr7
-kill -KILL "$VMD_PID"
-wait "$VMD_PID" 2>/dev/null
+{ kill -KILL "$VMD_PID"; wait "$VMD_PID"; } 2>/dev/null
 VMD_PID=
 wait_for 5 no_link vmdbr7
 # Its children see the parent go and clean up; recreate what a harder
