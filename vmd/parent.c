@@ -478,12 +478,12 @@ parent_net_nic(struct parent *p, struct parent_vm *vm, size_t i,
 			if ((len = proto_ifreq_encode(&r, buf)) != -1) {
 				(void)proc_send(&p->priv, IMSG_PRIV_IFADDR_REQ,
 				    0, buf, (size_t)len, -1);
-				if (r.value6 != 0) {
-					r.value = r.value6;
+				r.value = r.value6;
+				if (r.value6 != 0 &&
+				    (len = proto_ifreq_encode(&r, buf)) != -1)
 					(void)proc_send(&p->priv,
 					    IMSG_PRIV_IFADDR6_REQ, 0, buf,
 					    (size_t)len, -1);
-				}
 			}
 		}
 	}

@@ -53,6 +53,7 @@ vmd_start() {
 
 cat >"$CONF" <<CONF
 local nat
+local inet6 prefix fd00:77::/64
 switch "lan" {
 	interface vmdbr7
 }
@@ -104,6 +105,8 @@ ok $? "start l (local interface)"
 wait_for 20 sh -c "ip netns exec $NS ip -br addr | grep -q '100.64.1.2/31'"
 ok $? "the host side 100.64.1.2/31 is on l's tap"
 tap=$(nsx ip -br addr | awk '/100.64.1.2\/31/ { print $1 }')
+nsx ip -br addr show "$tap" | grep -q 'fd00:77::6440:103:0:1/96'
+ok $? "local inet6: the host side fd00:77::6440:103:0:1/96 is on it too"
 nsx ip -d link show "$tap" | grep -q 'alias vm1-if0-l'
 ok $? "l's tap $tap has the description vm1-if0-l"
 out=
@@ -204,6 +207,8 @@ wait_for 5 has_link vmdbr7
 { kill -KILL "$VMD_PID"; wait "$VMD_PID"; } 2>/dev/null
 VMD_PID=
 wait_for 5 no_link vmdbr7
+wait_for 5 sh -c "! ip netns exec $NS nft list table inet vmd >/dev/null 2>&1"
+sleep 0.2
 # Its children see the parent go and clean up; recreate what a harder
 # crash (priv killed too) would leave: a new vmd must remove it.
 nsx ip link add vmdbr7 type bridge 2>/dev/null &&
