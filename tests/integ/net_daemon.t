@@ -56,6 +56,7 @@ local nat
 local inet6 prefix fd00:77::/64
 switch "lan" {
 	interface vmdbr7
+	locked lladdr
 }
 vm "l" {
 	disable
@@ -142,6 +143,8 @@ grep -q '^ok .*ARP reply: 10.99.0.2 is-at fe:e1:bb:d1' <<<"$o1" &&
     grep -q '^ok .*ARP reply: 10.99.0.1 is-at fe:e1:bb:d1' <<<"$o2"
 ok $? "s1 and s2 exchange frames through the switch (each answers the other's ARP)"
 [ $? -eq 0 ] || { diag <<<"$o1"; diag <<<"$o2"; }
+[ "$(grep -c '^s[12]: interface 0: lladdr fe:e1:bb:d1:..:.. (locked)$' "$VMD_LOG")" -eq 2 ]
+ok $? "the switch's locked lladdr reaches both VM processes"
 s1pid=$(status_field s1 2)
 s1tap=$(nsx ip -br link show master vmdbr7 | awk 'NR == 1 { print $1 }' | sed 's/@.*//')
 kill -KILL "$s1pid"
