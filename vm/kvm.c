@@ -182,6 +182,17 @@ kvm_routes_init(struct vm *vm)
 	vm->routes = r;
 }
 
+void
+kvm_routes_free(struct vm *vm)
+{
+	if (vm->routes == NULL)
+		return;
+	pthread_mutex_destroy(&vm->routes->lock);
+	free(vm->routes->table);
+	free(vm->routes);
+	vm->routes = NULL;
+}
+
 int
 kvm_gsi_alloc(struct vm *vm)
 {

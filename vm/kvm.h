@@ -38,8 +38,10 @@ int	kvm_signal_msi(struct vm *, uint64_t addr, uint32_t data);
  * when the guest reprograms a vector, not per interrupt); kvm_irqfd
  * makes a write to eventfd fd raise that GSI. Each is 0 (or the GSI) or
  * -1 with errno set, ENOTSUP without routing; safe from any thread.
+ * kvm_routes_free forgets the table (the VM's routes stay in KVM).
  */
 void	kvm_routes_init(struct vm *);
+void	kvm_routes_free(struct vm *);
 int	kvm_gsi_alloc(struct vm *);
 int	kvm_msi_route(struct vm *, int gsi, uint64_t addr, uint32_t data);
 int	kvm_irqfd(struct vm *, int fd, int gsi, int deassign);

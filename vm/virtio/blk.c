@@ -58,6 +58,7 @@
 
 #define BLK_WORKERS		4	/* threads serving one disk */
 #define BLK_IDLE		UINT64_MAX
+#define BLK_SLOW_BYTES		(64 * 1024)	/* larger I/O: wake a worker */
 
 struct virtio_blk;
 
@@ -270,10 +271,27 @@ blk_older(struct virtio_blk *b, uint64_t seq)
 	return 0;
 }
 
+/* blk_slow: w's request is worth serving beside others. */
+static int
+blk_slow(const struct blk_worker *w)
+{
+	switch (w->type) {
+	case VIRTIO_BLK_T_IN:
+		return w->chain.wlen > BLK_SLOW_BYTES;
+	case VIRTIO_BLK_T_OUT:
+		return w->chain.rlen > BLK_SLOW_BYTES;
+	case VIRTIO_BLK_T_GET_ID:
+		return 0;
+	default:
+		return 1;	/* flush, discard, write zeroes, unknown */
+	}
+}
+
 /*
  * blk_take: pop the next request into w (lock held). 1 if one was taken
- * (and counted in flight), 0 if there is none. Wakes an idle worker if
- * nobody watches the kick or more requests wait. A flush returns only
+ * (and counted in flight), 0 if there is none. For a slow request,
+ * wakes an idle worker if nobody watches the kick or more requests
+ * wait. A flush returns only
  * once every request popped before it has completed, so it covers every
  * write the driver saw complete before it queued the flush, and more.
  */
@@ -295,7 +313,12 @@ blk_take(struct virtio_blk *b, struct blk_worker *w)
 	memcpy(&w->sector, hdr + 8, 8);
 	w->seq = b->nextseq++;
 	virtio_pci_begin(vp);
-	if (b->nidle > 0 && (!b->poller || virtq_pending(&vp->q[0].vq)))
+	/*
+	 * Waking a worker costs about what a small request does: only a
+	 * slow one hands on the kick and the requests behind it.
+	 */
+	if (b->nidle > 0 && blk_slow(w) && (!b->poller ||
+	    virtq_pending(&vp->q[0].vq)))
 		pthread_cond_signal(&b->work);
 	if (w->type == VIRTIO_BLK_T_FLUSH) {
 		b->nflushwait++;
