@@ -21,8 +21,7 @@ vmconf() {	# vmconf NAME CMDLINE [EXTRA]
 
 vmd_start
 ok $? "vmd starts with a vm.conf"
-wait_for 5 state_is c3 running
-[ "$(status_field c1 8)" = running ] && [ "$(status_field c3 8)" = running ]
+wait_for 5 state_is c3 running && wait_for 5 state_is c1 running
 ok $? "enabled VMs start with the daemon"
 row=$(vmctl status c2 | awk '$9 == "c2"')
 set -- $row
