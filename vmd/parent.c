@@ -705,6 +705,12 @@ parent_apply_request(struct config_vm *c, const struct proto_vmstart *r)
 {
 	size_t	i;
 
+	if (r->bootdev > CONFIG_BOOTDEV_NET || r->ndisks > CONFIG_MAX_DISKS ||
+	    r->nnics > CONFIG_MAX_NICS)
+		return -1;
+	for (i = 0; i < r->ndisks; i++)
+		if (r->diskfmt[i] > CONFIG_FORMAT_QCOW2)
+			return -1;
 	if (r->set & PROTO_VMSTART_MEMORY)
 		c->memory = r->memsize;
 	if (r->set & PROTO_VMSTART_CPUS)

@@ -54,6 +54,10 @@ cases = [
     ("reset, bad mask", msg(T["IMSG_CONF_RESET_REQ"], struct.pack("=I", 0xff))),
     ("load, empty path", msg(T["IMSG_CONF_LOAD_REQ"], b"")),
     ("oversized", msg(T["IMSG_VM_START_REQ"], b"\0" * 20000)),
+    ("start, bad boot device", msg(T["IMSG_VM_START_REQ"],
+        struct.pack("=Q6I4I4I", 64 << 20, 1, 0, 99, 0x30, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0) + b"".join(struct.pack("=H", len(x)) + x
+        for x in (b"bd", b"", b"/nonexistent", b"", b"", b"")))),
 ]
 for name, data in cases:
     s = conn()
@@ -78,7 +82,8 @@ for c in "short garbage" "length lies" "unknown type" "daemon-only type" \
 	ok $? "$c: the connection is dropped"
 done
 for c in "truncated start" "start, junk strings" "stop, short vmref" \
-    "status, unterminated" "reset, bad mask" "load, empty path"; do
+    "status, unterminated" "reset, bad mask" "load, empty path" \
+    "start, bad boot device"; do
 	grep -q "^$c: type [0-9]* err 22" "$TMP/py.out"
 	ok $? "$c: answered EINVAL"
 done
