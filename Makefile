@@ -182,7 +182,8 @@ install: all
 	install -m 755 $(B)/vmd $(B)/vmctl $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 man/vmd.8 man/vmctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 man/vm.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 644 $(B)/guest/testguest $(DESTDIR)$(PREFIX)/share/vmd/
+	install -m 644 $(B)/guest/testguest examples/vmd.service \
+	    $(DESTDIR)$(PREFIX)/share/vmd/
 	id _vmd >/dev/null 2>&1 || useradd --system --no-create-home \
 	    --shell /usr/sbin/nologin _vmd
 
