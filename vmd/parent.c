@@ -71,6 +71,15 @@ struct parent_vm {
 	TAILQ_HEAD(, parent_waiter) waiters;
 };
 
+/* A forgotten VM's id, for the same name and user to get it back. */
+struct parent_oldid {
+	TAILQ_ENTRY(parent_oldid) entry;
+	char			 name[CONFIG_NAME_MAX];
+	uid_t			 uid;
+	uint32_t		 id;
+};
+#define PARENT_OLDIDS_MAX	256
+
 /* The parent context, set in parent_main. */
 struct parent {
 	const struct vmd_opts	*opts;
@@ -81,6 +90,8 @@ struct parent {
 	TAILQ_HEAD(, parent_vm)	 vms;
 	uint32_t		 next_id;
 	int			 reset_ids;	/* restart ids once empty */
+	TAILQ_HEAD(, parent_oldid) oldids;	/* oldest first */
+	unsigned int		 noldids;
 	int			 stop_timeout;	/* seconds */
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_stagger;
 	int			 quitting;
@@ -129,8 +140,61 @@ parent_vm_find(struct parent *p, uint32_t id, const char *name)
 	return NULL;
 }
 
+/* The id for a new VM: the one name had for uid before, else a new one. */
+static uint32_t
+parent_vm_newid(struct parent *p, const char *name, uid_t uid)
+{
+	struct parent_oldid	*o;
+	uint32_t		 id;
+
+	TAILQ_FOREACH(o, &p->oldids, entry)
+		if (o->uid == uid && strcmp(o->name, name) == 0 &&
+		    parent_vm_find(p, o->id, "") == NULL) {
+			id = o->id;
+			TAILQ_REMOVE(&p->oldids, o, entry);
+			p->noldids--;
+			free(o);
+			return id;
+		}
+	return ++p->next_id;
+}
+
+/* Remember a forgotten VM's id (the oldest memory goes first). */
+static void
+parent_vm_oldid(struct parent *p, const struct parent_vm *vm)
+{
+	struct parent_oldid	*o;
+
+	if (p->reset_ids || (o = calloc(1, sizeof(*o))) == NULL)
+		return;
+	strlcpy(o->name, vm->conf.name, sizeof(o->name));
+	o->uid = vm->uid;
+	o->id = vm->id;
+	TAILQ_INSERT_TAIL(&p->oldids, o, entry);
+	if (++p->noldids > PARENT_OLDIDS_MAX) {
+		o = TAILQ_FIRST(&p->oldids);
+		TAILQ_REMOVE(&p->oldids, o, entry);
+		p->noldids--;
+		free(o);
+	}
+}
+
+static void
+parent_oldids_clear(struct parent *p)
+{
+	struct parent_oldid	*o;
+
+	while ((o = TAILQ_FIRST(&p->oldids)) != NULL) {
+		TAILQ_REMOVE(&p->oldids, o, entry);
+		free(o);
+	}
+	p->noldids = 0;
+}
+
+/* parent_vm_new: register conf for uid; it keeps an id it had before. */
 static struct parent_vm *
-parent_vm_new(struct parent *p, const struct config_vm *conf, int from_config)
+parent_vm_new(struct parent *p, const struct config_vm *conf, int from_config,
+    uid_t uid)
 {
 	struct parent_vm	*vm;
 
@@ -141,7 +205,8 @@ parent_vm_new(struct parent *p, const struct config_vm *conf, int from_config)
 	vm->p = p;
 	vm->conf = *conf;
 	vm->from_config = from_config;
-	vm->id = ++p->next_id;
+	vm->uid = uid;
+	vm->id = parent_vm_newid(p, conf->name, uid);
 	vm->pid = -1;
 	vm->ptm = vm->pts = -1;
 	vm->state = PROTO_VMSTATE_STOPPED;
@@ -182,6 +247,7 @@ parent_vm_free(struct parent *p, struct parent_vm *vm)
 		event_free(vm->ev_stop);
 	parent_vm_closetty(vm);
 	free(vm->next_conf);
+	parent_vm_oldid(p, vm);
 	TAILQ_REMOVE(&p->vms, vm, entry);
 	free(vm);
 	if (TAILQ_EMPTY(&p->vms) && p->reset_ids) {
@@ -784,7 +850,7 @@ parent_start_instance(struct parent *p, const struct proto_vmstart *r,
 		err = errno;
 		log_warnx("instance %s of %s: %s", r->name, r->template,
 		    errno == EINVAL ? errbuf : strerror(errno));
-	} else if ((*vmp = parent_vm_new(p, out, 0)) == NULL)
+	} else if ((*vmp = parent_vm_new(p, out, 0, uid)) == NULL)
 		err = ENOMEM;
 	free(out);
 	return err;
@@ -827,7 +893,7 @@ parent_start_new(struct parent *p, const struct proto_vmstart *r, uid_t uid,
 	config_vm_init(c, r->name);
 	if (parent_apply_request(c, r) == -1)
 		return EINVAL;
-	if ((*vmp = parent_vm_new(p, c, 0)) == NULL)
+	if ((*vmp = parent_vm_new(p, c, 0, uid)) == NULL)
 		return ENOMEM;
 	return 0;
 }
@@ -1263,7 +1329,7 @@ parent_add_config(struct parent *p, struct vmd_config *conf, int global)
 				    c->name);
 			continue;
 		}
-		if ((vm = parent_vm_new(p, c, 1)) == NULL)
+		if ((vm = parent_vm_new(p, c, 1, 0)) == NULL)
 			continue;
 		if (!c->disabled)
 			vm->state = PROTO_VMSTATE_WAITING;
@@ -1419,6 +1485,7 @@ parent_reset_req(struct parent *p, uint32_t peerid, uid_t uid,
 				parent_vm_free(p, vm);
 		}
 		p->reset_ids = 1;
+		parent_oldids_clear(p);
 		if (TAILQ_EMPTY(&p->vms)) {
 			p->next_id = 0;
 			p->reset_ids = 0;
@@ -1649,6 +1716,7 @@ parent_main(const struct vmd_opts *opts)
 			fatalx("VMD_STOP_TIMEOUT %s: %s", s, errstr);
 	}
 	TAILQ_INIT(&p->vms);
+	TAILQ_INIT(&p->oldids);
 	if (sandbox_prepare(SANDBOX_USER) == -1)
 		exit(1);
 	if ((conf = parent_parse(p, NULL)) == NULL)

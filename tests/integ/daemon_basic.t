@@ -111,6 +111,12 @@ ok $? "an ad hoc VM is removed when it stops"
 vmctl stop web >"$TMP/stop2.out" 2>&1
 [ $? -eq 1 ]
 ok $? "stop of an unknown VM fails"
+vmctl start -b "$GUEST" -m 64M -k "tg.end=wait-powerbutton" web \
+    >"$TMP/again.out" 2>&1
+grep -q 'started vm 1 ' "$TMP/again.out"
+ok $? "started again, the same name gets its old id back"
+vmctl stop -f web >/dev/null 2>&1
+wait_for 5 vm_gone web
 
 # Forced stop, stop -w.
 vmctl start -b "$GUEST" -m 64M -k "tg.end=wait-powerbutton" f1 >/dev/null 2>&1
