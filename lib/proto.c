@@ -29,6 +29,8 @@ static const struct proto_route proto_routes[IMSG_TYPE_MAX] = {
 	    PROTO_TO_VM },
 	[IMSG_VMP_UNPAUSE_RESP] = { "vmp-unpause-resp", PROTO_FROM_DAEMON,
 	    PROTO_TO_VMM },
+	[IMSG_VMP_LOG_EVENT] = { "vmp-log-event", PROTO_FROM_DAEMON,
+	    PROTO_TO_VM },
 	[IMSG_VMP_START_RESP] = { "vmp-start-resp", PROTO_FROM_DAEMON,
 	    PROTO_TO_VMM },
 	[IMSG_VM_START_REQ] = { "vm-start-req", PROTO_FROM_ANY,

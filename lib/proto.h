@@ -68,6 +68,7 @@ enum proto_type {
 	IMSG_PRIV_SWITCH_REQ,	/* bridge, descr = switch: create if missing */
 	IMSG_PRIV_RESET_REQ,	/* delete the bridges priv created, clear nat */
 	IMSG_PRIV_NAT_REQ,	/* addr/value, addr6/value6: local nat on */
+	IMSG_VMP_LOG_EVENT,	/* vmm -> VM process: u32 verbosity */
 	IMSG_TYPE_MAX
 };
 

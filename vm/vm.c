@@ -381,6 +381,19 @@ vm_ctl_reply(struct vm *vm, uint32_t type, uint32_t err)
 		log_warn("%s: %s", __func__, proto_name(type));
 }
 
+/* vmctl log brief|verbose, relayed by vmm. */
+static void
+vm_verbose(struct imsg *im)
+{
+	uint32_t	v;
+
+	if (proto_u32_decode(im->data, im->hdr.len, &v) == -1 || v > 3) {
+		log_warnx("%s: bad verbosity", __func__);
+		return;
+	}
+	log_setverbose((int)v);
+}
+
 /* A request from vmm on the launch channel (event thread). */
 static void
 vm_dispatch_vmm(evutil_socket_t fd, short ev, void *arg)
@@ -399,9 +412,16 @@ vm_dispatch_vmm(evutil_socket_t fd, short ev, void *arg)
 		vm->ctl_fd = -1;
 		return;
 	}
-	if (im->fd != -1)
+	if (im->fd != -1) {
 		close(im->fd);
-	if (im->fd != -1 || proto_empty_decode(im->data, im->hdr.len) == -1) {
+		log_warnx("%s: unexpected fd", __func__);
+		return;
+	}
+	if (im->hdr.type == IMSG_VMP_LOG_EVENT) {
+		vm_verbose(im);
+		return;
+	}
+	if (proto_empty_decode(im->data, im->hdr.len) == -1) {
 		log_warnx("%s: bad %s", __func__, proto_name(im->hdr.type));
 		return;
 	}

@@ -283,14 +283,21 @@ vmm_stop(struct vmm *vmm, struct imsg *im)
 		log_warn("%s: vm %u pid %d", __func__, vm->id, (int)vm->pid);
 }
 
+/* The log level, here and in every VM process. */
 static void
 vmm_verbose(struct vmm *vmm, struct imsg *im)
 {
-	uint32_t	v;
+	struct vmm_vm	*vm;
+	uint32_t	 v;
 
 	if (proto_u32_decode(im->data, im->hdr.len, &v) == -1)
 		proc_bad(&vmm->parent, im, "bad verbosity");
 	log_setverbose((int)v);
+	TAILQ_FOREACH(vm, &vmm->vms, entry)
+		if (vm->started && vm->chan.fd != -1 &&
+		    imsg_send(vm->chan.fd, IMSG_VMP_LOG_EVENT, 0, im->data,
+		    im->hdr.len, -1) == -1)
+			log_warn("%s: vm %u", __func__, vm->id);
 }
 
 static void

@@ -98,8 +98,8 @@ vmctl load "$TMP/bad.conf" >"$TMP/bad.out" 2>&1
 ok $? "load of a bad file fails and the daemon carries on"
 
 vmctl log verbose && grep -q 'log level verbose' "$VMD_LOG" &&
-    vmctl log brief
-ok $? "log verbose / brief"
+    vmctl log brief && [ "$(status_field c3 8)" = running ]
+ok $? "log verbose / brief, the VM processes too"
 
 vmctl reset vms
 wait_for 5 sh -c "! $VMCTL -s $SOCK status >/dev/null 2>&1"
