@@ -296,7 +296,8 @@ for my $sz (60, 1514) {
 	    'ours', 'qemu'), $sz == 1514 ? 'what did not arrive was dropped '
 	    . 'on the tap\'s queue; the guest counts for tg.bench.ms, the '
 	    . 'sender sends until its "done" (a little longer); the perl '
-	    . 'sender, 150-200k pps, caps the rx rows' : undef);
+	    . 'sender reaches 130-420k pps here (one socket, host load); '
+	    . 'sent per run in the JSON, net_runs.*.rx_sent' : undef);
 }
 
 system('rm', '-rf', $tmp);
