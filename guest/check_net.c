@@ -389,11 +389,56 @@ net_udp_echo(const uint8_t hmac[6], const uint8_t host[4], uint16_t port,
 	return 0;
 }
 
+#define SPOOF_SPORT	40200		/* spoofed; +1 for our own MAC */
+
+/*
+ * net_spoof: n UDP datagrams "tg-spoof K" to host:port from port 40200
+ * with a source MAC that is not ours (ours with the last byte ^ 0x5a),
+ * each followed by "tg-own K" from port 40201 and our own MAC (the
+ * control); then wait (up to 1 s) until the device has used every
+ * transmit buffer, so none is still queued when the VM ends. 1 if all
+ * 2n were handed to the device and taken back.
+ */
+static int
+net_spoof(const uint8_t hmac[6], const uint8_t host[4], uint16_t port,
+    uint32_t n, uint8_t smac[6])
+{
+	struct vq	*q = &netif.v.q[TXQ];
+	uint8_t		 f[FRAME_MAX];
+	char		 data[32];
+	uint64_t	 t0;
+	uint32_t	 i;
+	int		 len, good = 1;
+
+	memcpy(smac, netif.mac, 6);
+	smac[5] ^= 0x5a;
+	for (i = 0; i < n; i++) {
+		snprintf(data, sizeof(data), "tg-spoof %u", i + 1);
+		len = net_udp_frame(f, hmac, netif.ip, host, SPOOF_SPORT, port,
+		    data, (uint32_t)strlen(data));
+		memcpy(f + 6, smac, 6);
+		if (net_send(f, (uint32_t)len) == -1)
+			good = 0;
+		snprintf(data, sizeof(data), "tg-own %u", i + 1);
+		len = net_udp_frame(f, hmac, netif.ip, host, SPOOF_SPORT + 1,
+		    port, data, (uint32_t)strlen(data));
+		if (net_send(f, (uint32_t)len) == -1)
+			good = 0;
+	}
+	for (t0 = time_us(); net_reclaim(), q->nfree < q->size; cpu_relax())
+		if (time_us() - t0 > TIMEOUT_US)
+			return 0;
+	return good;
+}
+
 /*
  * check_net: the first interface: MAC (tg.net.mac), link up; with
  * tg.net.ip and tg.net.host: ARP for the host, tg.net.pings ICMP echoes
  * (default 8), and with tg.net.udp=PORT tg.net.udpn UDP echoes (default
- * 8) of growing size; last, the frame counts for the host to compare.
+ * 8) of growing size; with tg.net.spoof=N, N datagrams from another
+ * source MAC and N from ours to port tg.net.spoofport (default 9), for
+ * the host to count (locked lladdr); last, the frame counts for the host
+ * to compare.
  */
 void
 check_net(void)
@@ -401,7 +446,8 @@ check_net(void)
 	static const uint32_t sizes[] = { 18, 64, 200, 512, 1000, 1400, 1472 };
 	char		 s[32], m[20];
 	uint8_t		 host[4], hmac[6];
-	uint64_t	 t0, pings = 8, udpn = 8, port = 0;
+	uint64_t	 t0, pings = 8, udpn = 8, port = 0, spoof = 0, sport = 9;
+	uint8_t		 smac[6];
 	uint16_t	 st;
 	int		 i, got;
 
@@ -435,6 +481,8 @@ check_net(void)
 	(void)cmdline_u64("tg.net.pings", &pings);
 	(void)cmdline_u64("tg.net.udpn", &udpn);
 	(void)cmdline_u64("tg.net.udp", &port);
+	(void)cmdline_u64("tg.net.spoof", &spoof);
+	(void)cmdline_u64("tg.net.spoofport", &sport);
 
 	sys(SYS_SETIF, 1, 0);
 	t0 = time_us();
@@ -454,6 +502,14 @@ check_net(void)
 			    (uint16_t)(i + 1), sizes[i % nitems(sizes)]);
 		tap_ok(got == (int)udpn, "net: %d/%lu UDP echoes from port "
 		    "%lu, payload intact", got, udpn, port);
+	}
+	if (spoof > 0) {
+		i = net_spoof(hmac, host, (uint16_t)sport, (uint32_t)spoof,
+		    smac);
+		tap_ok(i, "net: sent %lu spoofed frames (source "
+		    "%02x:%02x:%02x:%02x:%02x:%02x) and %lu from our MAC to "
+		    "port %lu", spoof, smac[0], smac[1], smac[2], smac[3],
+		    smac[4], smac[5], spoof, sport);
 	}
 	if (netif.v.msix_cap)
 		tap_ok(irq_count[VEC_RX] > 0, "net: MSI-X interrupts taken "

@@ -102,7 +102,8 @@ run_send_fd(int sock, uint32_t which, int fd)
 
 /*
  * The devices vmctl run attaches: disks ("-d [ro:]path") and interfaces
- * on taps ("-t name", or "-i count" for taps the kernel names).
+ * on taps ("-t name", or "-i count" for taps the kernel names); "-l"
+ * locks every interface's lladdr.
  */
 struct run_devs {
 	int		 disk[PROTO_MAX_DISKS];
@@ -115,6 +116,7 @@ struct run_devs {
 	struct in_addr	 host[PROTO_MAX_NICS], guest[PROTO_MAX_NICS];
 	uint8_t		 tapmac[PROTO_MAX_NICS][6];
 	int		 ntaps;
+	int		 locked;		/* -l: locked lladdr */
 };
 
 /* run_open_disk: "-d path" read-write, "-d ro:path" read-only. */
@@ -204,6 +206,7 @@ run_send_devs(int sock, const struct run_devs *d, uint8_t *buf)
 			    PROTO_VMFD_DISK;
 		else {
 			f.which = PROTO_VMFD_TAP;
+			f.locked = (uint8_t)d->locked;
 			j = i - d->ndisks;
 			if (d->local[j]) {
 				f.local = 1;
@@ -239,7 +242,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	    (buf = malloc(IMSG_MAX_PAYLOAD)) == NULL)
 		err(1, NULL);
 	memset(&devs, 0, sizeof(devs));
-	while ((ch = getopt(argc, argv, "b:d:I:i:k:Lm:p:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:I:i:k:Llm:p:t:")) != -1) {
 		switch (ch) {
 		case 'b':
 			kernel = optarg;
@@ -266,6 +269,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 				    PROTO_MAX_NICS);
 			devs.local[devs.ntaps] = 1;
 			devs.tap[devs.ntaps++] = "";
+			break;
+		case 'l':
+			devs.locked = 1;
 			break;
 		case 'I':
 			initrd = optarg;
