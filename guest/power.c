@@ -47,7 +47,11 @@ power_button_wait(void)
 	apic_write(LAPIC_TMR_DIV, 0x3);
 	apic_write(LAPIC_LVT_TIMER, VEC_TIMER | LVT_PERIODIC);
 	apic_write(LAPIC_TMR_INIT, TIMER_COUNT);
-	outw(sts_port, PM1_PWRBTN);		/* clear a stale event */
+	/*
+	 * A press that came while the checks ran counts: every VM boots in a
+	 * fresh process, so PWRBTN_STS can only be set by the host asking us
+	 * to stop (vmctl stop right after start).
+	 */
 	outw(en_port, inw(en_port) | PM1_PWRBTN);
 	printf("# waiting for the power button\n");
 	while ((inw(sts_port) & PM1_PWRBTN) == 0)
@@ -74,7 +78,8 @@ power_i8042_reset(void)
 /*
  * power_end: finish the TAP stream and end as tg.end says: poweroff
  * (default), reboot-acpi, reboot-kbd, reboot-triple, wait-powerbutton
- * (then power off).  Parks the CPU if the VM is still there afterwards.
+ * (then power off), hang (park, deaf to the power button: a guest that
+ * ignores a polite stop).  Parks the CPU if the VM is still there after.
  */
 void
 power_end(void)
@@ -87,6 +92,12 @@ power_end(void)
 		power_button_wait();
 	reboot = strncmp(end, "reboot-", 7) == 0;
 	tap_plan();
+	if (strncmp(end, "hang", 5) == 0) {
+		printf("testguest: done, hanging\n");
+		sys(SYS_PARK, 0, 0);
+		for (;;)
+			;
+	}
 	printf("testguest: done, %s\n", reboot ? "rebooting" : "powering off");
 	outb(DEBUG_PORT, 0x03);
 	if (strncmp(end, "reboot-acpi", 12) == 0)

@@ -18,6 +18,7 @@ ok() {	# ok COND-STATUS "description"
 		echo "not ok $tap_n - $2"
 		tap_failed=$((tap_failed + 1))
 	fi
+	return "$1"
 }
 
 diag() {
