@@ -597,6 +597,14 @@ parent_vm_send_devs(struct parent *p, struct parent_vm *vm)
 		log_warnx("vm %s: cdrom is not supported yet", vm->conf.name);
 		return EOPNOTSUPP;
 	}
+	/* Boot devices need BIOS boot: refuse rather than boot the kernel. */
+	if (vm->conf.bootdev != CONFIG_BOOTDEV_NONE) {
+		log_warnx("vm %s: boot device %s needs BIOS boot, which is not "
+		    "supported yet", vm->conf.name,
+		    vm->conf.bootdev == CONFIG_BOOTDEV_DISK ? "disk" :
+		    vm->conf.bootdev == CONFIG_BOOTDEV_CDROM ? "cdrom" : "net");
+		return EOPNOTSUPP;
+	}
 	for (i = 0; i < vm->conf.ndisks; i++) {
 		if ((fd = parent_open_disk(vm, &vm->conf.disks[i])) == -1)
 			return errno;

@@ -1,0 +1,37 @@
+#!/bin/bash
+# vmd refuses, with a clear message, what it cannot run yet: a forced boot
+# device (needs BIOS boot), a CD-ROM, a qcow2 disk. Nothing is left behind.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon.sh"
+need_kvm
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+[ -f "$GUEST" ] || skip_all "no test guest"
+need_vmd_user
+
+vmd_start
+ok $? "vmd starts"
+truncate -s 16M "$TMP/disk.img"
+chmod 644 "$TMP/disk.img"
+
+refused() {	# refused NAME LOG-PATTERN ARGS...
+	local name=$1 pat=$2
+	shift 2
+	vmctl start -b "$GUEST" -m 64M "$@" "$name" >"$TMP/$name.out" 2>&1
+	rc=$?
+	[ $rc -ne 0 ]
+	ok $? "$name: vmctl start fails (exit $rc)"
+	grep -q -- "$pat" "$VMD_LOG"
+	ok $? "$name: vmd says '$pat'"
+	! vmctl status "$name" 2>/dev/null | grep -q running
+	ok $? "$name: not running"
+}
+
+refused bootdisk "boot device disk needs BIOS boot" -B disk -d "$TMP/disk.img"
+refused bootnet "boot device net needs BIOS boot" -B net
+refused cdrom "cdrom is not supported yet" -r "$TMP/disk.img"
+vmctl start -b "$GUEST" -m 64M -k "tg.checks=none" fine >/dev/null 2>&1
+ok $? "a plain VM still starts afterwards"
+vmctl stop -f fine >/dev/null 2>&1
+vmd_stop
+if [ "$tap_failed" -ne 0 ]; then show_log; fi
+done_testing
