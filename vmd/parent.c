@@ -969,7 +969,7 @@ parent_vmm_started(struct parent *p, struct imsg *im)
 	if (r.error != 0) {
 		/* The exit event follows and cleans up. */
 		parent_reply(p, vm->start_peer, IMSG_VM_START_RESP,
-		    PROTO_ESTARTFAIL, vm);
+		    vm->start_err ? vm->start_err : PROTO_ESTARTFAIL, vm);
 		vm->start_peer = 0;
 		return;
 	}

@@ -22,6 +22,8 @@ refused() {	# refused NAME LOG-PATTERN ARGS...
 	ok $? "$name: vmctl start fails (exit $rc)"
 	grep -q -- "$pat" "$VMD_LOG"
 	ok $? "$name: vmd says '$pat'"
+	grep -q "not supported" "$TMP/$name.out"
+	ok $? "$name: vmctl says why: $(cat "$TMP/$name.out")"
 	! vmctl status "$name" 2>/dev/null | grep -q running
 	ok $? "$name: not running"
 }
