@@ -181,7 +181,7 @@ for my $spec (split /,/, $o{counts}) {
 		pump_until(now() + 0.3 + 0.01 * $n, sub { 0 }, $vmd);
 		my $t2 = now();
 		ctl('stop', '-a');
-		my $stopped = qr/^parent: vm \S+ \(vm \d+\) stopped, status/;
+		my $stopped = qr/^parent: vm \S+ \(vm \d+\) (?:stopped, status|killed by signal)/;
 		pump_until(now() + 40, sub { vmd_count($stopped, $from) >= $n },
 		    $vmd);
 		my $t3 = now();
