@@ -167,6 +167,8 @@ for my $i (1 .. $o{blkruns}) {
 	last if $over->();
 	push @{$blk{ours_pc}}, guest('ours', $bcmd, ['-d', $img], [], undef,
 	    $btmo) unless $why{ours};
+	push @{$blk{ours_direct}}, guest('ours', $bcmd, ['-d', "direct:$img"],
+	    [], undef, $btmo) unless $why{ours};
 	next if $why{qemu};
 	push @{$blk{qemu_pc}}, guest('qemu', $bcmd, [], [@qblk, '-drive',
 	    "file=$img,if=none,id=d0,format=raw,$o{qemu_blk_pc}", '-device',
@@ -177,14 +179,13 @@ for my $i (1 .. $o{blkruns}) {
 	    $btmo);
 }
 $json->{blk_runs} = \%blk;
-my $nodirect = 'our VMM has no O_DIRECT disk option';
 my @br;
 for my $mode (['pc', 'page cache'], ['direct', 'O_DIRECT']) {
 	my ($m, $mn) = @$mode;
 	for my $b (@blknames) {
 		my $unit = $b =~ /4k/ ? 'IOPS' : 'MB/s';
-		push @br, row("$b, $mn", $unit, $m eq 'direct' ? $nodirect :
-		    col($why{ours}, $blk{ours_pc} || [],
+		push @br, row("$b, $mn", $unit,
+		    col($why{ours}, $blk{"ours_$m"} || [],
 		    sub { $_[0]{bench}{"$b $unit"} }),
 		    col($why{qemu}, $blk{"qemu_$m"} || [],
 		    sub { $_[0]{bench}{"$b $unit"} }));

@@ -101,8 +101,8 @@ run_send_fd(int sock, uint32_t which, int fd)
 }
 
 /*
- * The devices vmctl run attaches: disks ("-d [ro:]path") and interfaces
- * on taps ("-t name", or "-i count" for taps the kernel names); "-l"
+ * The devices vmctl run attaches: disks ("-d [ro,direct:]path") and
+ * interfaces on taps ("-t name", or "-i count" for taps the kernel names); "-l"
  * locks every interface's lladdr.
  */
 struct run_devs {
@@ -119,20 +119,49 @@ struct run_devs {
 	int		 locked;		/* -l: locked lladdr */
 };
 
-/* run_open_disk: "-d path" read-write, "-d ro:path" read-only. */
+/*
+ * run_open_disk: "-d [opts:]path", opts a comma-separated list of "ro"
+ * (read-only) and "direct" (O_DIRECT: no host page cache), e.g.
+ * "ro,direct:disk.img". A path that itself starts with such a prefix
+ * can be given as "./ro:...".
+ */
 static void
 run_open_disk(struct run_devs *d, const char *arg)
 {
-	int	ro = 0, fd;
+	const char	*p = arg;
+	size_t		 n;
+	int		 ro = 0, direct = 0, fd, ok = 0;
 
 	if (d->ndisks == PROTO_MAX_DISKS)
 		errx(1, "too many disks (at most %d)", PROTO_MAX_DISKS);
-	if (strncmp(arg, "ro:", 3) == 0) {
-		ro = 1;
-		arg += 3;
+	for (;;) {
+		n = strcspn(p, ",:");
+		if (n == 2 && strncmp(p, "ro", 2) == 0)
+			ro = 1;
+		else if (n == 6 && strncmp(p, "direct", 6) == 0)
+			direct = 1;
+		else
+			break;
+		if (p[n] == ':') {
+			ok = 1;
+			p += n + 1;
+			break;
+		}
+		if (p[n] != ',')
+			break;
+		p += n + 1;
 	}
-	if ((fd = open(arg, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC)) == -1)
+	if (ok)
+		arg = p;
+	else
+		ro = direct = 0;	/* no option list: a plain path */
+	if ((fd = open(arg, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+	    (direct ? O_DIRECT : 0))) == -1) {
+		if (direct && errno == EINVAL)
+			errx(1, "%s: O_DIRECT not supported here (tmpfs?)",
+			    arg);
 		err(1, "%s", arg);
+	}
 	d->disk[d->ndisks] = fd;
 	d->disk_ro[d->ndisks++] = ro;
 }

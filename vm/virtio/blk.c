@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -56,9 +57,22 @@
 #define BLK_CFG_WZ_UNMAP	56
 #define BLK_CFG_SIZE		60
 
+#define BLK_BOUNCE		(1024 * 1024)	/* O_DIRECT bounce, per slot */
+#define BLK_ALIGN_MAX		4096		/* largest O_DIRECT block probed */
+
 #define BLK_WORKERS		4	/* threads serving one disk */
 #define BLK_IDLE		UINT64_MAX
 #define BLK_SLOW_BYTES		(64 * 1024)	/* larger I/O: wake a worker */
+/*
+ * After the ring runs dry the poller watches the avail index this long,
+ * kicks suppressed, before it re-arms them and sleeps on the kick
+ * eventfd: a request that comes sooner (the next one at queue depth 1)
+ * costs no thread wake-up. Bounded, so an idle disk burns nothing. 0
+ * turns polling off.
+ */
+#ifndef BLK_POLL_NS
+#define BLK_POLL_NS		32000ULL
+#endif
 
 struct virtio_blk;
 
@@ -75,6 +89,7 @@ struct blk_worker {
 	uint64_t		 sector;
 	struct virtq_chain	 chain;
 	struct iovec		 iov[VIRTQ_MAX_IOV];
+	uint8_t			*bounce;	/* O_DIRECT: BLK_BOUNCE, aligned */
 };
 
 /*
@@ -89,12 +104,16 @@ struct virtio_blk {
 	struct virtio_pci	 vp;
 	int			 fd;
 	int			 readonly;
+	int			 direct;	/* fd opened O_DIRECT */
+	size_t			 align;		/* O_DIRECT: offsets, sizes, memory */
+	pthread_rwlock_t	 rmw;		/* O_DIRECT: partial-block writes */
 	int			 index;
 	uint64_t		 sectors;
 	char			 serial[BLK_ID_BYTES + 1];
 	uint8_t			 cfg[BLK_CFG_SIZE];
 	uint64_t		 nextseq;	/* for the next request popped */
 	int			 poller;	/* a worker watches the kick */
+	int			 spinning;	/* a worker polls the ring */
 	int			 nidle;		/* workers waiting on work */
 	int			 nflushwait;	/* flushes waiting on done */
 	int			 inline_busy;	/* notify() is serving */
@@ -146,6 +165,140 @@ blk_rw(struct virtio_blk *b, struct iovec *iov, int n, uint64_t off,
 	return 0;
 }
 
+/*
+ * blk_full: len bytes at buf from/to the image at off, or -1. A read
+ * past the end of the image (the last block of one whose size is not a
+ * whole number of blocks) reads zeros there.
+ */
+static int
+blk_full(struct virtio_blk *b, uint8_t *buf, size_t len, uint64_t off,
+    int write)
+{
+	struct iovec	iov;
+	ssize_t		r;
+
+	if (write) {
+		iov.iov_base = buf;
+		iov.iov_len = len;
+		return blk_rw(b, &iov, 1, off, 1);
+	}
+	while (len > 0) {
+		r = pread(b->fd, buf, len, (off_t)off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0) {
+			memset(buf, 0, len);
+			break;
+		}
+		buf += r;
+		off += (uint64_t)r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* blk_aligned: O_DIRECT can take iov and [off, off + len) as they are. */
+static int
+blk_aligned(const struct virtio_blk *b, const struct iovec *iov, int n,
+    uint64_t off, uint64_t len)
+{
+	uint64_t	m = b->align - 1;
+	int		i;
+
+	if ((off & m) != 0 || (len & m) != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (((uintptr_t)iov[i].iov_base & m) != 0 ||
+		    (iov[i].iov_len & m) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * blk_bounce: O_DIRECT I/O the device cannot hand over as it is (guest
+ * buffers or range not aligned to b->align): through w's aligned bounce
+ * buffer, BLK_BOUNCE at a time, whole blocks around the range. A write
+ * that covers part of a block reads the block first, excluding every
+ * other write (b->rmw) so none lands in between. The data is the
+ * chain's readable part from roff (write), or its writable part from 0
+ * (read). 0 or -1.
+ */
+static int
+blk_bounce(struct virtio_blk *b, struct blk_worker *w, size_t roff,
+    uint64_t off, uint64_t len, int write)
+{
+	struct virtq_chain	*c = &w->chain;
+	uint64_t		 start, end, head, n, done = 0;
+	int			 partial, rv = 0;
+
+	if (w->bounce == NULL && posix_memalign((void **)&w->bounce,
+	    BLK_ALIGN_MAX, BLK_BOUNCE) != 0) {
+		w->bounce = NULL;
+		return -1;
+	}
+	while (done < len && rv == 0) {
+		start = (off + done) & ~((uint64_t)b->align - 1);
+		head = off + done - start;
+		n = len - done;
+		if (n > BLK_BOUNCE - head)
+			n = BLK_BOUNCE - head;
+		end = (start + head + n + b->align - 1) &
+		    ~((uint64_t)b->align - 1);
+		if (!write) {
+			rv = blk_full(b, w->bounce, (size_t)(end - start),
+			    start, 0);
+			if (rv == 0)
+				(void)virtq_write_buf(c, (size_t)done,
+				    w->bounce + head, (size_t)n);
+		} else {
+			partial = head != 0 || end - start != n;
+			if (partial)
+				pthread_rwlock_wrlock(&b->rmw);
+			else
+				pthread_rwlock_rdlock(&b->rmw);
+			if (partial)
+				rv = blk_full(b, w->bounce,
+				    (size_t)(end - start), start, 0);
+			(void)virtq_read_buf(c, roff + (size_t)done,
+			    w->bounce + head, (size_t)n);
+			if (rv == 0)
+				rv = blk_full(b, w->bounce,
+				    (size_t)(end - start), start, 1);
+			pthread_rwlock_unlock(&b->rmw);
+		}
+		done += n;
+	}
+	return rv;
+}
+
+/*
+ * blk_data: the data of an IN (write 0: the writable part but the
+ * status byte) or OUT (write 1: the readable part after the header)
+ * request, len bytes at image offset off. 0 or -1.
+ */
+static int
+blk_data(struct virtio_blk *b, struct blk_worker *w, uint64_t off,
+    uint64_t len, int write)
+{
+	int	n, rv;
+
+	if (len == 0)
+		return 0;
+	n = virtq_iov_slice(&w->chain, !write, write ? 16 : 0, len, w->iov,
+	    VIRTQ_MAX_IOV);
+	if (!b->direct || blk_aligned(b, w->iov, n, off, len)) {
+		if (!b->direct || !write || b->align == BLK_SECTOR)
+			return blk_rw(b, w->iov, n, off, write);
+		pthread_rwlock_rdlock(&b->rmw);
+		rv = blk_rw(b, w->iov, n, off, write);
+		pthread_rwlock_unlock(&b->rmw);
+		return rv;
+	}
+	return blk_bounce(b, w, 16, off, len, write);
+}
+
 /* blk_range_ok: [sector, sector + bytes) inside the disk, whole sectors. */
 static int
 blk_range_ok(struct virtio_blk *b, uint64_t sector, uint64_t bytes)
@@ -157,7 +310,7 @@ blk_range_ok(struct virtio_blk *b, uint64_t sector, uint64_t bytes)
 static int
 blk_zero(struct virtio_blk *b, uint64_t off, uint64_t len, int unmap)
 {
-	static const uint8_t	zeros[65536];
+	static const uint8_t	zeros[65536] __attribute__((aligned(4096)));
 	size_t			n;
 	ssize_t			r;
 
@@ -220,7 +373,6 @@ blk_request(struct virtio_blk *b, struct blk_worker *w, uint32_t *used)
 {
 	struct virtq_chain	*c = &w->chain;
 	uint64_t		 sector = w->sector, dlen;
-	int			 n;
 
 	*used = 1;
 	switch (w->type) {
@@ -228,9 +380,7 @@ blk_request(struct virtio_blk *b, struct blk_worker *w, uint32_t *used)
 		dlen = c->wlen - 1;
 		if (!blk_range_ok(b, sector, dlen))
 			return VIRTIO_BLK_S_IOERR;
-		n = virtq_iov_slice(c, 1, 0, dlen, w->iov, VIRTQ_MAX_IOV);
-		if (dlen > 0 && blk_rw(b, w->iov, n, sector * BLK_SECTOR,
-		    0) == -1)
+		if (blk_data(b, w, sector * BLK_SECTOR, dlen, 0) == -1)
 			return VIRTIO_BLK_S_IOERR;
 		*used = (uint32_t)c->wlen;
 		return VIRTIO_BLK_S_OK;
@@ -238,9 +388,7 @@ blk_request(struct virtio_blk *b, struct blk_worker *w, uint32_t *used)
 		dlen = c->rlen - 16;
 		if (b->readonly || !blk_range_ok(b, sector, dlen))
 			return VIRTIO_BLK_S_IOERR;
-		n = virtq_iov_slice(c, 0, 16, dlen, w->iov, VIRTQ_MAX_IOV);
-		if (dlen > 0 && blk_rw(b, w->iov, n, sector * BLK_SECTOR,
-		    1) == -1)
+		if (blk_data(b, w, sector * BLK_SECTOR, dlen, 1) == -1)
 			return VIRTIO_BLK_S_IOERR;
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_FLUSH:
@@ -373,6 +521,75 @@ blk_wait_kick(struct virtio_blk *b)
 	(void)read(pfd.fd, &v, sizeof(v));
 }
 
+static uint64_t
+blk_now_ns(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static inline void
+blk_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/*
+ * blk_poll: a worker that found the ring dry with nothing in flight
+ * (the next request at queue depth 1 is the driver's answer to the last
+ * completion): suppress kicks and watch the avail index for BLK_POLL_NS
+ * without the lock (the ring's host view stays mapped for the VM's
+ * life, whatever the driver does to the queue). One spinner at a time.
+ * Called and returns with the lock held. 1 if a request may have come
+ * (kicks stay off: whoever next finds the ring dry polls or re-arms), 0
+ * if it timed out or the queue is not in use: then stale kicks are
+ * drained, kicks are on again and the ring re-checked after that, so no
+ * request is left without a kick or a taker.
+ */
+static int
+blk_poll(struct virtio_blk *b)
+{
+	struct virtio_pci	*vp = &b->vp;
+	struct virtq		*vq = &vp->q[0].vq;
+	const uint8_t		*avail;
+	uint64_t		 t0, v;
+	uint16_t		 last;
+	unsigned		 i;
+	int			 moved = 0;
+
+	if (!virtio_pci_ready(vp, 0) || vp->resetting)
+		return 0;
+	if (BLK_POLL_NS == 0 || b->spinning || vp->busy > 0)
+		return vq->nonotify ? virtq_notify(vq, 1) : 0;
+	b->spinning = 1;
+	(void)virtq_notify(vq, 0);
+	avail = vq->avail;
+	last = vq->last_avail;
+	virtio_pci_unlock(vp);
+	t0 = blk_now_ns();
+	for (i = 0; !moved; i++) {
+		if ((moved = virtq_avail_moved(avail, last)))
+			break;
+		if ((i & 15) == 15 && blk_now_ns() - t0 >= BLK_POLL_NS)
+			break;
+		blk_relax();
+	}
+	if (!moved)	/* kicks the driver sent anyway, before the re-arm */
+		(void)read(vp->q[0].kick_fd, &v, sizeof(v));
+	virtio_pci_lock(vp);
+	b->spinning = 0;
+	if (moved)
+		return 1;
+	return virtio_pci_ready(vp, 0) && !vp->resetting &&
+	    virtq_notify(vq, 1);
+}
+
 /* blk_thread: one pool worker: serve, else watch the kick, else sleep. */
 static void *
 blk_thread(void *arg)
@@ -387,6 +604,8 @@ blk_thread(void *arg)
 			blk_serve(b, w);
 			continue;
 		}
+		if (blk_poll(b))
+			continue;
 		if (!b->poller) {
 			b->poller = 1;
 			virtio_pci_unlock(vp);
@@ -437,6 +656,35 @@ static const struct virtio_ops blk_ops = {
 	.notify = blk_notify,
 };
 
+/*
+ * blk_direct_align: the smallest block O_DIRECT reads of fd take (512 up
+ * to BLK_ALIGN_MAX), found by trying; also used for memory alignment,
+ * which is never stricter.
+ */
+static size_t
+blk_direct_align(int fd, int index)
+{
+	void	*buf;
+	size_t	 a;
+	ssize_t	 r = -1;
+
+	if (posix_memalign(&buf, BLK_ALIGN_MAX, BLK_ALIGN_MAX) != 0)
+		return BLK_ALIGN_MAX;
+	for (a = BLK_SECTOR; a <= BLK_ALIGN_MAX; a *= 2) {
+		while ((r = pread(fd, buf, a, 0)) == -1 && errno == EINTR)
+			;
+		if (r >= 0 || errno != EINVAL)
+			break;
+	}
+	free(buf);
+	if (a > BLK_ALIGN_MAX) {
+		log_warnx("disk %d: O_DIRECT reads fail at every block size "
+		    "up to %d", index, BLK_ALIGN_MAX);
+		a = BLK_ALIGN_MAX;
+	}
+	return a;
+}
+
 /* blk_lock: vmd's rule: one writer per image, readers may share. */
 static int
 blk_lock(int fd, int readonly, int index)
@@ -474,12 +722,19 @@ virtio_blk_add(struct vm *vm, int fd, int readonly, int index)
 	b->fd = fd;
 	b->readonly = readonly;
 	b->index = index;
+	b->align = BLK_SECTOR;
+	if ((e = fcntl(fd, F_GETFL)) != -1 && (e & O_DIRECT)) {
+		b->direct = 1;
+		b->align = blk_direct_align(fd, index);
+	}
+	pthread_rwlock_init(&b->rmw, NULL);
 	b->sectors = (uint64_t)size / BLK_SECTOR;
 	snprintf(b->serial, sizeof(b->serial), "vmd%d-%llx", index,
 	    (unsigned long long)st.st_ino);
 	memcpy(b->cfg + BLK_CFG_CAPACITY, &b->sectors, 8);
 	blk_put32(b->cfg + BLK_CFG_SEG_MAX, BLK_SEG_MAX);
-	blk_put32(b->cfg + BLK_CFG_BLK_SIZE, BLK_SECTOR);
+	/* O_DIRECT on a disk of larger blocks: tell the driver. */
+	blk_put32(b->cfg + BLK_CFG_BLK_SIZE, (uint32_t)b->align);
 	blk_put32(b->cfg + BLK_CFG_DISCARD_MAX, BLK_DISCARD_MAX);
 	blk_put32(b->cfg + BLK_CFG_DISCARD_SEG, BLK_DISCARD_SEG);
 	blk_put32(b->cfg + BLK_CFG_DISCARD_ALIGN, 8);
@@ -511,8 +766,12 @@ virtio_blk_add(struct vm *vm, int fd, int readonly, int index)
 			return NULL;
 		}
 	}
-	log_debug("disk %d: %llu sectors%s", index,
-	    (unsigned long long)b->sectors, readonly ? ", read-only" : "");
+	log_debug("disk %d: %llu sectors%s%s", index,
+	    (unsigned long long)b->sectors, readonly ? ", read-only" : "",
+	    b->direct ? ", O_DIRECT" : "");
+	if (b->direct)
+		log_debug("disk %d: O_DIRECT blocks of %zu bytes", index,
+		    b->align);
 	return &b->vp;
 }
 

@@ -18,6 +18,7 @@
 #define VIRTQ_DESC_F_WRITE	2
 #define VIRTQ_DESC_F_INDIRECT	4
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+#define VIRTQ_USED_F_NO_NOTIFY	1
 
 #define VIRTQ_AVAIL_BYTES(n)	(6 + 2 * (uint64_t)(n))
 #define VIRTQ_USED_BYTES(n)	(6 + 8 * (uint64_t)(n))
@@ -74,6 +75,10 @@ virtq_init(struct virtq *vq, const struct mem *mem, uint16_t size,
 	vq->last_avail = 0;
 	vq->used_idx = 0;
 	vq->signalled = 0;
+	/* Kicks wanted: whatever a former device left in the used ring. */
+	virtq_store16(vq->used, 0);
+	if (vq->event_idx)
+		virtq_store16(vq->used + 4 + 8 * (uint64_t)size, 0);
 	return 0;
 }
 
@@ -92,6 +97,30 @@ virtq_pending(const struct virtq *vq)
 	if (vq->size == 0)
 		return 0;
 	return virtq_load16(vq->avail + 2) != vq->last_avail;
+}
+
+int
+virtq_avail_moved(const uint8_t *avail, uint16_t last)
+{
+	return virtq_load16(avail + 2) != last;
+}
+
+int
+virtq_notify(struct virtq *vq, int on)
+{
+	if (vq->size == 0)
+		return 0;
+	vq->nonotify = !on;
+	if (vq->event_idx)
+		virtq_store16(vq->used + 4 + 8 * (uint64_t)vq->size,
+		    (uint16_t)(vq->last_avail - (on ? 0 : 1)));
+	else
+		virtq_store16(vq->used, on ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+	if (!on)
+		return 0;
+	/* The request before our look at the avail index (2.7.10). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return virtq_pending(vq);
 }
 
 /* virtq_avail_idx: the driver's avail index, or -1 if it ran too far. */
@@ -121,7 +150,7 @@ virtq_pop(struct virtq *vq, struct virtq_chain *c)
 	if ((avail = virtq_avail_idx(vq)) == -1)
 		return -1;
 	if (avail == vq->last_avail) {
-		if (!vq->event_idx)
+		if (!vq->event_idx || vq->nonotify)
 			return 0;
 		/* Ask for a kick at the next entry, then look again. */
 		virtq_store16(vq->used + 4 + 8 * (uint64_t)vq->size,

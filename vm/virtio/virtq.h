@@ -32,6 +32,7 @@ struct virtq {
 	uint16_t		 last_avail;	/* next avail entry to take */
 	uint16_t		 used_idx;	/* next used entry to fill */
 	uint16_t		 signalled;	/* used_idx at the last interrupt */
+	int			 nonotify;	/* kicks suppressed (virtq_notify) */
 	const char		*err;		/* why the last call failed */
 };
 
@@ -79,6 +80,22 @@ void	virtq_push(struct virtq *, uint16_t head, uint32_t len);
 int	virtq_need_interrupt(struct virtq *);
 /* virtq_pending: 1 if the driver has made chains available not yet taken. */
 int	virtq_pending(const struct virtq *);
+/*
+ * virtq_notify: ask the driver to kick for new chains (on) or to spare
+ * the kicks (off) while the device polls the ring: VIRTQ_USED_F_NO_NOTIFY
+ * in the used ring, or with event index avail_event (set behind the ring,
+ * so no kick is due). While off, virtq_pop no longer re-arms kicks when
+ * the ring runs dry. Turning them on returns virtq_pending() read after
+ * the request is visible to the driver: 1 means chains came meanwhile,
+ * for which no kick may come. A hint only: drivers may kick regardless.
+ */
+int	virtq_notify(struct virtq *, int on);
+/*
+ * virtq_avail_moved: 1 if the avail index at avail (a ring's host view,
+ * read without the device lock) is not last. For polling only: the
+ * caller re-checks with virtq_pop under the lock.
+ */
+int	virtq_avail_moved(const uint8_t *avail, uint16_t last);
 
 /*
  * Copy helpers over a chain's readable or writable part, starting off
