@@ -425,9 +425,10 @@ blk_slow(const struct blk_worker *w)
 {
 	switch (w->type) {
 	case VIRTIO_BLK_T_IN:
-		return w->chain.wlen > BLK_SLOW_BYTES;
+		/* O_DIRECT: every read or write waits for the disk. */
+		return w->b->direct || w->chain.wlen > BLK_SLOW_BYTES;
 	case VIRTIO_BLK_T_OUT:
-		return w->chain.rlen > BLK_SLOW_BYTES;
+		return w->b->direct || w->chain.rlen > BLK_SLOW_BYTES;
 	case VIRTIO_BLK_T_GET_ID:
 		return 0;
 	default:
