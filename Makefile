@@ -160,6 +160,9 @@ deps:
 
 check: deps
 	$(MAKE) all unit fuzz
+	@# Debian's kernel and busybox (apt-get download, unpacked under build/):
+	@# real guest and client for tests; a failure shows in linux_early.t.
+	-tests/linux/fetch.sh $(B)/linux >/dev/null
 	prove --exec '' -r $(B)/tests tests/integ tests/fuzz
 
 demo: deps
