@@ -8,7 +8,7 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread \
 	   -isystem /usr/include/bsd -DLIBBSD_OVERLAY
 LDLIBS	:= -levent -levent_pthreads -lbsd -lseccomp -pthread
-LDLIBS	+= -lnftables -lmnl
+LDLIBS	+= -lmnl
 # `make V=1` shows the commands.
 V	?= 0
 ifeq ($(V),0)

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <nftables/libnftables.h>
@@ -74,33 +75,67 @@ nat_ruleset(const struct nat_prefixes *p, char *buf, size_t len)
 	return 0;
 }
 
+int
+nat_open(struct nat_lib *lib)
+{
+	memset(lib, 0, sizeof(*lib));
+	if ((lib->handle = dlopen("libnftables.so.1", RTLD_NOW)) == NULL) {
+		log_warnx("%s: %s", __func__, dlerror());
+		return -1;
+	}
+	/* POSIX: a function pointer may travel through dlsym's void *. */
+	*(void **)&lib->ctx_new = dlsym(lib->handle, "nft_ctx_new");
+	*(void **)&lib->ctx_free = dlsym(lib->handle, "nft_ctx_free");
+	*(void **)&lib->buffer_output = dlsym(lib->handle,
+	    "nft_ctx_buffer_output");
+	*(void **)&lib->buffer_error = dlsym(lib->handle,
+	    "nft_ctx_buffer_error");
+	*(void **)&lib->get_error_buffer = dlsym(lib->handle,
+	    "nft_ctx_get_error_buffer");
+	*(void **)&lib->run_cmd = dlsym(lib->handle,
+	    "nft_run_cmd_from_buffer");
+	if (lib->ctx_new == NULL || lib->ctx_free == NULL ||
+	    lib->buffer_output == NULL || lib->buffer_error == NULL ||
+	    lib->get_error_buffer == NULL || lib->run_cmd == NULL) {
+		log_warnx("%s: libnftables lacks a function", __func__);
+		dlclose(lib->handle);
+		memset(lib, 0, sizeof(*lib));
+		return -1;
+	}
+	return 0;
+}
+
 /* Run an nftables text in one transaction; log nft's message on failure. */
 static int
-nat_run(const char *func, const char *text)
+nat_run(const struct nat_lib *lib, const char *func, const char *text)
 {
 	struct nft_ctx	*ctx;
 	const char	*msg;
 	int		 rc;
 
-	if ((ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
+	if (lib == NULL || lib->handle == NULL) {
+		log_warnx("%s: libnftables is not loaded", func);
+		errno = ENOTSUP;
+		return -1;
+	}
+	if ((ctx = lib->ctx_new(NFT_CTX_DEFAULT)) == NULL) {
 		log_warnx("%s: nft_ctx_new failed", func);
 		errno = ENOMEM;
 		return -1;
 	}
-	if (nft_ctx_buffer_output(ctx) != 0 ||
-	    nft_ctx_buffer_error(ctx) != 0) {
-		nft_ctx_free(ctx);
+	if (lib->buffer_output(ctx) != 0 || lib->buffer_error(ctx) != 0) {
+		lib->ctx_free(ctx);
 		log_warnx("%s: nft buffers", func);
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((rc = nft_run_cmd_from_buffer(ctx, text)) != 0) {
-		msg = nft_ctx_get_error_buffer(ctx);
+	if ((rc = lib->run_cmd(ctx, text)) != 0) {
+		msg = lib->get_error_buffer(ctx);
 		log_warnx("%s: nftables: %.*s", func,
 		    msg != NULL ? (int)strcspn(msg, "\n") : 0,
 		    msg != NULL ? msg : "");
 	}
-	nft_ctx_free(ctx);
+	lib->ctx_free(ctx);
 	if (rc != 0) {
 		errno = EIO;
 		return -1;
@@ -109,7 +144,7 @@ nat_run(const char *func, const char *text)
 }
 
 int
-nat_set(const struct nat_prefixes *p)
+nat_set(const struct nat_lib *lib, const struct nat_prefixes *p)
 {
 	char	buf[NAT_RULESET_MAX];
 
@@ -117,13 +152,13 @@ nat_set(const struct nat_prefixes *p)
 		log_warn("%s", __func__);
 		return -1;
 	}
-	return nat_run(__func__, buf);
+	return nat_run(lib, __func__, buf);
 }
 
 int
-nat_clear(void)
+nat_clear(const struct nat_lib *lib)
 {
-	return nat_run(__func__, NAT_DROP_TABLE);
+	return nat_run(lib, __func__, NAT_DROP_TABLE);
 }
 
 int

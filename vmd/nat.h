@@ -5,9 +5,30 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define NAT_TABLE	"vmd"		/* table inet vmd */
 #define NAT_RULESET_MAX	1024		/* nat_ruleset's longest text */
+
+struct nft_ctx;
+
+/*
+ * libnftables, loaded at run time by the one process that uses it (priv),
+ * so VM processes and the rest of vmd never map it or its dependencies.
+ * Filled by nat_open before chroot; read-only afterwards.
+ */
+struct nat_lib {
+	void		 *handle;
+	struct nft_ctx	*(*ctx_new)(uint32_t);
+	void		 (*ctx_free)(struct nft_ctx *);
+	int		 (*buffer_output)(struct nft_ctx *);
+	int		 (*buffer_error)(struct nft_ctx *);
+	const char	*(*get_error_buffer)(struct nft_ctx *);
+	int		 (*run_cmd)(struct nft_ctx *, const char *);
+};
+
+/* nat_open: dlopen libnftables (before chroot). 0, or -1 (logged). */
+int	nat_open(struct nat_lib *);
 
 /*
  * The prefixes to masquerade: traffic from a local prefix to anywhere
@@ -33,13 +54,13 @@ int	nat_ruleset(const struct nat_prefixes *p, char *buf, size_t len);
  * at start with local nat and after each reload). 0, or -1 with errno,
  * logging nft's message.
  */
-int	nat_set(const struct nat_prefixes *p);
+int	nat_set(const struct nat_lib *, const struct nat_prefixes *p);
 
 /*
  * nat_clear: remove table inet vmd if it exists: at start (what a killed
  * vmd left), at exit, on reset and when local nat is turned off. 0 or -1.
  */
-int	nat_clear(void);
+int	nat_clear(const struct nat_lib *);
 
 /*
  * nat_forwarding_open: open the sysctl that lets IPv4 (af AF_INET) or IPv6

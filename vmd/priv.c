@@ -30,6 +30,7 @@ struct priv {
 	int			 ncreated;
 	int			 fwd4, fwd6;	/* forwarding sysctls, or -1 */
 	int			 was4, was6;	/* their values before, or -1 */
+	struct nat_lib		 nat;		/* libnftables, from before chroot */
 };
 
 /* priv_cleanup: delete our bridges, nat table and forwarding changes. */
@@ -44,7 +45,7 @@ priv_cleanup(struct priv *priv, int all)
 		(void)netif_delete(priv->created[i]);
 	}
 	priv->ncreated = 0;
-	(void)nat_clear();
+	(void)nat_clear(&priv->nat);
 	if (!all)
 		return;
 	if (priv->fwd4 != -1 && priv->was4 != -1)
@@ -95,7 +96,7 @@ priv_nat(struct priv *priv, const struct proto_ifreq *r)
 	int			was;
 
 	if (r->value == 0) {
-		(void)nat_clear();
+		(void)nat_clear(&priv->nat);
 		if (priv->fwd4 != -1 && priv->was4 != -1)
 			(void)nat_forwarding_set(priv->fwd4, priv->was4, NULL);
 		if (priv->fwd6 != -1 && priv->was6 != -1)
@@ -109,7 +110,7 @@ priv_nat(struct priv *priv, const struct proto_ifreq *r)
 	np.prefixlen = (int)r->value;
 	memcpy(&np.prefix6, r->addr6, 16);
 	np.prefix6len = (int)r->value6;
-	if (nat_set(&np) == -1)
+	if (nat_set(&priv->nat, &np) == -1)
 		return;
 	if (priv->fwd4 != -1 && nat_forwarding_set(priv->fwd4, 1, &was) == 0 &&
 	    priv->was4 == -1)
@@ -242,8 +243,12 @@ priv_main(const struct vmd_opts *opts, int fd)
 	if ((priv->base = event_base_new()) == NULL)
 		fatalx("%s: event_base_new", __func__);
 	priv->was4 = priv->was6 = -1;
-	/* What a killed vmd left, and the sysctls (no file system later). */
-	(void)nat_clear();
+	/*
+	 * libnftables, what a killed vmd left, and the sysctls: the file
+	 * system is gone after chroot.
+	 */
+	if (nat_open(&priv->nat) == 0)
+		(void)nat_clear(&priv->nat);
 	priv->fwd4 = nat_forwarding_open(AF_INET);
 	priv->fwd6 = nat_forwarding_open(AF_INET6);
 	if ((priv->ev_term = evsignal_new(priv->base, SIGTERM, priv_sigterm,
