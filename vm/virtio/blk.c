@@ -216,6 +216,18 @@ blk_aligned(const struct virtio_blk *b, const struct iovec *iov, int n,
 	return 1;
 }
 
+/* blk_bounce_alloc: w's O_DIRECT bounce buffer, on first use. 0 or -1. */
+static int
+blk_bounce_alloc(struct blk_worker *w)
+{
+	if (w->bounce == NULL && posix_memalign((void **)&w->bounce,
+	    BLK_ALIGN_MAX, BLK_BOUNCE) != 0) {
+		w->bounce = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * blk_bounce: O_DIRECT I/O the device cannot hand over as it is (guest
  * buffers or range not aligned to b->align): through w's aligned bounce
@@ -233,11 +245,8 @@ blk_bounce(struct virtio_blk *b, struct blk_worker *w, size_t roff,
 	uint64_t		 start, end, head, n, done = 0;
 	int			 partial, rv = 0;
 
-	if (w->bounce == NULL && posix_memalign((void **)&w->bounce,
-	    BLK_ALIGN_MAX, BLK_BOUNCE) != 0) {
-		w->bounce = NULL;
+	if (blk_bounce_alloc(w) == -1)
 		return -1;
-	}
 	while (done < len && rv == 0) {
 		start = (off + done) & ~((uint64_t)b->align - 1);
 		head = off + done - start;
@@ -330,14 +339,56 @@ blk_zero(struct virtio_blk *b, uint64_t off, uint64_t len, int unmap)
 	return 0;
 }
 
+/*
+ * blk_zero_direct: blk_zero on an O_DIRECT disk of blocks larger than a
+ * sector, where the range may cover blocks in part (neither fallocate on
+ * a block device nor O_DIRECT writes take that): those are read, zeroed
+ * in part and written back through w's bounce buffer excluding every
+ * other write (b->rmw), as blk_bounce does; whole blocks go to blk_zero.
+ */
+static int
+blk_zero_direct(struct virtio_blk *b, struct blk_worker *w, uint64_t off,
+    uint64_t len, int unmap)
+{
+	uint64_t	m = b->align - 1, start, n;
+	int		rv = 0;
+
+	if (blk_bounce_alloc(w) == -1)
+		return -1;
+	while (len > 0 && rv == 0) {
+		start = off & ~m;
+		if (off == start && len > m) {
+			n = len & ~m;
+			pthread_rwlock_rdlock(&b->rmw);
+			rv = blk_zero(b, off, n, unmap);
+		} else {
+			n = start + b->align - off;
+			if (n > len)
+				n = len;
+			pthread_rwlock_wrlock(&b->rmw);
+			rv = blk_full(b, w->bounce, b->align, start, 0);
+			if (rv == 0) {
+				memset(w->bounce + (off - start), 0, n);
+				rv = blk_full(b, w->bounce, b->align, start, 1);
+			}
+		}
+		pthread_rwlock_unlock(&b->rmw);
+		off += n;
+		len -= n;
+	}
+	return rv;
+}
+
 /* blk_segments: discard and write-zeroes. */
 static uint8_t
-blk_segments(struct virtio_blk *b, struct virtq_chain *c, uint32_t type)
+blk_segments(struct virtio_blk *b, struct blk_worker *w, uint32_t type)
 {
+	struct virtq_chain	*c = &w->chain;
 	uint8_t		seg[16];
 	uint64_t	sector;
 	uint32_t	num, flags;
 	size_t		off, nseg;
+	int		unmap, rv;
 
 	if (b->readonly)
 		return VIRTIO_BLK_S_IOERR;
@@ -356,8 +407,15 @@ blk_segments(struct virtio_blk *b, struct virtq_chain *c, uint32_t type)
 			return VIRTIO_BLK_S_UNSUPP;
 		if ((flags & ~1U) != 0)
 			return VIRTIO_BLK_S_UNSUPP;
-		if (blk_zero(b, sector * BLK_SECTOR, num * BLK_SECTOR,
-		    type == VIRTIO_BLK_T_DISCARD || (flags & 1)) == -1)
+		unmap = type == VIRTIO_BLK_T_DISCARD || (flags & 1);
+		/* O_DIRECT blocks larger than a sector: may be in part. */
+		if (b->direct && b->align > BLK_SECTOR)
+			rv = blk_zero_direct(b, w, sector * BLK_SECTOR,
+			    num * BLK_SECTOR, unmap);
+		else
+			rv = blk_zero(b, sector * BLK_SECTOR,
+			    num * BLK_SECTOR, unmap);
+		if (rv == -1)
 			return VIRTIO_BLK_S_IOERR;
 	}
 	return VIRTIO_BLK_S_OK;
@@ -401,7 +459,7 @@ blk_request(struct virtio_blk *b, struct blk_worker *w, uint32_t *used)
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		return blk_segments(b, c, w->type);
+		return blk_segments(b, w, w->type);
 	default:
 		return VIRTIO_BLK_S_UNSUPP;
 	}

@@ -322,6 +322,144 @@ test_event_idx(void)
 	    "wrap, one interrupt each (%d, %d)", i, irqs);
 }
 
+/*
+ * driver_kicks: whether a driver that just moved its avail index from
+ * old to tr->avail_idx kicks: avail_event crossed (event index, 2.7.10)
+ * or VIRTQ_USED_F_NO_NOTIFY clear.
+ */
+static int
+driver_kicks(struct tring *tr, int event_idx, uint16_t old)
+{
+	uint16_t	newi = tr->avail_idx, ev;
+
+	if (event_idx) {
+		ev = tr_avail_event(tr);
+		return (uint16_t)(newi - ev - 1) < (uint16_t)(newi - old);
+	}
+	return !(tr_r16(tr->mem, tr->used) & 1);
+}
+
+/* post1: make one chain available; 1 if the driver would kick for it. */
+static int
+post1(struct tring *tr, int event_idx)
+{
+	uint16_t	old = tr->avail_idx, d = (uint16_t)(old % tr->size);
+
+	tr_desc(tr, d, BUF, 8, 0, 0);
+	tr_post(tr, d);
+	return driver_kicks(tr, event_idx, old);
+}
+
+static void
+test_notify(void)
+{
+	struct tring	tr;
+	struct virtq	vq;
+	const char	*m;
+	uint16_t	l0;
+	int		ev, i, kicks, ok;
+
+	memset(&vq, 0, sizeof(vq));
+	tap_is(virtq_notify(&vq, 1), 0, "notify on a queue not set up: 0");
+	for (ev = 0; ev < 2; ev++) {
+		m = ev ? "notify, event index" : "notify, flags";
+		setup(&tr, &vq, 8, ev ? FEAT_ALL : 0);
+		tap_ok(post1(&tr, ev), "%s: kicks wanted at first", m);
+		tap_ok(virtq_pop(&vq, &ch) == 1, "%s: popped", m);
+		virtq_push(&vq, ch.head, 0);
+		l0 = vq.last_avail;
+
+		tap_is(virtq_notify(&vq, 0), 0, "%s: off returns 0", m);
+		tap_ok(vq.nonotify, "%s: off recorded", m);
+		if (ev)
+			tap_is(tr_avail_event(&tr), (uint16_t)(l0 - 1),
+			    "%s: off: avail_event one behind last_avail", m);
+		else
+			tap_is(tr_r16(&mem, tr.used) & 1, 1,
+			    "%s: off: VIRTQ_USED_F_NO_NOTIFY set", m);
+		tap_ok(!virtq_avail_moved(vq.avail, vq.last_avail),
+		    "%s: avail not moved yet", m);
+		for (kicks = 0, i = 0; i < 3; i++)
+			kicks += post1(&tr, ev);
+		tap_is(kicks, 0, "%s: 3 chains posted while off: no kick", m);
+		tap_ok(virtq_avail_moved(vq.avail, vq.last_avail),
+		    "%s: avail_moved sees them", m);
+		tap_ok(!virtq_avail_moved(vq.avail, tr.avail_idx),
+		    "%s: avail_moved: not past the driver's index", m);
+		for (i = 0; i < 3 && virtq_pop(&vq, &ch) == 1; i++)
+			virtq_push(&vq, ch.head, 0);
+		tap_is(i, 3, "%s: all 3 popped while off", m);
+		tap_is(virtq_pop(&vq, &ch), 0, "%s: ring dry", m);
+		if (ev)
+			tap_is(tr_avail_event(&tr), (uint16_t)(l0 - 1),
+			    "%s: running dry while off does not re-arm", m);
+		tap_ok(!post1(&tr, ev), "%s: still no kick after the ring ran "
+		    "dry", m);
+
+		/* Posted in between: the re-check on re-enabling sees it. */
+		tap_is(virtq_notify(&vq, 1), 1, "%s: on: sees the chain posted "
+		    "while off", m);
+		tap_ok(!vq.nonotify, "%s: on recorded", m);
+		if (ev)
+			tap_is(tr_avail_event(&tr), vq.last_avail,
+			    "%s: on: avail_event at last_avail", m);
+		else
+			tap_is(tr_r16(&mem, tr.used) & 1, 0,
+			    "%s: on: VIRTQ_USED_F_NO_NOTIFY clear", m);
+		tap_is(virtq_pop(&vq, &ch), 1, "%s: and pops it", m);
+		virtq_push(&vq, ch.head, 0);
+		tap_is(virtq_pop(&vq, &ch), 0, "%s: ring dry again", m);
+		tap_ok(post1(&tr, ev), "%s: the next chain is kicked", m);
+		tap_is(virtq_pop(&vq, &ch), 1, "%s: popped", m);
+		virtq_push(&vq, ch.head, 0);
+
+		/* Off, nothing comes, on: 0, and the next one is kicked. */
+		(void)virtq_notify(&vq, 0);
+		tap_is(virtq_notify(&vq, 1), 0, "%s: on with nothing new: 0",
+		    m);
+		tap_ok(post1(&tr, ev), "%s: then a chain is kicked", m);
+		tap_is(virtq_pop(&vq, &ch), 1, "%s: popped", m);
+		virtq_push(&vq, ch.head, 0);
+		tap_is(virtq_pop(&vq, &ch), 0, "%s: dry (re-arms)", m);
+
+		/*
+		 * Across the 16-bit wrap: every chain is either kicked or
+		 * seen by the re-check when kicks come back on, never lost.
+		 */
+		for (ok = 1, i = 0; ok && i < 70000; i++) {
+			if (i % 2 == 0) {
+				ok = post1(&tr, ev) && virtq_pop(&vq, &ch) == 1;
+			} else {
+				(void)virtq_notify(&vq, 0);
+				ok = !post1(&tr, ev);
+				/* re-enabled before the device looked ... */
+				if (ok && i % 4 == 1)
+					ok = virtq_notify(&vq, 1) == 1 &&
+					    virtq_pop(&vq, &ch) == 1;
+				/* ... or found by polling first */
+				else if (ok)
+					ok = virtq_pop(&vq, &ch) == 1 &&
+					    virtq_notify(&vq, 1) == 0;
+			}
+			if (ok) {
+				virtq_push(&vq, ch.head, 0);
+				ok = virtq_pop(&vq, &ch) == 0;
+			}
+			if (!ok)
+				break;
+		}
+		tap_ok(ok && i == 70000, "%s: 70000 chains across the index "
+		    "wrap, each kicked or seen on re-enabling (%d)", m, i);
+	}
+	/* Off at last_avail 0: avail_event wraps to 0xffff. */
+	setup(&tr, &vq, 8, FEAT_ALL);
+	(void)virtq_notify(&vq, 0);
+	tap_is(tr_avail_event(&tr), 0xffff, "notify off at index 0: "
+	    "avail_event 0xffff");
+	tap_ok(!post1(&tr, 1), "notify off at index 0: no kick");
+	tap_is(virtq_notify(&vq, 1), 1, "notify on at index 0: sees it");
+}
+
 int
 main(void)
 {
@@ -333,6 +471,7 @@ main(void)
 	test_good();
 	test_indirect();
 	test_event_idx();
+	test_notify();
 	expect_bad("buffer past end of RAM", EFAULT, 0, bad_outside);
 	expect_bad("buffer in the PCI hole", EFAULT, 0, bad_hole);
 	expect_bad("loop", ELOOP, 0, bad_loop);
