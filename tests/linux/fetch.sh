@@ -5,6 +5,7 @@
 set -eu
 cache=${1:?usage: fetch.sh CACHEDIR}
 mkdir -p "$cache/debs" "$cache/root"
+cache=$(cd "$cache" && pwd)	# absolute: we cd below
 cd "$cache/debs"
 
 # Resolve the metapackage to the versioned image package it depends on.
