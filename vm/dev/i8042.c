@@ -350,16 +350,14 @@ i8042_write_cmd(struct i8042 *k, uint8_t cmd)
 }
 
 /*
- * i8042_io_data / i8042_io_cmd: the bus handlers for 0x60 and 0x64 (lock
- * held). Each range is one port; wider accesses touch only the first byte
- * and read 0xff above it.
+ * i8042_io: one access to the data (0x60) or command/status (0x64) port,
+ * lock held. Each range is one port; wider accesses touch only the first
+ * byte and read 0xff above it.
  */
 static void
-i8042_io_data(void *arg, uint64_t off, int is_write, uint8_t *data,
-    size_t len)
+i8042_io(struct i8042 *k, int cmdport, uint64_t off, int is_write,
+    uint8_t *data, size_t len)
 {
-	struct i8042	*k = arg;
-
 	if (len == 0)
 		return;
 	if (!is_write)
@@ -367,31 +365,29 @@ i8042_io_data(void *arg, uint64_t off, int is_write, uint8_t *data,
 	if (off != 0)
 		return;
 	if (is_write) {
-		k->last_was_cmd = 0;
-		i8042_write_data(k, data[0]);
+		k->last_was_cmd = cmdport;
+		if (cmdport)
+			i8042_write_cmd(k, data[0]);
+		else
+			i8042_write_data(k, data[0]);
 	} else
-		data[0] = i8042_read_data(k);
+		data[0] = cmdport ? i8042_read_status(k) : i8042_read_data(k);
 	i8042_update_irq(k);
+}
+
+/* i8042_io_data / i8042_io_cmd: the bus handlers for 0x60 and 0x64. */
+static void
+i8042_io_data(void *arg, uint64_t off, int is_write, uint8_t *data,
+    size_t len)
+{
+	i8042_io(arg, 0, off, is_write, data, len);
 }
 
 static void
 i8042_io_cmd(void *arg, uint64_t off, int is_write, uint8_t *data,
     size_t len)
 {
-	struct i8042	*k = arg;
-
-	if (len == 0)
-		return;
-	if (!is_write)
-		memset(data, 0xff, len);
-	if (off != 0)
-		return;
-	if (is_write) {
-		k->last_was_cmd = 1;
-		i8042_write_cmd(k, data[0]);
-	} else
-		data[0] = i8042_read_status(k);
-	i8042_update_irq(k);
+	i8042_io(arg, 1, off, is_write, data, len);
 }
 
 void
