@@ -1,6 +1,6 @@
 # Shared by the daemon tests (bash): a private vmd on a private socket.
 # Source after lib.sh. Every test gets its own socket, config and log.
-VMD=$B/vmd
+VMD=${VMD:-$B/vmd}
 SOCK=$TMP/vmd.sock
 CONF=$TMP/vm.conf
 VMD_LOG=$TMP/vmd.log

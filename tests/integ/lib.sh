@@ -2,7 +2,7 @@
 # Tests run from the top of the tree, as root, on a host with /dev/kvm.
 
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-B=$TOP/build
+B=${B:-$TOP/build}
 VMCTL=$B/vmctl
 GUEST=$B/guest/testguest
 tap_n=0
