@@ -20,9 +20,9 @@ ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One list of sources per program.
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
-		   lib/sandbox.c
+		   lib/sandbox.c lib/launch.c
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
-		   vm/acpi.c vm/devices.c \
+		   vm/acpi.c vm/devices.c vm/jail.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
 		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \

@@ -81,7 +81,7 @@ static const struct proto_route proto_routes[IMSG_TYPE_MAX] = {
 	    PROTO_TO_CONTROL },
 	[IMSG_VMM_START_RESP] = { "vmm-start-resp", PROTO_FROM_DAEMON,
 	    PROTO_TO_PARENT },
-	[IMSG_VMM_STOP_REQ] = { "vmm-stop-req", PROTO_FROM_DAEMON,
+	[IMSG_VMM_ATTACH_REQ] = { "vmm-attach-req", PROTO_FROM_DAEMON,
 	    PROTO_TO_VMM },
 	[IMSG_VMM_PAUSE_REQ] = { "vmm-pause-req", PROTO_FROM_DAEMON,
 	    PROTO_TO_VMM },
@@ -91,7 +91,7 @@ static const struct proto_route proto_routes[IMSG_TYPE_MAX] = {
 	    PROTO_TO_VMM },
 	[IMSG_VMM_UNPAUSE_RESP] = { "vmm-unpause-resp", PROTO_FROM_DAEMON,
 	    PROTO_TO_PARENT },
-	[IMSG_VMM_EXIT_EVENT] = { "vmm-exit-event", PROTO_FROM_DAEMON,
+	[IMSG_VMM_BAD_EVENT] = { "vmm-bad-event", PROTO_FROM_DAEMON,
 	    PROTO_TO_PARENT },
 	[IMSG_PRIV_IFDESCR_REQ] = { "priv-ifdescr-req", PROTO_FROM_DAEMON,
 	    PROTO_TO_NONE },
@@ -135,6 +135,9 @@ proto_strerror(int err)
 		return "vm process ended while starting (see the vmd log)";
 	case PROTO_ERESTART:
 		return "vm restarted too quickly";
+	case PROTO_ESTARTTIME:
+		return "vm did not start in time and was killed (see the vmd "
+		    "log)";
 	case PROTO_ECONFIG:
 		return "configuration has errors (see the vmd log)";
 	case PROTO_ENOTFOUND:

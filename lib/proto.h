@@ -16,7 +16,7 @@
  */
 enum proto_type {
 	IMSG_NONE = 0,
-	/* launcher (vmctl run, vmm) -> VM process */
+	/* launcher (vmctl run, the parent) -> VM process */
 	IMSG_VMP_CREATE_REQ,	/* struct proto_vmcreate; no fd */
 	IMSG_VMP_FD_REQ,	/* struct proto_fdreq; fd */
 	IMSG_VMP_START_REQ,	/* empty: all is sent, boot */
@@ -52,12 +52,14 @@ enum proto_type {
 	IMSG_LOG_VERBOSE_EVENT,	/* parent -> children: u32 verbosity */
 	IMSG_CTL_LISTEN_EVENT,	/* parent -> control: fd = listening socket */
 	IMSG_VMM_START_RESP,	/* vmm -> parent, peer id = vm id: proto_result */
-	IMSG_VMM_STOP_REQ,	/* parent -> vmm, peer id = vm id: u32 force */
+	IMSG_VMM_ATTACH_REQ,	/* parent -> vmm, peer id = vm id: proto_result
+				   (id, pid); fd = the VM process's channel */
 	IMSG_VMM_PAUSE_REQ,	/* parent -> vmm, peer id = vm id: empty */
 	IMSG_VMM_PAUSE_RESP,	/* vmm -> parent, peer id = vm id: u32 errno */
 	IMSG_VMM_UNPAUSE_REQ,	/* parent -> vmm, peer id = vm id: empty */
 	IMSG_VMM_UNPAUSE_RESP,	/* vmm -> parent, peer id = vm id: u32 errno */
-	IMSG_VMM_EXIT_EVENT,	/* vmm -> parent, peer id = vm id: u32 status */
+	IMSG_VMM_BAD_EVENT,	/* vmm -> parent, peer id = vm id: u32 pid of a
+				   VM process that broke the protocol */
 	/* parent -> priv: one host interface operation each (proto_ifreq) */
 	IMSG_PRIV_IFDESCR_REQ,	/* name, descr */
 	IMSG_PRIV_IFUP_REQ,	/* name, value 1 up / 0 down */
@@ -241,6 +243,7 @@ struct proto_path {
 #define PROTO_ERESTART		1009	/* restarted too quickly */
 #define PROTO_ECONFIG		1010	/* the configuration has errors */
 #define PROTO_ENOTFOUND		1011	/* no such VM */
+#define PROTO_ESTARTTIME	1012	/* no start report in time: killed */
 
 /* proto_strerror: the message for an errno or a PROTO_E* code. */
 const char *proto_strerror(int);

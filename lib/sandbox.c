@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <seccomp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,9 +75,12 @@ sandbox_drop(const char *user, const char *dir)
 	return 0;
 }
 
-/* Set the effective, permitted and inheritable sets to caps (a bit mask). */
+/*
+ * Set the effective and permitted sets to caps (a bit mask), and the
+ * inheritable set too if inherit.
+ */
 static int
-sandbox_capset(uint64_t caps)
+sandbox_capset(uint64_t caps, int inherit)
 {
 	struct __user_cap_header_struct	hdr;
 	struct __user_cap_data_struct	data[2];
@@ -84,21 +88,27 @@ sandbox_capset(uint64_t caps)
 	memset(&hdr, 0, sizeof(hdr));
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
-	data[0].effective = data[0].permitted = data[0].inheritable =
-	    (uint32_t)caps;
-	data[1].effective = data[1].permitted = data[1].inheritable =
-	    (uint32_t)(caps >> 32);
+	data[0].effective = data[0].permitted = (uint32_t)caps;
+	data[1].effective = data[1].permitted = (uint32_t)(caps >> 32);
+	if (inherit) {
+		data[0].inheritable = (uint32_t)caps;
+		data[1].inheritable = (uint32_t)(caps >> 32);
+	}
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
 int
-sandbox_drop_keep_chroot(const char *user)
+sandbox_drop_keep(const char *user, const char *dir, uint64_t caps)
 {
 	struct passwd	*pw;
 
 	if ((pw = getpwnam(user)) == NULL) {
 		log_warnx("%s: unknown user %s", __func__, user);
 		errno = ENOENT;
+		return -1;
+	}
+	if (dir != NULL && (chroot(dir) == -1 || chdir("/") == -1)) {
+		log_warn("%s: chroot %s", __func__, dir);
 		return -1;
 	}
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1 ||
@@ -108,12 +118,28 @@ sandbox_drop_keep_chroot(const char *user)
 		log_warn("%s: cannot become %s", __func__, user);
 		return -1;
 	}
-	if (sandbox_capset(1ULL << CAP_SYS_CHROOT) == -1 ||
-	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_CHROOT, 0,
-	    0) == -1 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1) {
-		log_warn("%s: CAP_SYS_CHROOT", __func__);
+	if (sandbox_capset(caps, 0) == -1 ||
+	    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_warn("%s: capabilities", __func__);
 		return -1;
 	}
+	return 0;
+}
+
+int
+sandbox_become_vm(uid_t uid, gid_t gid)
+{
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1 ||
+	    setgroups(0, NULL) == -1 ||
+	    setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
+		return -1;
+	/* Inheritable too: an ambient capability must be in both. */
+	if (sandbox_capset(1ULL << CAP_SYS_CHROOT, 1) == -1 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_CHROOT, 0,
+	    0) == -1 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1)
+		return -1;
 	return 0;
 }
 
@@ -138,7 +164,7 @@ sandbox_chroot_only(const char *dir)
 		return -1;
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 ||
-	    sandbox_capset(0) == -1) {
+	    sandbox_capset(0, 0) == -1) {
 		log_warn("%s: capabilities", __func__);
 		return -1;
 	}
@@ -149,52 +175,162 @@ sandbox_chroot_only(const char *dir)
 	return 0;
 }
 
-static int
-sandbox_install(const char *const *allow, uint32_t deflt)
-{
+/* A filter being built: libseccomp's context. */
+struct sandbox_filter {
 	scmp_filter_ctx	 ctx;
-	const char	*name;
-	uint32_t	 action;
-	int		 nr, rv;
+};
 
-	if ((ctx = seccomp_init(deflt)) == NULL) {
-		log_warnx("%s: seccomp_init", __func__);
-		return -1;
+struct sandbox_filter *
+sandbox_filter_new(int kill)
+{
+	struct sandbox_filter	*f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
 	}
-	for (; *allow != NULL; allow++) {
-		name = *allow;
-		action = SCMP_ACT_ALLOW;
-		if (name[0] == '-') {
-			name++;
-			action = SCMP_ACT_ERRNO(EPERM);
+	if ((f->ctx = seccomp_init(kill ? SCMP_ACT_KILL_PROCESS :
+	    SCMP_ACT_ERRNO(EPERM))) == NULL) {
+		log_warnx("%s: seccomp_init", __func__);
+		free(f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return f;
+}
+
+void
+sandbox_filter_free(struct sandbox_filter *f)
+{
+	if (f == NULL)
+		return;
+	seccomp_release(f->ctx);
+	free(f);
+}
+
+/* The libseccomp form of one comparison. */
+static struct scmp_arg_cmp
+sandbox_cmp(const struct sandbox_cmp *c)
+{
+	struct scmp_arg_cmp	a;
+
+	memset(&a, 0, sizeof(a));
+	a.arg = c->arg;
+	a.datum_a = c->val;
+	switch (c->op) {
+	case SANDBOX_EQ:
+		if (c->mask != 0) {
+			a.op = SCMP_CMP_MASKED_EQ;
+			a.datum_a = c->mask;
+			a.datum_b = c->val;
+		} else
+			a.op = SCMP_CMP_EQ;
+		break;
+	case SANDBOX_NE:
+		a.op = SCMP_CMP_NE;
+		break;
+	case SANDBOX_LT:
+		a.op = SCMP_CMP_LT;
+		break;
+	case SANDBOX_LE:
+		a.op = SCMP_CMP_LE;
+		break;
+	case SANDBOX_GE:
+		a.op = SCMP_CMP_GE;
+		break;
+	}
+	return a;
+}
+
+int
+sandbox_filter_rules(struct sandbox_filter *f, const struct sandbox_rule *r,
+    size_t n)
+{
+	struct scmp_arg_cmp	 a[SANDBOX_CMP_MAX];
+	uint32_t		 action;
+	unsigned int		 i;
+	size_t			 k;
+	int			 nr, rv;
+
+	for (k = 0; k < n; k++) {
+		if ((nr = seccomp_syscall_resolve_name(r[k].name)) ==
+		    __NR_SCMP_ERROR)
+			continue;	/* unknown to this kernel */
+		if (r[k].ncmp > SANDBOX_CMP_MAX) {
+			log_warnx("%s: %s: too many comparisons", __func__,
+			    r[k].name);
+			errno = EINVAL;
+			return -1;
 		}
-		if ((nr = seccomp_syscall_resolve_name(name)) == __NR_SCMP_ERROR)
-			continue;
-		if ((rv = seccomp_rule_add(ctx, action, nr, 0)) < 0) {
+		for (i = 0; i < r[k].ncmp; i++)
+			a[i] = sandbox_cmp(&r[k].cmp[i]);
+		action = r[k].errnum == 0 ? SCMP_ACT_ALLOW :
+		    SCMP_ACT_ERRNO((uint32_t)r[k].errnum);
+		if ((rv = seccomp_rule_add_array(f->ctx, action, nr, r[k].ncmp,
+		    a)) < 0) {
 			errno = -rv;
-			log_warn("%s: allow %s", __func__, *allow);
-			seccomp_release(ctx);
+			log_warn("%s: %s", __func__, r[k].name);
 			return -1;
 		}
 	}
-	if ((rv = seccomp_load(ctx)) < 0) {
+	return 0;
+}
+
+int
+sandbox_filter_names(struct sandbox_filter *f, const char *const *allow)
+{
+	struct sandbox_rule	r;
+
+	for (; *allow != NULL; allow++) {
+		memset(&r, 0, sizeof(r));
+		r.name = *allow;
+		if (r.name[0] == '-') {
+			r.name++;
+			r.errnum = EPERM;
+		}
+		if (sandbox_filter_rules(f, &r, 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+sandbox_filter_load(struct sandbox_filter *f)
+{
+	int	rv;
+
+	if ((rv = seccomp_load(f->ctx)) < 0) {
 		errno = -rv;
 		log_warn("%s: seccomp_load", __func__);
-		seccomp_release(ctx);
+		sandbox_filter_free(f);
 		return -1;
 	}
-	seccomp_release(ctx);
+	sandbox_filter_free(f);
 	return 0;
+}
+
+static int
+sandbox_install(const char *const *allow, int kill)
+{
+	struct sandbox_filter	*f;
+
+	if ((f = sandbox_filter_new(kill)) == NULL)
+		return -1;
+	if (sandbox_filter_names(f, allow) == -1) {
+		sandbox_filter_free(f);
+		return -1;
+	}
+	return sandbox_filter_load(f);
 }
 
 int
 sandbox_filter(const char *const *allow)
 {
-	return sandbox_install(allow, SCMP_ACT_KILL_PROCESS);
+	return sandbox_install(allow, 1);
 }
 
 int
 sandbox_filter_errno(const char *const *allow)
 {
-	return sandbox_install(allow, SCMP_ACT_ERRNO(ENOSYS));
+	return sandbox_install(allow, 0);
 }

@@ -4,6 +4,8 @@
 #define LIB_SANDBOX_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #define SANDBOX_USER	"_vmd"
 #define SANDBOX_EMPTY	"/var/empty"	/* an empty root-owned directory */
@@ -22,12 +24,21 @@ int	sandbox_prepare(const char *user);
 int	sandbox_drop(const char *user, const char *dir);
 
 /*
- * sandbox_drop_keep_chroot: become user like sandbox_drop (no chroot, no
- * no_new_privs) but keep CAP_SYS_CHROOT, as an ambient capability that the
- * programs this process execs inherit. For vmm, whose VM processes chroot
- * themselves. 0, or -1 with errno (logged).
+ * sandbox_drop_keep: chroot to dir (NULL: stay), become user, keep only the
+ * capabilities in caps (a mask of 1 << CAP_*; permitted and effective) and
+ * set no_new_privs. For priv, which keeps CAP_NET_ADMIN. 0, or -1 with
+ * errno (logged).
  */
-int	sandbox_drop_keep_chroot(const char *user);
+int	sandbox_drop_keep(const char *user, const char *dir, uint64_t caps);
+
+/*
+ * sandbox_become_vm: from root, become uid/gid (no supplementary groups)
+ * keeping CAP_SYS_CHROOT alone, as an ambient capability that the program
+ * exec'd next inherits, so that a VM process can chroot itself and then
+ * drop it. For a freshly forked child before exec. 0 or -1 (not logged:
+ * the child has nowhere to log).
+ */
+int	sandbox_become_vm(uid_t uid, gid_t gid);
 
 /* sandbox_has_chroot: whether this process holds CAP_SYS_CHROOT. */
 int	sandbox_has_chroot(void);
@@ -41,11 +52,61 @@ int	sandbox_chroot_only(const char *dir);
 /*
  * sandbox_filter: allow only the system calls named in allow (NULL-ended;
  * names unknown to this kernel are skipped; a name with a leading '-'
- * fails with EPERM instead); any other call kills the process. Needs no_new_privs or CAP_SYS_ADMIN. 0, or -1 (logged).
+ * fails with EPERM instead); any other call kills the process. Needs
+ * no_new_privs or CAP_SYS_ADMIN. 0, or -1 (logged).
  */
 int	sandbox_filter(const char *const *allow);
 
-/* sandbox_filter_errno: like sandbox_filter, but others fail with ENOSYS. */
+/* sandbox_filter_errno: like sandbox_filter, but others fail with EPERM. */
 int	sandbox_filter_errno(const char *const *allow);
+
+/* How a filter rule compares one system call argument. */
+enum sandbox_op {
+	SANDBOX_EQ,		/* (arg & mask) == val; mask 0: whole arg */
+	SANDBOX_NE,		/* arg != val */
+	SANDBOX_LT,		/* arg < val (unsigned) */
+	SANDBOX_LE,		/* arg <= val (unsigned) */
+	SANDBOX_GE		/* arg >= val (unsigned) */
+};
+
+/* One comparison: argument number (0 to 5), operator, mask, value. */
+struct sandbox_cmp {
+	unsigned int	 arg;
+	enum sandbox_op	 op;
+	uint64_t	 mask;
+	uint64_t	 val;
+};
+
+#define SANDBOX_CMP_MAX	3
+
+/*
+ * One rule: the call name, what it gets (errnum 0: allowed; else it fails
+ * with that errno), and up to SANDBOX_CMP_MAX comparisons that must all
+ * hold. Several rules for one call are alternatives.
+ */
+struct sandbox_rule {
+	const char		*name;
+	int			 errnum;
+	unsigned int		 ncmp;
+	struct sandbox_cmp	 cmp[SANDBOX_CMP_MAX];
+};
+
+/* A filter being built. */
+struct sandbox_filter;
+
+/*
+ * sandbox_filter_new: a filter that kills the process on any call not
+ * allowed (kill != 0), or makes it fail with EPERM. NULL (logged).
+ */
+struct sandbox_filter *sandbox_filter_new(int kill);
+/* sandbox_filter_names: allow the calls named (NULL-ended, '-' = EPERM). */
+int	sandbox_filter_names(struct sandbox_filter *, const char *const *);
+/* sandbox_filter_rules: add n rules. 0, or -1 (logged). */
+int	sandbox_filter_rules(struct sandbox_filter *,
+	    const struct sandbox_rule *, size_t n);
+/* sandbox_filter_load: install the filter and free it. 0, or -1 (logged). */
+int	sandbox_filter_load(struct sandbox_filter *);
+/* sandbox_filter_free: free a filter not loaded. */
+void	sandbox_filter_free(struct sandbox_filter *);
 
 #endif /* LIB_SANDBOX_H */

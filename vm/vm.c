@@ -18,9 +18,9 @@
 
 #include "log.h"
 #include "proto.h"
-#include "sandbox.h"
 #include "boot.h"
 #include "devices.h"
+#include "jail.h"
 #include "kvm.h"
 #include "platform.h"
 #include "vcpu.h"
@@ -185,81 +185,6 @@ vm_receive(struct vm *vm, int sock)
 	free(c);
 	free(im);
 	return rv;
-}
-
-/*
- * What a VM process may do once it has its fds and the KVM VM, grouped by
- * who needs it. Calls named with a leading '-' fail with EPERM instead of
- * killing the process.
- */
-static const char *const vm_syscalls[] = {
-	/* vCPUs and devices: KVM ioctls, console tty ioctls */
-	"ioctl",
-	/* console, disks, taps, eventfds, the launch channel */
-	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv",
-	"pwritev", "preadv2", "pwritev2", "lseek", "fsync", "fdatasync",
-	"fallocate", "ftruncate", "recvmsg", "sendmsg", "close", "fcntl",
-	"dup", "eventfd2", "pipe2", "flock",
-	/* memory */
-	"brk", "mmap", "munmap", "mprotect", "madvise", "mremap",
-	/* threads and kicks */
-	"clone", "clone3", "futex", "set_robust_list", "rseq", "sched_yield",
-	"gettid", "getpid", "getuid", "geteuid", "getgid", "getegid",
-	"tgkill", "tkill", "rt_sigaction",
-	"rt_sigprocmask", "rt_sigreturn", "sigaltstack", "prctl",
-	"sched_getaffinity",
-	/* the event loop and its timers */
-	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
-	"epoll_pwait2", "poll", "ppoll", "timerfd_create", "timerfd_settime",
-	"timerfd_gettime", "clock_gettime", "clock_getres", "gettimeofday",
-	"clock_nanosleep", "nanosleep",
-	/* entropy (virtio-rng), logging, exit */
-	"getrandom", "newfstatat", "fstat", "sendto", "-socket", "-connect",
-	"exit", "exit_group",
-	NULL
-};
-
-/*
- * vm_sandbox: become _vmd in an empty root (when started as root) with
- * no_new_privs, then allow only vm_syscalls. 0 or -1 (logged).
- */
-static int
-vm_sandbox(struct vm *vm)
-{
-	pid_t	ppid = getppid();
-
-	(void)vm;
-	if (geteuid() == 0 && sandbox_prepare(SANDBOX_USER) == -1) {
-		/*
-		 * vmctl run by root on a host without _vmd (vmd itself
-		 * refuses to start without it): seccomp only.
-		 */
-		log_warnx("%s: staying root", __func__);
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-			return -1;
-	} else if (geteuid() != 0 && sandbox_has_chroot()) {
-		/* Started by vmd's vmm, already _vmd: chroot, drop caps. */
-		if (sandbox_chroot_only(SANDBOX_EMPTY) == -1)
-			return -1;
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-		    getppid() != ppid) {
-			log_warnx("%s: launcher gone", __func__);
-			return -1;
-		}
-	} else if (geteuid() == 0) {
-		if (sandbox_drop(SANDBOX_USER, SANDBOX_EMPTY) == -1)
-			return -1;
-		/* The credential change cleared it: end with vmm, again. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-		    getppid() != ppid) {
-			log_warnx("%s: launcher gone", __func__);
-			return -1;
-		}
-	} else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		log_warn("%s: no_new_privs", __func__);
-		return -1;
-	}
-	return sandbox_filter(vm_syscalls);
 }
 
 void
@@ -513,7 +438,7 @@ vm_run(struct vm *vm)
 	if (kvm_create_vm(vm) == -1)
 		return VM_EXIT_ERROR;
 	/* Nothing the guest controls (not even its kernel) is read before. */
-	if (vm_sandbox(vm) == -1)
+	if (jail_enter(vm) == -1)
 		return VM_EXIT_ERROR;
 	if (evthread_use_pthreads() == -1 ||
 	    (vm->evbase = event_base_new()) == NULL) {

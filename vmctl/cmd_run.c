@@ -19,9 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "lib/localaddr.h"
 #include "proto.h"
 #include "util.h"
+#include "vm/kvm.h"
 #include "vm/vm.h"
 #include "vmctl.h"
 #include "vmd/netif.h"
@@ -30,6 +32,8 @@
 #define RUN_LOCAL_PREFIX	"100.64.0.0"	/* vmd's default local prefix */
 #define RUN_LOCAL_PREFIXLEN	10
 #define RUN_LOCAL_VMID		1		/* the foreground VM's id */
+/* kernel, initrd, console in and out, KVM, disks and taps */
+#define RUN_MAX_FDS		(5 + PROTO_MAX_DISKS + PROTO_MAX_NICS)
 
 /* Where the VM process program is: beside vmctl, else the install path. */
 static int
@@ -88,16 +92,6 @@ run_reopen(int fd, int flags)
 	if ((nfd = open(path, flags | O_CLOEXEC | O_NOCTTY)) == -1)
 		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	return nfd;
-}
-
-static int
-run_send_fd(int sock, uint32_t which, int fd)
-{
-	uint8_t	buf[4];
-	int	len;
-
-	len = proto_u32_encode(which, buf);
-	return imsg_send(sock, IMSG_VMP_FD_REQ, 0, buf, (size_t)len, fd);
 }
 
 /*
@@ -222,35 +216,48 @@ run_local(struct run_devs *d, int i, int verbose)
 }
 
 /* run_send_devs: the disk and tap fds, in order. 0 or -1. */
-static int
-run_send_devs(int sock, const struct run_devs *d, uint8_t *buf)
+/* The VM's description: kernel, initrd, console, KVM, disks and taps. */
+static size_t
+run_fds(const struct run_devs *d, int kfd, int ifd, int cin, int cout,
+    int kvm, struct launch_fd *fds)
 {
-	struct proto_fdreq	f;
-	int			i, j, len;
+	struct proto_fdreq	*f;
+	size_t			 n = 0;
+	int			 i, j;
 
-	for (i = 0; i < d->ndisks + d->ntaps; i++) {
-		memset(&f, 0, sizeof(f));
-		if (i < d->ndisks)
-			f.which = d->disk_ro[i] ? PROTO_VMFD_DISK_RO :
-			    PROTO_VMFD_DISK;
-		else {
-			f.which = PROTO_VMFD_TAP;
-			f.locked = (uint8_t)d->locked;
-			j = i - d->ndisks;
-			if (d->local[j]) {
-				f.local = 1;
-				f.host = d->host[j].s_addr;
-				f.guest = d->guest[j].s_addr;
-				memcpy(f.server_mac, d->tapmac[j], 6);
-			}
-		}
-		if ((len = proto_fdreq_encode(&f, buf)) == -1 ||
-		    imsg_send(sock, IMSG_VMP_FD_REQ, 0, buf, (size_t)len,
-		    i < d->ndisks ? d->disk[i] :
-		    d->tapfd[i - d->ndisks]) == -1)
-			return -1;
+	memset(fds, 0, sizeof(*fds) * RUN_MAX_FDS);
+	fds[n].req.which = PROTO_VMFD_KERNEL;
+	fds[n++].fd = kfd;
+	if (ifd != -1) {
+		fds[n].req.which = PROTO_VMFD_INITRD;
+		fds[n++].fd = ifd;
 	}
-	return 0;
+	if (cin != -1) {
+		fds[n].req.which = PROTO_VMFD_CON_IN;
+		fds[n++].fd = cin;
+	}
+	fds[n].req.which = PROTO_VMFD_CON_OUT;
+	fds[n++].fd = cout;
+	fds[n].req.which = PROTO_VMFD_KVM;
+	fds[n++].fd = kvm;
+	for (i = 0; i < d->ndisks; i++) {
+		fds[n].req.which = d->disk_ro[i] ? PROTO_VMFD_DISK_RO :
+		    PROTO_VMFD_DISK;
+		fds[n++].fd = d->disk[i];
+	}
+	for (j = 0; j < d->ntaps; j++) {
+		f = &fds[n].req;
+		f->which = PROTO_VMFD_TAP;
+		f->locked = (uint8_t)d->locked;
+		if (d->local[j]) {
+			f->local = 1;
+			f->host = d->host[j].s_addr;
+			f->guest = d->guest[j].s_addr;
+			memcpy(f->server_mac, d->tapmac[j], 6);
+		}
+		fds[n++].fd = d->tapfd[j];
+	}
+	return n;
 }
 
 int
@@ -259,16 +266,17 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	struct run_devs		 devs;
 	struct proto_vmcreate	*c;
 	const char		*kernel = NULL, *initrd = NULL, *errstr;
-	char			 vmd[PATH_MAX], fdarg[16];
-	uint8_t			*buf;
+	struct launch		 l;
+	struct launch_fd	 fds[RUN_MAX_FDS];
+	char			 vmd[PATH_MAX];
 	struct sigaction	 sa;
 	pid_t			 pid;
-	int			 ch, sv[2], kfd, ifd = -1, cin, cout, status, len;
+	size_t			 nfds;
+	int			 ch, sock, kfd, ifd = -1, cin, cout, status, kvm;
 	int			 ncpus = 1, n, i, nifs = 0;
 	uint64_t		 mem = RUN_DEFAULT_MEM;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (buf = malloc(IMSG_MAX_PAYLOAD)) == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		err(1, NULL);
 	memset(&devs, 0, sizeof(devs));
 	while ((ch = getopt(argc, argv, "b:d:I:i:k:Llm:p:t:")) != -1) {
@@ -352,8 +360,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	if (run_find_vmd(vmd, sizeof(vmd)) == -1)
 		errx(1, "cannot find the vmd program beside vmctl or in "
 		    "/usr/sbin");
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1)
-		err(1, "socketpair");
+	/* The VM process may not open /dev/kvm under its own uid. */
+	if ((kvm = kvm_open()) == -1)
+		errx(1, "cannot use KVM");
 
 	/* The foreground VM is named after its kernel. */
 	strlcpy(c->name, basename((char *)(uintptr_t)kernel), sizeof(c->name));
@@ -367,37 +376,17 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 
-	switch ((pid = fork())) {
-	case -1:
-		err(1, "fork");
-	case 0:
-		close(sv[0]);
-		sa.sa_handler = SIG_DFL;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGQUIT, &sa, NULL);
-		snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
-		if (opts->verbose)
-			execl(vmd, "vmd", "-v", "-V", fdarg, (char *)NULL);
-		else
-			execl(vmd, "vmd", "-V", fdarg, (char *)NULL);
-		warn("%s", vmd);
-		_exit(127);
-	default:
-		break;
-	}
-	close(sv[1]);
-	if ((len = proto_vmcreate_encode(c, buf)) == -1 ||
-	    imsg_send(sv[0], IMSG_VMP_CREATE_REQ, 0, buf, (size_t)len,
-	    -1) == -1 ||
-	    run_send_fd(sv[0], PROTO_VMFD_KERNEL, kfd) == -1 ||
-	    (ifd != -1 && run_send_fd(sv[0], PROTO_VMFD_INITRD, ifd) == -1) ||
-	    (cin != -1 && run_send_fd(sv[0], PROTO_VMFD_CON_IN, cin) == -1) ||
-	    run_send_fd(sv[0], PROTO_VMFD_CON_OUT, cout) == -1 ||
-	    run_send_devs(sv[0], &devs, buf) == -1 ||
-	    imsg_send(sv[0], IMSG_VMP_START_REQ, 0, NULL, 0, -1) == -1)
-		warn("cannot launch the vm process");
-	close(sv[0]);
+	memset(&l, 0, sizeof(l));
+	l.prog = vmd;
+	l.verbose = opts->verbose;
+	l.own_uid = geteuid() == 0;
+	if ((pid = launch_spawn(&l, &sock)) == -1)
+		err(1, "cannot start the vm process");
+	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, fds);
+	if (launch_send(sock, c, fds, nfds) == -1)
+		warnx("cannot launch the vm process");
+	close(sock);
+	close(kvm);
 	close(kfd);
 	if (ifd != -1)
 		close(ifd);
@@ -408,7 +397,6 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		close(devs.disk[i]);
 	for (i = 0; i < devs.ntaps; i++)
 		close(devs.tapfd[i]);
-	free(buf);
 	free(c);
 
 	while (waitpid(pid, &status, 0) == -1)

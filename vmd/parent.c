@@ -26,11 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "lib/localaddr.h"
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
 #include "sandbox.h"
+#include "vm/kvm.h"
 #include "vm/vm.h"
 #include "vmd/netif.h"
 #include "vmd/vmd.h"
@@ -68,6 +70,7 @@ struct parent_vm {
 	int			 start_err;	/* why a start is being undone */
 	uint32_t		 pause_peer;	/* client awaiting (un)pause */
 	struct event		*ev_stop;	/* polite stop timeout */
+	struct event		*ev_start;	/* start report timeout */
 	TAILQ_HEAD(, parent_waiter) waiters;
 };
 
@@ -79,6 +82,9 @@ struct parent_oldid {
 	uint32_t		 id;
 };
 #define PARENT_OLDIDS_MAX	256
+
+/* A VM's fds: KVM, console in and out, kernel, initrd, disks, NICs. */
+#define PARENT_MAX_FDS		(5 + CONFIG_MAX_DISKS + CONFIG_MAX_NICS)
 
 /* The parent context, set in parent_main. */
 struct parent {
@@ -93,7 +99,10 @@ struct parent {
 	TAILQ_HEAD(, parent_oldid) oldids;	/* oldest first */
 	unsigned int		 noldids;
 	int			 stop_timeout;	/* seconds */
+	int			 start_timeout;	/* seconds */
+	int			 kvm_fd;	/* /dev/kvm, for every VM */
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_stagger;
+	struct event		*ev_chld;
 	int			 quitting;
 };
 
@@ -245,6 +254,8 @@ parent_vm_free(struct parent *p, struct parent_vm *vm)
 	}
 	if (vm->ev_stop != NULL)
 		event_free(vm->ev_stop);
+	if (vm->ev_start != NULL)
+		event_free(vm->ev_start);
 	parent_vm_closetty(vm);
 	free(vm->next_conf);
 	parent_vm_oldid(p, vm);
@@ -386,16 +397,6 @@ parent_vm_opentty(struct parent_vm *vm)
  fail:
 	parent_vm_closetty(vm);
 	return -1;
-}
-
-static int
-parent_send_fd(struct parent *p, uint32_t id, uint32_t which, int fd)
-{
-	uint8_t	buf[4];
-	int	len;
-
-	len = proto_u32_encode(which, buf);
-	return proc_send(&p->vmm, IMSG_VMP_FD_REQ, id, buf, (size_t)len, fd);
 }
 
 /* A disk image for vm: checked for the user, opened read-write. fd or -1. */
@@ -583,15 +584,18 @@ parent_open_tap(struct parent_vm *vm, const char *name, char *actual)
 	return fd;
 }
 
-/* Send vm's disks and NICs to vmm. 0, or an error code (logged). */
+/*
+ * Open vm's disks and NICs into fds from *n on (PARENT_MAX_FDS at most).
+ * 0, or an error code (logged); the fds opened stay in fds either way.
+ */
 static int
-parent_vm_send_devs(struct parent *p, struct parent_vm *vm)
+parent_vm_devs(struct parent *p, struct parent_vm *vm, struct launch_fd *fds,
+    size_t *n)
 {
-	struct proto_fdreq	f;
-	uint8_t			buf[32];
-	char			ifname[PROTO_IFNAME_MAX];
-	size_t			i, nnics;
-	int			fd, len, rv;
+	struct launch_fd	*f;
+	char			 ifname[PROTO_IFNAME_MAX];
+	size_t			 i, nnics;
+	int			 fd;
 
 	if (vm->conf.cdrom[0] != '\0') {
 		log_warnx("vm %s: cdrom is not supported yet", vm->conf.name);
@@ -608,14 +612,10 @@ parent_vm_send_devs(struct parent *p, struct parent_vm *vm)
 	for (i = 0; i < vm->conf.ndisks; i++) {
 		if ((fd = parent_open_disk(vm, &vm->conf.disks[i])) == -1)
 			return errno;
-		memset(&f, 0, sizeof(f));
-		f.which = PROTO_VMFD_DISK;
-		len = proto_fdreq_encode(&f, buf);
-		rv = proc_send(&p->vmm, IMSG_VMP_FD_REQ, vm->id, buf,
-		    (size_t)len, fd);
-		close(fd);
-		if (rv == -1)
-			return EIO;
+		f = &fds[(*n)++];
+		memset(f, 0, sizeof(*f));
+		f->req.which = PROTO_VMFD_DISK;
+		f->fd = fd;
 	}
 	nnics = vm->conf.nnics > vm->conf.ninterfaces ? vm->conf.nnics :
 	    vm->conf.ninterfaces;
@@ -623,18 +623,14 @@ parent_vm_send_devs(struct parent *p, struct parent_vm *vm)
 		if ((fd = parent_open_tap(vm, i < vm->conf.nnics ?
 		    vm->conf.nics[i].ifname : "", ifname)) == -1)
 			return errno;
-		memset(&f, 0, sizeof(f));
-		f.which = PROTO_VMFD_TAP;
+		f = &fds[(*n)++];
+		memset(f, 0, sizeof(*f));
+		f->req.which = PROTO_VMFD_TAP;
+		f->fd = fd;
 		if (i < vm->conf.nnics && vm->conf.nics[i].has_lladdr)
-			memcpy(f.lladdr, vm->conf.nics[i].lladdr, 6);
-		f.locked = i < vm->conf.nnics && vm->conf.nics[i].locked;
-		parent_net_nic(p, vm, i, ifname, fd, &f);
-		len = proto_fdreq_encode(&f, buf);
-		rv = proc_send(&p->vmm, IMSG_VMP_FD_REQ, vm->id, buf,
-		    (size_t)len, fd);
-		close(fd);
-		if (rv == -1)
-			return EIO;
+			memcpy(f->req.lladdr, vm->conf.nics[i].lladdr, 6);
+		f->req.locked = i < vm->conf.nnics && vm->conf.nics[i].locked;
+		parent_net_nic(p, vm, i, ifname, fd, &f->req);
 	}
 	return 0;
 }
@@ -656,16 +652,54 @@ parent_vm_ratelimit(struct parent_vm *vm)
 	return 0;
 }
 
+static void
+parent_start_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct parent_vm	*vm = arg;
+
+	(void)fd;
+	(void)ev;
+	if (vm->state != PROTO_VMSTATE_STARTING || vm->pid == -1)
+		return;
+	log_warnx("vm %s (vm %u) did not report started in %d s, killing it",
+	    vm->conf.name, vm->id, vm->p->start_timeout);
+	vm->start_err = PROTO_ESTARTTIME;
+	vm->stopping = 1;
+	if (kill(vm->pid, SIGKILL) == -1)
+		log_warn("%s: vm %u pid %d", __func__, vm->id, (int)vm->pid);
+}
+
+/* Hand the channel of vm's new process to vmm. 0 or -1 (logged). */
+static int
+parent_vmm_attach(struct parent *p, struct parent_vm *vm, int sock)
+{
+	struct proto_result	r;
+	uint8_t			buf[sizeof(r)];
+	int			len;
+
+	memset(&r, 0, sizeof(r));
+	r.id = vm->id;
+	r.pid = vm->pid;
+	len = proto_result_encode(&r, buf);
+	return proc_send(&p->vmm, IMSG_VMM_ATTACH_REQ, vm->id, buf,
+	    (size_t)len, sock);
+}
+
 /*
- * parent_vm_start: open what the VM needs and hand it to vmm. 0, or an
+ * parent_vm_start: open what the VM needs, start its process (as a uid of
+ * its own), send it its description and hand its channel to vmm. 0, or an
  * error code for the client (logged).
  */
 static int
 parent_vm_start(struct parent *p, struct parent_vm *vm)
 {
 	struct proto_vmcreate	*c = NULL;
-	uint8_t			*buf = NULL;
-	int			 kfd = -1, ifd = -1, err = 0, len;
+	struct launch_fd	 fds[PARENT_MAX_FDS];
+	struct launch		 l;
+	struct timeval		 tv = { p->start_timeout, 0 };
+	size_t			 n = 0, i, nown = 0;
+	int			 kfd = -1, ifd = -1, err = 0, sock = -1;
+	pid_t			 pid;
 
 	if (vm->conf.boot[0] == '\0') {
 		log_warnx("vm %s: no kernel to boot", vm->conf.name);
@@ -674,6 +708,10 @@ parent_vm_start(struct parent *p, struct parent_vm *vm)
 	if (parent_vm_ratelimit(vm) == -1) {
 		log_warnx("vm %s: restarted too quickly", vm->conf.name);
 		return PROTO_ERESTART;
+	}
+	if (p->kvm_fd == -1) {
+		log_warnx("vm %s: no KVM on this host", vm->conf.name);
+		return ENODEV;
 	}
 	if ((kfd = parent_open_as(vm->conf.boot, O_RDONLY,
 	    (vm->user_set & PROTO_VMSTART_BOOT) ? vm->uid : 0)) == -1) {
@@ -692,8 +730,26 @@ parent_vm_start(struct parent *p, struct parent_vm *vm)
 		err = errno;
 		goto done;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (buf = malloc(IMSG_MAX_PAYLOAD)) == NULL) {
+	memset(fds, 0, sizeof(fds));
+	fds[n].req.which = PROTO_VMFD_KVM;
+	fds[n++].fd = p->kvm_fd;
+	fds[n].req.which = PROTO_VMFD_CON_IN;
+	fds[n++].fd = vm->ptm;
+	fds[n].req.which = PROTO_VMFD_CON_OUT;
+	fds[n++].fd = vm->ptm;
+	/* From here on the fds are ours to close. */
+	nown = n;
+	fds[n].req.which = PROTO_VMFD_KERNEL;
+	fds[n++].fd = kfd;
+	kfd = -1;
+	if (ifd != -1) {
+		fds[n].req.which = PROTO_VMFD_INITRD;
+		fds[n++].fd = ifd;
+		ifd = -1;
+	}
+	if ((err = parent_vm_devs(p, vm, fds, &n)) != 0)
+		goto done;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		err = errno;
 		goto done;
 	}
@@ -701,38 +757,40 @@ parent_vm_start(struct parent *p, struct parent_vm *vm)
 	strlcpy(c->cmdline, vm->conf.cmdline, sizeof(c->cmdline));
 	c->memsize = vm->conf.memory;
 	c->ncpus = vm->conf.cpus;
-	if ((len = proto_vmcreate_encode(c, buf)) == -1 ||
-	    proc_send(&p->vmm, IMSG_VMP_CREATE_REQ, vm->id, buf, (size_t)len,
-	    -1) == -1 ||
-	    parent_send_fd(p, vm->id, PROTO_VMFD_KERNEL, kfd) == -1 ||
-	    (ifd != -1 &&
-	    parent_send_fd(p, vm->id, PROTO_VMFD_INITRD, ifd) == -1) ||
-	    parent_send_fd(p, vm->id, PROTO_VMFD_CON_IN, vm->ptm) == -1 ||
-	    parent_send_fd(p, vm->id, PROTO_VMFD_CON_OUT, vm->ptm) == -1) {
-		err = EIO;
+	memset(&l, 0, sizeof(l));
+	l.prog = "/proc/self/exe";
+	l.verbose = log_getverbose();
+	l.syslog = !p->opts->debug;
+	l.own_uid = 1;
+	if ((pid = launch_spawn(&l, &sock)) == -1) {
+		err = errno;
 		goto done;
 	}
-	/* vmm has the VM now: a failure from here on still ends it. */
+	vm->pid = pid;
 	vm->state = PROTO_VMSTATE_STARTING;
-	if ((err = parent_vm_send_devs(p, vm)) != 0) {
-		(void)proc_send_u32(&p->vmm, IMSG_VMM_STOP_REQ, vm->id, 1);
-		vm->stopping = 1;
-		vm->start_err = err;
-		err = 0;
-		goto done;
-	}
-	if (proc_send(&p->vmm, IMSG_VMP_START_REQ, vm->id, NULL, 0,
-	    -1) == -1) {
-		err = EIO;
-		goto done;
-	}
 	vm->stopping = 0;
+	if (vm->ev_start == NULL)
+		vm->ev_start = evtimer_new(p->base, parent_start_timeout, vm);
+	if (vm->ev_start != NULL)
+		evtimer_add(vm->ev_start, &tv);
+	log_debug("vm %s (vm %u) is pid %d, uid %u", vm->conf.name, vm->id,
+	    (int)pid, (unsigned)launch_uid(pid));
+	/* It runs now: a failure from here on ends it, and its exit answers. */
+	if (sock == -1 || launch_send(sock, c, fds, n) == -1 ||
+	    parent_vmm_attach(p, vm, sock) == -1) {
+		(void)kill(pid, SIGKILL);
+		vm->stopping = 1;
+		vm->start_err = EIO;
+	}
  done:
+	if (sock != -1)
+		close(sock);
+	for (i = nown; i < n; i++)
+		close(fds[i].fd);
 	if (kfd != -1)
 		close(kfd);
 	if (ifd != -1)
 		close(ifd);
-	free(buf);
 	free(c);
 	return err;
 }
@@ -963,9 +1021,12 @@ parent_vmm_started(struct parent *p, struct imsg *im)
 
 	if (proto_result_decode(im->data, im->hdr.len, &r) == -1)
 		proc_bad(&p->vmm, im, "bad result");
+	/* A report from a process that has since ended is stale. */
 	if ((vm = parent_vm_find(p, im->hdr.peerid, "")) == NULL ||
-	    vm->state != PROTO_VMSTATE_STARTING)
+	    vm->state != PROTO_VMSTATE_STARTING || vm->pid != r.pid)
 		return;
+	if (vm->ev_start != NULL)
+		evtimer_del(vm->ev_start);
 	if (r.error != 0) {
 		/* The exit event follows and cleans up. */
 		parent_reply(p, vm->start_peer, IMSG_VM_START_RESP,
@@ -973,7 +1034,6 @@ parent_vmm_started(struct parent *p, struct imsg *im)
 		vm->start_peer = 0;
 		return;
 	}
-	vm->pid = r.pid;
 	vm->state = vm->stopping ? PROTO_VMSTATE_STOPPING :
 	    PROTO_VMSTATE_RUNNING;
 	log_info("started %s (vm %u) successfully, tty %s", vm->conf.name,
@@ -984,21 +1044,17 @@ parent_vmm_started(struct parent *p, struct imsg *im)
 
 /* A VM process ended: restart it (guest reboot) or mark it stopped. */
 static void
-parent_vmm_exited(struct parent *p, struct imsg *im)
+parent_vm_exited(struct parent *p, struct parent_vm *vm, int status)
 {
-	struct parent_vm	*vm;
 	struct parent_waiter	*w;
-	uint32_t		 status;
 	int			 err;
 
-	if (proto_u32_decode(im->data, im->hdr.len, &status) == -1)
-		proc_bad(&p->vmm, im, "bad status");
-	if ((vm = parent_vm_find(p, im->hdr.peerid, "")) == NULL)
-		return;
 	if (vm->ev_stop != NULL) {
 		event_free(vm->ev_stop);
 		vm->ev_stop = NULL;
 	}
+	if (vm->ev_start != NULL)
+		evtimer_del(vm->ev_start);
 	if (vm->start_peer != 0) {
 		parent_reply(p, vm->start_peer, IMSG_VM_START_RESP,
 		    vm->start_err ? vm->start_err : PROTO_ESTARTFAIL, vm);
@@ -1054,10 +1110,14 @@ parent_stop_timeout(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	log_info("vm %s (vm %u) did not stop in %d s, forcing it",
 	    vm->conf.name, vm->id, vm->p->stop_timeout);
-	(void)proc_send_u32(&vm->p->vmm, IMSG_VMM_STOP_REQ, vm->id, 1);
+	if (vm->pid != -1)
+		(void)kill(vm->pid, SIGKILL);
 }
 
-/* parent_vm_stop: ask vmm to end the VM, politely unless force. */
+/*
+ * parent_vm_stop: end the VM, politely unless force: its process presses
+ * the guest's power button on the first SIGTERM.
+ */
 static void
 parent_vm_stop(struct parent *p, struct parent_vm *vm, int force)
 {
@@ -1069,8 +1129,8 @@ parent_vm_stop(struct parent *p, struct parent_vm *vm, int force)
 	vm->stopping = 1;
 	if (vm->state != PROTO_VMSTATE_STARTING)
 		vm->state = PROTO_VMSTATE_STOPPING;
-	(void)proc_send_u32(&p->vmm, IMSG_VMM_STOP_REQ, vm->id,
-	    force ? 1 : 0);
+	if (vm->pid != -1 && kill(vm->pid, force ? SIGKILL : SIGTERM) == -1)
+		log_warn("%s: vm %u pid %d", __func__, vm->id, (int)vm->pid);
 	if (!force && vm->ev_stop == NULL &&
 	    (vm->ev_stop = evtimer_new(p->base, parent_stop_timeout,
 	    vm)) != NULL)
@@ -1576,6 +1636,58 @@ parent_dispatch_control(struct proc_chan *ch, struct imsg *im, void *arg)
 	}
 }
 
+/* vmm saw a VM process break the protocol: end it. */
+static void
+parent_vmm_bad(struct parent *p, struct imsg *im)
+{
+	struct parent_vm	*vm;
+	uint32_t		 pid;
+
+	if (proto_u32_decode(im->data, im->hdr.len, &pid) == -1)
+		proc_bad(&p->vmm, im, "bad pid");
+	if ((vm = parent_vm_find(p, im->hdr.peerid, "")) == NULL ||
+	    vm->pid == -1 || vm->pid != (pid_t)pid)
+		return;
+	log_warnx("vm %s (vm %u): its process broke the protocol, killing it",
+	    vm->conf.name, vm->id);
+	vm->stopping = 1;
+	(void)kill(vm->pid, SIGKILL);
+}
+
+/* Reap VM processes (and notice vmd's own children going). */
+static void
+parent_sigchld(evutil_socket_t sig, short ev, void *arg)
+{
+	struct parent		*p = arg;
+	struct parent_vm	*vm;
+	pid_t			 pid;
+	int			 status;
+
+	(void)sig;
+	(void)ev;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == p->control_pid || pid == p->vmm_pid ||
+		    pid == p->priv_pid) {
+			/* Its channel's end ends vmd (parent_child_closed). */
+			if (pid == p->control_pid)
+				p->control_pid = -1;
+			else if (pid == p->vmm_pid)
+				p->vmm_pid = -1;
+			else
+				p->priv_pid = -1;
+			continue;
+		}
+		TAILQ_FOREACH(vm, &p->vms, entry)
+			if (vm->pid == pid)
+				break;
+		if (vm == NULL)
+			continue;
+		log_debug("vm %u pid %d ended, status 0x%x", vm->id, (int)pid,
+		    status);
+		parent_vm_exited(p, vm, status);
+	}
+}
+
 static void
 parent_dispatch_vmm(struct proc_chan *ch, struct imsg *im, void *arg)
 {
@@ -1593,8 +1705,8 @@ parent_dispatch_vmm(struct proc_chan *ch, struct imsg *im, void *arg)
 	case IMSG_VMM_UNPAUSE_RESP:
 		parent_vmm_paused(p, im, 0);
 		break;
-	case IMSG_VMM_EXIT_EVENT:
-		parent_vmm_exited(p, im);
+	case IMSG_VMM_BAD_EVENT:
+		parent_vmm_bad(p, im);
 		break;
 	default:
 		proc_bad(ch, im, "unexpected");
@@ -1613,9 +1725,19 @@ parent_dispatch_priv(struct proc_chan *ch, struct imsg *im, void *arg)
 static void __attribute__((noreturn))
 parent_exit(struct parent *p, int status)
 {
-	pid_t	pids[3] = { p->control_pid, p->vmm_pid, p->priv_pid };
-	int	i;
+	struct parent_vm	*vm;
+	pid_t			 pids[3] = { p->control_pid, p->vmm_pid,
+				    p->priv_pid };
+	int			 i;
 
+	TAILQ_FOREACH(vm, &p->vms, entry)
+		if (vm->pid != -1)
+			(void)kill(vm->pid, SIGKILL);
+	TAILQ_FOREACH(vm, &p->vms, entry)
+		if (vm->pid != -1)
+			while (waitpid(vm->pid, NULL, 0) == -1 &&
+			    errno == EINTR)
+				;
 	for (i = 0; i < 3; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
@@ -1655,7 +1777,6 @@ parent_sigterm(evutil_socket_t sig, short ev, void *arg)
 	(void)ev;
 	log_info("%s: terminating every vm", strsignal((int)sig));
 	p->quitting = 1;
-	/* vmm ends every VM process before it exits. */
 	parent_exit(p, 0);
 }
 
@@ -1717,12 +1838,21 @@ parent_main(const struct vmd_opts *opts)
 		fatal("%s", __func__);
 	p->opts = opts;
 	p->stop_timeout = VMD_STOP_TIMEOUT;
-	/* A knob for tests: how long a polite stop may take. */
+	p->start_timeout = VMD_START_TIMEOUT;
+	/* Knobs for tests: how long a polite stop and a start may take. */
 	if ((s = getenv("VMD_STOP_TIMEOUT")) != NULL) {
 		p->stop_timeout = (int)strtonum(s, 1, 3600, &errstr);
 		if (errstr != NULL)
 			fatalx("VMD_STOP_TIMEOUT %s: %s", s, errstr);
 	}
+	if ((s = getenv("VMD_START_TIMEOUT")) != NULL) {
+		p->start_timeout = (int)strtonum(s, 1, 3600, &errstr);
+		if (errstr != NULL)
+			fatalx("VMD_START_TIMEOUT %s: %s", s, errstr);
+	}
+	/* Every VM process gets it: it may not open /dev/kvm itself. */
+	if ((p->kvm_fd = kvm_open()) == -1)
+		log_warnx("%s: no KVM: VMs will not start", __func__);
 	TAILQ_INIT(&p->vms);
 	TAILQ_INIT(&p->oldids);
 	if (sandbox_prepare(SANDBOX_USER) == -1)
@@ -1752,8 +1882,11 @@ parent_main(const struct vmd_opts *opts)
 	p->ev_term = evsignal_new(p->base, SIGTERM, parent_sigterm, p);
 	p->ev_int = evsignal_new(p->base, SIGINT, parent_sigterm, p);
 	p->ev_stagger = evtimer_new(p->base, parent_stagger_timer, p);
+	p->ev_chld = evsignal_new(p->base, SIGCHLD, parent_sigchld, p);
 	if (p->ev_hup == NULL || p->ev_term == NULL || p->ev_int == NULL ||
-	    p->ev_stagger == NULL || event_add(p->ev_hup, NULL) == -1 ||
+	    p->ev_stagger == NULL || p->ev_chld == NULL ||
+	    event_add(p->ev_chld, NULL) == -1 ||
+	    event_add(p->ev_hup, NULL) == -1 ||
 	    event_add(p->ev_term, NULL) == -1 ||
 	    event_add(p->ev_int, NULL) == -1)
 		fatalx("%s: signals", __func__);

@@ -9,6 +9,7 @@
 
 #define VMD_SOCKET		"/run/vmd.sock"
 #define VMD_STOP_TIMEOUT	30	/* seconds before a polite stop is forced */
+#define VMD_START_TIMEOUT	30	/* seconds for a VM to report started */
 #define VMD_RESTART_WINDOW	6	/* seconds: a restart this soon is quick */
 #define VMD_RESTART_MAX		3	/* quick restarts allowed in a row */
 #define VMD_MAX_CLIENTS		256	/* control connections at once */

@@ -45,7 +45,7 @@ cases = [
     ("short garbage", b"\x01\x02\x03"),
     ("length lies", msg(T["IMSG_VM_STATUS_REQ"], b"x" * 72, lie=9999)),
     ("unknown type", msg(4242)),
-    ("daemon-only type", msg(T["IMSG_VMM_STOP_REQ"], struct.pack("=I", 1))),
+    ("daemon-only type", msg(T["IMSG_VMM_ATTACH_REQ"], struct.pack("=I", 1))),
     ("wrong version", msg(T["IMSG_VM_STATUS_REQ"], b"\0" * 72, version=99)),
     ("truncated start", msg(T["IMSG_VM_START_REQ"], b"\0" * 10)),
     ("start, junk strings", msg(T["IMSG_VM_START_REQ"], b"\xff" * 200)),

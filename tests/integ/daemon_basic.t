@@ -23,8 +23,11 @@ ok $? "control is chrooted to /var/empty with no_new_privs and seccomp"
 mpid=$(ps -o pid=,args= --ppid "$VMD_PID" | awk '/-P vmm/ { print $1 }')
 uid=$(id -u _vmd)
 grep -q "^Uid:	$uid	$uid	$uid	$uid" "/proc/$mpid/status" &&
-    grep -q '^CapEff:	0000000000040000' "/proc/$mpid/status"
-ok $? "vmm runs as _vmd with CAP_SYS_CHROOT only"
+    grep -q '^CapEff:	0000000000000000' "/proc/$mpid/status" &&
+    grep -q '^NoNewPrivs:	1' "/proc/$mpid/status" &&
+    grep -q '^Seccomp:	2' "/proc/$mpid/status" &&
+    [ "$(readlink "/proc/$mpid/root")" = /var/empty ]
+ok $? "vmm runs as _vmd in /var/empty, no capabilities, no_new_privs, seccomp"
 ppid_=$(ps -o pid=,args= --ppid "$VMD_PID" | awk '/-P priv/ { print $1 }')
 [ "$(readlink "/proc/$ppid_/root")" = /var/empty ]
 ok $? "priv is chrooted to /var/empty"
@@ -73,16 +76,19 @@ ok $? "show is status"
 vmctl stat 2>/dev/null | grep -q ' web$'
 ok $? "commands may be abbreviated"
 
-# The VM process: _vmd, chrooted, no_new_privs, seccomp.
-uid=$(id -u _vmd)
+# The VM process: a uid of its own (0x7f000000 + its pid), chrooted,
+# no_new_privs, seccomp.
+uid=$((0x7f000000 + vmpid))
 grep -q "^Uid:	$uid	$uid	$uid	$uid" "/proc/$vmpid/status" &&
+    grep -q "^Gid:	$uid	$uid	$uid	$uid" "/proc/$vmpid/status" &&
+    grep -q "^Groups:[[:space:]]*$" "/proc/$vmpid/status" &&
     grep -q '^NoNewPrivs:	1' "/proc/$vmpid/status" &&
     grep -q '^Seccomp:	2' "/proc/$vmpid/status" &&
     grep -q '^CapEff:	0000000000000000' "/proc/$vmpid/status" &&
     grep -q '^CapAmb:	0000000000000000' "/proc/$vmpid/status" &&
     [ "$(readlink "/proc/$vmpid/root")" = /var/empty ]
-ok $? "VM process runs as _vmd in /var/empty, no capabilities, no_new_privs, seccomp"
-if [ $? -ne 0 ]; then grep -E 'Uid|NoNew|Seccomp' "/proc/$vmpid/status" | diag; fi
+ok $? "VM process runs as its own uid in /var/empty, no capabilities, no_new_privs, seccomp"
+if [ $? -ne 0 ]; then grep -E "Uid|Gid|Groups|Cap|NoNew|Seccomp" "/proc/$vmpid/status" | diag; fi
 
 # Console through the pty: what the guest printed so far, then ~. leaves.
 (sleep 1; printf '~.') | timeout 10 "$VMCTL" -s "$SOCK" console web \

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/sandbox.c: seccomp allow-lists and dropping to _vmd. */
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <linux/capability.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -82,23 +86,92 @@ child_drop(void)
 	return 0;
 }
 
-/* vmm's way: _vmd keeping CAP_SYS_CHROOT, then a VM's chroot and no caps. */
+/* A launcher's child: its own uid keeping CAP_SYS_CHROOT, then chroot. */
 static int
-child_keep_chroot(void)
+child_become_vm(void)
 {
-	struct passwd	*pw = getpwnam(SANDBOX_USER);
+	uid_t	uid = 0x7f000000 + (uid_t)getpid();
 
-	if (pw == NULL || sandbox_drop_keep_chroot(SANDBOX_USER) == -1)
+	if (sandbox_become_vm(uid, (gid_t)uid) == -1)
 		return 30;
-	if (getuid() != pw->pw_uid || !sandbox_has_chroot())
+	if (getuid() != uid || getgid() != (gid_t)uid ||
+	    getgroups(0, NULL) != 0 || !sandbox_has_chroot() ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_SYS_CHROOT, 0,
+	    0) != 1)
 		return 31;
 	if (sandbox_chroot_only(SANDBOX_EMPTY) == -1)
 		return 32;
 	if (sandbox_has_chroot() || access("/proc", F_OK) == 0 ||
-	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_SYS_CHROOT, 0,
+	    0) != 0)
 		return 33;
 	return 0;
 }
+
+/* priv's way: _vmd in the empty root with one capability kept. */
+static int
+child_keep(void)
+{
+	struct passwd	*pw = getpwnam(SANDBOX_USER);
+
+	if (pw == NULL || sandbox_drop_keep(SANDBOX_USER, SANDBOX_EMPTY,
+	    1ULL << CAP_NET_ADMIN) == -1)
+		return 40;
+	if (getuid() != pw->pw_uid || sandbox_has_chroot() ||
+	    access("/proc", F_OK) == 0 ||
+	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 ||
+	    prctl(PR_CAPBSET_READ, CAP_NET_ADMIN, 0, 0, 0) != 1)
+		return 41;
+	return 0;
+}
+
+/* Rules with arguments: ioctl 0x1234 allowed, fcntl only F_GETFD. */
+static const struct sandbox_rule arg_rules[] = {
+	{ "ioctl", 0, 1, { { 1, SANDBOX_EQ, 0xffffffffULL, 0x1234 } } },
+	{ "fcntl", 0, 1, { { 1, SANDBOX_EQ, 0, F_GETFD } } },
+	{ "dup", EACCES, 0, { { 0, 0, 0, 0 } } },
+	{ "lseek", 0, 1, { { 0, SANDBOX_LT, 0, 3 } } },
+};
+
+static int
+child_args(int which)
+{
+	struct sandbox_filter	*f;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    (f = sandbox_filter_new(1)) == NULL ||
+	    sandbox_filter_names(f, kill_getppid) == -1 ||
+	    sandbox_filter_rules(f, arg_rules, sizeof(arg_rules) /
+	    sizeof(arg_rules[0])) == -1 || sandbox_filter_load(f) == -1)
+		return 50;
+	switch (which) {
+	case 0:		/* allowed ones go through to the kernel */
+		if (ioctl(0, 0x1234, 0) != -1 || errno == 0)
+			return 51;
+		if (fcntl(0, F_GETFD) == -1)
+			return 52;
+		if (dup(0) != -1 || errno != EACCES)
+			return 53;
+		if (lseek(1, 0, SEEK_CUR) == -1 && errno == EPERM)
+			return 54;
+		return 0;
+	case 1:
+		(void)ioctl(0, 0x1235, 0);
+		return 55;
+	case 2:
+		(void)fcntl(0, F_DUPFD, 10);
+		return 56;
+	default:
+		(void)lseek(3, 0, SEEK_CUR);
+		return 57;
+	}
+}
+
+static int child_args0(void) { return child_args(0); }
+static int child_args1(void) { return child_args(1); }
+static int child_args2(void) { return child_args(2); }
+static int child_args3(void) { return child_args(3); }
 
 int
 main(void)
@@ -114,7 +187,12 @@ main(void)
 	if (geteuid() != 0 || getpwnam(SANDBOX_USER) == NULL) {
 		printf("ok 3 # SKIP sandbox_drop needs root and %s\n",
 		    SANDBOX_USER);
-		tap_st.n++;
+		printf("ok 4 # SKIP sandbox_drop needs root and %s\n",
+		    SANDBOX_USER);
+		printf("ok 5 # SKIP sandbox_become_vm needs root\n");
+		printf("ok 6 # SKIP sandbox_drop_keep needs root and %s\n",
+		    SANDBOX_USER);
+		tap_st.n += 4;
 	} else {
 		tap_ok(sandbox_prepare(SANDBOX_USER) == 0,
 		    "sandbox_prepare: %s exists, root-owned", SANDBOX_EMPTY);
@@ -122,11 +200,29 @@ main(void)
 		tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		    "sandbox_drop: %s, chrooted, no_new_privs, no way back "
 		    "(status 0x%x)", SANDBOX_USER, st);
-		st = in_child(child_keep_chroot);
+		st = in_child(child_become_vm);
 		tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		    "sandbox_drop_keep_chroot then sandbox_chroot_only: "
-		    "CAP_SYS_CHROOT kept, used, then gone (status 0x%x)", st);
+		    "sandbox_become_vm then sandbox_chroot_only: own uid, "
+		    "no groups, CAP_SYS_CHROOT ambient, used, then gone "
+		    "(status 0x%x)", st);
+		st = in_child(child_keep);
+		tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "sandbox_drop_keep: %s, chrooted, no_new_privs, "
+		    "CAP_NET_ADMIN kept (status 0x%x)", SANDBOX_USER, st);
 	}
+	st = in_child(child_args0);
+	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "argument rules: matching calls pass, an errnum rule fails with "
+	    "it (status 0x%x)", st);
+	st = in_child(child_args1);
+	tap_ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	    "argument rules: another ioctl request kills (0x%x)", st);
+	st = in_child(child_args2);
+	tap_ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	    "argument rules: another fcntl command kills (0x%x)", st);
+	st = in_child(child_args3);
+	tap_ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	    "argument rules: an fd out of range kills (0x%x)", st);
 	tap_ok(sandbox_prepare("no-such-user-here") == -1,
 	    "sandbox_prepare refuses a missing user");
 	return tap_done();

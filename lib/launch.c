@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: ISC */
+/* Starting a VM process: fork, a uid of its own, exec, its description. */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imsg.h"
+#include "launch.h"
+#include "log.h"
+#include "proc.h"
+#include "sandbox.h"
+
+/* Room for the launch messages and more before a sender would block. */
+#define LAUNCH_SOCKBUF	(1024 * 1024)
+
+uid_t
+launch_uid(pid_t pid)
+{
+	return (uid_t)(LAUNCH_UID_BASE + ((uint32_t)pid % LAUNCH_UID_SPAN));
+}
+
+/*
+ * The child, between fork and exec: signals back to their defaults, the
+ * channel on fd 3 and nothing else but stdio, its own uid. Never returns.
+ */
+static void __attribute__((noreturn))
+launch_child(const struct launch *l, char *const argv[], int fd, pid_t ppid)
+{
+	struct sigaction	sa;
+	sigset_t		all;
+	const int		sigs[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP,
+				    SIGCHLD, SIGPIPE };
+	size_t			i;
+	uid_t			uid;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		(void)sigaction(sigs[i], &sa, NULL);
+	sigemptyset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+	/* dup2 clears close-on-exec on the new number. */
+	if (fd == PROC_CHILD_FD) {
+		if (fcntl(fd, F_SETFD, 0) == -1)
+			_exit(127);
+	} else if (dup2(fd, PROC_CHILD_FD) == -1)
+		_exit(127);
+	if (syscall(SYS_close_range, PROC_CHILD_FD + 1, ~0U, 0) == -1)
+		_exit(127);
+	if (l->own_uid) {
+		uid = launch_uid(getpid());
+		if (sandbox_become_vm(uid, (gid_t)uid) == -1)
+			_exit(127);
+	}
+	/* After any change of credentials, which clears it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != ppid)
+		_exit(127);
+	execv(l->prog, argv);
+	_exit(127);
+}
+
+pid_t
+launch_spawn(const struct launch *l, int *sock)
+{
+	char	 fdarg[16], *argv[10];
+	int	 sv[2], n = 0, i, bufsz = LAUNCH_SOCKBUF;
+	pid_t	 pid, ppid = getpid();
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("%s: socketpair", __func__);
+		return -1;
+	}
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	snprintf(fdarg, sizeof(fdarg), "%d", PROC_CHILD_FD);
+	argv[n++] = (char *)(uintptr_t)"vmd";
+	if (l->syslog)
+		argv[n++] = (char *)(uintptr_t)"-L";
+	for (i = 0; i < l->verbose && i < 3; i++)
+		argv[n++] = (char *)(uintptr_t)"-v";
+	argv[n++] = (char *)(uintptr_t)"-V";
+	argv[n++] = fdarg;
+	argv[n] = NULL;
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("%s: fork", __func__);
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	case 0:
+		launch_child(l, argv, sv[1], ppid);
+	default:
+		break;
+	}
+	close(sv[1]);
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1) {
+		log_warn("%s: O_NONBLOCK", __func__);
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		return pid;	/* the caller reaps it; its channel is gone */
+	}
+	*sock = sv[0];
+	return pid;
+}
+
+int
+launch_send(int sock, const struct proto_vmcreate *c,
+    const struct launch_fd *fds, size_t n)
+{
+	uint8_t	*buf, fbuf[64];
+	size_t	 i;
+	int	 len;
+
+	if ((buf = malloc(IMSG_MAX_PAYLOAD)) == NULL) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	if ((len = proto_vmcreate_encode(c, buf)) == -1 ||
+	    imsg_send(sock, IMSG_VMP_CREATE_REQ, 0, buf, (size_t)len,
+	    -1) == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		len = proto_fdreq_encode(&fds[i].req, fbuf);
+		if (imsg_send(sock, IMSG_VMP_FD_REQ, 0, fbuf, (size_t)len,
+		    fds[i].fd) == -1)
+			goto fail;
+	}
+	if (imsg_send(sock, IMSG_VMP_START_REQ, 0, NULL, 0, -1) == -1)
+		goto fail;
+	free(buf);
+	return 0;
+ fail:
+	if (errno == 0)
+		errno = EINVAL;
+	log_warn("%s: the vm process's description", __func__);
+	free(buf);
+	return -1;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: ISC */
+/* Starting a VM process: fork, a uid of its own, exec, its description. */
+#ifndef LIB_LAUNCH_H
+#define LIB_LAUNCH_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#include "proto.h"
+
+/*
+ * A VM process started by root runs as uid and gid LAUNCH_UID_BASE + its
+ * pid: no other process on the host has that uid, so no other VM, and
+ * none of vmd's own processes, can be signalled, traced or otherwise
+ * touched by it (the kernel checks uids), and it by none of them. The
+ * range [LAUNCH_UID_BASE, LAUNCH_UID_BASE + 2^22) is above the ranges
+ * systemd hands to containers and below the ones it reserves.
+ */
+#define LAUNCH_UID_BASE		0x7f000000U
+#define LAUNCH_UID_SPAN		0x00400000U	/* pid_max's upper bound */
+
+/* How to start a VM process. */
+struct launch {
+	const char	*prog;		/* the vmd program */
+	int		 verbose;	/* -v count */
+	int		 syslog;	/* -L: log to syslog, not stderr */
+	int		 own_uid;	/* run as launch_uid(pid) (from root) */
+};
+
+/* One fd of a VM's description, with what it is (proto_fdreq). */
+struct launch_fd {
+	struct proto_fdreq	 req;
+	int			 fd;
+};
+
+/* launch_uid: the uid (and gid) of the VM process pid. */
+uid_t	launch_uid(pid_t pid);
+
+/*
+ * launch_spawn: fork and exec the VM process. Before exec the child keeps
+ * only stdin, stdout, stderr and its end of a new channel (fd 3), ends
+ * when this thread does (parent-death signal), and with own_uid becomes
+ * launch_uid(its pid) keeping only CAP_SYS_CHROOT for its own chroot.
+ * *sock gets our end (close-on-exec, non-blocking). The pid, or -1 with
+ * errno (logged).
+ */
+pid_t	launch_spawn(const struct launch *, int *sock);
+
+/*
+ * launch_send: send a VM process its description on sock: what to run,
+ * then each fd (n of them), then the start request. The fds stay ours.
+ * 0, or -1 with errno (logged).
+ */
+int	launch_send(int sock, const struct proto_vmcreate *,
+	    const struct launch_fd *, size_t n);
+
+#endif /* LIB_LAUNCH_H */
