@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,21 @@
 
 #include "log.h"
 #include "vmd/config.h"
+
+static int	config_vm_cmp(const struct config_vm *,
+		    const struct config_vm *);
+static int	config_switch_cmp(const struct config_switch *,
+		    const struct config_switch *);
+static int	config_switch_ifcmp(const struct config_switch *,
+		    const struct config_switch *);
+/* The trees' functions are static, and some (RB_REMOVE...) unused. */
+#define CONFIG_RB_ATTR	__attribute__((__unused__)) static
+RB_PROTOTYPE_INTERNAL(config_vm_names, config_vm, node, config_vm_cmp,
+    CONFIG_RB_ATTR)
+RB_PROTOTYPE_INTERNAL(config_switch_names, config_switch, node,
+    config_switch_cmp, CONFIG_RB_ATTR)
+RB_PROTOTYPE_INTERNAL(config_switch_ifnames, config_switch, ifnode,
+    config_switch_ifcmp, CONFIG_RB_ATTR)
 
 int
 config_macros_add(struct config_macros *m, const char *nameval)
@@ -85,6 +101,9 @@ config_new(void)
 	c->stagger_delay = CONFIG_STAGGER_DELAY;
 	TAILQ_INIT(&c->vms);
 	TAILQ_INIT(&c->switches);
+	RB_INIT(&c->vm_names);
+	RB_INIT(&c->sw_names);
+	RB_INIT(&c->sw_ifnames);
 	return c;
 }
 
@@ -129,25 +148,94 @@ config_check(const char *file, const struct config_macros *defs, int verbose)
 	return 0;
 }
 
+/* The indexes' orders: by name, and switches also by interface. */
+static int
+config_vm_cmp(const struct config_vm *a, const struct config_vm *b)
+{
+	return strcmp(a->name, b->name);
+}
+
+static int
+config_switch_cmp(const struct config_switch *a, const struct config_switch *b)
+{
+	return strcmp(a->name, b->name);
+}
+
+static int
+config_switch_ifcmp(const struct config_switch *a,
+    const struct config_switch *b)
+{
+	return strcmp(a->ifname, b->ifname);
+}
+
+RB_GENERATE_INTERNAL(config_vm_names, config_vm, node, config_vm_cmp,
+    CONFIG_RB_ATTR)
+RB_GENERATE_INTERNAL(config_switch_names, config_switch, node,
+    config_switch_cmp, CONFIG_RB_ATTR)
+RB_GENERATE_INTERNAL(config_switch_ifnames, config_switch, ifnode,
+    config_switch_ifcmp, CONFIG_RB_ATTR)
+
+/*
+ * RB_FIND's key is an element on the stack with only the compared field
+ * set; a name too long to fit cannot be in the index.
+ */
 struct config_vm *
 config_vm_find(const struct vmd_config *c, const char *name)
 {
-	struct config_vm	*vm;
+	struct config_vm	key;
 
-	TAILQ_FOREACH(vm, &c->vms, entry)
-		if (strcmp(vm->name, name) == 0)
-			return vm;
-	return NULL;
+	if (strlcpy(key.name, name, sizeof(key.name)) >= sizeof(key.name))
+		return NULL;
+	/* RB_FIND does not change the tree; its head is not const. */
+	return RB_FIND(config_vm_names,
+	    (struct config_vm_names *)(uintptr_t)&c->vm_names, &key);
 }
 
 struct config_switch *
 config_switch_find(const struct vmd_config *c, const char *name)
 {
-	struct config_switch	*sw;
+	struct config_switch	key;
 
-	TAILQ_FOREACH(sw, &c->switches, entry)
-		if (strcmp(sw->name, name) == 0)
-			return sw;
+	if (strlcpy(key.name, name, sizeof(key.name)) >= sizeof(key.name))
+		return NULL;
+	return RB_FIND(config_switch_names,
+	    (struct config_switch_names *)(uintptr_t)&c->sw_names, &key);
+}
+
+struct config_switch *
+config_switch_find_ifname(const struct vmd_config *c, const char *ifname)
+{
+	struct config_switch	key;
+
+	if (strlcpy(key.ifname, ifname, sizeof(key.ifname)) >=
+	    sizeof(key.ifname))
+		return NULL;
+	return RB_FIND(config_switch_ifnames,
+	    (struct config_switch_ifnames *)(uintptr_t)&c->sw_ifnames, &key);
+}
+
+struct config_vm *
+config_vm_add(struct vmd_config *c, struct config_vm *vm)
+{
+	struct config_vm	*o;
+
+	if ((o = RB_INSERT(config_vm_names, &c->vm_names, vm)) != NULL)
+		return o;
+	TAILQ_INSERT_TAIL(&c->vms, vm, entry);
+	return NULL;
+}
+
+struct config_switch *
+config_switch_add(struct vmd_config *c, struct config_switch *sw)
+{
+	struct config_switch	*o;
+
+	if ((o = config_switch_find(c, sw->name)) != NULL ||
+	    (o = config_switch_find_ifname(c, sw->ifname)) != NULL)
+		return o;
+	RB_INSERT(config_switch_names, &c->sw_names, sw);
+	RB_INSERT(config_switch_ifnames, &c->sw_ifnames, sw);
+	TAILQ_INSERT_TAIL(&c->switches, sw, entry);
 	return NULL;
 }
 
@@ -230,6 +318,7 @@ config_vm_instance(const struct config_vm *parent,
 	/* Start from the parent, then apply what the request gives. */
 	*out = *parent;
 	memset(&out->entry, 0, sizeof(out->entry));
+	memset(&out->node, 0, sizeof(out->node));
 	strlcpy(out->name, name, sizeof(out->name));
 	strlcpy(out->parent, parent->name, sizeof(out->parent));
 	/* Disks are never inherited: two VMs must not share one. */

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/tree.h>
 
 #include <netinet/in.h>
 #include <stddef.h>
@@ -114,6 +115,7 @@ struct config_nic {
  */
 struct config_vm {
 	TAILQ_ENTRY(config_vm)	 entry;
+	RB_ENTRY(config_vm)	 node;		/* vmd_config's vm_names */
 	char			 name[CONFIG_NAME_MAX];
 	char			 parent[CONFIG_NAME_MAX]; /* "" unless instance */
 	uint64_t		 memory;	/* bytes, multiple of 1M */
@@ -139,6 +141,8 @@ struct config_vm {
 
 struct config_switch {
 	TAILQ_ENTRY(config_switch) entry;
+	RB_ENTRY(config_switch)	 node;		/* vmd_config's sw_names */
+	RB_ENTRY(config_switch)	 ifnode;	/* vmd_config's sw_ifnames */
 	char			 name[CONFIG_NAME_MAX];
 	char			 ifname[CONFIG_IFNAME_MAX]; /* the bridge */
 	char			 group[CONFIG_GROUP_MAX];
@@ -152,8 +156,16 @@ struct config_switch {
 
 TAILQ_HEAD(config_vms, config_vm);
 TAILQ_HEAD(config_switches, config_switch);
+/* Indexes by name (red-black trees): lookups in O(log n), not a scan. */
+RB_HEAD(config_vm_names, config_vm);
+RB_HEAD(config_switch_names, config_switch);
+RB_HEAD(config_switch_ifnames, config_switch);
 
-/* A parsed configuration. Iterate with TAILQ_FOREACH(vm, &c->vms, entry). */
+/*
+ * A parsed configuration. Iterate with TAILQ_FOREACH(vm, &c->vms, entry)
+ * (file order); add with config_vm_add and config_switch_add only, which
+ * keep the lists and the indexes together.
+ */
 struct vmd_config {
 	struct in_addr		 local_prefix;	/* local prefix, network order */
 	int			 local_prefixlen;
@@ -168,6 +180,9 @@ struct vmd_config {
 	unsigned int		 stagger_delay;	/* seconds */
 	struct config_vms	 vms;
 	struct config_switches	 switches;
+	struct config_vm_names	 vm_names;	/* vms by name */
+	struct config_switch_names sw_names;	/* switches by name */
+	struct config_switch_ifnames sw_ifnames; /* switches by bridge */
 };
 
 /* Command-line macros (vmd -D name=value); they override the file's. */
@@ -215,10 +230,27 @@ void	config_free(struct vmd_config *);
 int	config_check(const char *file, const struct config_macros *defs,
 	    int verbose);
 
-/* Lookups by name; NULL if absent. */
+/* Lookups by name (O(log n)); NULL if absent. */
 struct config_vm	*config_vm_find(const struct vmd_config *, const char *);
 struct config_switch	*config_switch_find(const struct vmd_config *,
 			    const char *);
+/* config_switch_find_ifname: the switch whose bridge is ifname, or NULL. */
+struct config_switch	*config_switch_find_ifname(const struct vmd_config *,
+			    const char *);
+
+/*
+ * config_vm_add: append vm (allocated with malloc; c owns it afterwards)
+ * to c's list and index. NULL if added; else the VM already there with
+ * that name, and vm is neither added nor freed.
+ */
+struct config_vm	*config_vm_add(struct vmd_config *c,
+			    struct config_vm *vm);
+/*
+ * config_switch_add: the same for a switch; it is refused if another has
+ * its name or its interface (the one returned: compare the names to tell).
+ */
+struct config_switch	*config_switch_add(struct vmd_config *c,
+			    struct config_switch *sw);
 
 /*
  * config_vm_init: a VM with the defaults (512M, 1 vCPU, enabled, no owner).

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 
 #include "log.h"
 #include "vmd/nat.h"
+#include "vmd/vmd.h"
 
 /*
  * Why libnftables rather than exec'ing nft(8): priv is chrooted to an
@@ -25,11 +27,53 @@
 #define NAT_FWD6	"/proc/sys/net/ipv6/conf/all/forwarding"
 
 /* Create then delete: deleting a table that is absent is no error. */
-#define NAT_DROP_TABLE \
-	"add table inet " NAT_TABLE "\ndelete table inet " NAT_TABLE "\n"
+#define NAT_DROP_TABLE	"add table inet %s\ndelete table inet %s\n"
+#define NAT_OWNER_HEX	8	/* hex digits of the hash in "vmd-%08x" */
 
 int
-nat_ruleset(const struct nat_prefixes *p, char *buf, size_t len)
+nat_owner(const char *sockpath, char *buf, size_t len)
+{
+	const unsigned char	*s;
+	uint32_t		 h = 2166136261U;	/* FNV-1a, 32 bits */
+
+	if (len < NAT_OWNER_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (strcmp(sockpath, VMD_SOCKET) == 0) {
+		strlcpy(buf, NAT_TABLE, len);
+		return 0;
+	}
+	for (s = (const unsigned char *)sockpath; *s != '\0'; s++) {
+		h ^= *s;
+		h *= 16777619U;
+	}
+	snprintf(buf, len, "%s-%0*x", NAT_TABLE, NAT_OWNER_HEX, h);
+	return 0;
+}
+
+/* A name nat_owner gives: "vmd", or "vmd-" and 8 lowercase hex digits. */
+static int
+nat_owner_valid(const char *s)
+{
+	size_t	n = strlen(NAT_TABLE), i;
+
+	if (strncmp(s, NAT_TABLE, n) != 0)
+		return 0;
+	if (s[n] == '\0')
+		return 1;
+	if (s[n] != '-' || strlen(s + n + 1) != NAT_OWNER_HEX)
+		return 0;
+	for (i = n + 1; s[i] != '\0'; i++)
+		if (!isxdigit((unsigned char)s[i]) ||
+		    isupper((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+int
+nat_ruleset(const char *table, const struct nat_prefixes *p, char *buf,
+    size_t len)
 {
 	char		 a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	char		 rule6[2 * INET6_ADDRSTRLEN + 64] = "";
@@ -38,8 +82,8 @@ nat_ruleset(const struct nat_prefixes *p, char *buf, size_t len)
 	uint32_t	 mask;
 	int		 i, n;
 
-	if (p->prefixlen < 1 || p->prefixlen > 32 || p->prefix6len < 0 ||
-	    p->prefix6len > 128) {
+	if (!nat_owner_valid(table) || p->prefixlen < 1 || p->prefixlen > 32 ||
+	    p->prefix6len < 0 || p->prefix6len > 128) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -59,7 +103,7 @@ nat_ruleset(const struct nat_prefixes *p, char *buf, size_t len)
 		    a6, p->prefix6len, a6, p->prefix6len);
 	}
 	n = snprintf(buf, len, NAT_DROP_TABLE
-	    "table inet " NAT_TABLE " {\n"
+	    "table inet %s {\n"
 	    "\tcomment \"vmd local nat; vmd removes it\"\n"
 	    "\tchain postrouting {\n"
 	    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
@@ -67,7 +111,7 @@ nat_ruleset(const struct nat_prefixes *p, char *buf, size_t len)
 	    "%s"
 	    "\t}\n"
 	    "}\n",
-	    a4, p->prefixlen, a4, p->prefixlen, rule6);
+	    table, table, table, a4, p->prefixlen, a4, p->prefixlen, rule6);
 	if (n < 0 || (size_t)n >= len) {
 		errno = ENOSPC;
 		return -1;
@@ -76,9 +120,15 @@ nat_ruleset(const struct nat_prefixes *p, char *buf, size_t len)
 }
 
 int
-nat_open(struct nat_lib *lib)
+nat_open(struct nat_lib *lib, const char *sockpath)
 {
 	memset(lib, 0, sizeof(*lib));
+	if (nat_owner(sockpath, lib->table, sizeof(lib->table)) == -1) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	log_debug("%s: socket %s: table inet %s", __func__, sockpath,
+	    lib->table);
 	if ((lib->handle = dlopen("libnftables.so.1", RTLD_NOW)) == NULL) {
 		log_warnx("%s: %s", __func__, dlerror());
 		return -1;
@@ -92,22 +142,29 @@ nat_open(struct nat_lib *lib)
 	    "nft_ctx_buffer_error");
 	*(void **)&lib->get_error_buffer = dlsym(lib->handle,
 	    "nft_ctx_get_error_buffer");
+	*(void **)&lib->get_output_buffer = dlsym(lib->handle,
+	    "nft_ctx_get_output_buffer");
 	*(void **)&lib->run_cmd = dlsym(lib->handle,
 	    "nft_run_cmd_from_buffer");
 	if (lib->ctx_new == NULL || lib->ctx_free == NULL ||
 	    lib->buffer_output == NULL || lib->buffer_error == NULL ||
-	    lib->get_error_buffer == NULL || lib->run_cmd == NULL) {
+	    lib->get_error_buffer == NULL || lib->get_output_buffer == NULL ||
+	    lib->run_cmd == NULL) {
 		log_warnx("%s: libnftables lacks a function", __func__);
 		dlclose(lib->handle);
-		memset(lib, 0, sizeof(*lib));
+		lib->handle = NULL;
 		return -1;
 	}
 	return 0;
 }
 
-/* Run an nftables text in one transaction; log nft's message on failure. */
+/*
+ * Run an nftables text in one transaction; log nft's message on failure.
+ * out (if not NULL, outlen > 0): what nft printed, cut to fit.
+ */
 static int
-nat_run(const struct nat_lib *lib, const char *func, const char *text)
+nat_run(const struct nat_lib *lib, const char *func, const char *text,
+    char *out, size_t outlen)
 {
 	struct nft_ctx	*ctx;
 	const char	*msg;
@@ -134,6 +191,9 @@ nat_run(const struct nat_lib *lib, const char *func, const char *text)
 		log_warnx("%s: nftables: %.*s", func,
 		    msg != NULL ? (int)strcspn(msg, "\n") : 0,
 		    msg != NULL ? msg : "");
+	} else if (out != NULL) {
+		msg = lib->get_output_buffer(ctx);
+		strlcpy(out, msg != NULL ? msg : "", outlen);
 	}
 	lib->ctx_free(ctx);
 	if (rc != 0) {
@@ -148,17 +208,48 @@ nat_set(const struct nat_lib *lib, const struct nat_prefixes *p)
 {
 	char	buf[NAT_RULESET_MAX];
 
-	if (nat_ruleset(p, buf, sizeof(buf)) == -1) {
+	if (nat_ruleset(lib->table, p, buf, sizeof(buf)) == -1) {
 		log_warn("%s", __func__);
 		return -1;
 	}
-	return nat_run(lib, __func__, buf);
+	return nat_run(lib, __func__, buf, NULL, 0);
 }
 
 int
 nat_clear(const struct nat_lib *lib)
 {
-	return nat_run(lib, __func__, NAT_DROP_TABLE);
+	char	buf[128];
+
+	/* Without libnftables nat_run says so (ENOTSUP). */
+	if (lib->handle != NULL && !nat_owner_valid(lib->table)) {
+		log_warnx("%s: bad table name", __func__);
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), NAT_DROP_TABLE, lib->table, lib->table);
+	return nat_run(lib, __func__, buf, NULL, 0);
+}
+
+int
+nat_others(const struct nat_lib *lib)
+{
+	char	 out[8192], *line, *next;
+	char	 name[NAT_OWNER_MAX + 1];
+
+	if (nat_run(lib, __func__, "list tables inet\n", out,
+	    sizeof(out)) == -1)
+		return -1;
+	/* One "table inet NAME" a line. */
+	for (line = out; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (sscanf(line, "table inet %16s", name) != 1 ||
+		    strlen(name) >= NAT_OWNER_MAX)
+			continue;
+		if (nat_owner_valid(name) && strcmp(name, lib->table) != 0)
+			return 1;
+	}
+	return 0;
 }
 
 int

@@ -7,8 +7,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NAT_TABLE	"vmd"		/* table inet vmd */
+#define NAT_TABLE	"vmd"		/* the default socket's table inet vmd */
+#define NAT_OWNER_MAX	16		/* "vmd" or "vmd-" 8 hex digits, NUL */
 #define NAT_RULESET_MAX	1024		/* nat_ruleset's longest text */
+
+/*
+ * nat_owner: the name under which the daemon on control socket sockpath
+ * creates host objects: NAT_TABLE ("vmd") for the default socket
+ * (VMD_SOCKET), else "vmd-" and the 32-bit FNV-1a hash of the path in 8
+ * hex digits (stable across restarts, distinct per socket). priv names its
+ * nat table after it and tags its bridges "<owner>-switch <name>", so
+ * two daemons on one host never remove each other's. 0, or -1 with errno
+ * ENOSPC (len < NAT_OWNER_MAX).
+ */
+int	nat_owner(const char *sockpath, char *buf, size_t len);
 
 struct nft_ctx;
 
@@ -18,17 +30,23 @@ struct nft_ctx;
  * Filled by nat_open before chroot; read-only afterwards.
  */
 struct nat_lib {
+	char		  table[NAT_OWNER_MAX];	/* table inet <table> */
 	void		 *handle;
 	struct nft_ctx	*(*ctx_new)(uint32_t);
 	void		 (*ctx_free)(struct nft_ctx *);
 	int		 (*buffer_output)(struct nft_ctx *);
 	int		 (*buffer_error)(struct nft_ctx *);
 	const char	*(*get_error_buffer)(struct nft_ctx *);
+	const char	*(*get_output_buffer)(struct nft_ctx *);
 	int		 (*run_cmd)(struct nft_ctx *, const char *);
 };
 
-/* nat_open: dlopen libnftables (before chroot). 0, or -1 (logged). */
-int	nat_open(struct nat_lib *);
+/*
+ * nat_open: dlopen libnftables (before chroot), for the table of the
+ * daemon on control socket sockpath (named by nat_owner, kept in
+ * lib->table even if loading fails). 0, or -1 (logged).
+ */
+int	nat_open(struct nat_lib *, const char *sockpath);
 
 /*
  * The prefixes to masquerade: traffic from a local prefix to anywhere
@@ -42,12 +60,13 @@ struct nat_prefixes {
 };
 
 /*
- * nat_ruleset: the nftables text that replaces table inet vmd with the
- * masquerade rules for p, in one transaction (addresses only, formatted
- * here: nothing from outside reaches the text). 0, or -1 with errno
- * EINVAL (bad length) or ENOSPC.
+ * nat_ruleset: the nftables text that replaces table inet <table> with the
+ * masquerade rules for p, in one transaction (a name from nat_owner and
+ * addresses formatted here: nothing from outside reaches the text). 0, or
+ * -1 with errno EINVAL (bad length or table name) or ENOSPC.
  */
-int	nat_ruleset(const struct nat_prefixes *p, char *buf, size_t len);
+int	nat_ruleset(const char *table, const struct nat_prefixes *p,
+	    char *buf, size_t len);
 
 /*
  * nat_set: install nat_ruleset(p) atomically through libnftables (priv,
@@ -57,10 +76,18 @@ int	nat_ruleset(const struct nat_prefixes *p, char *buf, size_t len);
 int	nat_set(const struct nat_lib *, const struct nat_prefixes *p);
 
 /*
- * nat_clear: remove table inet vmd if it exists: at start (what a killed
- * vmd left), at exit, on reset and when local nat is turned off. 0 or -1.
+ * nat_clear: remove our table if it exists: at start (what a killed vmd
+ * on the same socket left), at exit, on reset and when local nat is turned
+ * off. Other daemons' tables are never touched. 0 or -1.
  */
 int	nat_clear(const struct nat_lib *);
+
+/*
+ * nat_others: whether another vmd's nat table (a name nat_owner could
+ * give, other than ours) exists, so forwarding must stay on for it.
+ * 1 yes, 0 no, -1 (logged) if nftables cannot tell.
+ */
+int	nat_others(const struct nat_lib *);
 
 /*
  * nat_forwarding_open: open the sysctl that lets IPv4 (af AF_INET) or IPv6

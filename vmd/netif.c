@@ -2,6 +2,7 @@
 /* Host interface operations for the priv and parent processes: taps, bridges, addresses. */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -475,6 +476,39 @@ netif_group_number(const char *s, uint32_t *out)
 	return 0;
 }
 
+/*
+ * netif_fopen: open path for reading without blocking on a FIFO or a
+ * device, and only if it is a regular file (EINVAL otherwise, logged).
+ * The FILE, or NULL with errno set.
+ */
+static FILE *
+netif_fopen(const char *path)
+{
+	struct stat	 st;
+	FILE		*fp;
+	int		 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC))
+	    == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("%s: %s: not a regular file", __func__, path);
+		errno = EINVAL;
+		goto fail;
+	}
+	/* O_NONBLOCK stays: it changes nothing for a regular file. */
+	if ((fp = fdopen(fd, "r")) == NULL)
+		goto fail;
+	return fp;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return NULL;
+}
+
 int
 netif_group_lookup(const char *group, const char *path, uint32_t *out)
 {
@@ -493,7 +527,9 @@ netif_group_lookup(const char *group, const char *path, uint32_t *out)
 		return 0;
 	if (path == NULL)
 		path = NETIF_GROUP_FILE;
-	if ((fp = fopen(path, "re")) == NULL) {
+	if ((fp = netif_fopen(path)) == NULL) {
+		if (errno == EINVAL)
+			return -1;
 		if (errno != ENOENT) {
 			log_warn("%s: %s", __func__, path);
 			return -1;

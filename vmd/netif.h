@@ -83,8 +83,10 @@ int	netif_addr6(const char *name, const struct in6_addr *addr,
 /*
  * netif_group_lookup: a group given as a number (0 to 2^32 - 1) or as a
  * name from path (NULL: NETIF_GROUP_FILE, lines "number name", # comments).
- * For the parent: priv is chrooted and cannot read the file. 0, or -1 with
- * errno ENOENT (no such name) or EINVAL.
+ * For the parent: priv is chrooted and cannot read the file, which is
+ * opened without blocking and read only if it is a regular file. 0, or -1
+ * with errno ENOENT (no such name) or EINVAL (a bad group, or the file is
+ * not a regular file: logged).
  */
 int	netif_group_lookup(const char *group, const char *path,
 	    uint32_t *out);

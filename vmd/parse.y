@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/localaddr.h"
 #include "log.h"
@@ -998,6 +1000,61 @@ top:
 	return token;
 }
 
+/* What a file that is not a regular one is, for the error message. */
+static const char *
+parse_filetype(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "a special file";
+}
+
+/*
+ * parse_open: open path for reading without blocking (a FIFO or a device
+ * must not stall a reload) and only if it is a regular file. The FILE;
+ * or NULL with *what NULL and errno set; or NULL with *what saying what
+ * the file is instead of a regular one.
+ */
+static FILE *
+parse_open(const char *path, const char **what)
+{
+	struct stat	 st;
+	FILE		*fp;
+	int		 fd, flags, saved;
+
+	*what = NULL;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC))
+	    == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		*what = parse_filetype(st.st_mode);
+		close(fd);
+		return NULL;
+	}
+	/* A regular file never blocks; reads see no EAGAIN either way. */
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1)
+		goto fail;
+	if ((fp = fdopen(fd, "r")) == NULL)
+		goto fail;
+	return fp;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return NULL;
+}
+
 /*
  * parse_pushfile: open name and read from it next. Relative names are
  * taken relative to the including file's directory. toplevel: the first
@@ -1007,8 +1064,7 @@ static int
 parse_pushfile(struct parse_ctx *ctx, const char *name, int toplevel)
 {
 	struct parse_file	*f;
-	struct stat		 st;
-	const char		*parent, *slash;
+	const char		*parent, *slash, *what;
 	char			*path;
 	FILE			*fp;
 
@@ -1030,7 +1086,7 @@ parse_pushfile(struct parse_ctx *ctx, const char *name, int toplevel)
 	} else if ((path = strdup(name)) == NULL)
 		fatal("%s", __func__);
 
-	if ((fp = fopen(path, "re")) == NULL) {
+	if ((fp = parse_open(path, &what)) == NULL && what == NULL) {
 		if (toplevel) {
 			if (!(ctx->flags & CONFIG_F_QUIET))
 				fprintf(stderr, "%s: %s\n", path,
@@ -1046,16 +1102,15 @@ parse_pushfile(struct parse_ctx *ctx, const char *name, int toplevel)
 		free(path);
 		return -1;
 	}
-	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fp == NULL) {
 		if (toplevel) {
 			if (!(ctx->flags & CONFIG_F_QUIET))
-				fprintf(stderr, "%s: not a regular file\n",
-				    path);
+				fprintf(stderr, "%s: %s, not a regular file\n",
+				    path, what);
 			ctx->errors++;
 		} else
-			parse_error(ctx, "include \"%s\": not a regular file",
-			    path);
-		fclose(fp);
+			parse_error(ctx, "include \"%s\": %s, not a regular "
+			    "file", path, what);
 		free(path);
 		return -1;
 	}
@@ -1376,21 +1431,14 @@ parse_switch_end(struct parse_ctx *ctx)
 		parse_error(ctx, "switch \"%s\" has no interface", sw->name);
 		goto drop;
 	}
-	if ((o = config_switch_find(ctx->conf, sw->name)) != NULL) {
+	if ((o = config_switch_add(ctx->conf, sw)) == NULL)
+		return;
+	if (strcmp(o->name, sw->name) == 0)
 		parse_error(ctx, "switch \"%s\" defined twice (first at %s:%d)",
 		    sw->name, o->file, o->line);
-		goto drop;
-	}
-	TAILQ_FOREACH(o, &ctx->conf->switches, entry) {
-		if (strcmp(o->ifname, sw->ifname) == 0) {
-			parse_error(ctx, "switch \"%s\": interface %s already "
-			    "used by switch \"%s\"", sw->name, sw->ifname,
-			    o->name);
-			goto drop;
-		}
-	}
-	TAILQ_INSERT_TAIL(&ctx->conf->switches, sw, entry);
-	return;
+	else
+		parse_error(ctx, "switch \"%s\": interface %s already used by "
+		    "switch \"%s\"", sw->name, sw->ifname, o->name);
 drop:
 	free(sw);
 }
@@ -1457,8 +1505,9 @@ parse_vm_end(struct parse_ctx *ctx)
 		free(vm);
 		vm = merged;
 	}
-	TAILQ_INSERT_TAIL(&ctx->conf->vms, vm, entry);
-	return;
+	if (config_vm_add(ctx->conf, vm) == NULL)
+		return;
+	/* Not reached: the name was looked up above. */
 drop:
 	free(vm);
 }

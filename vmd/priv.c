@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /* The priv process: the only code that will change host networking. */
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <linux/capability.h>
+
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -17,7 +23,7 @@
 #include "vmd/vmd.h"
 
 #define PRIV_MAX_SWITCHES	64
-#define PRIV_SWITCH_TAG		"vmd-switch "	/* ifalias of our bridges */
+#define PRIV_SWITCH_TAG		"-switch "	/* "<owner>-switch <name>" */
 
 /* The priv process context, set in priv_main. */
 struct priv {
@@ -48,6 +54,12 @@ priv_cleanup(struct priv *priv, int all)
 	(void)nat_clear(&priv->nat);
 	if (!all)
 		return;
+	if ((priv->was4 != -1 || priv->was6 != -1) &&
+	    nat_others(&priv->nat) == 1) {
+		log_info("%s: forwarding stays on for another vmd's local nat",
+		    __func__);
+		return;
+	}
 	if (priv->fwd4 != -1 && priv->was4 != -1)
 		(void)nat_forwarding_set(priv->fwd4, priv->was4, NULL);
 	if (priv->fwd6 != -1 && priv->was6 != -1)
@@ -61,9 +73,11 @@ priv_switch(struct priv *priv, const struct proto_ifreq *r)
 {
 	struct netif_info	info;
 	char			tag[PROTO_IFDESCR_MAX];
-	int			i, ex;
+	int			i, ex, taglen;
 
-	strlcpy(tag, PRIV_SWITCH_TAG, sizeof(tag));
+	/* Our tag: the owner of our nat table (nat_owner), never another's. */
+	taglen = snprintf(tag, sizeof(tag), "%s" PRIV_SWITCH_TAG,
+	    priv->nat.table);
 	strlcat(tag, r->descr, sizeof(tag));
 	for (i = 0; i < priv->ncreated; i++)
 		if (strcmp(priv->created[i], r->bridge) == 0)
@@ -72,8 +86,7 @@ priv_switch(struct priv *priv, const struct proto_ifreq *r)
 		if ((ex = netif_exists(r->bridge)) == -1)
 			return;
 		if (ex && (netif_info(r->bridge, &info) == -1 ||
-		    strncmp(info.alias, PRIV_SWITCH_TAG,
-		    strlen(PRIV_SWITCH_TAG)) != 0))
+		    strncmp(info.alias, tag, (size_t)taglen) != 0))
 			i = -1;		/* the admin's bridge: never deleted */
 		else if (!ex && netif_bridge_create(r->bridge) == -1)
 			return;
@@ -97,6 +110,12 @@ priv_nat(struct priv *priv, const struct proto_ifreq *r)
 
 	if (r->value == 0) {
 		(void)nat_clear(&priv->nat);
+		if ((priv->was4 != -1 || priv->was6 != -1) &&
+		    nat_others(&priv->nat) == 1) {
+			log_info("%s: forwarding stays on for another vmd's "
+			    "local nat", __func__);
+			return;
+		}
 		if (priv->fwd4 != -1 && priv->was4 != -1)
 			(void)nat_forwarding_set(priv->fwd4, priv->was4, NULL);
 		if (priv->fwd6 != -1 && priv->was6 != -1)
@@ -229,12 +248,69 @@ priv_sigterm(evutil_socket_t sig, short ev, void *arg)
 	exit(0);
 }
 
+/*
+ * What priv may do once it runs: talk netlink (links, addresses, bridges,
+ * nftables through libnftables), write the forwarding sysctls it opened,
+ * its event loop. Anything else fails with EPERM rather than killing it:
+ * libnftables is not ours, and a refused call there fails one request,
+ * where a killed priv would end vmd.
+ */
+static const char *const priv_calls[] = {
+	/* netlink: one socket per request (socket(2): see priv_rules) */
+	"bind", "getsockname", "setsockopt", "getsockopt",
+	"sendto", "recvfrom", "sendmsg", "recvmsg", "close",
+	/* libnftables waits for netlink answers with select */
+	"pselect6", "select", "poll", "ppoll",
+	/* the forwarding sysctls, the parent's channel, the event loop */
+	"read", "write", "pread64", "pwrite64", "lseek", "fcntl",
+	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+	"clock_gettime", "gettimeofday", "eventfd2", "pipe2",
+	/* memory, the process, logging, signals, exit */
+	"brk", "munmap", "mremap", "madvise", "getpid", "gettid", "getuid",
+	"geteuid", "getrandom", "newfstatat", "fstat", "writev", "uname",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "exit",
+	"exit_group",
+	/* libnftables looks for files that are not in the empty root;
+	   syslog's socket is open or refused */
+	"-openat", "-open", "-connect",
+	NULL
+};
+
+/*
+ * Sockets: netlink, and the datagram socket if_nametoindex(3) asks
+ * SIOCGIFINDEX on (no other ioctl: interfaces change only by netlink).
+ * Memory never executable.
+ */
+static const struct sandbox_rule priv_rules[] = {
+	{ "socket", 0, 1, { { 0, SANDBOX_EQ, 0, AF_NETLINK } } },
+	{ "socket", 0, 1, { { 0, SANDBOX_EQ, 0, AF_UNIX } } },
+	{ "socket", 0, 1, { { 0, SANDBOX_EQ, 0, AF_INET } } },
+	{ "ioctl", 0, 1, { { 1, SANDBOX_EQ, 0xffffffffULL, SIOCGIFINDEX } } },
+	{ "mmap", 0, 1, { { 2, SANDBOX_EQ, PROT_EXEC, 0 } } },
+	{ "mprotect", 0, 1, { { 2, SANDBOX_EQ, PROT_EXEC, 0 } } },
+};
+
+static int
+priv_filter(void)
+{
+	struct sandbox_filter	*f;
+
+	if ((f = sandbox_filter_new(0)) == NULL)
+		return -1;
+	if (sandbox_filter_names(f, priv_calls) == -1 ||
+	    sandbox_filter_rules(f, priv_rules, sizeof(priv_rules) /
+	    sizeof(priv_rules[0])) == -1) {
+		sandbox_filter_free(f);
+		return -1;
+	}
+	return sandbox_filter_load(f);
+}
+
 int
 priv_main(const struct vmd_opts *opts, int fd)
 {
 	struct priv	*priv;
 
-	(void)opts;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
@@ -247,19 +323,26 @@ priv_main(const struct vmd_opts *opts, int fd)
 	 * libnftables, what a killed vmd left, and the sysctls: the file
 	 * system is gone after chroot.
 	 */
-	if (nat_open(&priv->nat) == 0)
+	if (nat_open(&priv->nat, opts->sockpath) == 0)
 		(void)nat_clear(&priv->nat);
 	priv->fwd4 = nat_forwarding_open(AF_INET);
 	priv->fwd6 = nat_forwarding_open(AF_INET6);
 	if ((priv->ev_term = evsignal_new(priv->base, SIGTERM, priv_sigterm,
 	    priv)) == NULL || event_add(priv->ev_term, NULL) == -1)
 		fatalx("%s: signal", __func__);
-	/* Root stays (network ioctls need it) but the file system goes. */
-	if (chroot(SANDBOX_EMPTY) == -1 || chdir("/") == -1)
-		fatal("%s: chroot", __func__);
+	/*
+	 * The file system goes, and root with it: _vmd keeping only
+	 * CAP_NET_ADMIN, which netlink (links, addresses, bridges), nftables
+	 * and the forwarding sysctls opened above need.
+	 */
+	if (sandbox_drop_keep(SANDBOX_USER, SANDBOX_EMPTY,
+	    1ULL << CAP_NET_ADMIN) == -1)
+		fatalx("%s: cannot drop privileges", __func__);
 	if (proc_chan_open(&priv->parent, priv->base, fd, "parent",
 	    priv_dispatch_parent, priv_parent_closed, priv) == -1)
 		fatal("%s: channel", __func__);
+	if (priv_filter() == -1)
+		fatalx("%s: seccomp", __func__);
 	event_base_dispatch(priv->base);
 	return 0;
 }

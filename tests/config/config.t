@@ -2,12 +2,20 @@
 # SPDX-License-Identifier: ISC
 # vm.conf golden tests: `vmd -n -f NAME.conf [NAME.args]` must print exactly
 # NAME.out (stdout and stderr together) and exit 0 for ok-*, 1 for fail-*.
+# @SPECIAL@ in NAME.args and NAME.out stands for a directory made here that
+# holds a FIFO, fifo (nothing ever writes to it: a parser that opens it
+# blocking hangs, which the timeout turns into a failure).
 # UPDATE=1 rewrites the .out files from the current output.
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-VMD=${VMD:-$TOP/build/vmd}
+B=${B:-$TOP/build}
+VMD=${VMD:-$B/vmd}
+case $VMD in /*) ;; *) VMD=$PWD/$VMD ;; esac
 DIR=$TOP/tests/config
 n=0
 failed=0
+SPECIAL=$(mktemp -d /tmp/config.t.XXXXXX) || exit 1
+trap 'rm -rf "$SPECIAL"' EXIT
+mkfifo "$SPECIAL/fifo" || exit 1
 
 if [ ! -x "$VMD" ]; then
 	echo "1..0 # SKIP $VMD not built"
@@ -22,8 +30,10 @@ for conf in *.conf; do
 	name=${conf%.conf}
 	args=()
 	[ -f "$name.args" ] && read -r -a args <"$name.args"
-	out=$("$VMD" -n -f "$conf" "${args[@]}" 2>&1)
+	args=("${args[@]//@SPECIAL@/$SPECIAL}")
+	out=$(timeout 10 "$VMD" -n -f "$conf" "${args[@]}" 2>&1 </dev/null)
 	rc=$?
+	out=${out//$SPECIAL/@SPECIAL@}
 	case $name in
 	ok-*)	want_rc=0 ;;
 	*)	want_rc=1 ;;

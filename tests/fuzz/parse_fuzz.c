@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* libFuzzer harness: vm.conf text (macros, include) through config_parse. */
+#include <sys/stat.h>
+
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,8 +16,10 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /*
  * A private directory holding the input as fuzz.conf next to a small
- * inc.conf, so `include "inc.conf"` and `include "fuzz.conf"` both work.
- * Set on the first call; the harness's only state.
+ * inc.conf, so `include "inc.conf"` and `include "fuzz.conf"` both work,
+ * and a FIFO nothing writes to and a directory, which an include must
+ * refuse without blocking (`include "fifo"`, `include "dir"`). Set on the
+ * first call; the harness's only state.
  */
 static char	 fuzz_dir[64];
 
@@ -31,6 +35,24 @@ parse_fuzz_write(const char *path, const void *data, size_t len)
 	fclose(fp);
 }
 
+/* At exit: the directory and what the harness put in it. */
+static void
+parse_fuzz_cleanup(void)
+{
+	static const char *const names[] = { "inc.conf", "fuzz.conf",
+	    "print.conf", "fifo" };
+	char	 path[128];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", fuzz_dir, names[i]);
+		(void)unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/dir", fuzz_dir);
+	(void)rmdir(path);
+	(void)rmdir(fuzz_dir);
+}
+
 static void
 parse_fuzz_setup(void)
 {
@@ -39,10 +61,16 @@ parse_fuzz_setup(void)
 	char	 path[128];
 
 	strlcpy(fuzz_dir, "/tmp/parse_fuzz.XXXXXX", sizeof(fuzz_dir));
-	if (mkdtemp(fuzz_dir) == NULL)
+	if (mkdtemp(fuzz_dir) == NULL || atexit(parse_fuzz_cleanup) != 0)
 		abort();
 	snprintf(path, sizeof(path), "%s/inc.conf", fuzz_dir);
 	parse_fuzz_write(path, inc, sizeof(inc) - 1);
+	snprintf(path, sizeof(path), "%s/fifo", fuzz_dir);
+	if (mkfifo(path, 0600) == -1)
+		abort();
+	snprintf(path, sizeof(path), "%s/dir", fuzz_dir);
+	if (mkdir(path, 0700) == -1)
+		abort();
 }
 
 int

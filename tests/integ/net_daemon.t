@@ -89,15 +89,23 @@ console() {
 links() { nsx ip -br link | awk '{ print $1 }' | sed 's/@.*//' | sort | tr '\n' ' '; }
 has_link() { nsx ip link show "$1" >/dev/null 2>&1; }
 no_link() { ! has_link "$1"; }
-nat_table() { nsx nft list table inet vmd >/dev/null 2>&1; }
+# What this daemon owns on the host is named after its socket (vmd(8)):
+# table inet $T and bridges tagged "$T-switch NAME", where T is vmd for
+# /run/vmd.sock and vmd- plus the 32-bit FNV-1a hash of the path otherwise.
+T=$(perl -e 'my $h = 2166136261;
+    $h = (($h ^ ord) * 16777619) % 4294967296 for split //, $ARGV[0];
+    printf "vmd-%08x\n", $h' "$SOCK")
+nat_table() { nsx nft list table inet "$T" >/dev/null 2>&1; }
+no_nat_table() { ! nat_table; }
 
 vmd_start -v
 ok $? "vmd started in namespace $NS"
-has_link vmdbr7 && nsx ip -d link show vmdbr7 | grep -q 'alias vmd-switch lan'
-ok $? "switch lan: bridge vmdbr7 created, tagged 'vmd-switch lan'"
-nat_table && nsx nft list table inet vmd | grep -q 'ip saddr 100.64.0.0/10 .*masquerade'
-ok $? "local nat: table inet vmd masquerades 100.64.0.0/10"
-[ "$(nsx cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+# priv makes the bridge and the table after the socket answers: wait.
+wait_for 5 sh -c "ip netns exec $NS ip -d link show vmdbr7 | grep -q 'alias $T-switch lan'"
+ok $? "switch lan: bridge vmdbr7 created, tagged '$T-switch lan'"
+wait_for 5 sh -c "ip netns exec $NS nft list table inet $T | grep -q 'ip saddr 100.64.0.0/10 .*masquerade'"
+ok $? "local nat: table inet $T masquerades 100.64.0.0/10"
+wait_for 5 sh -c "[ \"\$(ip netns exec $NS cat /proc/sys/net/ipv4/ip_forward)\" = 1 ]"
 ok $? "local nat: IPv4 forwarding on"
 
 # ------------------------------------------------------------ local + nat
@@ -158,8 +166,8 @@ ok $? "stop s2: no tap left on the switch"
 vmctl reset switches >/dev/null 2>&1
 wait_for 5 no_link vmdbr7
 ok $? "reset switches: the bridge vmd created is gone"
-wait_for 5 sh -c "! ip netns exec $NS nft list table inet vmd >/dev/null 2>&1"
-ok $? "reset switches: table inet vmd is gone"
+wait_for 5 no_nat_table
+ok $? "reset switches: table inet $T is gone"
 vmctl reload >/dev/null 2>&1
 wait_for 5 has_link vmdbr7
 ok $? "reload: the switch's bridge is back"
@@ -176,8 +184,8 @@ vmctl stop -f adhoc >/dev/null 2>&1
 # ------------------------------------------------------------ nat off
 sed -i '/^local nat$/d' "$CONF"
 vmctl reload >/dev/null 2>&1
-wait_for 5 sh -c "! ip netns exec $NS nft list table inet vmd >/dev/null 2>&1"
-ok $? "reload without local nat: table inet vmd is gone"
+wait_for 5 no_nat_table
+ok $? "reload without local nat: table inet $T is gone"
 [ "$(nsx cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
 ok $? "reload without local nat: IPv4 forwarding back to 0"
 echo 'local nat' >>"$CONF"
@@ -200,7 +208,7 @@ ok $? "vmd exit: the bridge it created is gone"
 has_link vmdbr8
 ok $? "vmd exit: the admin's own bridge stays"
 ! nat_table
-ok $? "vmd exit: table inet vmd is gone"
+ok $? "vmd exit: table inet $T is gone"
 [ "$(nsx cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
 ok $? "vmd exit: IPv4 forwarding back to 0"
 
@@ -210,23 +218,32 @@ wait_for 5 has_link vmdbr7
 { kill -KILL "$VMD_PID"; wait "$VMD_PID"; } 2>/dev/null
 VMD_PID=
 wait_for 5 no_link vmdbr7
-wait_for 5 sh -c "! ip netns exec $NS nft list table inet vmd >/dev/null 2>&1"
+wait_for 5 no_nat_table
 sleep 0.2
 # Its children see the parent go and clean up; recreate what a harder
 # crash (priv killed too) would leave: a new vmd must remove it.
 nsx ip link add vmdbr7 type bridge 2>/dev/null &&
-    nsx ip link set vmdbr7 alias "vmd-switch lan"
-nsx nft add table inet vmd 2>/dev/null
+    nsx ip link set vmdbr7 alias "$T-switch lan"
+nsx nft add table inet "$T" 2>/dev/null
 has_link vmdbr7 && nat_table
-ok $? "a killed vmd left a tagged bridge and table inet vmd"
+ok $? "a killed vmd left a tagged bridge and table inet $T"
+# And what the daemon on /run/vmd.sock would own: not ours to touch.
+nsx ip link add vmdbr9 type bridge 2>/dev/null &&
+    nsx ip link set vmdbr9 alias "vmd-switch lan"
+nsx nft add table inet vmd 2>/dev/null
+sed -i 's/interface vmdbr8/interface vmdbr9/' "$CONF"
 rm -f "$SOCK"
 vmd_start
 wait_for 5 grep -q 'bridge vmdbr7 adopted' "$VMD_LOG"
 ok $? "a restarted vmd adopts the tagged bridge"
-wait_for 5 sh -c "ip netns exec $NS nft list table inet vmd | grep -q masquerade"
+wait_for 5 sh -c "ip netns exec $NS nft list table inet $T | grep -q masquerade"
 ok $? "a restarted vmd replaces the table a killed one left with its own"
 vmd_stop
 no_link vmdbr7 && ! nat_table
 ok $? "and deletes both when it exits"
+has_link vmdbr9 && nsx nft list table inet vmd >/dev/null 2>&1
+ok $? "the default socket's table inet vmd and bridge tagged 'vmd-switch lan' stay"
 nsx ip link del vmdbr8 2>/dev/null
+nsx ip link del vmdbr9 2>/dev/null
+nsx nft delete table inet vmd 2>/dev/null
 done_testing

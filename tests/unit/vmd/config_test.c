@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for vmd/config.c and the vm.conf parser (vmd/parse.y). */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -247,6 +249,203 @@ test_files(void)
 	tap_ok(c == NULL && errors == 1, "refused keyword: one error");
 }
 
+/* Include of what is not a regular file: refused at once, never read. */
+static void
+test_special(void)
+{
+	struct vmd_config	*c;
+	char			 fifo[128], text[256];
+	int			 errors;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	if (mkfifo(fifo, 0600) == -1) {
+		tap_ok(0, "mkfifo");
+		return;
+	}
+	/* Nothing writes to the FIFO: a blocking open would never return. */
+	snprintf(text, sizeof(text), "include \"%s\"\nvm \"a\" { }\n", fifo);
+	c = parse(text, NULL, &errors);
+	tap_ok(c == NULL && errors == 1, "include of a FIFO: one error, "
+	    "no hang");
+	c = config_parse(fifo, NULL, CONFIG_F_QUIET, &errors);
+	tap_ok(c == NULL && errors == 1, "a FIFO as the file: one error");
+	snprintf(text, sizeof(text), "include \"%s\"\n", dir);
+	c = parse(text, NULL, &errors);
+	tap_ok(c == NULL && errors == 1, "include of a directory: one error");
+	unlink(fifo);
+}
+
+/*
+ * The height of an index below elm (RB_LEFT/RB_RIGHT through field); a
+ * red-black tree of n nodes is at most 2 log2(n + 1) high.
+ */
+#define INDEX_HEIGHT(type, field)					\
+static int								\
+height_##type(const struct type *elm)					\
+{									\
+	int	l, r;							\
+									\
+	if (elm == NULL)						\
+		return 0;						\
+	l = height_##type(RB_LEFT(elm, field));				\
+	r = height_##type(RB_RIGHT(elm, field));			\
+	return 1 + (l > r ? l : r);					\
+}
+INDEX_HEIGHT(config_vm, node)
+INDEX_HEIGHT(config_switch, ifnode)
+
+#define INDEX_N		4096	/* VMs in the index test */
+
+/* config_vm_add, config_vm_find: the VM index, apart from the parser. */
+static void
+test_index(void)
+{
+	struct vmd_config	*c;
+	struct config_vm	*vm, **all, *o, *it;
+	char			 name[CONFIG_NAME_MAX + 8];
+	int			 i, j, n, bad, bound;
+
+	if ((c = config_new()) == NULL ||
+	    (all = calloc(INDEX_N, sizeof(*all))) == NULL)
+		abort();
+	/* Added in a scrambled order (a stride coprime to INDEX_N). */
+	for (i = 0, bad = 0; i < INDEX_N; i++) {
+		j = (i * 2654435761U) % INDEX_N;
+		if ((vm = calloc(1, sizeof(*vm))) == NULL)
+			abort();
+		snprintf(name, sizeof(name), "vm%d", j);
+		config_vm_init(vm, name);
+		all[i] = vm;
+		bad += config_vm_add(c, vm) != NULL;
+	}
+	tap_ok(bad == 0, "%d VMs added", INDEX_N);
+	for (i = 0, bad = 0; i < INDEX_N; i++) {
+		snprintf(name, sizeof(name), "vm%d",
+		    (int)((i * 2654435761U) % INDEX_N));
+		bad += config_vm_find(c, name) != all[i];
+	}
+	tap_ok(bad == 0, "each is found by name");
+	n = 0;
+	bad = 0;
+	TAILQ_FOREACH(vm, &c->vms, entry)
+		bad += vm != all[n++];
+	tap_ok(n == INDEX_N && bad == 0, "the list keeps the order added");
+	for (bound = 0, i = INDEX_N + 1; i > 1; i >>= 1)
+		bound += 2;
+	tap_ok(height_config_vm(RB_ROOT(&c->vm_names)) <= bound,
+	    "balanced: height %d for %d VMs (at most %d)",
+	    height_config_vm(RB_ROOT(&c->vm_names)), INDEX_N, bound);
+	tap_ok(config_vm_find(c, "vm4096") == NULL &&
+	    config_vm_find(c, "") == NULL && config_vm_find(c, "vm") == NULL &&
+	    config_vm_find(c, "vm00") == NULL, "absent names: NULL");
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	tap_ok(config_vm_find(c, name) == NULL, "a name too long: NULL");
+
+	if ((vm = calloc(1, sizeof(*vm))) == NULL)
+		abort();
+	config_vm_init(vm, "vm17");
+	o = config_vm_add(c, vm);
+	n = 0;
+	TAILQ_FOREACH(it, &c->vms, entry)
+		n++;
+	tap_ok(o != NULL && o != vm && o == config_vm_find(c, "vm17") &&
+	    n == INDEX_N,
+	    "a duplicate is refused, the first stays, nothing is added");
+	/* An instance is a copy: it must not carry its parent's links. */
+	tap_ok(config_vm_instance(config_vm_find(c, "vm17"), vm, "inst", 0,
+	    vm, NULL, 0) == 0 && config_vm_add(c, vm) == NULL &&
+	    config_vm_find(c, "inst") == vm && config_vm_find(c, "vm17") !=
+	    NULL && TAILQ_LAST(&c->vms, config_vms) == vm,
+	    "an instance of an indexed VM is indexed on its own");
+	config_free(c);
+	free(all);
+}
+
+/* config_switch_add: switches by name and by bridge. */
+static void
+test_index_switch(void)
+{
+	static const char *const sws[][2] = {
+		{ "lan", "br0" }, { "wan", "br1" }, { "dmz", "br2" },
+		{ "lan", "br9" }, { "other", "br1" },
+	};
+	struct vmd_config	*c;
+	struct config_switch	*sw, *o[5];
+	size_t			 i;
+	int			 n = 0;
+
+	if ((c = config_new()) == NULL)
+		abort();
+	for (i = 0; i < 5; i++) {
+		if ((sw = calloc(1, sizeof(*sw))) == NULL)
+			abort();
+		strlcpy(sw->name, sws[i][0], sizeof(sw->name));
+		strlcpy(sw->ifname, sws[i][1], sizeof(sw->ifname));
+		if ((o[i] = config_switch_add(c, sw)) != NULL)
+			free(sw);
+	}
+	TAILQ_FOREACH(sw, &c->switches, entry)
+		n++;
+	tap_ok(o[0] == NULL && o[1] == NULL && o[2] == NULL && n == 3,
+	    "three switches added");
+	tap_ok(o[3] != NULL && strcmp(o[3]->name, "lan") == 0 &&
+	    strcmp(o[3]->ifname, "br0") == 0, "the same name: refused");
+	tap_ok(o[4] != NULL && strcmp(o[4]->name, "wan") == 0,
+	    "the same bridge: refused, the switch that has it returned");
+	tap_ok(config_switch_find(c, "dmz") != NULL &&
+	    strcmp(config_switch_find(c, "dmz")->ifname, "br2") == 0 &&
+	    config_switch_find(c, "other") == NULL, "by name");
+	tap_ok(config_switch_find_ifname(c, "br1") != NULL &&
+	    strcmp(config_switch_find_ifname(c, "br1")->name, "wan") == 0 &&
+	    config_switch_find_ifname(c, "br9") == NULL, "by bridge");
+	tap_ok(height_config_switch(RB_ROOT(&c->sw_ifnames)) == 2,
+	    "three bridges, a tree of height 2");
+	config_free(c);
+}
+
+/* The parser through the index: many VMs, instances, a late duplicate. */
+static void
+test_index_parse(void)
+{
+	struct vmd_config	*c;
+	FILE			*fp;
+	char			 path[128], name[32];
+	int			 i, errors, bad = 0;
+
+	snprintf(path, sizeof(path), "%s/many.conf", dir);
+	if ((fp = fopen(path, "w")) == NULL)
+		abort();
+	fprintf(fp, "switch \"lan\" { interface vmdbr0 }\n");
+	for (i = 0; i < 2000; i++)
+		fprintf(fp, "vm \"v%d\" {\n interface { switch \"lan\" }\n"
+		    " allow instance { memory }\n}\n", i);
+	for (i = 0; i < 2000; i += 2)
+		fprintf(fp, "vm \"v%d\" instance \"i%d\" { memory 64M }\n",
+		    i, i);
+	fclose(fp);
+	c = config_parse(path, NULL, CONFIG_F_QUIET, &errors);
+	for (i = 0; c != NULL && i < 2000; i++) {
+		snprintf(name, sizeof(name), "v%d", i);
+		bad += config_vm_find(c, name) == NULL;
+		snprintf(name, sizeof(name), "i%d", i);
+		bad += (config_vm_find(c, name) != NULL) != (i % 2 == 0);
+	}
+	tap_ok(c != NULL && bad == 0 && config_vm_find(c, "i0")->memory ==
+	    64ULL << 20 && strcmp(config_vm_find(c, "i0")->parent, "v0") == 0,
+	    "2000 VMs and 1000 instances parsed and found");
+	config_free(c);
+	if ((fp = fopen(path, "a")) == NULL)
+		abort();
+	fprintf(fp, "vm \"v1999\" { }\nvm \"i2\" { }\n"
+	    "vm \"nosuch\" instance \"x\" { }\n"
+	    "switch \"wan\" { interface vmdbr0 }\n");
+	fclose(fp);
+	c = config_parse(path, NULL, CONFIG_F_QUIET, &errors);
+	tap_ok(c == NULL && errors == 4, "late duplicates of a VM, an "
+	    "instance and a bridge, an unknown parent: 4 errors (%d)", errors);
+}
+
 int
 main(void)
 {
@@ -262,6 +461,10 @@ main(void)
 	test_instance();
 	test_owner();
 	test_files();
+	test_special();
+	test_index();
+	test_index_switch();
+	test_index_parse();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		tap_ok(0, "cleanup");

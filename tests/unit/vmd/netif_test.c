@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for vmd/netif.c; interface operations run in a network namespace of their own. */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +65,7 @@ static void
 test_groups(void)
 {
 	char		 path[] = "/tmp/netif_test.XXXXXX";
+	char		 dir[] = "/tmp/netif_test.XXXXXX", fifo[64];
 	uint32_t	 g = 0;
 	int		 fd;
 	static const char text[] = "# groups\n0\tdefault\n7 web # comment\n"
@@ -94,6 +96,18 @@ test_groups(void)
 	tap_ok(netif_group_lookup("", path, &g) == -1 && errno == EINVAL,
 	    "empty: EINVAL");
 	unlink(path);
+	/* A FIFO with no writer: a blocking open would never return. */
+	if (mkdtemp(dir) == NULL || snprintf(fifo, sizeof(fifo), "%s/fifo",
+	    dir) >= (int)sizeof(fifo) || mkfifo(fifo, 0600) == -1) {
+		tap_ok(0, "fifo");
+		return;
+	}
+	tap_ok(netif_group_lookup("web", fifo, &g) == -1 && errno == EINVAL,
+	    "a FIFO as group file: refused at once, EINVAL");
+	tap_ok(netif_group_lookup("web", dir, &g) == -1 && errno == EINVAL,
+	    "a directory as group file: EINVAL");
+	unlink(fifo);
+	rmdir(dir);
 }
 
 static void
