@@ -55,6 +55,7 @@ HELPER_SRCS	:= $(wildcard tests/helper/*.c)
 PROGS		:= $(B)/vmd $(B)/vmctl
 
 .PHONY: all check demo deps check-linux bench clean unit integ fuzz install
+.PHONY: tools vmd-asan
 
 all: $(PROGS) guest
 
@@ -109,6 +110,31 @@ $(B)/tests/%_test.t: tests/%_test.c $(HELPER_SRCS) $(B)/libcore-asan.a
 
 unit: $(UNIT_BINS)
 
+# Test tools (not linked into the unit tests): tests/tools/X.c ->
+# build/tests/tools/X, used by tests/tools/*.t and the sandbox tests.
+TOOL_SRCS	:= tests/tools/sysinject.c
+TOOL_BINS	:= $(TOOL_SRCS:tests/%.c=$(B)/tests/%)
+
+$(B)/tests/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	@[ "$(V)" != 0 ] || echo "  TOOL    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -lbsd
+
+tools: $(TOOL_BINS)
+unit: tools
+
+# vmd built with ASan and UBSan: tests/integ/asan_daemon.t runs the daemon
+# tests against it once per `make check`. tests/tools/asan_hook.c readies
+# the sanitizer runtimes before each chroot and seccomp filter.
+VMD_ASAN_OBJS	:= $(VMD_SRCS:%.c=$(B)/asan/%.o) $(B)/obj/tests/tools/asan_hook.o
+ASAN_WRAP	:= -Wl,--wrap=chroot,--wrap=prctl,--wrap=seccomp_load
+
+$(B)/vmd-asan: $(VMD_ASAN_OBJS) $(B)/libcore-asan.a
+	$(CC) $(CFLAGS) $(ASAN) -O1 $(ASAN_WRAP) -o $@ $(VMD_ASAN_OBJS) \
+	    $(B)/libcore-asan.a $(LDLIBS) -ldl
+
+vmd-asan: $(B)/vmd-asan
+
 # Fuzz harnesses (clang libFuzzer): tests/fuzz/X_fuzz.c -> build/fuzz/X_fuzz,
 # each linked with the sources it exercises; tests/fuzz/fuzz.t runs them.
 FUZZ_CC		:= clang
@@ -159,11 +185,11 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) all unit fuzz
+	$(MAKE) all unit fuzz vmd-asan
 	@# Debian's kernel and busybox (apt-get download, unpacked under build/):
 	@# real guest and client for tests; a failure shows in linux_early.t.
 	-tests/linux/fetch.sh $(B)/linux >/dev/null
-	prove --exec '' -r $(B)/tests tests/integ tests/fuzz
+	B=$(abspath $(B)) prove --exec '' -r $(B)/tests tests/integ tests/tools tests/fuzz
 
 demo: deps
 	$(MAKE) all

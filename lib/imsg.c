@@ -9,9 +9,39 @@
 
 #include "imsg.h"
 
+static int	imsg_sendflags(int, uint32_t, uint32_t, const void *, size_t,
+		    int, int);
+static int	imsg_recvflags(int, struct imsg *, int);
+
 int
 imsg_send(int sock, uint32_t type, uint32_t peerid, const void *data,
     size_t len, int fd)
+{
+	return imsg_sendflags(sock, type, peerid, data, len, fd, 0);
+}
+
+int
+imsg_trysend(int sock, uint32_t type, uint32_t peerid, const void *data,
+    size_t len, int fd)
+{
+	return imsg_sendflags(sock, type, peerid, data, len, fd, MSG_DONTWAIT);
+}
+
+int
+imsg_recv(int sock, struct imsg *im)
+{
+	return imsg_recvflags(sock, im, 0);
+}
+
+int
+imsg_tryrecv(int sock, struct imsg *im)
+{
+	return imsg_recvflags(sock, im, MSG_DONTWAIT);
+}
+
+static int
+imsg_sendflags(int sock, uint32_t type, uint32_t peerid, const void *data,
+    size_t len, int fd, int flags)
 {
 	struct imsg_hdr	 hdr;
 	struct msghdr	 msg;
@@ -51,7 +81,7 @@ imsg_send(int sock, uint32_t type, uint32_t peerid, const void *data,
 		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 	}
 	do {
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL | flags);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;
@@ -62,8 +92,8 @@ imsg_send(int sock, uint32_t type, uint32_t peerid, const void *data,
 	return 0;
 }
 
-int
-imsg_recv(int sock, struct imsg *im)
+static int
+imsg_recvflags(int sock, struct imsg *im, int flags)
 {
 	struct msghdr	 msg;
 	struct iovec	 iov[2];
@@ -86,7 +116,7 @@ imsg_recv(int sock, struct imsg *im)
 	msg.msg_control = cmsgbuf.buf;
 	msg.msg_controllen = sizeof(cmsgbuf.buf);
 	do {
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;

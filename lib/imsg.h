@@ -39,4 +39,12 @@ int	imsg_send(int sock, uint32_t type, uint32_t peerid, const void *data,
  */
 int	imsg_recv(int sock, struct imsg *);
 
+/*
+ * imsg_trysend, imsg_tryrecv: the same, but never wait, whatever the
+ * socket's mode: -1 with errno EAGAIN when the socket is full (empty).
+ */
+int	imsg_trysend(int sock, uint32_t type, uint32_t peerid,
+	    const void *data, size_t len, int fd);
+int	imsg_tryrecv(int sock, struct imsg *);
+
 #endif /* LIB_IMSG_H */

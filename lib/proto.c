@@ -581,13 +581,11 @@ proto_empty_decode(const uint8_t *buf, size_t len)
 }
 
 int
-proto_ctl_send(int sock, uint32_t type, uint32_t peerid, uint32_t uid,
-    const void *payload, size_t len, int fd)
+proto_ctl_wrap(uint32_t uid, const void *payload, size_t len, uint8_t *buf)
 {
 	struct proto_ctlhdr	hdr;
-	uint8_t			buf[IMSG_MAX_PAYLOAD];
 
-	if (len > sizeof(buf) - sizeof(hdr)) {
+	if (len > IMSG_MAX_PAYLOAD - sizeof(hdr)) {
 		errno = EMSGSIZE;
 		return -1;
 	}
@@ -596,7 +594,19 @@ proto_ctl_send(int sock, uint32_t type, uint32_t peerid, uint32_t uid,
 	memcpy(buf, &hdr, sizeof(hdr));
 	if (len > 0)
 		memcpy(buf + sizeof(hdr), payload, len);
-	return imsg_send(sock, type, peerid, buf, sizeof(hdr) + len, fd);
+	return (int)(sizeof(hdr) + len);
+}
+
+int
+proto_ctl_send(int sock, uint32_t type, uint32_t peerid, uint32_t uid,
+    const void *payload, size_t len, int fd)
+{
+	uint8_t	buf[IMSG_MAX_PAYLOAD];
+	int	n;
+
+	if ((n = proto_ctl_wrap(uid, payload, len, buf)) == -1)
+		return -1;
+	return imsg_send(sock, type, peerid, buf, (size_t)n, fd);
 }
 
 int

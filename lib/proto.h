@@ -59,7 +59,7 @@ enum proto_type {
 	IMSG_VMM_UNPAUSE_REQ,	/* parent -> vmm, peer id = vm id: empty */
 	IMSG_VMM_UNPAUSE_RESP,	/* vmm -> parent, peer id = vm id: u32 errno */
 	IMSG_VMM_BAD_EVENT,	/* vmm -> parent, peer id = vm id: u32 pid of a
-				   VM process that broke the protocol */
+				   VM process whose channel broke or ended */
 	/* parent -> priv: one host interface operation each (proto_ifreq) */
 	IMSG_PRIV_IFDESCR_REQ,	/* name, descr */
 	IMSG_PRIV_IFUP_REQ,	/* name, value 1 up / 0 down */
@@ -317,6 +317,12 @@ int	proto_ifreq_decode(const uint8_t *buf, size_t len,
 	    struct proto_ifreq *);
 int	proto_empty_decode(const uint8_t *buf, size_t len);
 
+/*
+ * proto_ctl_wrap: the envelope (version, uid) then len bytes of payload,
+ * into buf (IMSG_MAX_PAYLOAD bytes). The length, or -1 (EMSGSIZE).
+ */
+int	proto_ctl_wrap(uint32_t uid, const void *payload, size_t len,
+	    uint8_t *buf);
 /*
  * proto_ctl_send: send type on the control path: the envelope (version,
  * uid) then len bytes of payload, and fd (-1 for none). 0 or -1.

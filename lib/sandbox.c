@@ -178,19 +178,32 @@ sandbox_chroot_only(const char *dir)
 /* A filter being built: libseccomp's context. */
 struct sandbox_filter {
 	scmp_filter_ctx	 ctx;
+	uint32_t	 deflt;		/* libseccomp's default action */
 };
 
 struct sandbox_filter *
-sandbox_filter_new(int kill)
+sandbox_filter_new(int deflt)
 {
 	struct sandbox_filter	*f;
+	uint32_t		 action;
 
+	switch (deflt) {
+	case SANDBOX_KILL:
+		action = SCMP_ACT_KILL_PROCESS;
+		break;
+	case SANDBOX_ALLOW:
+		action = SCMP_ACT_ALLOW;
+		break;
+	default:
+		action = SCMP_ACT_ERRNO(EPERM);
+		break;
+	}
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		log_warn("%s", __func__);
 		return NULL;
 	}
-	if ((f->ctx = seccomp_init(kill ? SCMP_ACT_KILL_PROCESS :
-	    SCMP_ACT_ERRNO(EPERM))) == NULL) {
+	f->deflt = action;
+	if ((f->ctx = seccomp_init(action)) == NULL) {
 		log_warnx("%s: seccomp_init", __func__);
 		free(f);
 		errno = ENOMEM;
@@ -266,6 +279,8 @@ sandbox_filter_rules(struct sandbox_filter *f, const struct sandbox_rule *r,
 			a[i] = sandbox_cmp(&r[k].cmp[i]);
 		action = r[k].errnum == 0 ? SCMP_ACT_ALLOW :
 		    SCMP_ACT_ERRNO((uint32_t)r[k].errnum);
+		if (action == f->deflt)
+			continue;	/* what the filter does anyway */
 		if ((rv = seccomp_rule_add_array(f->ctx, action, nr, r[k].ncmp,
 		    a)) < 0) {
 			errno = -rv;
@@ -314,7 +329,8 @@ sandbox_install(const char *const *allow, int kill)
 {
 	struct sandbox_filter	*f;
 
-	if ((f = sandbox_filter_new(kill)) == NULL)
+	if ((f = sandbox_filter_new(kill ? SANDBOX_KILL : SANDBOX_EPERM)) ==
+	    NULL)
 		return -1;
 	if (sandbox_filter_names(f, allow) == -1) {
 		sandbox_filter_free(f);

@@ -94,11 +94,13 @@ struct sandbox_rule {
 /* A filter being built. */
 struct sandbox_filter;
 
-/*
- * sandbox_filter_new: a filter that kills the process on any call not
- * allowed (kill != 0), or makes it fail with EPERM. NULL (logged).
- */
-struct sandbox_filter *sandbox_filter_new(int kill);
+/* What a filter does with a call no rule names. */
+#define SANDBOX_EPERM	0	/* fails with EPERM */
+#define SANDBOX_KILL	1	/* the process dies of SIGSYS */
+#define SANDBOX_ALLOW	2	/* runs: the rules name what is refused */
+
+/* sandbox_filter_new: a filter with that default. NULL (logged). */
+struct sandbox_filter *sandbox_filter_new(int deflt);
 /* sandbox_filter_names: allow the calls named (NULL-ended, '-' = EPERM). */
 int	sandbox_filter_names(struct sandbox_filter *, const char *const *);
 /* sandbox_filter_rules: add n rules. 0, or -1 (logged). */

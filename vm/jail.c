@@ -179,7 +179,7 @@ jail_filter(int64_t max)
 	r[n++] = (struct sandbox_rule){ "fallocate", 0, 3,
 	    { { 1, SANDBOX_EQ, 0, FALLOC_FL_ZERO_RANGE },
 	    { 2, SANDBOX_LE, 0, lim }, { 3, SANDBOX_LE, 0, lim } } };
-	if ((f = sandbox_filter_new(1)) == NULL)
+	if ((f = sandbox_filter_new(SANDBOX_KILL)) == NULL)
 		return -1;
 	if (sandbox_filter_names(f, jail_calls) == -1 ||
 	    sandbox_filter_rules(f, jail_ioctls, JAIL_NELEM(jail_ioctls)) ==

@@ -473,6 +473,13 @@ vm_run(struct vm *vm)
 			goto out;
 	if (boot_load(vm, &vm->vcpus[0]) == -1)
 		goto out;
+	/* Loaded: the guest cannot make us read them again. */
+	close(vm->params.kernel_fd);
+	vm->params.kernel_fd = -1;
+	if (vm->params.initrd_fd != -1) {
+		close(vm->params.initrd_fd);
+		vm->params.initrd_fd = -1;
+	}
 	if ((vm->paused_tsc = calloc((size_t)vm->params.ncpus,
 	    sizeof(*vm->paused_tsc))) == NULL)
 		goto out;

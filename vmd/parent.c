@@ -71,6 +71,8 @@ struct parent_vm {
 	uint32_t		 pause_peer;	/* client awaiting (un)pause */
 	struct event		*ev_stop;	/* polite stop timeout */
 	struct event		*ev_start;	/* start report timeout */
+	struct event		*ev_lost;	/* vmm lost its channel: check */
+	pid_t			 lost_pid;	/* the process it was */
 	TAILQ_HEAD(, parent_waiter) waiters;
 };
 
@@ -82,6 +84,9 @@ struct parent_oldid {
 	uint32_t		 id;
 };
 #define PARENT_OLDIDS_MAX	256
+
+/* How long after vmm lost a VM's channel a process still there is ended. */
+#define PARENT_LOST_USEC	500000
 
 /* A VM's fds: KVM, console in and out, kernel, initrd, disks, NICs. */
 #define PARENT_MAX_FDS		(5 + CONFIG_MAX_DISKS + CONFIG_MAX_NICS)
@@ -131,7 +136,7 @@ parent_reply(struct parent *p, uint32_t peerid, uint32_t type, int err,
 		strlcpy(r.tty, vm->tty, sizeof(r.tty));
 	}
 	len = proto_result_encode(&r, buf);
-	(void)proto_ctl_send(p->control.fd, type, peerid, 0, buf, (size_t)len,
+	(void)proc_send_ctl(&p->control, type, peerid, 0, buf, (size_t)len,
 	    -1);
 }
 
@@ -256,6 +261,8 @@ parent_vm_free(struct parent *p, struct parent_vm *vm)
 		event_free(vm->ev_stop);
 	if (vm->ev_start != NULL)
 		event_free(vm->ev_start);
+	if (vm->ev_lost != NULL)
+		event_free(vm->ev_lost);
 	parent_vm_closetty(vm);
 	free(vm->next_conf);
 	parent_vm_oldid(p, vm);
@@ -1353,7 +1360,7 @@ parent_status_req(struct parent *p, uint32_t peerid, const uint8_t *data,
 		if ((n = proto_vminfo_encode(&info, buf)) == -1)
 			continue;
 		found++;
-		(void)proto_ctl_send(p->control.fd, IMSG_VM_STATUS_RESP,
+		(void)proc_send_ctl(&p->control, IMSG_VM_STATUS_RESP,
 		    peerid, 0, buf, (size_t)n, -1);
 	}
 	parent_reply(p, peerid, IMSG_VM_STATUS_END_RESP,
@@ -1636,11 +1643,36 @@ parent_dispatch_control(struct proc_chan *ch, struct imsg *im, void *arg)
 	}
 }
 
-/* vmm saw a VM process break the protocol: end it. */
+/*
+ * A moment after vmm lost a VM process's channel: a process that exited
+ * has been reaped by now; one still running closed or broke its channel
+ * and cannot be managed: end it.
+ */
+static void
+parent_vm_lost(evutil_socket_t fd, short ev, void *arg)
+{
+	struct parent_vm	*vm = arg;
+	siginfo_t		 si;
+
+	(void)fd;
+	(void)ev;
+	if (vm->pid == -1 || vm->pid != vm->lost_pid)
+		return;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)vm->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid == vm->pid)
+		return;		/* it exited: parent_sigchld reports it */
+	log_warnx("vm %s (vm %u): its process broke the protocol, killing it",
+	    vm->conf.name, vm->id);
+	(void)kill(vm->pid, SIGKILL);
+}
+
+/* vmm lost a VM process's channel: at its exit, or not. */
 static void
 parent_vmm_bad(struct parent *p, struct imsg *im)
 {
 	struct parent_vm	*vm;
+	struct timeval		 tv = { 0, PARENT_LOST_USEC };
 	uint32_t		 pid;
 
 	if (proto_u32_decode(im->data, im->hdr.len, &pid) == -1)
@@ -1648,10 +1680,13 @@ parent_vmm_bad(struct parent *p, struct imsg *im)
 	if ((vm = parent_vm_find(p, im->hdr.peerid, "")) == NULL ||
 	    vm->pid == -1 || vm->pid != (pid_t)pid)
 		return;
-	log_warnx("vm %s (vm %u): its process broke the protocol, killing it",
-	    vm->conf.name, vm->id);
-	vm->stopping = 1;
-	(void)kill(vm->pid, SIGKILL);
+	vm->lost_pid = vm->pid;
+	if (vm->ev_lost == NULL &&
+	    (vm->ev_lost = evtimer_new(p->base, parent_vm_lost, vm)) == NULL) {
+		parent_vm_lost(-1, 0, vm);
+		return;
+	}
+	evtimer_add(vm->ev_lost, &tv);
 }
 
 /* Reap VM processes (and notice vmd's own children going). */
@@ -1813,6 +1848,57 @@ parent_listen(const char *path)
 	return fd;
 }
 
+/*
+ * The parent stays root: it opens files, ttys and taps as any user, and
+ * forks and execs the VM processes, which inherit its filter until they
+ * add their own. So its filter lists what it refuses: what changes the
+ * kernel, the mounts, the clock or other processes' memory, and the
+ * kernel's rarer attack surface. None of it is vmd's job.
+ */
+static const char *const parent_denied[] = {
+	/* other processes' memory and credentials */
+	"ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd",
+	"kcmp",
+	/* mounts and namespaces (a VM process's chroot is allowed) */
+	"mount", "umount2", "pivot_root", "setns", "unshare", "open_tree",
+	"move_mount", "fsopen", "fsconfig", "fsmount", "fspick",
+	"mount_setattr", "open_by_handle_at", "name_to_handle_at",
+	/* the kernel itself */
+	"kexec_load", "kexec_file_load", "init_module", "finit_module",
+	"delete_module", "reboot", "swapon", "swapoff", "acct", "syslog",
+	"iopl", "ioperm", "quotactl", "lookup_dcookie", "uselib", "ustat",
+	"sysfs", "vhangup", "personality",
+	/* clocks and names */
+	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+	"sethostname", "setdomainname",
+	/* attack surface vmd never uses */
+	"bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key",
+	"request_key", "fanotify_init",
+	NULL
+};
+
+/* parent_filter: refuse parent_denied with EPERM. 0 or -1 (logged). */
+static int
+parent_filter(void)
+{
+	struct sandbox_filter	*f;
+	struct sandbox_rule	 r;
+	const char *const	*c;
+
+	if ((f = sandbox_filter_new(SANDBOX_ALLOW)) == NULL)
+		return -1;
+	for (c = parent_denied; *c != NULL; c++) {
+		memset(&r, 0, sizeof(r));
+		r.name = *c;
+		r.errnum = EPERM;
+		if (sandbox_filter_rules(f, &r, 1) == -1) {
+			sandbox_filter_free(f);
+			return -1;
+		}
+	}
+	return sandbox_filter_load(f);
+}
+
 static void
 parent_spawn(struct parent *p, const char *name, struct proc_chan *ch,
     pid_t *pid, proc_dispatch_fn dispatch)
@@ -1890,6 +1976,9 @@ parent_main(const struct vmd_opts *opts)
 	    event_add(p->ev_term, NULL) == -1 ||
 	    event_add(p->ev_int, NULL) == -1)
 		fatalx("%s: signals", __func__);
+	/* After vmd's own children: they have their own. */
+	if (parent_filter() == -1)
+		fatalx("%s: seccomp", __func__);
 	log_info("startup, listening on %s", opts->sockpath);
 	parent_add_config(p, conf, 1);
 	event_base_dispatch(p->base);

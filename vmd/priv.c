@@ -295,7 +295,7 @@ priv_filter(void)
 {
 	struct sandbox_filter	*f;
 
-	if ((f = sandbox_filter_new(0)) == NULL)
+	if ((f = sandbox_filter_new(SANDBOX_EPERM)) == NULL)
 		return -1;
 	if (sandbox_filter_names(f, priv_calls) == -1 ||
 	    sandbox_filter_rules(f, priv_rules, sizeof(priv_rules) /

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* vmd: the entry point; `vmd -P proc` is a privsep child, `vmd -V fd` a VM. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,38 @@ usage(void)
 	fprintf(stderr, "usage: vmd [-dnv] [-D macro=value] [-f file] "
 	    "[-s socket]\n");
 	exit(1);
+}
+
+/*
+ * vmd_fds: the parent keeps nothing it inherited but stdin, stdout and
+ * stderr (each opened on /dev/null if it was closed, so that no socket
+ * or file of ours lands on 0-2). 0, or -1 with errno.
+ */
+static int
+vmd_fds(void)
+{
+	int	fd;
+
+	if (close_range(STDERR_FILENO + 1, ~0U, 0) == -1)
+		return -1;
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == STDIN_FILENO ? O_RDONLY :
+		    O_WRONLY) != fd)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * vmd_chan_cloexec: a child's own channel is close-on-exec, so nothing
+ * it starts inherits it. 0, or -1 with errno.
+ */
+static int
+vmd_chan_cloexec(int fd)
+{
+	return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 pid_t
@@ -92,10 +125,17 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+	if (proc == NULL && vmfd == -1 && vmd_fds() == -1) {
+		fprintf(stderr, "vmd: closing inherited fds: %s\n",
+		    strerror(errno));
+		exit(1);
+	}
 	if (vmfd != -1) {
 		/* The VM process: stderr, or syslog when vmd runs detached. */
 		log_init(!vmsyslog, opts.verbose);
 		log_procname("vm");
+		if (vmd_chan_cloexec(vmfd) == -1)
+			fatal("vm fd %d", vmfd);
 		return vm_main(vmfd);
 	}
 	if (noaction)
@@ -103,6 +143,8 @@ main(int argc, char *argv[])
 	if (proc != NULL) {
 		log_init(opts.debug, opts.verbose);
 		log_procname(proc);
+		if (vmd_chan_cloexec(PROC_CHILD_FD) == -1)
+			fatal("channel fd %d", PROC_CHILD_FD);
 		if (strcmp(proc, "control") == 0)
 			return control_main(&opts, PROC_CHILD_FD);
 		if (strcmp(proc, "vmm") == 0)

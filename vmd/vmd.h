@@ -12,7 +12,23 @@
 #define VMD_START_TIMEOUT	30	/* seconds for a VM to report started */
 #define VMD_RESTART_WINDOW	6	/* seconds: a restart this soon is quick */
 #define VMD_RESTART_MAX		3	/* quick restarts allowed in a row */
+
+/*
+ * The control socket. No client may stall control or the parent: a client
+ * that does not read its answers is not read either, and is dropped when
+ * VMD_CLIENT_QUEUE_MAX bytes wait for it.
+ */
 #define VMD_MAX_CLIENTS		256	/* control connections at once */
+#define VMD_CLIENTS_ROOT	16	/* of those, slots only root may use */
+#define VMD_CLIENTS_PER_UID	32	/* connections per uid but root's */
+#define VMD_CLIENT_INFLIGHT	4	/* requests in flight per connection
+					   before it is read no more */
+#define VMD_CLIENT_QUEUE_MAX	(8 * 1024 * 1024) /* bytes waiting for a
+					   client (a status of ~30k VMs) */
+#define VMD_CLIENT_IDLE		30	/* seconds a connection with nothing in
+					   flight, or whose answers do not
+					   move, is kept (env VMD_CLIENT_IDLE
+					   for tests) */
 
 /* Command-line options; set in main, read-only afterwards. */
 struct vmd_opts {

@@ -154,7 +154,11 @@ vmm_dispatch_vm(struct proc_chan *ch, struct imsg *im, void *arg)
 	}
 }
 
-/* The VM process ended (the parent reaps it and reports the exit). */
+/*
+ * The channel ended: the VM process exited (the parent reaps it and
+ * reports the exit) or closed it or broke its framing while running, which
+ * the parent tells apart and ends.
+ */
 static void
 vmm_vm_closed(struct proc_chan *ch, void *arg)
 {
@@ -163,6 +167,8 @@ vmm_vm_closed(struct proc_chan *ch, void *arg)
 	(void)ch;
 	if (!vm->started)
 		vmm_result(vm->vmm, vm, EIO);
+	(void)proc_send_u32(&vm->vmm->parent, IMSG_VMM_BAD_EVENT, vm->id,
+	    (uint32_t)vm->pid);
 	vmm_vm_free(vm->vmm, vm);
 }
 
@@ -336,7 +342,7 @@ vmm_main(const struct vmd_opts *opts, int fd)
 	vmm->ev_term = evsignal_new(vmm->base, SIGTERM, vmm_sigterm, vmm);
 	if (vmm->ev_term == NULL || event_add(vmm->ev_term, NULL) == -1)
 		fatalx("%s: signals", __func__);
-	if ((f = sandbox_filter_new(1)) == NULL ||
+	if ((f = sandbox_filter_new(SANDBOX_KILL)) == NULL ||
 	    sandbox_filter_names(f, vmm_calls) == -1 ||
 	    sandbox_filter_rules(f, vmm_rules, sizeof(vmm_rules) /
 	    sizeof(vmm_rules[0])) == -1 || sandbox_filter_load(f) == -1)

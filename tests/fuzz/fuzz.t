@@ -1,10 +1,11 @@
 #!/bin/bash
 # Runs each libFuzzer harness (built by `make fuzz`) for a bounded time.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+B=${B:-$TOP/build}
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 n=0
 fail=0
-for f in "$TOP"/build/fuzz/*_fuzz; do
+for f in "$B"/fuzz/*_fuzz; do
 	[ -x "$f" ] || continue
 	name=$(basename "$f")
 	corpus=$(mktemp -d)
@@ -18,8 +19,8 @@ for f in "$TOP"/build/fuzz/*_fuzz; do
 	else
 		echo "not ok $n - $name"
 		tail -30 "$corpus.log" | sed 's/^/# /'
-		mkdir -p "$TOP/build/fuzz/crashes"
-		cp "$corpus".crash-* "$TOP/build/fuzz/crashes/" 2>/dev/null
+		mkdir -p "$B/fuzz/crashes"
+		cp "$corpus".crash-* "$B/fuzz/crashes/" 2>/dev/null
 		fail=1
 	fi
 	rm -rf "$corpus" "$corpus.log" "$corpus".crash-*

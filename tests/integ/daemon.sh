@@ -43,6 +43,23 @@ vmd_start() {
 	return 1
 }
 
+# vmd_term SECONDS: SIGTERM, and wait that long for vmd to end; $vmd_rc is
+# its exit status, or 1 if it is still there (VMD_PID is then kept, for the
+# cleanup to kill it).
+vmd_term() {
+	kill -TERM "$VMD_PID"
+	for _ in $(seq $(($1 * 10))); do
+		kill -0 "$VMD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	vmd_rc=1
+	if ! kill -0 "$VMD_PID" 2>/dev/null; then
+		wait "$VMD_PID"
+		vmd_rc=$?
+		VMD_PID=
+	fi
+}
+
 # vmd_stop: SIGTERM and wait; sets $vmd_rc.
 vmd_stop() {
 	kill -TERM "$VMD_PID"

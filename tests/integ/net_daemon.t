@@ -186,7 +186,8 @@ sed -i '/^local nat$/d' "$CONF"
 vmctl reload >/dev/null 2>&1
 wait_for 5 no_nat_table
 ok $? "reload without local nat: table inet $T is gone"
-[ "$(nsx cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
+# priv drops the table, then puts forwarding back: wait for both.
+wait_for 5 sh -c "[ \"\$(ip netns exec $NS cat /proc/sys/net/ipv4/ip_forward)\" = 0 ]"
 ok $? "reload without local nat: IPv4 forwarding back to 0"
 echo 'local nat' >>"$CONF"
 vmctl reload >/dev/null 2>&1

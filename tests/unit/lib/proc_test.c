@@ -49,6 +49,155 @@ test_closed(struct proc_chan *ch, void *arg)
 	event_base_loopbreak(s->base);
 }
 
+/* A reader on the other end: checks the order of what the queue sent. */
+struct order {
+	uint32_t	 next;		/* the value expected next */
+	uint32_t	 want;		/* stop after this many */
+	int		 bad;		/* out of order */
+	int		 fd;		/* the last fd received */
+	struct event_base *base;
+};
+
+static void
+order_dispatch(struct proc_chan *ch, struct imsg *im, void *arg)
+{
+	struct order	*o = arg;
+	uint32_t	 v;
+
+	(void)ch;
+	if (proto_u32_decode(im->data, im->hdr.len, &v) == -1 || v != o->next)
+		o->bad++;
+	o->next++;
+	if (im->fd != -1) {
+		if (o->fd != -1)
+			close(o->fd);
+		o->fd = im->fd;
+	}
+	if (o->next == o->want)
+		event_base_loopbreak(o->base);
+}
+
+/*
+ * Fill ch's socket: send v, v + 1, ... until one has to be queued. The
+ * next value to send.
+ */
+static uint32_t
+fill(struct proc_chan *ch, uint32_t v)
+{
+	while (ch->qlen == 0 && proc_send_u32(ch, IMSG_VMP_PAUSE_RESP, 0,
+	    v) == 0)
+		v++;
+	return v;
+}
+
+static void
+test_queue(struct event_base *base)
+{
+	struct proc_chan	 tx, rx;
+	struct seen		 s;
+	struct order		 o;
+	uint32_t		 v, n;
+	uint8_t			 buf[4];
+	char			 c = 0;
+	int			 sv[2], p[2], ok, i;
+
+	/* A full socket: proc_send queues instead of waiting. */
+	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
+	memset(&s, 0, sizeof(s));
+	s.base = base;
+	s.fd = -1;
+	memset(&o, 0, sizeof(o));
+	o.base = base;
+	o.fd = -1;
+	tap_is(proc_chan_open(&tx, base, sv[0], "tx", test_dispatch,
+	    test_closed, &s), 0, "queue: channel opened");
+	v = fill(&tx, 0);
+	tap_ok(v > 1 && tx.qlen == 1, "a full socket: message %u queued, "
+	    "proc_send did not wait", (unsigned)v - 1);
+	ok = 1;
+	for (i = 0; i < 5000; i++)
+		ok &= proc_send_u32(&tx, IMSG_VMP_PAUSE_RESP, 0, v++) == 0;
+	tap_ok(ok && tx.qlen == 5001, "5000 more queue behind it (%zu bytes)",
+	    tx.qbytes);
+
+	/* An fd through the queue: ours to close at once, a dup travels. */
+	pipe(p);
+	proto_u32_encode(v++, buf);
+	ok = proc_send(&tx, IMSG_VMP_FD_REQ, 0, buf, 4, p[0]) == 0;
+	close(p[0]);
+	tap_ok(ok && tx.qlen == 5002, "a message with an fd is queued");
+
+	/* Reading the other end flushes everything, in order. */
+	n = v;
+	o.want = n;
+	proc_chan_open(&rx, base, sv[1], "rx", order_dispatch, test_closed,
+	    &s);
+	rx.arg = &o;
+	event_base_dispatch(base);
+	tap_ok(o.next == n && o.bad == 0, "flushed in order: %u of %u",
+	    (unsigned)o.next, (unsigned)n);
+	tap_ok(tx.qlen == 0 && tx.qbytes == 0 && tx.nflushed == 5002,
+	    "the queue is empty (%llu flushed)",
+	    (unsigned long long)tx.nflushed);
+	tap_ok(o.fd != -1 && write(p[1], "x", 1) == 1 && read(o.fd, &c, 1) ==
+	    1 && c == 'x', "the queued fd arrives and works");
+	close(o.fd);
+	close(p[1]);
+	tap_ok(tx.fd != -1 && !tx.dead, "the channel is still open");
+	proc_chan_close(&tx);
+	proc_chan_close(&rx);
+	free(tx.im);
+	free(rx.im);
+
+	/* Backpressure: the peer is not read while sends wait. */
+	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
+	memset(&s, 0, sizeof(s));
+	s.base = base;
+	s.fd = -1;
+	proc_chan_open(&tx, base, sv[0], "bp", test_dispatch, test_closed, &s);
+	proc_chan_limit(&tx, PROC_QUEUE_MAX, PROC_CHAN_F_BACKPRESSURE);
+	v = fill(&tx, 0);
+	for (i = 0; i < 3; i++)
+		imsg_send(sv[1], IMSG_VMP_PAUSE_RESP, 0, "\1\0\0\0", 4, -1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	tap_is(s.n, 0, "backpressure: nothing read while a message waits");
+	/* Drain the peer's side: the queue empties, reading resumes. */
+	memset(&o, 0, sizeof(o));
+	o.base = base;
+	o.fd = -1;
+	o.want = v;
+	proc_chan_open(&rx, base, sv[1], "rx", order_dispatch, NULL, &o);
+	event_base_dispatch(base);
+	for (i = 0; i < 100 && s.n < 3; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	tap_ok(tx.qlen == 0 && s.n == 3, "read again once flushed (%d)", s.n);
+	proc_chan_close(&tx);
+	proc_chan_close(&rx);
+	free(tx.im);
+	free(rx.im);
+
+	/* The bound: past it the peer is broken, closed is called once. */
+	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
+	memset(&s, 0, sizeof(s));
+	s.base = base;
+	s.fd = -1;
+	proc_chan_open(&tx, base, sv[0], "bound", test_dispatch, test_closed,
+	    &s);
+	proc_chan_limit(&tx, 64 * 1024, 0);
+	v = fill(&tx, 0);
+	while (proc_send_u32(&tx, IMSG_VMP_PAUSE_RESP, 0, v) == 0)
+		v++;
+	tap_ok(errno == ENOBUFS && tx.qlen == 0, "past 64 KiB queued: ENOBUFS, "
+	    "the queue dropped");
+	tap_ok(proc_send_u32(&tx, IMSG_VMP_PAUSE_RESP, 0, 1) == -1 &&
+	    errno == EPIPE, "then EPIPE");
+	tap_is(s.closed, 0, "closed is not called from inside proc_send");
+	event_base_dispatch(base);
+	tap_ok(s.closed == 1 && tx.fd == -1, "closed once, from the loop");
+	close(sv[1]);
+	free(tx.im);
+}
+
 /* The spawned child: echo each u32 back plus one, then exit on 0. */
 static int
 child(void)
@@ -131,6 +280,8 @@ main(int argc, char *argv[])
 	close(p[1]);
 	close(sv[1]);
 	free(ch.im);
+
+	test_queue(base);
 	event_base_free(base);
 	return tap_done();
 }

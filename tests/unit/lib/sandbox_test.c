@@ -140,7 +140,7 @@ child_args(int which)
 	struct sandbox_filter	*f;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    (f = sandbox_filter_new(1)) == NULL ||
+	    (f = sandbox_filter_new(SANDBOX_KILL)) == NULL ||
 	    sandbox_filter_names(f, kill_getppid) == -1 ||
 	    sandbox_filter_rules(f, arg_rules, sizeof(arg_rules) /
 	    sizeof(arg_rules[0])) == -1 || sandbox_filter_load(f) == -1)
