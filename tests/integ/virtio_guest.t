@@ -10,6 +10,9 @@ GUEST=${TG_GUEST:-$GUEST}
 [ -f "$GUEST" ] || skip_all "no test guest built"
 
 NS=
+# Background servers in the namespace, started with `ip netns exec` (which
+# execs them) rather than nsx, so that $! is the server and not a subshell
+# that a kill would leave it behind.
 NS_PIDS=
 cleanup() {
 	local p
@@ -143,7 +146,7 @@ nsx ip link set $TAPIF up
 stat_of() { nsx cat "/sys/class/net/$TAPIF/statistics/$1"; }
 
 # A UDP echo responder on the host side: logs "length first-bytes".
-nsx perl -MIO::Socket::INET -e '$| = 1;
+ip netns exec "$NS" perl -MIO::Socket::INET -e '$| = 1;
     my $s = IO::Socket::INET->new(LocalAddr => "'$HOSTIP':7777",
 	Proto => "udp") or die "udp: $!";
     alarm 120;
@@ -193,7 +196,7 @@ ok $? "net: the guest received what the tap sent ($grx of $htx)"
 # small responder here (any RFC 2131 server would do).
 if command -v tshark >/dev/null; then
 	nsx ip addr add 10.213.99.1/32 dev lo	# "beyond the router"
-	nsx perl -MIO::Socket::INET -MSocket -e '$| = 1;
+	ip netns exec "$NS" perl -MIO::Socket::INET -MSocket -e '$| = 1;
 	    my ($dev, $srv, $yi) = @ARGV;
 	    my $s = IO::Socket::INET->new(LocalPort => 67, Proto => "udp",
 		Broadcast => 1, ReuseAddr => 1) or die "dhcp: $!";
@@ -222,7 +225,7 @@ if command -v tshark >/dev/null; then
 		$s->send($r, 0, $to) }' $TAPIF $HOSTIP 10.213.7.77 \
 	    >"$TMP/dhcpd.log" 2>&1 &
 	NS_PIDS="$NS_PIDS $!"
-	nsx tshark -q -i $TAPIF -w "$TMP/dhcp.pcap" -f "udp port 67 or udp port 68" \
+	ip netns exec "$NS" tshark -q -i $TAPIF -w "$TMP/dhcp.pcap" -f "udp port 67 or udp port 68" \
 	    >"$TMP/tshark.log" 2>&1 &
 	tshark_pid=$!
 	NS_PIDS="$NS_PIDS $tshark_pid"
