@@ -27,7 +27,8 @@ VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c
-VMD_SRCS	:= vmd/vmd.c vmd/parent.c vmd/control.c vmd/vmm.c vmd/priv.c
+VMD_SRCS	:= vmd/vmd.c vmd/parent.c vmd/control.c vmd/vmm.c vmd/priv.c \
+		   vmd/vms.c vmd/files.c vmd/netcfg.c vmd/start.c vmd/reload.c
 VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c vmctl/cmd_ctl.c \
 		   vmctl/cmd_start.c vmctl/cmd_stop.c vmctl/cmd_status.c \
 		   vmctl/cmd_console.c vmctl/cmd_pause.c vmctl/cmd_wait.c \
@@ -152,7 +153,7 @@ virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/dev/pci.c vm/bus.c vm/kvm.c \
 		   vm/mem.c vm/net/dhcp.c lib/log.c tests/helper/fakevm.c
-parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c vmd/netif.c \
+parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \
 		   lib/localaddr.c
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
 ctl_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "imsg.h"
-#include "vm/platform.h"
+#include "vmdef.h"
 
 /*
  * Message types: IMSG_<AREA>_<VERB>_{REQ,RESP,EVENT}. On the control path

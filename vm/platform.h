@@ -56,11 +56,7 @@
 #define PLAT_SCI_IRQ		9
 #define PLAT_SLP_TYP_S5		5	/* \_S5 package value, PM1_CNT.SLP_TYP */
 
-/* Limits: the one place each is written (vm.conf and messages use these). */
-#define PLAT_MAX_DISKS		4	/* vmd's limit */
-#define PLAT_MAX_NICS		4	/* vmd's limit */
-#define PLAT_MAX_VCPUS		64
-#define PLAT_MIN_MEM		(16ULL << 20)
-#define PLAT_MAX_MEM		(128ULL << 30)
+/* Limits and exit codes: lib/vmdef.h, which every layer may include. */
+#include "vmdef.h"
 
 #endif /* VM_PLATFORM_H */

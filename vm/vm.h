@@ -12,17 +12,13 @@
 #include "bus.h"
 #include "mem.h"
 #include "proto.h"
+#include "vmdef.h"
 
 struct event;
 struct event_base;
 struct imsg;
 struct kvm_routes;
 struct vcpu;
-
-/* How the VM process ends (its exit status). */
-#define VM_EXIT_POWEROFF	0	/* guest powered off (ACPI S5) */
-#define VM_EXIT_ERROR		1	/* VMM or guest fault */
-#define VM_EXIT_REBOOT		11	/* guest reset: the daemon restarts it (EAGAIN) */
 
 #define VM_NAME_MAX		64
 

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "vm/platform.h"
+#include "vmdef.h"
 
 /*
  * Limits: the one place they are written. vmd (OpenBSD) values unless the

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: ISC */
+/* What every layer knows of a VM: its limits and its process's exit codes. */
+#ifndef LIB_VMDEF_H
+#define LIB_VMDEF_H
+
+/* Limits: the one place each is written (vm.conf and messages use these). */
+#define PLAT_MAX_DISKS		4	/* vmd's limit */
+#define PLAT_MAX_NICS		4	/* vmd's limit */
+#define PLAT_MAX_VCPUS		64
+#define PLAT_MIN_MEM		(16ULL << 20)
+#define PLAT_MAX_MEM		(128ULL << 30)
+
+/* How a VM process ends (its exit status). */
+#define VM_EXIT_POWEROFF	0	/* guest powered off (ACPI S5) */
+#define VM_EXIT_ERROR		1	/* VMM or guest fault */
+#define VM_EXIT_REBOOT		11	/* guest reset: the daemon restarts it */
+
+#endif /* LIB_VMDEF_H */

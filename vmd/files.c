@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: ISC */
+/* Parent: opening files, ttys and taps as the user who asked. */
+#include <sys/fsuid.h>
+#include <sys/ioctl.h>
+
+#include <linux/if_tun.h>
+#include <net/if.h>
+
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+
+#include "log.h"
+#include "vmd/parent.h"
+
+/*
+ * files_open_as: open path for a VM started by uid, as uid would: the
+ * kernel checks the path and the file with uid's file-system ids and
+ * groups (no window between a check and the open), and it must be a
+ * regular file. fd, or -1 with errno.
+ */
+int
+files_open_as(const char *path, int flags, uid_t uid)
+{
+	struct passwd	*pw;
+	struct stat	 st;
+	gid_t		 groups[NGROUPS_MAX];
+	int		 ngroups = NGROUPS_MAX, fd, saved;
+
+	flags |= O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	if (uid == 0)
+		fd = open(path, flags);
+	else {
+		if ((pw = getpwuid(uid)) == NULL ||
+		    getgrouplist(pw->pw_name, pw->pw_gid, groups,
+		    &ngroups) == -1) {
+			errno = EPERM;
+			return -1;
+		}
+		/* The parent is single-threaded: ids change for all of it. */
+		if (setgroups((size_t)ngroups, groups) == -1)
+			return -1;
+		(void)setfsgid(pw->pw_gid);
+		(void)setfsuid(uid);
+		fd = open(path, flags);
+		saved = errno;
+		(void)setfsuid(0);
+		(void)setfsgid(0);
+		if (setgroups(0, NULL) == -1)
+			fatal("%s: setgroups", __func__);
+		errno = saved;
+	}
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, 0) == -1) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/* Open the console pty and give it to the VM's owner. 0 or -1 (logged). */
+int
+files_opentty(struct parent_vm *vm)
+{
+	struct termios	 tio;
+	struct group	*gr;
+	uid_t		 uid = vms_owner_uid(vm);
+	gid_t		 gid;
+	mode_t		 mode;
+
+	if (vm->ptm != -1)
+		return 0;
+	if ((vm->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    grantpt(vm->ptm) == -1 || unlockpt(vm->ptm) == -1 ||
+	    ptsname_r(vm->ptm, vm->tty, sizeof(vm->tty)) != 0) {
+		log_warn("%s: vm %s: pty", __func__, vm->conf.name);
+		goto fail;
+	}
+	if ((vm->pts = open(vm->tty, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
+		log_warn("%s: %s", __func__, vm->tty);
+		goto fail;
+	}
+	/* A serial line: raw, 115200. */
+	if (tcgetattr(vm->pts, &tio) == 0) {
+		cfmakeraw(&tio);
+		cfsetspeed(&tio, B115200);
+		(void)tcsetattr(vm->pts, TCSANOW, &tio);
+	}
+	if (vm->conf.owner.gid != (gid_t)-1) {
+		gid = vm->conf.owner.gid;
+		mode = 0660;
+	} else if ((gr = getgrnam("tty")) != NULL) {
+		gid = gr->gr_gid;
+		mode = 0620;
+	} else {
+		gid = 0;
+		mode = 0600;
+	}
+	if (fchown(vm->pts, uid, gid) == -1 || fchmod(vm->pts, mode) == -1) {
+		log_warn("%s: %s", __func__, vm->tty);
+		goto fail;
+	}
+	return 0;
+ fail:
+	vms_closetty(vm);
+	return -1;
+}
+
+/* A disk image for vm: checked for the user, opened read-write. fd or -1. */
+int
+files_open_disk(struct parent_vm *vm, const struct config_disk *d)
+{
+	uint8_t	magic[4];
+	int	fd;
+
+	if ((fd = files_open_as(d->path, O_RDWR,
+	    (vm->user_set & PROTO_VMSTART_DISKS) ? vm->uid : 0)) == -1) {
+		log_warn("vm %s: disk %s", vm->conf.name, d->path);
+		return -1;
+	}
+	/* The VM process speaks raw only, for now. */
+	if (d->format == CONFIG_FORMAT_QCOW2 ||
+	    (d->format == CONFIG_FORMAT_AUTO &&
+	    pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
+	    memcmp(magic, "QFI\xfb", 4) == 0)) {
+		log_warnx("vm %s: disk %s: qcow2 is not supported yet",
+		    vm->conf.name, d->path);
+		close(fd);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return fd;
+}
+
+/* A tap for NIC i of vm: the named one, or a new tapN. fd or -1. */
+int
+files_open_tap(struct parent_vm *vm, const char *name, char *actual)
+{
+	struct ifreq	ifr;
+	int		fd;
+
+	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) == -1) {
+		log_warn("vm %s: /dev/net/tun", vm->conf.name);
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	/* Plain frames: the VM process's virtio-net expects no vnet header. */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
+		log_warn("vm %s: tap %s", vm->conf.name,
+		    name[0] ? name : "(new)");
+		close(fd);
+		return -1;
+	}
+	log_debug("vm %s: tap %s", vm->conf.name, ifr.ifr_name);
+	strlcpy(actual, ifr.ifr_name, PROTO_IFNAME_MAX);
+	return fd;
+}

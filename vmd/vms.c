@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: ISC */
+/* Parent: the VM registry and its lifecycle (stop, exit, timeouts). */
+#include <sys/wait.h>
+
+#include <event2/event.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "vmdef.h"
+#include "vmd/parent.h"
+
+struct parent_vm *
+vms_find(struct parent *p, uint32_t id, const char *name)
+{
+	struct parent_vm	*vm;
+
+	TAILQ_FOREACH(vm, &p->vms, entry)
+		if ((id != 0 && vm->id == id) ||
+		    (id == 0 && strcmp(vm->conf.name, name) == 0))
+			return vm;
+	return NULL;
+}
+
+/* The id for a new VM: the one name had for uid before, else a new one. */
+static uint32_t
+vms_newid(struct parent *p, const char *name, uid_t uid)
+{
+	struct parent_oldid	*o;
+	uint32_t		 id;
+
+	TAILQ_FOREACH(o, &p->oldids, entry)
+		if (o->uid == uid && strcmp(o->name, name) == 0 &&
+		    vms_find(p, o->id, "") == NULL) {
+			id = o->id;
+			TAILQ_REMOVE(&p->oldids, o, entry);
+			p->noldids--;
+			free(o);
+			return id;
+		}
+	return ++p->next_id;
+}
+
+/* Remember a forgotten VM's id (the oldest memory goes first). */
+static void
+vms_oldid(struct parent *p, const struct parent_vm *vm)
+{
+	struct parent_oldid	*o;
+
+	if (p->reset_ids || (o = calloc(1, sizeof(*o))) == NULL)
+		return;
+	strlcpy(o->name, vm->conf.name, sizeof(o->name));
+	o->uid = vm->uid;
+	o->id = vm->id;
+	TAILQ_INSERT_TAIL(&p->oldids, o, entry);
+	if (++p->noldids > PARENT_OLDIDS_MAX) {
+		o = TAILQ_FIRST(&p->oldids);
+		TAILQ_REMOVE(&p->oldids, o, entry);
+		p->noldids--;
+		free(o);
+	}
+}
+
+void
+vms_oldids_clear(struct parent *p)
+{
+	struct parent_oldid	*o;
+
+	while ((o = TAILQ_FIRST(&p->oldids)) != NULL) {
+		TAILQ_REMOVE(&p->oldids, o, entry);
+		free(o);
+	}
+	p->noldids = 0;
+}
+
+/* vms_new: register conf for uid; it keeps an id it had before. */
+struct parent_vm *
+vms_new(struct parent *p, const struct config_vm *conf, int from_config,
+    uid_t uid)
+{
+	struct parent_vm	*vm;
+
+	if ((vm = calloc(1, sizeof(*vm))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	vm->p = p;
+	vm->conf = *conf;
+	vm->from_config = from_config;
+	vm->uid = uid;
+	vm->id = vms_newid(p, conf->name, uid);
+	vm->pid = -1;
+	vm->ptm = vm->pts = -1;
+	vm->state = PROTO_VMSTATE_STOPPED;
+	TAILQ_INIT(&vm->waiters);
+	TAILQ_INSERT_TAIL(&p->vms, vm, entry);
+	return vm;
+}
+
+void
+vms_closetty(struct parent_vm *vm)
+{
+	if (vm->pts != -1) {
+		/*
+		 * Nobody keeps the console of a stopped VM: a client still
+		 * attached holds a pts that only root may open again.
+		 */
+		(void)fchown(vm->pts, 0, 0);
+		(void)fchmod(vm->pts, 0600);
+		close(vm->pts);
+	}
+	if (vm->ptm != -1)
+		close(vm->ptm);
+	vm->ptm = vm->pts = -1;
+	vm->tty[0] = '\0';
+}
+
+void
+vms_free(struct parent *p, struct parent_vm *vm)
+{
+	struct parent_waiter	*w;
+
+	while ((w = TAILQ_FIRST(&vm->waiters)) != NULL) {
+		TAILQ_REMOVE(&vm->waiters, w, entry);
+		parent_reply(p, w->peerid, w->type, 0, vm);
+		free(w);
+	}
+	if (vm->ev_stop != NULL)
+		event_free(vm->ev_stop);
+	if (vm->ev_start != NULL)
+		event_free(vm->ev_start);
+	if (vm->ev_lost != NULL)
+		event_free(vm->ev_lost);
+	vms_closetty(vm);
+	free(vm->next_conf);
+	vms_oldid(p, vm);
+	TAILQ_REMOVE(&p->vms, vm, entry);
+	free(vm);
+	if (TAILQ_EMPTY(&p->vms) && p->reset_ids) {
+		p->next_id = 0;
+		p->reset_ids = 0;
+	}
+}
+
+int
+vms_running(const struct parent_vm *vm)
+{
+	return vm->state == PROTO_VMSTATE_RUNNING ||
+	    vm->state == PROTO_VMSTATE_PAUSED ||
+	    vm->state == PROTO_VMSTATE_STOPPING ||
+	    vm->state == PROTO_VMSTATE_STARTING;
+}
+
+static int
+vms_owner_set(const struct config_owner *o)
+{
+	return o->uid != (uid_t)-1 || o->gid != (gid_t)-1;
+}
+
+/* vms_permits: root, the user who started it, or its owner. */
+int
+vms_permits(const struct parent_vm *vm, uid_t uid)
+{
+	if (uid == 0)
+		return 1;
+	if (vms_running(vm) && vm->uid == uid)
+		return 1;
+	return vms_owner_set(&vm->conf.owner) &&
+	    config_owner_permits(&vm->conf.owner, uid);
+}
+
+/* The uid that owns a running VM's console. */
+uid_t
+vms_owner_uid(const struct parent_vm *vm)
+{
+	if (vm->conf.owner.uid != (uid_t)-1)
+		return vm->conf.owner.uid;
+	return vm->uid;
+}
+
+/* A VM process ended: restart it (guest reboot) or mark it stopped. */
+void
+vms_exited(struct parent *p, struct parent_vm *vm, int status)
+{
+	struct parent_waiter	*w;
+	int			 err;
+
+	if (vm->ev_stop != NULL) {
+		event_free(vm->ev_stop);
+		vm->ev_stop = NULL;
+	}
+	if (vm->ev_start != NULL)
+		evtimer_del(vm->ev_start);
+	if (vm->start_peer != 0) {
+		parent_reply(p, vm->start_peer, IMSG_VM_START_RESP,
+		    vm->start_err ? vm->start_err : PROTO_ESTARTFAIL, vm);
+		vm->start_peer = 0;
+	}
+	vm->start_err = 0;
+	if (vm->pause_peer != 0) {
+		parent_reply(p, vm->pause_peer, IMSG_VM_PAUSE_RESP,
+		    PROTO_ENOTRUNNING, vm);
+		vm->pause_peer = 0;
+	}
+	vm->pid = -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == VM_EXIT_REBOOT &&
+	    !vm->stopping && !vm->remove && !p->quitting &&
+	    vm->state == PROTO_VMSTATE_RUNNING) {
+		log_info("vm %s (vm %u) rebooted, restarting", vm->conf.name,
+		    vm->id);
+		if ((err = start_vm(p, vm)) == 0)
+			return;
+	}
+	if (WIFSIGNALED(status))
+		log_info("vm %s (vm %u) killed by signal %d", vm->conf.name,
+		    vm->id, WTERMSIG(status));
+	else
+		log_info("vm %s (vm %u) stopped, status %d", vm->conf.name,
+		    vm->id, WEXITSTATUS(status));
+	vm->state = PROTO_VMSTATE_STOPPED;
+	vm->stopping = 0;
+	vms_closetty(vm);
+	if (vm->next_conf != NULL) {
+		vm->conf = *vm->next_conf;
+		free(vm->next_conf);
+		vm->next_conf = NULL;
+	}
+	while ((w = TAILQ_FIRST(&vm->waiters)) != NULL) {
+		TAILQ_REMOVE(&vm->waiters, w, entry);
+		parent_reply(p, w->peerid, w->type, 0, vm);
+		free(w);
+	}
+	if (!vm->from_config || vm->remove)
+		vms_free(p, vm);
+	if (p->quitting && TAILQ_EMPTY(&p->vms))
+		event_base_loopexit(p->base, NULL);
+	reload_stagger(p);
+}
+
+static void
+vms_stop_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct parent_vm	*vm = arg;
+
+	(void)fd;
+	(void)ev;
+	log_info("vm %s (vm %u) did not stop in %d s, forcing it",
+	    vm->conf.name, vm->id, vm->p->stop_timeout);
+	if (vm->pid != -1)
+		(void)kill(vm->pid, SIGKILL);
+}
+
+/*
+ * vms_stop: end the VM, politely unless force: its process presses
+ * the guest's power button on the first SIGTERM.
+ */
+void
+vms_stop(struct parent *p, struct parent_vm *vm, int force)
+{
+	struct timeval	tv = { p->stop_timeout, 0 };
+
+	if (vm->state == PROTO_VMSTATE_PAUSED && !force)
+		(void)proc_send(&p->vmm, IMSG_VMM_UNPAUSE_REQ, vm->id, NULL, 0,
+		    -1);
+	vm->stopping = 1;
+	if (vm->state != PROTO_VMSTATE_STARTING)
+		vm->state = PROTO_VMSTATE_STOPPING;
+	if (vm->pid != -1 && kill(vm->pid, force ? SIGKILL : SIGTERM) == -1)
+		log_warn("%s: vm %u pid %d", __func__, vm->id, (int)vm->pid);
+	if (!force && vm->ev_stop == NULL &&
+	    (vm->ev_stop = evtimer_new(p->base, vms_stop_timeout,
+	    vm)) != NULL)
+		evtimer_add(vm->ev_stop, &tv);
+}
+
+int
+vms_add_waiter(struct parent_vm *vm, uint32_t peerid, uint32_t type)
+{
+	struct parent_waiter	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->peerid = peerid;
+	w->type = type;
+	TAILQ_INSERT_TAIL(&vm->waiters, w, entry);
+	return 0;
+}
+
+/* The VM process's resident memory, from /proc. */
+static uint64_t
+vms_curmem(const struct parent_vm *vm)
+{
+	char			 path[64];
+	FILE			*f;
+	unsigned long long	 size, rss;
+
+	if (vm->pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)vm->pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	if (fscanf(f, "%llu %llu", &size, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+void
+vms_info(const struct parent_vm *vm, struct proto_vminfo *info)
+{
+	struct passwd	*pw;
+
+	memset(info, 0, sizeof(*info));
+	info->id = vm->id;
+	info->pid = vms_running(vm) ? vm->pid : -1;
+	info->ncpus = vm->conf.cpus;
+	info->state = vm->state;
+	info->maxmem = vm->conf.memory;
+	info->curmem = vms_curmem(vm);
+	strlcpy(info->tty, vm->tty, sizeof(info->tty));
+	strlcpy(info->name, vm->conf.name, sizeof(info->name));
+	if (vms_owner_set(&vm->conf.owner)) {
+		config_owner_str(&vm->conf.owner, info->owner,
+		    sizeof(info->owner));
+		info->uid = vm->conf.owner.uid;
+	} else {
+		info->uid = vms_running(vm) ? vm->uid : 0;
+		if ((pw = getpwuid(info->uid)) != NULL)
+			strlcpy(info->owner, pw->pw_name, sizeof(info->owner));
+		else
+			snprintf(info->owner, sizeof(info->owner), "%u",
+			    (unsigned)info->uid);
+	}
+}
+
+/*
+ * A moment after vmm lost a VM process's channel: a process that exited
+ * has been reaped by now; one still running closed or broke its channel
+ * and cannot be managed: end it.
+ */
+void
+vms_lost(evutil_socket_t fd, short ev, void *arg)
+{
+	struct parent_vm	*vm = arg;
+	siginfo_t		 si;
+
+	(void)fd;
+	(void)ev;
+	if (vm->pid == -1 || vm->pid != vm->lost_pid)
+		return;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)vm->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid == vm->pid)
+		return;		/* it exited: parent_sigchld reports it */
+	log_warnx("vm %s (vm %u): its process broke the protocol, killing it",
+	    vm->conf.name, vm->id);
+	(void)kill(vm->pid, SIGKILL);
+}
