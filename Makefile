@@ -36,7 +36,7 @@ VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c vmctl/cmd_ctl.c \
 		   vmctl/cmd_log.c
 
 # vm.conf: the data model plus the bison parser generated into $(B)/gen.
-CONF_SRCS	:= vmd/config.c
+CONF_SRCS	:= vmd/config.c vmd/lifecycle.c
 PARSE_C		:= $(B)/gen/vmd/parse.c
 
 # Networking building blocks (issue 5): the VM process's DHCP server, local

@@ -94,23 +94,9 @@ parent_vmm_started(struct parent *p, struct imsg *im)
 		proc_bad(&p->vmm, im, "bad result");
 	/* A report from a process that has since ended is stale. */
 	if ((vm = vms_find(p, im->hdr.peerid, "")) == NULL ||
-	    vm->state != PROTO_VMSTATE_STARTING || vm->pid != r.pid)
+	    vm->pid == -1 || vm->pid != r.pid)
 		return;
-	if (vm->ev_start != NULL)
-		evtimer_del(vm->ev_start);
-	if (r.error != 0) {
-		/* The exit event follows and cleans up. */
-		parent_reply(p, vm->start_peer, IMSG_VM_START_RESP,
-		    vm->start_err ? vm->start_err : PROTO_ESTARTFAIL, vm);
-		vm->start_peer = 0;
-		return;
-	}
-	vm->state = vm->stopping ? PROTO_VMSTATE_STOPPING :
-	    PROTO_VMSTATE_RUNNING;
-	log_info("started %s (vm %u) successfully, tty %s", vm->conf.name,
-	    vm->id, vm->tty);
-	parent_reply(p, vm->start_peer, IMSG_VM_START_RESP, 0, vm);
-	vm->start_peer = 0;
+	vms_event(p, vm, r.error != 0 ? LC_EV_START_FAILED : LC_EV_STARTED);
 }
 
 /*
@@ -155,7 +141,8 @@ parent_stop_req(struct parent *p, uint32_t peerid, uid_t uid,
 		    vm);
 		return;
 	}
-	if (vm->stopping && !force) {
+	if ((vm->state == LC_STOPPING || vm->state == LC_KILLING ||
+	    vm->state == LC_ABORTING) && !force) {
 		parent_reply(p, peerid, IMSG_VM_STOP_RESP, EALREADY, vm);
 		return;
 	}
@@ -183,8 +170,7 @@ parent_pause_req(struct parent *p, uint32_t peerid, uid_t uid,
 	if ((vm = parent_lookup(p, peerid, uid, rtype, data, len,
 	    &ref)) == NULL)
 		return;
-	if (vm->state != (pause ? PROTO_VMSTATE_RUNNING :
-	    PROTO_VMSTATE_PAUSED)) {
+	if (vm->state != (pause ? LC_RUNNING : LC_PAUSED)) {
 		parent_reply(p, peerid, rtype, vms_running(vm) ?
 		    EALREADY : PROTO_ENOTRUNNING, vm);
 		return;
@@ -211,10 +197,9 @@ parent_vmm_paused(struct parent *p, struct imsg *im, int pause)
 		proc_bad(&p->vmm, im, "bad result");
 	if ((vm = vms_find(p, im->hdr.peerid, "")) == NULL)
 		return;
-	if (err == 0 && (vm->state == PROTO_VMSTATE_RUNNING ||
-	    vm->state == PROTO_VMSTATE_PAUSED)) {
-		vm->state = pause ? PROTO_VMSTATE_PAUSED :
-		    PROTO_VMSTATE_RUNNING;
+	if (err == 0 && (vm->state == LC_RUNNING ||
+	    vm->state == LC_PAUSED)) {
+		vms_event(p, vm, pause ? LC_EV_PAUSED : LC_EV_UNPAUSED);
 		log_info("%s %s (vm %u)", pause ? "paused" : "unpaused",
 		    vm->conf.name, vm->id);
 	}

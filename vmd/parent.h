@@ -13,6 +13,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "vmd/config.h"
+#include "vmd/lifecycle.h"
 #include "vmd/vmd.h"
 
 #include <event2/util.h>
@@ -40,13 +41,12 @@ struct parent_vm {
 	uid_t			 uid;		/* who started it */
 	unsigned int		 user_set;	/* PROTO_VMSTART_* the user (not
 						   root) gave: opened as uid */
-	enum proto_vmstate	 state;
+	enum lc_state		 state;		/* vmd/lifecycle.c */
 	pid_t			 pid;
 	int			 ptm, pts;	/* console pty, kept over reboots */
 	char			 tty[PROTO_TTY_MAX];
 	struct timespec		 last_start;	/* CLOCK_MONOTONIC */
 	int			 quick_restarts;
-	int			 stopping;	/* stop asked: no restart */
 	int			 remove;	/* drop from the registry at exit */
 	struct config_vm	*next_conf;	/* from a reload, for the next
 						   start, or NULL */
@@ -104,6 +104,7 @@ int	vms_add_waiter(struct parent_vm *vm, uint32_t peerid, uint32_t type);
 void	vms_oldids_clear(struct parent *p);
 void	vms_closetty(struct parent_vm *vm);
 void	vms_exited(struct parent *p, struct parent_vm *vm, int status);
+void	vms_event(struct parent *p, struct parent_vm *vm, enum lc_event ev);
 struct parent_vm *vms_find(struct parent *p, uint32_t id, const char *name);
 void	vms_free(struct parent *p, struct parent_vm *vm);
 void	vms_info(const struct parent_vm *vm, struct proto_vminfo *info);

@@ -44,7 +44,7 @@ reload_add(struct parent *p, struct vmd_config *conf, int global)
 		if ((vm = vms_new(p, c, 1, 0)) == NULL)
 			continue;
 		if (!c->disabled)
-			vm->state = PROTO_VMSTATE_WAITING;
+			vms_event(p, vm, LC_EV_QUEUED);
 	}
 	if (global) {
 		config_free(p->conf);
@@ -83,7 +83,7 @@ reload_stagger(struct parent *p)
 		max = (ncpu = sysconf(_SC_NPROCESSORS_ONLN)) > 0 ?
 		    (unsigned int)ncpu : 1;
 	TAILQ_FOREACH(vm, &p->vms, entry) {
-		if (vm->state != PROTO_VMSTATE_WAITING)
+		if (vm->state != LC_WAITING)
 			continue;
 		if (n++ == max) {
 			tv.tv_sec = p->conf->stagger_delay;
@@ -91,7 +91,7 @@ reload_stagger(struct parent *p)
 			evtimer_add(p->ev_stagger, &tv);
 			return;
 		}
-		vm->state = PROTO_VMSTATE_STOPPED;
+		vm->state = LC_STOPPED;
 		start_for(p, vm, 0, 0);
 	}
 }

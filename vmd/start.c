@@ -84,14 +84,12 @@ start_timeout(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (vm->state != PROTO_VMSTATE_STARTING || vm->pid == -1)
+	if (vm->pid == -1)
 		return;
 	log_warnx("vm %s (vm %u) did not report started in %d s, killing it",
 	    vm->conf.name, vm->id, vm->p->start_timeout);
 	vm->start_err = PROTO_ESTARTTIME;
-	vm->stopping = 1;
-	if (kill(vm->pid, SIGKILL) == -1)
-		log_warn("%s: vm %u pid %d", __func__, vm->id, (int)vm->pid);
+	vms_event(vm->p, vm, LC_EV_START_TIMEOUT);
 }
 
 /* Hand the channel of vm's new process to vmm. 0 or -1 (logged). */
@@ -192,8 +190,7 @@ start_vm(struct parent *p, struct parent_vm *vm)
 		goto done;
 	}
 	vm->pid = pid;
-	vm->state = PROTO_VMSTATE_STARTING;
-	vm->stopping = 0;
+	vms_event(p, vm, LC_EV_LAUNCHED);
 	if (vm->ev_start == NULL)
 		vm->ev_start = evtimer_new(p->base, start_timeout, vm);
 	if (vm->ev_start != NULL)
@@ -203,9 +200,8 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	/* It runs now: a failure from here on ends it, and its exit answers. */
 	if (sock == -1 || launch_send(sock, c, fds, n) == -1 ||
 	    start_attach(p, vm, sock) == -1) {
-		(void)kill(pid, SIGKILL);
-		vm->stopping = 1;
 		vm->start_err = EIO;
+		vms_event(p, vm, LC_EV_START_FAILED);
 	}
  done:
 	if (sock != -1)

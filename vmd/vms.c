@@ -92,7 +92,7 @@ vms_new(struct parent *p, const struct config_vm *conf, int from_config,
 	vm->id = vms_newid(p, conf->name, uid);
 	vm->pid = -1;
 	vm->ptm = vm->pts = -1;
-	vm->state = PROTO_VMSTATE_STOPPED;
+	vm->state = LC_STOPPED;
 	TAILQ_INIT(&vm->waiters);
 	TAILQ_INSERT_TAIL(&p->vms, vm, entry);
 	return vm;
@@ -146,10 +146,7 @@ vms_free(struct parent *p, struct parent_vm *vm)
 int
 vms_running(const struct parent_vm *vm)
 {
-	return vm->state == PROTO_VMSTATE_RUNNING ||
-	    vm->state == PROTO_VMSTATE_PAUSED ||
-	    vm->state == PROTO_VMSTATE_STOPPING ||
-	    vm->state == PROTO_VMSTATE_STARTING;
+	return lc_live(vm->state);
 }
 
 static int
@@ -179,12 +176,28 @@ vms_owner_uid(const struct parent_vm *vm)
 	return vm->uid;
 }
 
+static void	vms_stop_timeout(evutil_socket_t, short, void *);
+
 /* A VM process ended: restart it (guest reboot) or mark it stopped. */
 void
 vms_exited(struct parent *p, struct parent_vm *vm, int status)
 {
+	if (WIFSIGNALED(status))
+		log_info("vm %s (vm %u) killed by signal %d", vm->conf.name,
+		    vm->id, WTERMSIG(status));
+	else if (WEXITSTATUS(status) != VM_EXIT_REBOOT)
+		log_info("vm %s (vm %u) stopped, status %d", vm->conf.name,
+		    vm->id, WEXITSTATUS(status));
+	vm->pid = -1;
+	vms_event(p, vm, WIFEXITED(status) &&
+	    WEXITSTATUS(status) == VM_EXIT_REBOOT ? LC_EV_REBOOT : LC_EV_EXIT);
+}
+
+/* LC_A_ENDED: the VM is over; answer who waits, forget what it held. */
+static void
+vms_ended(struct parent *p, struct parent_vm *vm)
+{
 	struct parent_waiter	*w;
-	int			 err;
 
 	if (vm->ev_stop != NULL) {
 		event_free(vm->ev_stop);
@@ -203,23 +216,6 @@ vms_exited(struct parent *p, struct parent_vm *vm, int status)
 		    PROTO_ENOTRUNNING, vm);
 		vm->pause_peer = 0;
 	}
-	vm->pid = -1;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == VM_EXIT_REBOOT &&
-	    !vm->stopping && !vm->remove && !p->quitting &&
-	    vm->state == PROTO_VMSTATE_RUNNING) {
-		log_info("vm %s (vm %u) rebooted, restarting", vm->conf.name,
-		    vm->id);
-		if ((err = start_vm(p, vm)) == 0)
-			return;
-	}
-	if (WIFSIGNALED(status))
-		log_info("vm %s (vm %u) killed by signal %d", vm->conf.name,
-		    vm->id, WTERMSIG(status));
-	else
-		log_info("vm %s (vm %u) stopped, status %d", vm->conf.name,
-		    vm->id, WEXITSTATUS(status));
-	vm->state = PROTO_VMSTATE_STOPPED;
-	vm->stopping = 0;
 	vms_closetty(vm);
 	if (vm->next_conf != NULL) {
 		vm->conf = *vm->next_conf;
@@ -238,6 +234,72 @@ vms_exited(struct parent *p, struct parent_vm *vm, int status)
 	reload_stagger(p);
 }
 
+/* A signal to vm's process, if it has one. */
+static void
+vms_signal(struct parent_vm *vm, int sig)
+{
+	if (vm->pid != -1 && kill(vm->pid, sig) == -1)
+		log_warn("%s: vm %u pid %d", __func__, vm->id, (int)vm->pid);
+}
+
+/*
+ * vms_event: ev happens to vm: take the lifecycle's step (vmd/lifecycle.c)
+ * and carry out its actions. vm may be freed (LC_A_ENDED).
+ */
+void
+vms_event(struct parent *p, struct parent_vm *vm, enum lc_event ev)
+{
+	struct lc_step	st;
+	struct timeval	tv = { p->stop_timeout, 0 };
+	int		restart_ok;
+
+	restart_ok = !vm->remove && !p->quitting;
+	if (lc_step(vm->state, ev, restart_ok, &st) == -1) {
+		log_debug("vm %u: %s when %s: ignored", vm->id,
+		    lc_event_name(ev), lc_state_name(vm->state));
+		return;
+	}
+	log_debug("vm %u: %s: %s -> %s", vm->id, lc_event_name(ev),
+	    lc_state_name(vm->state), lc_state_name(st.next));
+	vm->state = st.next;
+	if (st.actions & LC_A_UNPAUSE)
+		(void)proc_send(&p->vmm, IMSG_VMM_UNPAUSE_REQ, vm->id, NULL, 0,
+		    -1);
+	if (st.actions & LC_A_SIGTERM)
+		vms_signal(vm, SIGTERM);
+	if (st.actions & LC_A_SIGKILL)
+		vms_signal(vm, SIGKILL);
+	if ((st.actions & LC_A_STOP_TIMER) && vm->ev_stop == NULL &&
+	    (vm->ev_stop = evtimer_new(p->base, vms_stop_timeout,
+	    vm)) != NULL)
+		evtimer_add(vm->ev_stop, &tv);
+	if (st.actions & (LC_A_START_OK | LC_A_START_ERR)) {
+		if (vm->ev_start != NULL)
+			evtimer_del(vm->ev_start);
+		if (st.actions & LC_A_START_OK)
+			log_info("started %s (vm %u) successfully, tty %s",
+			    vm->conf.name, vm->id, vm->tty);
+		parent_reply(p, vm->start_peer, IMSG_VM_START_RESP,
+		    (st.actions & LC_A_START_OK) ? 0 : vm->start_err ?
+		    vm->start_err : PROTO_ESTARTFAIL, vm);
+		vm->start_peer = 0;
+	}
+	if (st.actions & LC_A_RESTART) {
+		log_info("vm %s (vm %u) rebooted, restarting", vm->conf.name,
+		    vm->id);
+		if (vm->pause_peer != 0) {
+			parent_reply(p, vm->pause_peer, IMSG_VM_PAUSE_RESP,
+			    PROTO_ENOTRUNNING, vm);
+			vm->pause_peer = 0;
+		}
+		if (start_vm(p, vm) != 0)
+			vms_event(p, vm, LC_EV_RESTART_FAILED);
+		return;
+	}
+	if (st.actions & LC_A_ENDED)
+		vms_ended(p, vm);
+}
+
 static void
 vms_stop_timeout(evutil_socket_t fd, short ev, void *arg)
 {
@@ -247,8 +309,7 @@ vms_stop_timeout(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	log_info("vm %s (vm %u) did not stop in %d s, forcing it",
 	    vm->conf.name, vm->id, vm->p->stop_timeout);
-	if (vm->pid != -1)
-		(void)kill(vm->pid, SIGKILL);
+	vms_event(vm->p, vm, LC_EV_STOP_TIMEOUT);
 }
 
 /*
@@ -258,20 +319,7 @@ vms_stop_timeout(evutil_socket_t fd, short ev, void *arg)
 void
 vms_stop(struct parent *p, struct parent_vm *vm, int force)
 {
-	struct timeval	tv = { p->stop_timeout, 0 };
-
-	if (vm->state == PROTO_VMSTATE_PAUSED && !force)
-		(void)proc_send(&p->vmm, IMSG_VMM_UNPAUSE_REQ, vm->id, NULL, 0,
-		    -1);
-	vm->stopping = 1;
-	if (vm->state != PROTO_VMSTATE_STARTING)
-		vm->state = PROTO_VMSTATE_STOPPING;
-	if (vm->pid != -1 && kill(vm->pid, force ? SIGKILL : SIGTERM) == -1)
-		log_warn("%s: vm %u pid %d", __func__, vm->id, (int)vm->pid);
-	if (!force && vm->ev_stop == NULL &&
-	    (vm->ev_stop = evtimer_new(p->base, vms_stop_timeout,
-	    vm)) != NULL)
-		evtimer_add(vm->ev_stop, &tv);
+	vms_event(p, vm, force ? LC_EV_FORCE : LC_EV_STOP);
 }
 
 int
@@ -315,7 +363,7 @@ vms_info(const struct parent_vm *vm, struct proto_vminfo *info)
 	info->id = vm->id;
 	info->pid = vms_running(vm) ? vm->pid : -1;
 	info->ncpus = vm->conf.cpus;
-	info->state = vm->state;
+	info->state = lc_display(vm->state);
 	info->maxmem = vm->conf.memory;
 	info->curmem = vms_curmem(vm);
 	strlcpy(info->tty, vm->tty, sizeof(info->tty));
