@@ -190,7 +190,10 @@ check: deps
 	@# Debian's kernel and busybox (apt-get download, unpacked under build/):
 	@# real guest and client for tests; a failure shows in linux_early.t.
 	-tests/linux/fetch.sh $(B)/linux >/dev/null
-	B=$(abspath $(B)) prove --exec '' -r $(B)/tests tests/integ tests/tools tests/fuzz
+	@# tests/leftovers.sh fails the run if a test left a process, a network
+	@# namespace, a tap or bridge, or an nft table behind.
+	B=$(abspath $(B)) tests/leftovers.sh \
+	    prove --exec '' -r $(B)/tests tests/integ tests/tools tests/fuzz
 
 demo: deps
 	$(MAKE) all

@@ -46,7 +46,10 @@ check_e820(void)
 		    e[i].addr + e[i].size, e[i].type);
 }
 
-/* check_cmdline: printable, and tg.echo=value echoed back for the host. */
+/*
+ * check_cmdline: printable (an empty one is fine: none was given), and
+ * tg.echo=value echoed back for the host.
+ */
 void
 check_cmdline(void)
 {
@@ -58,8 +61,11 @@ check_cmdline(void)
 	for (i = 0; i < n; i++)
 		if (s[i] < 0x20 || s[i] > 0x7e)
 			printable = 0;
-	tap_ok(printable && n > 0, "cmdline: %lu printable bytes at 0x%x",
-	    (uint64_t)n, bp32(BP_CMD_LINE_PTR));
+	if (n == 0)
+		tap_ok(1, "cmdline: empty (at 0x%x)", bp32(BP_CMD_LINE_PTR));
+	else
+		tap_ok(printable, "cmdline: %lu printable bytes at 0x%x",
+		    (uint64_t)n, bp32(BP_CMD_LINE_PTR));
 	if (cmdline_get("tg.echo", echo, sizeof(echo)))
 		tap_ok(1, "cmdline: tg.echo=%s", echo);
 }

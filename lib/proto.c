@@ -124,6 +124,12 @@ static const char *const proto_vmstates[] = {
 };
 
 const char *
+proto_result_why(const struct proto_result *r)
+{
+	return r->why[0] != '\0' ? r->why : proto_strerror(r->error);
+}
+
+const char *
 proto_strerror(int err)
 {
 	switch (err) {
@@ -434,7 +440,8 @@ proto_vmstart_decode(const uint8_t *buf, size_t len, struct proto_vmstart *v)
 int
 proto_result_encode(const struct proto_result *r, uint8_t *buf)
 {
-	if (!PROTO_TERMINATED(r->name) || !PROTO_TERMINATED(r->tty)) {
+	if (!PROTO_TERMINATED(r->name) || !PROTO_TERMINATED(r->tty) ||
+	    !PROTO_TERMINATED(r->why)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -448,7 +455,8 @@ proto_result_decode(const uint8_t *buf, size_t len, struct proto_result *r)
 	if (len != sizeof(*r))
 		goto bad;
 	memcpy(r, buf, sizeof(*r));
-	if (!PROTO_TERMINATED(r->name) || !PROTO_TERMINATED(r->tty))
+	if (!PROTO_TERMINATED(r->name) || !PROTO_TERMINATED(r->tty) ||
+	    !PROTO_TERMINATED(r->why))
 		goto bad;
 	return 0;
  bad:

@@ -135,7 +135,7 @@ const struct proto_route *proto_route(uint32_t type);
  * inside vmd) starts with this envelope. control checks the version and
  * overwrites uid with the peer's SO_PEERCRED uid before forwarding.
  */
-#define PROTO_CTL_VERSION	1
+#define PROTO_CTL_VERSION	2
 struct proto_ctlhdr {
 	uint32_t	version;
 	uint32_t	uid;
@@ -157,6 +157,7 @@ const char *proto_vmstate_name(uint32_t state);
 
 #define PROTO_PATH_MAX		1024	/* incl. NUL */
 #define PROTO_TTY_MAX		32	/* incl. NUL */
+#define PROTO_WHY_MAX		160	/* a refusal's reason, incl. NUL */
 #define PROTO_OWNER_MAX		80	/* "user:group", incl. NUL */
 #define PROTO_MAX_DISKS		PLAT_MAX_DISKS
 #define PROTO_MAX_NICS		PLAT_MAX_NICS
@@ -201,6 +202,8 @@ struct proto_result {
 	int32_t		pid;		/* VM process, -1 if none */
 	char		name[PROTO_NAME_MAX];
 	char		tty[PROTO_TTY_MAX];
+	char		why[PROTO_WHY_MAX];	/* the daemon's reason for
+						   error, or "" */
 };
 
 /* A VM named by id or name, plus flags (stop). */
@@ -247,6 +250,8 @@ struct proto_path {
 
 /* proto_strerror: the message for an errno or a PROTO_E* code. */
 const char *proto_strerror(int);
+/* proto_result_why: the daemon's reason for r's error, or its message. */
+const char *proto_result_why(const struct proto_result *r);
 
 /* proto_name: the type's name for logs. */
 const char *proto_name(uint32_t type);

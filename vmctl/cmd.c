@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /* vmctl's command table: names, usage lines and handlers. */
+#include <err.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "vmctl.h"
 
 static const struct vmctl_cmd cmd_table[] = {
@@ -13,7 +16,7 @@ static const struct vmctl_cmd cmd_table[] = {
 	{ "pause", "id", cmd_pause },
 	{ "reload", "", cmd_reload },
 	{ "reset", "[all | switches | vms]", cmd_reset },
-	{ "run", "[-Ll] [-b path] [-d [ro,direct:]disk] [-I initrd] [-i count] "
+	{ "run", "[-Ll] -b path [-d [ro,direct:]disk] [-I initrd] [-i count] "
 	    "[-k cmdline] [-m size] [-p cpus] [-t tap]", cmd_run },
 	{ "show", "[-jr] [id]", cmd_status },
 	{ "start", "[-cL] [-B device] [-b path] [-d disk] [-I initrd] "
@@ -62,4 +65,27 @@ cmd_usage(const struct vmctl_cmd *cmd)
 {
 	fprintf(stderr, "usage:\tvmctl [-v] %s %s\n", cmd->name, cmd->usage);
 	exit(1);
+}
+
+uint64_t
+cmd_memsize(const char *arg)
+{
+	char		lo[16], hi[16], got[16];
+	uint64_t	mem;
+
+	if (util_parse_size(arg, &mem) == -1) {
+		if (errno != ERANGE)
+			errx(1, "invalid memory size: %s", arg);
+		mem = UINT64_MAX;	/* too large for anyone */
+	}
+	if (mem < VMCTL_MEM_MIN || mem > VMCTL_MEM_MAX)
+		errx(1, "memory size %s out of range (%s to %s)", arg,
+		    util_size_str(VMCTL_MEM_MIN, lo, sizeof(lo)),
+		    util_size_str(VMCTL_MEM_MAX, hi, sizeof(hi)));
+	if (mem % VMCTL_MEM_ROUND != 0) {
+		mem -= mem % VMCTL_MEM_ROUND;
+		warnx("memory size rounded down to %s",
+		    util_size_str(mem, got, sizeof(got)));
+	}
+	return mem;
 }

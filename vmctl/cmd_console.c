@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* vmctl console: the VM's serial console on this terminal; ~. leaves. */
+#include <sys/file.h>
+
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +15,10 @@
 #include "proto.h"
 #include "vmctl.h"
 
-/* Copy between the terminal and the pty until ~. or either side ends. */
+/*
+ * Copy between the terminal and the pty until ~., the end of our input
+ * (as cu does) or the VM's side ends; the caller restores the terminal.
+ */
 static void
 console_loop(int tty)
 {
@@ -21,18 +26,18 @@ console_loop(int tty)
 	char		buf[4096], out[4096 + 1];
 	ssize_t		n, i;
 	size_t		o;
-	int		bol = 1, tilde = 0, in_open = 1;
+	int		bol = 1, tilde = 0;
 
 	pfd[0].fd = STDIN_FILENO;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = tty;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		pfd[0].fd = in_open ? STDIN_FILENO : -1;
 		if (poll(pfd, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			err(1, "poll");
+			warn("poll");
+			return;
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if ((n = read(tty, buf, sizeof(buf))) <= 0)
@@ -41,10 +46,8 @@ console_loop(int tty)
 				return;
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if ((n = read(STDIN_FILENO, buf, sizeof(buf))) <= 0) {
-				in_open = 0;
-				continue;
-			}
+			if ((n = read(STDIN_FILENO, buf, sizeof(buf))) <= 0)
+				return;
 			for (i = 0, o = 0; i < n; i++) {
 				if (tilde) {
 					tilde = 0;
@@ -75,6 +78,16 @@ cmd_console_tty(const char *path)
 		errx(1, "vm has no console");
 	if ((tty = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
 		err(1, "%s", path);
+	/*
+	 * One console per VM: a second would steal half of what the guest
+	 * prints. vmd never locks the pty, so only another vmctl holds it.
+	 */
+	if (flock(tty, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			errx(1, "console %s is in use: another vmctl console "
+			    "is attached", path);
+		err(1, "flock %s", path);
+	}
 	isterm = tcgetattr(STDIN_FILENO, &saved) == 0;
 	if (isterm) {
 		raw = saved;

@@ -26,8 +26,13 @@ cmd_ctl_connect(const struct vmctl_opts *opts)
 		errx(1, "socket path too long: %s", opts->socket);
 	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
 		err(1, "socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		/* No socket, or one nobody listens on: a vmd that is gone. */
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			errx(1, "vmd is not running (no daemon on %s)",
+			    opts->socket);
 		err(1, "connect: %s", opts->socket);
+	}
 	return fd;
 }
 

@@ -29,6 +29,6 @@ cmd_load(const struct vmctl_opts *opts, int argc, char *argv[])
 		errx(1, "path too long: %s", abs);
 	if (cmd_ctl_simple(opts, IMSG_CONF_LOAD_REQ, buf,
 	    proto_path_encode(&path, buf), &r) != 0)
-		errx(1, "load command failed: %s", proto_strerror(r.error));
+		errx(1, "load command failed: %s", proto_result_why(&r));
 	return 0;
 }

@@ -27,6 +27,6 @@ cmd_log(const struct vmctl_opts *opts, int argc, char *argv[])
 		cmd_usage(cmd_find("log", &ch));
 	if (cmd_ctl_simple(opts, IMSG_LOG_VERBOSE_REQ, buf,
 	    proto_u32_encode(v, buf), &r) != 0)
-		errx(1, "log command failed: %s", proto_strerror(r.error));
+		errx(1, "log command failed: %s", proto_result_why(&r));
 	return 0;
 }

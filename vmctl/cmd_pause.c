@@ -24,7 +24,7 @@ pause_do(const struct vmctl_opts *opts, int argc, char *argv[], int pause)
 	if (cmd_ctl_simple(opts, pause ? IMSG_VM_PAUSE_REQ :
 	    IMSG_VM_UNPAUSE_REQ, buf, proto_vmref_encode(&ref, buf), &r) != 0)
 		errx(1, "%s vm command failed: %s", verb,
-		    proto_strerror(r.error));
+		    proto_result_why(&r));
 	warnx("%sd vm %u successfully", verb, r.id);
 	return 0;
 }

@@ -17,6 +17,6 @@ cmd_reload(const struct vmctl_opts *opts, int argc, char *argv[])
 	if (optind != argc)
 		cmd_usage(cmd_find("reload", &ch));
 	if (cmd_ctl_simple(opts, IMSG_CONF_RELOAD_REQ, NULL, 0, &r) != 0)
-		errx(1, "reload command failed: %s", proto_strerror(r.error));
+		errx(1, "reload command failed: %s", proto_result_why(&r));
 	return 0;
 }

@@ -31,6 +31,6 @@ cmd_reset(const struct vmctl_opts *opts, int argc, char *argv[])
 	}
 	if (cmd_ctl_simple(opts, IMSG_CONF_RESET_REQ, buf,
 	    proto_u32_encode(mask, buf), &r) != 0)
-		errx(1, "reset command failed: %s", proto_strerror(r.error));
+		errx(1, "reset command failed: %s", proto_result_why(&r));
 	return 0;
 }

@@ -22,7 +22,6 @@
 #include "launch.h"
 #include "lib/localaddr.h"
 #include "proto.h"
-#include "util.h"
 #include "vm/kvm.h"
 #include "vm/vm.h"
 #include "vmctl.h"
@@ -320,11 +319,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 				    "(at most %d bytes)", PROTO_CMDLINE_MAX - 1);
 			break;
 		case 'm':
-			if (util_parse_size(optarg, &mem) == -1)
-				errx(1, "invalid memory size: %s", optarg);
-			mem &= ~((1ULL << 20) - 1);
-			if (mem == 0)
-				errx(1, "memory size too small: %s", optarg);
+			mem = cmd_memsize(optarg);
 			break;
 		case 'p':
 			ncpus = (int)strtonum(optarg, 1, 4096, &errstr);
@@ -339,8 +334,12 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	/* -i counts every interface; those -t did not name get new taps. */
 	while (devs.ntaps < nifs)
 		devs.tap[devs.ntaps++] = "";
-	if (optind != argc || kernel == NULL)
+	if (optind != argc)
 		cmd_usage(cmd_find("run", &ch));
+	if (kernel == NULL) {
+		warnx("missing -b path (the kernel to boot)");
+		cmd_usage(cmd_find("run", &ch));
+	}
 	if ((kfd = open(kernel, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", kernel);
 	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)

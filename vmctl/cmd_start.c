@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "proto.h"
-#include "util.h"
 #include "vmctl.h"
 
 /* An absolute path for the daemon, which does not share our cwd. */
@@ -63,7 +62,6 @@ cmd_start(const struct vmctl_opts *opts, int argc, char *argv[])
 	struct proto_result	 r;
 	const char		*errstr;
 	uint8_t			*buf;
-	uint64_t		 mem;
 	int			 ch, console = 0, len;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
@@ -114,14 +112,7 @@ cmd_start(const struct vmctl_opts *opts, int argc, char *argv[])
 			start_nic(v, NULL, 1);
 			break;
 		case 'm':
-			if (util_parse_size(optarg, &mem) == -1)
-				errx(1, "invalid memory size: %s", optarg);
-			if (mem & ((1ULL << 20) - 1))
-				warnx("size rounded to %llu megabytes",
-				    (unsigned long long)(mem >> 20));
-			v->memsize = mem & ~((1ULL << 20) - 1);
-			if (v->memsize == 0)
-				errx(1, "memory size too small: %s", optarg);
+			v->memsize = cmd_memsize(optarg);
 			v->set |= PROTO_VMSTART_MEMORY;
 			break;
 		case 'n':
@@ -153,7 +144,7 @@ cmd_start(const struct vmctl_opts *opts, int argc, char *argv[])
 		errx(1, "invalid vm name: %s", argv[optind]);
 	len = proto_vmstart_encode(v, buf);
 	if (cmd_ctl_simple(opts, IMSG_VM_START_REQ, buf, len, &r) != 0)
-		errx(1, "start vm command failed: %s", proto_strerror(r.error));
+		errx(1, "start vm command failed: %s", proto_result_why(&r));
 	warnx("started vm %u successfully, tty %s", r.id, r.tty);
 	free(buf);
 	free(v);

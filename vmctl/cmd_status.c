@@ -40,7 +40,7 @@ cmd_status_list(const struct vmctl_opts *opts, const struct proto_vmref *ref,
 			if (proto_result_decode(p, len, &r) == -1)
 				errx(1, "bad answer from vmd");
 			if (r.error != 0)
-				errx(1, "%s", proto_strerror(r.error));
+				errx(1, "%s", proto_result_why(&r));
 			break;
 		}
 		if (im->hdr.type != IMSG_VM_STATUS_RESP)

@@ -24,7 +24,7 @@ stop_one(const struct vmctl_opts *opts, const char *what,
 			warnx("cannot stop vm that is not running");
 		else
 			warnx("stopping vm %s: failed: %s", what,
-			    proto_strerror(r.error));
+			    proto_result_why(&r));
 		return 1;
 	}
 	if (ref->flags & PROTO_VMREF_F_WAIT)

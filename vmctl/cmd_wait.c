@@ -22,6 +22,6 @@ cmd_wait(const struct vmctl_opts *opts, int argc, char *argv[])
 	cmd_ctl_vmref(argv[optind], &ref);
 	if (cmd_ctl_simple(opts, IMSG_VM_WAIT_REQ, buf,
 	    proto_vmref_encode(&ref, buf), &r) != 0)
-		errx(1, "wait vm command failed: %s", proto_strerror(r.error));
+		errx(1, "wait vm command failed: %s", proto_result_why(&r));
 	return 0;
 }

@@ -6,6 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vm/platform.h"
+
+/* The memory sizes a VM may have (the VM process's limits). */
+#define VMCTL_MEM_MIN	PLAT_MIN_MEM
+#define VMCTL_MEM_MAX	PLAT_MAX_MEM
+#define VMCTL_MEM_ROUND	(1ULL << 20)	/* sizes are rounded down to MB */
+
 /* Options before the command, shared by every command. */
 struct vmctl_opts {
 	const char	*socket;
@@ -22,6 +29,12 @@ struct vmctl_cmd {
 const struct vmctl_cmd *cmd_find(const char *name, int *ambiguous);
 void	cmd_usage_all(void);
 void	cmd_usage(const struct vmctl_cmd *) __attribute__((noreturn));
+/*
+ * cmd_memsize: -m size ("512M", "1.5G"): between VMCTL_MEM_MIN and
+ * VMCTL_MEM_MAX, rounded down to whole megabytes (with a warning); exits
+ * with a message naming the accepted range otherwise.
+ */
+uint64_t cmd_memsize(const char *arg);
 
 int	cmd_run(const struct vmctl_opts *, int, char *[]);
 int	cmd_start(const struct vmctl_opts *, int, char *[]);
@@ -60,7 +73,10 @@ int	cmd_ctl_simple(const struct vmctl_opts *, uint32_t type,
  */
 size_t	cmd_status_list(const struct vmctl_opts *, const struct proto_vmref *,
 	    int running, struct proto_vminfo **out);
-/* cmd_console_tty: attach the terminal to the pty at path until ~. */
+/*
+ * cmd_console_tty: attach the terminal to the pty at path until ~. or the
+ * end of the input; exits if another vmctl is attached to it.
+ */
 int	cmd_console_tty(const char *path);
 
 #endif /* VMCTL_VMCTL_H */

@@ -294,9 +294,11 @@ config_vm_instance(const struct config_vm *parent,
 		return -1;
 	}
 	if (uid != 0) {
-		/* Only the template's owners may make instances of it. */
-		if (!config_owner_permits(&parent->allow_owner, uid) &&
-		    !config_owner_permits(&parent->owner, uid)) {
+		/*
+		 * Only `allow instance { owner ... }` grants it: owning the
+		 * template is not enough (vm.conf(5), vmd's rule).
+		 */
+		if (!config_owner_permits(&parent->allow_owner, uid)) {
 			snprintf(errbuf, errlen, "not allowed to create "
 			    "instances of vm \"%s\"", parent->name);
 			errno = EPERM;

@@ -119,11 +119,14 @@ int
 files_open_disk(struct parent_vm *vm, const struct config_disk *d)
 {
 	uint8_t	magic[4];
-	int	fd;
+	int	fd, e;
 
 	if ((fd = files_open_as(d->path, O_RDWR,
 	    (vm->user_set & PROTO_VMSTART_DISKS) ? vm->uid : 0)) == -1) {
-		log_warn("vm %s: disk %s", vm->conf.name, d->path);
+		e = errno;
+		parent_why(vm->p, "vm %s: disk %s: %s", vm->conf.name, d->path,
+		    strerror(e));
+		errno = e;
 		return -1;
 	}
 	/* The VM process speaks raw only, for now. */
@@ -131,7 +134,7 @@ files_open_disk(struct parent_vm *vm, const struct config_disk *d)
 	    (d->format == CONFIG_FORMAT_AUTO &&
 	    pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
 	    memcmp(magic, "QFI\xfb", 4) == 0)) {
-		log_warnx("vm %s: disk %s: qcow2 is not supported yet",
+		parent_why(vm->p, "vm %s: disk %s: qcow2 is not supported yet",
 		    vm->conf.name, d->path);
 		close(fd);
 		errno = EOPNOTSUPP;
@@ -145,7 +148,7 @@ int
 files_open_tap(struct parent_vm *vm, const char *name, char *actual)
 {
 	struct ifreq	ifr;
-	int		fd;
+	int		fd, e;
 
 	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) == -1) {
 		log_warn("vm %s: /dev/net/tun", vm->conf.name);
@@ -156,9 +159,11 @@ files_open_tap(struct parent_vm *vm, const char *name, char *actual)
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
 	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
-		log_warn("vm %s: tap %s", vm->conf.name,
-		    name[0] ? name : "(new)");
+		e = errno;
+		parent_why(vm->p, "vm %s: tap %s: %s", vm->conf.name,
+		    name[0] ? name : "(new)", strerror(e));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	log_debug("vm %s: tap %s", vm->conf.name, ifr.ifr_name);

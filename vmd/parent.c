@@ -4,12 +4,29 @@
 #include <sys/wait.h>
 
 #include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
 #include "sandbox.h"
 #include "vm/kvm.h"
 #include "vmd/parent.h"
+
+/*
+ * parent_why: the reason a request is refused: logged once here, and sent
+ * to the client with the error answer that follows.
+ */
+void
+parent_why(struct parent *p, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", p->why);
+}
 
 void
 parent_reply(struct parent *p, uint32_t peerid, uint32_t type, int err,
@@ -19,9 +36,13 @@ parent_reply(struct parent *p, uint32_t peerid, uint32_t type, int err,
 	uint8_t			buf[sizeof(r)];
 	int			len;
 
+	memset(&r, 0, sizeof(r));
+	/* The reason goes to the client whose request was refused. */
+	if (err != 0)
+		strlcpy(r.why, p->why, sizeof(r.why));
+	p->why[0] = '\0';
 	if (peerid == 0)
 		return;
-	memset(&r, 0, sizeof(r));
 	r.error = err;
 	r.pid = -1;
 	if (vm != NULL) {
@@ -74,7 +95,7 @@ parent_start_req(struct parent *p, uint32_t peerid, uid_t uid,
 		start_for(p, vm, uid, peerid);
 	}
 	else {
-		if (err != ENOMEM)
+		if (err != ENOMEM && p->why[0] == '\0')
 			log_warnx("start %s for uid %u: %s", r->name,
 			    (unsigned)uid, proto_strerror(err));
 		parent_reply(p, peerid, IMSG_VM_START_RESP, err, NULL);
@@ -368,6 +389,7 @@ parent_dispatch_control(struct proc_chan *ch, struct imsg *im, void *arg)
 
 	if (im->fd != -1)
 		proc_bad(ch, im, "unexpected fd");
+	p->why[0] = '\0';
 	if (proto_ctl_open(im, &uid, &data, &len) == -1)
 		proc_bad(ch, im, "bad envelope");
 	switch (im->hdr.type) {
@@ -404,6 +426,7 @@ parent_dispatch_control(struct proc_chan *ch, struct imsg *im, void *arg)
 	default:
 		proc_bad(ch, im, "unexpected");
 	}
+	p->why[0] = '\0';
 }
 
 /* vmm lost a VM process's channel: at its exit, or not. */

@@ -93,9 +93,14 @@ struct parent {
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_stagger;
 	struct event		*ev_chld;
 	int			 quitting;
+	char			 why[PROTO_WHY_MAX];	/* the reason for the
+							   refusal being
+							   answered, or "" */
 };
 
 /* parent.c: replies to clients */
+void	parent_why(struct parent *p, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 void	parent_reply(struct parent *p, uint32_t peerid, uint32_t type, int err,
 	    const struct parent_vm *vm);
 

@@ -20,6 +20,7 @@
 
 #include "lib/localaddr.h"
 #include "log.h"
+#include "util.h"
 #include "vmd/config.h"
 #include "vmd/netif.h"
 
@@ -1266,7 +1267,7 @@ parse_memory(struct parse_ctx *ctx, const char *word, int64_t bytes)
 		return -1;
 	}
 	if (word != NULL) {
-		if (config_parse_size(word, &size) == -1) {
+		if (util_parse_size(word, &size) == -1) {
 			parse_error(ctx, "invalid memory size: %s", word);
 			return -1;
 		}

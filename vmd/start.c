@@ -23,13 +23,14 @@ start_devs(struct parent *p, struct parent_vm *vm, struct launch_fd *fds,
 	int			 fd;
 
 	if (vm->conf.cdrom[0] != '\0') {
-		log_warnx("vm %s: cdrom is not supported yet", vm->conf.name);
+		parent_why(p, "vm %s: cdrom is not supported yet",
+		    vm->conf.name);
 		return EOPNOTSUPP;
 	}
 	/* Boot devices need BIOS boot: refuse rather than boot the kernel. */
 	if (vm->conf.bootdev != CONFIG_BOOTDEV_NONE) {
-		log_warnx("vm %s: boot device %s needs BIOS boot, which is not "
-		    "supported yet", vm->conf.name,
+		parent_why(p, "vm %s: boot device %s needs BIOS boot, which "
+		    "is not supported yet", vm->conf.name,
 		    vm->conf.bootdev == CONFIG_BOOTDEV_DISK ? "disk" :
 		    vm->conf.bootdev == CONFIG_BOOTDEV_CDROM ? "cdrom" : "net");
 		return EOPNOTSUPP;
@@ -125,28 +126,30 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	pid_t			 pid;
 
 	if (vm->conf.boot[0] == '\0') {
-		log_warnx("vm %s: no kernel to boot", vm->conf.name);
+		parent_why(p, "vm %s: no kernel to boot", vm->conf.name);
 		return PROTO_ENOKERNEL;
 	}
 	if (start_ratelimit(vm) == -1) {
-		log_warnx("vm %s: restarted too quickly", vm->conf.name);
+		parent_why(p, "vm %s: restarted too quickly", vm->conf.name);
 		return PROTO_ERESTART;
 	}
 	if (p->kvm_fd == -1) {
-		log_warnx("vm %s: no KVM on this host", vm->conf.name);
+		parent_why(p, "vm %s: no KVM on this host", vm->conf.name);
 		return ENODEV;
 	}
 	if ((kfd = files_open_as(vm->conf.boot, O_RDONLY,
 	    (vm->user_set & PROTO_VMSTART_BOOT) ? vm->uid : 0)) == -1) {
 		err = errno;
-		log_warn("vm %s: kernel %s", vm->conf.name, vm->conf.boot);
+		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name,
+		    vm->conf.boot, strerror(err));
 		goto done;
 	}
 	if (vm->conf.initrd[0] != '\0' &&
 	    (ifd = files_open_as(vm->conf.initrd, O_RDONLY,
 	    (vm->user_set & PROTO_VMSTART_INITRD) ? vm->uid : 0)) == -1) {
 		err = errno;
-		log_warn("vm %s: initrd %s", vm->conf.name, vm->conf.initrd);
+		parent_why(p, "vm %s: initrd %s: %s", vm->conf.name,
+		    vm->conf.initrd, strerror(err));
 		goto done;
 	}
 	if (files_opentty(vm) == -1) {
@@ -323,8 +326,8 @@ start_instance(struct parent *p, const struct proto_vmstart *r,
 	if (config_vm_instance(&tmpl->conf, c, r->name, uid, out, errbuf,
 	    sizeof(errbuf)) == -1) {
 		err = errno;
-		log_warnx("instance %s of %s: %s", r->name, r->template,
-		    errno == EINVAL ? errbuf : strerror(errno));
+		parent_why(p, "instance %s of %s: %s", r->name, r->template,
+		    errbuf[0] != '\0' ? errbuf : strerror(err));
 	} else if ((*vmp = vms_new(p, out, 0, uid)) == NULL)
 		err = ENOMEM;
 	free(out);

@@ -21,11 +21,9 @@ if [ ! -x "$VMD" ]; then
 	echo "1..0 # SKIP $VMD not built"
 	exit 0
 fi
+# No probe of `vmd -n` first: whatever it prints for ok-empty.conf, a
+# change in it fails that golden test like any other.
 cd "$DIR" || exit 1
-if ! "$VMD" -n -f ok-empty.conf 2>&1 | grep -q '^configuration OK$'; then
-	echo "1..0 # SKIP $VMD has no -n yet"
-	exit 0
-fi
 for conf in *.conf; do
 	name=${conf%.conf}
 	args=()

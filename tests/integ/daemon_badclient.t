@@ -18,6 +18,7 @@ body = hdr[hdr.index("enum proto_type {"):]
 body = body[:body.index("};")]
 names = re.findall(r"^\s*(IMSG_[A-Z0-9_]+)", body, re.M)
 T = {n: i for i, n in enumerate(names)}
+V = int(re.search(r"#define\s+PROTO_CTL_VERSION\s+(\d+)", hdr).group(1))
 
 def conn():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -25,7 +26,7 @@ def conn():
     s.settimeout(5)
     return s
 
-def msg(t, payload=b"", version=1, fds=None, lie=None):
+def msg(t, payload=b"", version=V, fds=None, lie=None):
     env = struct.pack("=II", version, 0) + payload
     ln = len(env) if lie is None else lie
     return struct.pack("=IIIII", t, ln, 0, os.getpid(), 1 if fds else 0) + env

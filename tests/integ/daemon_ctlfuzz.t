@@ -61,6 +61,7 @@ body = hdr[hdr.index("enum proto_type {"):]
 body = body[:body.index("};")]
 names = re.findall(r"^\s*(IMSG_[A-Z0-9_]+)", body, re.M)
 T = {n: i for i, n in enumerate(names)}
+V = int(re.search(r"#define\s+PROTO_CTL_VERSION\s+(\d+)", hdr).group(1))
 R = random.Random(seed)
 CLIENT = [T[n] for n in ("IMSG_VM_START_REQ", "IMSG_VM_STOP_REQ",
     "IMSG_VM_PAUSE_REQ", "IMSG_VM_UNPAUSE_REQ", "IMSG_VM_STATUS_REQ",
@@ -118,7 +119,7 @@ def payload(t):
             if R.random() < 0.3 else b"")
     return vmref() + (rbytes(R.randrange(1, 8)) if R.random() < 0.2 else b"")
 
-def msg(t, p, version=1, lie=None, flags=0, uid=0):
+def msg(t, p, version=V, lie=None, flags=0, uid=0):
     env = struct.pack("=II", version, uid) + p
     ln = len(env) if lie is None else lie
     return struct.pack("=IIIII", t, ln & 0xffffffff, u32(), u32(),
@@ -143,7 +144,7 @@ def case():
             m[8:], []
     if k == 3:
         t = R.choice(CLIENT)
-        return "wrong version", msg(t, payload(t), version=R.choice([0, 2,
+        return "wrong version", msg(t, payload(t), version=R.choice([0, V + 1,
             0xffffffff, u32()])), []
     if k == 4:
         t = R.choice(CLIENT)

@@ -60,13 +60,14 @@ ok $? "vmd starts"
 cat >"$U/flood.py" <<'PY'
 import os, re, select, socket, struct, sys, time
 mode, sock, hdr, tmp = sys.argv[1:5]
-body = open(hdr).read()
-body = body[body.index("enum proto_type {"):]
+text = open(hdr).read()
+V = int(re.search(r"#define\s+PROTO_CTL_VERSION\s+(\d+)", text).group(1))
+body = text[text.index("enum proto_type {"):]
 body = body[:body.index("};")]
 names = re.findall(r"^\s*(IMSG_[A-Z0-9_]+)", body, re.M)
 STATUS = names.index("IMSG_VM_STATUS_REQ")
 open("%s/%s.pid" % (tmp, mode), "w").write("%d\n" % os.getpid())
-env = struct.pack("=II", 1, 0) + struct.pack("=II", 0, 0) + b"\0" * 64
+env = struct.pack("=II", V, 0) + struct.pack("=II", 0, 0) + b"\0" * 64
 req = struct.pack("=IIIII", STATUS, len(env), 0, os.getpid(), 0) + env
 
 def conn():

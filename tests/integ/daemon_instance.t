@@ -30,6 +30,12 @@ vm "tmpl" {
 	cmdline "tg.end=wait-powerbutton"
 	allow instance { memory, owner $TUSER }
 }
+vm "owned" {
+	disable
+	memory 64M
+	boot "$GUEST"
+	owner $TUSER
+}
 vm "auto1" {
 	memory 64M
 	boot "$GUEST"
@@ -63,6 +69,10 @@ sleep 0.5
 uvmctl stop -w i2 >/dev/null 2>&1
 [ -z "$(status_field i2 8)" ]
 ok $? "a stopped instance is forgotten"
+uvmctl start -t owned i4 >"$TMP/i4.out" 2>&1
+[ $? -eq 1 ] && grep -q 'not allowed to create instances of vm "owned"' \
+    "$TMP/i4.out"
+ok $? "owning a template without allow instance is not enough: $(cat "$TMP/i4.out")"
 vmctl start -t nosuch x1 >"$TMP/x1.out" 2>&1
 [ $? -eq 1 ] && grep -q 'vm not found' "$TMP/x1.out"
 ok $? "an unknown template: vm not found"

@@ -1,6 +1,7 @@
 #!/bin/bash
-# vmd refuses, with a clear message, what it cannot run yet: a forced boot
-# device (needs BIOS boot), a CD-ROM, a qcow2 disk. Nothing is left behind.
+# vmd refuses, with a clear message that reaches vmctl, what it cannot run
+# yet: a forced boot device (needs BIOS boot), a CD-ROM, a qcow2 disk.
+# Nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon.sh"
 need_kvm
@@ -22,7 +23,8 @@ refused() {	# refused NAME LOG-PATTERN ARGS...
 	ok $? "$name: vmctl start fails (exit $rc)"
 	grep -q -- "$pat" "$VMD_LOG"
 	ok $? "$name: vmd says '$pat'"
-	grep -q "not supported" "$TMP/$name.out"
+	grep -q -- "^vmctl: start vm command failed: vm $name: .*$pat" \
+	    "$TMP/$name.out"
 	ok $? "$name: vmctl says why: $(cat "$TMP/$name.out")"
 	! vmctl status "$name" 2>/dev/null | grep -q running
 	ok $? "$name: not running"
@@ -31,6 +33,9 @@ refused() {	# refused NAME LOG-PATTERN ARGS...
 refused bootdisk "boot device disk needs BIOS boot" -B disk -d "$TMP/disk.img"
 refused bootnet "boot device net needs BIOS boot" -B net
 refused cdrom "cdrom is not supported yet" -r "$TMP/disk.img"
+printf 'QFI\373' >"$TMP/disk.qcow2"
+truncate -s 1M "$TMP/disk.qcow2"
+refused qcow "qcow2 is not supported yet" -d "$TMP/disk.qcow2"
 vmctl start -b "$GUEST" -m 64M -k "tg.checks=none" fine >/dev/null 2>&1
 ok $? "a plain VM still starts afterwards"
 vmctl stop -f fine >/dev/null 2>&1

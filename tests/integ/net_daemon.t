@@ -81,10 +81,44 @@ vm "s2" {
 }
 CONF
 
-# console NAME: what the guest printed so far.
+# console NAME: what the guest printed once it waits for the power button
+# (its checks are done), or after 30 s what it printed so far. The console
+# reads a FIFO held open here, so that it leaves on ~. and not before.
 console() {
-	(sleep 1; printf '~.') | timeout 10 ip netns exec "$NS" \
-	    "$VMCTL_BIN" -s "$SOCK" console "$1" 2>/dev/null | tr -d '\r'
+	local out=$TMP/console.$1 in=$TMP/console.$1.in pid w
+	rm -f "$in" && mkfifo "$in" || return 1
+	ip netns exec "$NS" "$VMCTL_BIN" -s "$SOCK" console "$1" \
+	    <"$in" >"$out" 2>/dev/null &
+	pid=$!
+	exec {w}>"$in"
+	wait_for 30 grep -q 'waiting for the power button' "$out"
+	printf '~.' >&"$w"
+	exec {w}>&-
+	wait_for 5 exited "$pid" || kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	tr -d '\r' <"$out"
+}
+# up NAME: the link is administratively up.
+up() { nsx ip -o link show "$1" | grep -q '[<,]UP[,>]'; }
+# descendants PID: the pids of PID's children, theirs, and so on.
+descendants() {
+	ps -eo pid=,ppid= | awk -v p="$1" '{ c[$2] = c[$2] " " $1 }
+	    END { n = split(c[p], q); for (i = 1; i <= n; i++) {
+		print q[i]; m = split(c[q[i]], r)
+		for (j = 1; j <= m; j++) q[++n] = r[j] } }'
+}
+# exited PID: PID is gone or a zombie.
+exited() {
+	case $(ps -o stat= -p "$1") in
+	""|Z*)	return 0 ;;
+	esac
+	return 1
+}
+# all_gone PID...: each has exited.
+all_gone() {
+	local p
+	for p; do exited "$p" || return 1; done
+	return 0
 }
 links() { nsx ip -br link | awk '{ print $1 }' | sed 's/@.*//' | sort | tr '\n' ' '; }
 has_link() { nsx ip link show "$1" >/dev/null 2>&1; }
@@ -114,16 +148,11 @@ ok $? "start l (local interface)"
 wait_for 20 sh -c "ip netns exec $NS ip -br addr | grep -q '100.64.1.2/31'"
 ok $? "the host side 100.64.1.2/31 is on l's tap"
 tap=$(nsx ip -br addr | awk '/100.64.1.2\/31/ { print $1 }')
-nsx ip -br addr show "$tap" | grep -q 'fd00:77::6440:103:0:1/96'
+wait_for 5 sh -c "ip netns exec $NS ip -br addr show $tap | grep -q 'fd00:77::6440:103:0:1/96'"
 ok $? "local inet6: the host side fd00:77::6440:103:0:1/96 is on it too"
-nsx ip -d link show "$tap" | grep -q 'alias vm1-if0-l'
+wait_for 5 sh -c "ip netns exec $NS ip -d link show $tap | grep -q 'alias vm1-if0-l'"
 ok $? "l's tap $tap has the description vm1-if0-l"
-out=
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	out=$(console l)
-	grep -q 'waiting for the power button' <<<"$out" && break
-	sleep 1
-done
+out=$(console l)
 grep -q '^ok .*dhcp: leased 100.64.1.3 mask 255.255.255.254 router 100.64.1.2 dns 100.64.1.2' <<<"$out"
 ok $? "l leased 100.64.1.3/31, router and DNS 100.64.1.2 (vmd's scheme for vm 1)"
 grep -q '^ok .*dhcp: router 100.64.1.2 answers ARP and 3/3 ICMP' <<<"$out"
@@ -141,17 +170,15 @@ ok $? "vmctl stop: tap $tap is gone"
 # ------------------------------------------------------------ switch
 vmctl start s1 >/dev/null 2>&1 && vmctl start s2 >/dev/null 2>&1
 ok $? "start s1 and s2 on switch lan"
-sleep 2
-n=$(nsx ip -br link show master vmdbr7 | wc -l)
-[ "$n" -eq 2 ]
-ok $? "two taps joined vmdbr7 ($n)"
+wait_for 10 sh -c "[ \$(ip netns exec $NS ip -br link show master vmdbr7 | wc -l) -eq 2 ]"
+ok $? "two taps joined vmdbr7 ($(nsx ip -br link show master vmdbr7 | wc -l))"
 o1=$(console s1)
 o2=$(console s2)
 grep -q '^ok .*ARP reply: 10.99.0.2 is-at fe:e1:bb:d1' <<<"$o1" &&
     grep -q '^ok .*ARP reply: 10.99.0.1 is-at fe:e1:bb:d1' <<<"$o2"
 ok $? "s1 and s2 exchange frames through the switch (each answers the other's ARP)"
 [ $? -eq 0 ] || { diag <<<"$o1"; diag <<<"$o2"; }
-[ "$(grep -c '^s[12]: interface 0: lladdr fe:e1:bb:d1:..:.. (locked)$' "$VMD_LOG")" -eq 2 ]
+wait_for 5 sh -c "[ \$(grep -c '^s[12]: interface 0: lladdr fe:e1:bb:d1:..:.. (locked)\$' $VMD_LOG) -eq 2 ]"
 ok $? "the switch's locked lladdr reaches both VM processes"
 s1pid=$(status_field s1 2)
 s1tap=$(nsx ip -br link show master vmdbr7 | awk 'NR == 1 { print $1 }' | sed 's/@.*//')
@@ -202,25 +229,31 @@ switch "admin" {
 }
 CONF
 vmctl reload >/dev/null 2>&1
-sleep 0.5
+# priv sets the admin's bridge up once it has taken the switch on.
+wait_for 5 up vmdbr8
+ok $? "reload: switch admin uses the admin's bridge vmdbr8"
 vmd_stop
 wait_for 5 no_link vmdbr7
 ok $? "vmd exit: the bridge it created is gone"
+wait_for 5 no_nat_table
+ok $? "vmd exit: table inet $T is gone"
+wait_for 5 sh -c "[ \"\$(ip netns exec $NS cat /proc/sys/net/ipv4/ip_forward)\" = 0 ]"
+ok $? "vmd exit: IPv4 forwarding back to 0"
 has_link vmdbr8
 ok $? "vmd exit: the admin's own bridge stays"
-! nat_table
-ok $? "vmd exit: table inet $T is gone"
-[ "$(nsx cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
-ok $? "vmd exit: IPv4 forwarding back to 0"
 
 # ------------------------------------------------------------ killed vmd
 vmd_start
 wait_for 5 has_link vmdbr7
+wait_for 5 nat_table
+kids=$(descendants "$VMD_PID")
 { kill -KILL "$VMD_PID"; wait "$VMD_PID"; } 2>/dev/null
 VMD_PID=
 wait_for 5 no_link vmdbr7
 wait_for 5 no_nat_table
-sleep 0.2
+# shellcheck disable=SC2086
+[ -n "$kids" ] && wait_for 10 all_gone $kids
+ok $? "a killed vmd's processes all end ($(echo $kids))"
 # Its children see the parent go and clean up; recreate what a harder
 # crash (priv killed too) would leave: a new vmd must remove it.
 nsx ip link add vmdbr7 type bridge 2>/dev/null &&
@@ -240,7 +273,7 @@ ok $? "a restarted vmd adopts the tagged bridge"
 wait_for 5 sh -c "ip netns exec $NS nft list table inet $T | grep -q masquerade"
 ok $? "a restarted vmd replaces the table a killed one left with its own"
 vmd_stop
-no_link vmdbr7 && ! nat_table
+wait_for 5 sh -c "! ip netns exec $NS ip link show vmdbr7 && ! ip netns exec $NS nft list table inet $T"
 ok $? "and deletes both when it exits"
 has_link vmdbr9 && nsx nft list table inet vmd >/dev/null 2>&1
 ok $? "the default socket's table inet vmd and bridge tagged 'vmd-switch lan' stay"

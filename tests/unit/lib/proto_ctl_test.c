@@ -111,6 +111,17 @@ test_fixed(void)
 	memset(buf + offsetof(struct proto_result, tty), 'A', PROTO_TTY_MAX);
 	tap_ok(proto_result_decode(buf, (size_t)len, &r2) == -1,
 	    "result: unterminated tty refused");
+	strlcpy(r.why, "vm db: cdrom is not supported yet", sizeof(r.why));
+	len = proto_result_encode(&r, buf);
+	tap_ok(proto_result_decode(buf, (size_t)len, &r2) == 0 &&
+	    strcmp(proto_result_why(&r2), r.why) == 0,
+	    "result: the reason travels and is what vmctl prints");
+	r.why[0] = '\0';
+	tap_ok(strcmp(proto_result_why(&r), proto_strerror(EPERM)) == 0,
+	    "result: no reason: the error's message");
+	memset(buf + offsetof(struct proto_result, why), 'A', PROTO_WHY_MAX);
+	tap_ok(proto_result_decode(buf, (size_t)len, &r2) == -1,
+	    "result: unterminated reason refused");
 
 	memset(&v, 0, sizeof(v));
 	strlcpy(v.name, "db", sizeof(v.name));

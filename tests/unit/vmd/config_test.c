@@ -197,6 +197,20 @@ test_instance(void)
 	tap_ok(config_vm_instance(t, &req, "bad name", 0, &out, err,
 	    sizeof(err)) == -1 && errno == EINVAL, "bad instance name");
 	config_free(c);
+
+	/* Owning a template does not let one make instances of it. */
+	c = parse("vm \"o\" {\n memory 1G\n owner daemon\n}\n", NULL,
+	    &errors);
+	tap_ok(c != NULL && (t = config_vm_find(c, "o")) != NULL,
+	    "owned template parses");
+	if (c == NULL)
+		return;
+	config_vm_init(&req, "x");
+	tap_ok(config_vm_instance(t, &req, "m", user, &out, err,
+	    sizeof(err)) == -1 && errno == EPERM &&
+	    strstr(err, "not allowed to create instances") != NULL,
+	    "the template's owner without allow instance is refused");
+	config_free(c);
 }
 
 static void
