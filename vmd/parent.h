@@ -82,7 +82,7 @@ struct parent {
 	struct vmd_config	*conf;		/* the last loaded global part */
 	struct proc_chan	 control, vmm, priv;
 	pid_t			 control_pid, vmm_pid, priv_pid;
-	TAILQ_HEAD(, parent_vm)	 vms;
+	TAILQ_HEAD(parent_vms, parent_vm) vms;	/* by id */
 	uint32_t		 next_id;
 	int			 reset_ids;	/* restart ids once empty */
 	TAILQ_HEAD(, parent_oldid) oldids;	/* oldest first */

@@ -26,6 +26,7 @@ void
 reload_add(struct parent *p, struct vmd_config *conf, int global)
 {
 	struct config_vm	*c;
+	struct config_switch	*sw;
 	struct parent_vm	*vm;
 
 	TAILQ_FOREACH(c, &conf->vms, entry) {
@@ -50,9 +51,19 @@ reload_add(struct parent *p, struct vmd_config *conf, int global)
 		config_free(p->conf);
 		p->conf = conf;
 		reload_socket_owner(p);
-		netcfg_switches(p);
-	} else
+	} else {
+		/* vmctl load: the file's switches join the ones vmd has. */
+		while ((sw = TAILQ_FIRST(&conf->switches)) != NULL) {
+			TAILQ_REMOVE(&conf->switches, sw, entry);
+			if (config_switch_add(p->conf, sw) != NULL) {
+				log_warnx("switch %s is already defined, "
+				    "skipped", sw->name);
+				free(sw);
+			}
+		}
 		config_free(conf);
+	}
+	netcfg_switches(p);
 	reload_stagger(p);
 }
 

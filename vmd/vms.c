@@ -79,7 +79,7 @@ struct parent_vm *
 vms_new(struct parent *p, const struct config_vm *conf, int from_config,
     uid_t uid)
 {
-	struct parent_vm	*vm;
+	struct parent_vm	*vm, *after;
 
 	if ((vm = calloc(1, sizeof(*vm))) == NULL) {
 		log_warn("%s", __func__);
@@ -94,7 +94,14 @@ vms_new(struct parent *p, const struct config_vm *conf, int from_config,
 	vm->ptm = vm->pts = -1;
 	vm->state = LC_STOPPED;
 	TAILQ_INIT(&vm->waiters);
-	TAILQ_INSERT_TAIL(&p->vms, vm, entry);
+	/* By id, as vmctl status lists them (an old id may come back). */
+	TAILQ_FOREACH_REVERSE(after, &p->vms, parent_vms, entry)
+		if (after->id < vm->id)
+			break;
+	if (after != NULL)
+		TAILQ_INSERT_AFTER(&p->vms, after, vm, entry);
+	else
+		TAILQ_INSERT_HEAD(&p->vms, vm, entry);
 	return vm;
 }
 

@@ -92,6 +92,9 @@ vmconf c6 "tg.end=wait-powerbutton" "	disable" >"$TMP/extra.conf"
 vmctl load "$TMP/extra.conf" && [ "$(status_field c6 8)" = stopped ] &&
     [ "$(status_field c5 8)" = stopped ]
 ok $? "load adds a file's VMs without removing any"
+vmctl status | awk 'NR > 1 { print $1 }' >"$TMP/ids"
+sort -n -c "$TMP/ids" && [ "$(wc -l <"$TMP/ids")" -ge 4 ]
+ok $? "after reloads and a load, status lists VMs by id ($(tr '\n' ' ' <"$TMP/ids"))"
 echo 'vm "bad" { memory 1K }' >"$TMP/bad.conf"
 vmctl load "$TMP/bad.conf" >"$TMP/bad.out" 2>&1
 [ $? -eq 1 ] && grep -q 'configuration' "$TMP/bad.out" && kill -0 "$VMD_PID"

@@ -198,6 +198,15 @@ ok $? "reset switches: table inet $T is gone"
 vmctl reload >/dev/null 2>&1
 wait_for 5 has_link vmdbr7
 ok $? "reload: the switch's bridge is back"
+printf 'switch "extra" {\n\tinterface vmdbr6\n}\n' >"$TMP/extra.conf"
+vmctl load "$TMP/extra.conf" >/dev/null 2>&1
+wait_for 5 sh -c "ip netns exec $NS ip -d link show vmdbr6 | grep -q 'alias $T-switch extra'"
+ok $? "load: a loaded file's switch gets its bridge, tagged"
+vmctl reset switches >/dev/null 2>&1
+wait_for 5 no_link vmdbr6
+ok $? "and reset switches removes it"
+vmctl reload >/dev/null 2>&1
+wait_for 5 has_link vmdbr7
 
 # ------------------------------------------------------------ ad hoc -L
 vmctl start -b "$GUEST" -m 64M -L -k "tg.end=wait-powerbutton" adhoc \
