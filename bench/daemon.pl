@@ -84,7 +84,9 @@ sub ctl {
 if (!$why) {
 	open(my $c, '>', "$tmp/vm.conf") or die "$tmp/vm.conf: $!\n";
 	close $c;
-	$vmd = spawn(['build/vmd', '-d', '-f', "$tmp/vm.conf", '-s', $sock],
+	# -v: the debug port's lines (the timings) are debug output.
+	$vmd = spawn(['build/vmd', '-d', '-v', '-f', "$tmp/vm.conf", '-s',
+	    $sock],
 	    env => { VMD_STOP_TIMEOUT => 10 });
 	my $up = 0;
 	for (1 .. 100) {

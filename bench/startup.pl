@@ -133,7 +133,8 @@ sub run_one {
 	    $hold ? $o{hold} : ();
 	my (@argv, $fifo);
 	if ($vmm eq 'ours') {
-		@argv = ($vmctl, 'run', '-b', $o{guest}, '-p', $cpus,
+		# -v: the debug port's lines (the timings) are debug output.
+		@argv = ($vmctl, '-v', 'run', '-b', $o{guest}, '-p', $cpus,
 		    '-m', "${mem}M", length $cmdline ? ('-k', $cmdline) : ());
 	} else {
 		$fifo = "$tmp/debugcon.$$";

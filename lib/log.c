@@ -7,6 +7,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -48,21 +49,49 @@ log_getverbose(void)
 	return log_ctx.verbose;
 }
 
+/*
+ * log_write: the whole line in as few write(2)s as the kernel allows; a
+ * line of at most PIPE_BUF bytes goes in one, so that lines of processes
+ * sharing stderr (vmd -d) never interleave mid-line.
+ */
+static void
+log_write(int fd, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += n;
+		len -= n;
+	}
+}
+
 static void
 log_vlog(int pri, const char *fmt, va_list ap, int with_errno)
 {
-	char	 msg[1024];
-	int	 saved = errno;
+	char	 msg[LOG_MSG_MAX], line[LOG_LINE_MAX];
+	int	 saved = errno, n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_ctx.debug) {
-		if (log_ctx.procname != NULL)
-			fprintf(stderr, "%s: ", log_ctx.procname);
-		if (with_errno)
-			fprintf(stderr, "%s: %s\n", msg, strerror(saved));
-		else
-			fprintf(stderr, "%s\n", msg);
+		n = snprintf(line, sizeof(line), "%s%s%s%s%s\n",
+		    log_ctx.procname ? log_ctx.procname : "",
+		    log_ctx.procname ? ": " : "", msg,
+		    with_errno ? ": " : "", with_errno ? strerror(saved) : "");
+		if (n < 0)
+			n = 0;
+		else if ((size_t)n >= sizeof(line)) {
+			/* Truncated: the line still ends with its newline. */
+			n = sizeof(line) - 1;
+			line[n - 1] = '\n';
+		}
+		/* Whatever stdio holds for stderr goes first. */
 		fflush(stderr);
+		log_write(STDERR_FILENO, line, n);
 	} else {
 		if (with_errno)
 			syslog(pri, "%s%s%s: %s",

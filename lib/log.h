@@ -3,11 +3,23 @@
 #ifndef LIB_LOG_H
 #define LIB_LOG_H
 
+#include <limits.h>
 #include <stdarg.h>
 
 /*
+ * A message is cut at LOG_MSG_MAX - 1 bytes, a whole line (prefix, message,
+ * error, newline) at LOG_LINE_MAX - 1: at most PIPE_BUF, so that each line
+ * reaches a pipe or a file in one write(2), whole.
+ */
+#define LOG_MSG_MAX	1024
+#define LOG_LINE_MAX	2048
+_Static_assert(LOG_LINE_MAX <= PIPE_BUF, "a log line fits one pipe write");
+
+/*
  * log_init: debug != 0 logs to stderr, else syslog. verbose raises the
- * level at which log_debug prints. log_procname sets the prefix.
+ * level at which log_debug prints. log_procname sets the prefix (the
+ * string is not copied: it must outlive the process's logging). Each line
+ * goes to stderr in one write(2).
  */
 void	log_init(int debug, int verbose);
 void	log_procname(const char *name);

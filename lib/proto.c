@@ -5,6 +5,28 @@
 
 #include "proto.h"
 
+/*
+ * The serializer every codec below uses. A writer fills p (IMSG_MAX_PAYLOAD
+ * bytes), a reader takes from r; both stop at len. Integers are in host
+ * order (the channels are local). A put or get that does not fit, or a
+ * string that breaks its rule, sets err; later calls do nothing, and
+ * proto_buf_done tells. Strings are either length-prefixed (u16 length
+ * without NUL, then the bytes, no NUL inside) or fixed (size bytes, NUL
+ * then zero padding).
+ */
+struct proto_buf {
+	uint8_t		*p;	/* writer */
+	const uint8_t	*r;	/* reader */
+	size_t		 len, off;
+	int		 err;
+};
+
+/* The message table and one encoder/decoder per payload. */
+#include <errno.h>
+#include <string.h>
+
+#include "proto.h"
+
 /* Wire layout of IMSG_VMP_CREATE_REQ: fixed part, then the strings. */
 struct proto_vmcreate_wire {
 	uint64_t	memsize;
@@ -179,430 +201,746 @@ proto_vmstate_name(uint32_t state)
 	return proto_vmstates[state];
 }
 
-int
-proto_vmcreate_encode(const struct proto_vmcreate *c, uint8_t *buf)
+static void
+proto_buf_writer(struct proto_buf *b, uint8_t *buf)
 {
-	struct proto_vmcreate_wire	w;
-	size_t				nl, cl;
+	memset(b, 0, sizeof(*b));
+	b->p = buf;
+	b->len = IMSG_MAX_PAYLOAD;
+}
 
-	nl = strnlen(c->name, sizeof(c->name));
-	cl = strnlen(c->cmdline, sizeof(c->cmdline));
-	if (nl == sizeof(c->name) || cl == sizeof(c->cmdline) ||
-	    sizeof(w) + nl + cl > IMSG_MAX_PAYLOAD) {
+static void
+proto_buf_reader(struct proto_buf *b, const uint8_t *buf, size_t len)
+{
+	memset(b, 0, sizeof(*b));
+	b->r = buf;
+	b->len = len;
+}
+
+/* proto_buf_room: 1 if n more bytes fit; if not, b is in error. */
+static int
+proto_buf_room(struct proto_buf *b, size_t n)
+{
+	if (b->err || b->len - b->off < n) {
+		b->err = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* proto_buf_encoded: the length written, or -1 (EINVAL). */
+static int
+proto_buf_encoded(const struct proto_buf *b)
+{
+	if (b->err) {
 		errno = EINVAL;
 		return -1;
 	}
-	memset(&w, 0, sizeof(w));
-	w.memsize = c->memsize;
-	w.ncpus = c->ncpus;
-	w.namelen = (uint16_t)nl;
-	w.cmdlen = (uint16_t)cl;
-	memcpy(buf, &w, sizeof(w));
-	memcpy(buf + sizeof(w), c->name, nl);
-	memcpy(buf + sizeof(w) + nl, c->cmdline, cl);
-	return (int)(sizeof(w) + nl + cl);
+	return (int)b->off;
+}
+
+/*
+ * proto_buf_decoded: 0 if all of the payload was taken without error;
+ * else out (size bytes) is zeroed and -1 (EBADMSG).
+ */
+static int
+proto_buf_decoded(const struct proto_buf *b, void *out, size_t size)
+{
+	if (b->err || b->off != b->len) {
+		memset(out, 0, size);
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+proto_put(struct proto_buf *b, const void *v, size_t n)
+{
+	if (!proto_buf_room(b, n))
+		return;
+	if (n > 0)
+		memcpy(b->p + b->off, v, n);
+	b->off += n;
+}
+
+static void
+proto_put_u8(struct proto_buf *b, uint8_t v)
+{
+	proto_put(b, &v, sizeof(v));
+}
+
+static void
+proto_put_u16(struct proto_buf *b, uint16_t v)
+{
+	proto_put(b, &v, sizeof(v));
+}
+
+static void
+proto_put_u32(struct proto_buf *b, uint32_t v)
+{
+	proto_put(b, &v, sizeof(v));
+}
+
+static void
+proto_put_u64(struct proto_buf *b, uint64_t v)
+{
+	proto_put(b, &v, sizeof(v));
+}
+
+/* A length-prefixed string: s has its NUL within max bytes. */
+static void
+proto_put_str(struct proto_buf *b, const char *s, size_t max)
+{
+	size_t	n = strnlen(s, max);
+
+	if (n == max || n > UINT16_MAX) {
+		b->err = 1;
+		return;
+	}
+	proto_put_u16(b, (uint16_t)n);
+	proto_put(b, s, n);
+}
+
+/* A fixed string field of size bytes: s, then zeros. */
+static void
+proto_put_strfix(struct proto_buf *b, const char *s, size_t size)
+{
+	size_t	n = strnlen(s, size);
+
+	if (n == size) {
+		b->err = 1;
+		return;
+	}
+	if (!proto_buf_room(b, size))
+		return;
+	memcpy(b->p + b->off, s, n);
+	memset(b->p + b->off + n, 0, size - n);
+	b->off += size;
+}
+
+static void
+proto_get(struct proto_buf *b, void *v, size_t n)
+{
+	if (!proto_buf_room(b, n)) {
+		memset(v, 0, n);
+		return;
+	}
+	if (n > 0)
+		memcpy(v, b->r + b->off, n);
+	b->off += n;
+}
+
+static uint8_t
+proto_get_u8(struct proto_buf *b)
+{
+	uint8_t	v;
+
+	proto_get(b, &v, sizeof(v));
+	return v;
+}
+
+static uint16_t
+proto_get_u16(struct proto_buf *b)
+{
+	uint16_t	v;
+
+	proto_get(b, &v, sizeof(v));
+	return v;
+}
+
+static uint32_t
+proto_get_u32(struct proto_buf *b)
+{
+	uint32_t	v;
+
+	proto_get(b, &v, sizeof(v));
+	return v;
+}
+
+static uint64_t
+proto_get_u64(struct proto_buf *b)
+{
+	uint64_t	v;
+
+	proto_get(b, &v, sizeof(v));
+	return v;
+}
+
+/* A length-prefixed string into s (max bytes): shorter than max, no NUL. */
+static void
+proto_get_str(struct proto_buf *b, char *s, size_t max)
+{
+	size_t	n = proto_get_u16(b);
+
+	s[0] = '\0';
+	if (n >= max || !proto_buf_room(b, n)) {
+		b->err = 1;
+		return;
+	}
+	if (memchr(b->r + b->off, '\0', n) != NULL) {
+		b->err = 1;
+		return;
+	}
+	memcpy(s, b->r + b->off, n);
+	s[n] = '\0';
+	b->off += n;
+}
+
+/* A fixed string field of size bytes: a NUL, and only zeros after it. */
+static void
+proto_get_strfix(struct proto_buf *b, char *s, size_t size)
+{
+	size_t	n, i;
+
+	s[0] = '\0';
+	if (!proto_buf_room(b, size))
+		return;
+	n = strnlen((const char *)b->r + b->off, size);
+	if (n == size)
+		b->err = 1;
+	for (i = n; i < size && !b->err; i++)
+		if (b->r[b->off + i] != 0)
+			b->err = 1;
+	if (b->err)
+		return;
+	memcpy(s, b->r + b->off, size);
+	b->off += size;
+}
+
+/* proto_buf_check: put b in error unless ok (a field's own rule). */
+static void
+proto_buf_check(struct proto_buf *b, int ok)
+{
+	if (!ok)
+		b->err = 1;
+}
+
+int
+proto_vmcreate_encode(const struct proto_vmcreate *c, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_put_u64(&b, c->memsize);
+	proto_put_u32(&b, c->ncpus);
+	proto_put_str(&b, c->name, sizeof(c->name));
+	proto_put_str(&b, c->cmdline, sizeof(c->cmdline));
+	return proto_buf_encoded(&b);
 }
 
 int
 proto_vmcreate_decode(const uint8_t *buf, size_t len,
     struct proto_vmcreate *c)
 {
-	struct proto_vmcreate_wire	w;
+	struct proto_buf	b;
 
 	memset(c, 0, sizeof(*c));
-	if (len < sizeof(w))
-		goto bad;
-	memcpy(&w, buf, sizeof(w));
-	if (w.namelen >= sizeof(c->name) || w.cmdlen >= sizeof(c->cmdline) ||
-	    len != sizeof(w) + w.namelen + w.cmdlen)
-		goto bad;
-	c->memsize = w.memsize;
-	c->ncpus = w.ncpus;
-	memcpy(c->name, buf + sizeof(w), w.namelen);
-	memcpy(c->cmdline, buf + sizeof(w) + w.namelen, w.cmdlen);
-	/* Embedded NULs would make the strings lie about their length. */
-	if (strlen(c->name) != w.namelen || strlen(c->cmdline) != w.cmdlen)
-		goto bad;
-	return 0;
- bad:
-	errno = EBADMSG;
-	return -1;
+	proto_buf_reader(&b, buf, len);
+	c->memsize = proto_get_u64(&b);
+	c->ncpus = proto_get_u32(&b);
+	proto_get_str(&b, c->name, sizeof(c->name));
+	proto_get_str(&b, c->cmdline, sizeof(c->cmdline));
+	return proto_buf_decoded(&b, c, sizeof(*c));
 }
 
 int
 proto_u32_encode(uint32_t v, uint8_t *buf)
 {
-	memcpy(buf, &v, sizeof(v));
-	return (int)sizeof(v);
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_put_u32(&b, v);
+	return proto_buf_encoded(&b);
 }
 
 int
 proto_u32_decode(const uint8_t *buf, size_t len, uint32_t *v)
 {
-	if (len != sizeof(*v)) {
-		errno = EBADMSG;
-		return -1;
-	}
-	memcpy(v, buf, sizeof(*v));
-	return 0;
-}
+	struct proto_buf	b;
 
-int
-proto_fdreq_encode(const struct proto_fdreq *f, uint8_t *buf)
-{
-	if (f->which == 0 || f->which >= PROTO_VMFD_MAX || f->locked > 1 ||
-	    f->local > 1) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(buf, &f->which, 4);
-	if (f->which != PROTO_VMFD_TAP)
-		return 4;
-	memcpy(buf + 4, f->lladdr, 6);
-	buf[10] = f->locked;
-	buf[11] = f->local;
-	if (!f->local)
-		return 12;
-	memcpy(buf + 12, &f->host, 4);
-	memcpy(buf + 16, &f->guest, 4);
-	memcpy(buf + 20, f->server_mac, 6);
-	buf[26] = buf[27] = 0;
-	return 28;
-}
-
-int
-proto_fdreq_decode(const uint8_t *buf, size_t len, struct proto_fdreq *f)
-{
-	memset(f, 0, sizeof(*f));
-	if (len < 4)
-		goto bad;
-	memcpy(&f->which, buf, 4);
-	if (f->which == 0 || f->which >= PROTO_VMFD_MAX)
-		goto bad;
-	if (f->which != PROTO_VMFD_TAP)
-		return len == 4 ? 0 : (errno = EBADMSG, -1);
-	if (len < 12 || buf[10] > 1 || buf[11] > 1 ||
-	    len != (buf[11] ? 28U : 12U))
-		goto bad;
-	memcpy(f->lladdr, buf + 4, 6);
-	f->locked = buf[10];
-	f->local = buf[11];
-	if (f->local) {
-		if (buf[26] != 0 || buf[27] != 0)
-			goto bad;
-		memcpy(&f->host, buf + 12, 4);
-		memcpy(&f->guest, buf + 16, 4);
-		memcpy(f->server_mac, buf + 20, 6);
-	}
-	return 0;
- bad:
-	errno = EBADMSG;
-	return -1;
-}
-
-/* Wire layout of IMSG_VM_START_REQ: fixed part, then the strings. */
-struct proto_vmstart_wire {
-	uint64_t	memsize;
-	uint32_t	ncpus;
-	uint32_t	nifs;
-	uint32_t	bootdev;
-	uint32_t	set;
-	uint32_t	ndisks;
-	uint32_t	nnics;
-	uint32_t	diskfmt[PROTO_MAX_DISKS];
-	uint32_t	niclocal[PROTO_MAX_NICS];
-};
-
-/* Append string s (at most max bytes with its NUL) as u16 length + bytes. */
-static int
-proto_put_str(uint8_t *buf, size_t *off, const char *s, size_t max)
-{
-	size_t		n = strnlen(s, max);
-	uint16_t	l;
-
-	if (n == max || *off + sizeof(l) + n > IMSG_MAX_PAYLOAD)
-		return -1;
-	l = (uint16_t)n;
-	memcpy(buf + *off, &l, sizeof(l));
-	memcpy(buf + *off + sizeof(l), s, n);
-	*off += sizeof(l) + n;
-	return 0;
-}
-
-/* Take one string written by proto_put_str into s (max bytes). */
-static int
-proto_get_str(const uint8_t *buf, size_t len, size_t *off, char *s,
-    size_t max)
-{
-	uint16_t	l;
-
-	if (len - *off < sizeof(l))
-		return -1;
-	memcpy(&l, buf + *off, sizeof(l));
-	*off += sizeof(l);
-	if (l >= max || len - *off < l)
-		return -1;
-	memcpy(s, buf + *off, l);
-	s[l] = '\0';
-	*off += l;
-	return strlen(s) == l ? 0 : -1;
-}
-
-int
-proto_vmstart_encode(const struct proto_vmstart *v, uint8_t *buf)
-{
-	struct proto_vmstart_wire	w;
-	size_t				off = sizeof(w), i;
-
-	if (v->ndisks > PROTO_MAX_DISKS || v->nnics > PROTO_MAX_NICS)
-		goto bad;
-	memset(&w, 0, sizeof(w));
-	w.memsize = v->memsize;
-	w.ncpus = v->ncpus;
-	w.nifs = v->nifs;
-	w.bootdev = v->bootdev;
-	w.set = v->set;
-	w.ndisks = v->ndisks;
-	w.nnics = v->nnics;
-	memcpy(w.diskfmt, v->diskfmt, sizeof(w.diskfmt));
-	memcpy(w.niclocal, v->niclocal, sizeof(w.niclocal));
-	memcpy(buf, &w, sizeof(w));
-	if (proto_put_str(buf, &off, v->name, sizeof(v->name)) == -1 ||
-	    proto_put_str(buf, &off, v->template, sizeof(v->template)) == -1 ||
-	    proto_put_str(buf, &off, v->boot, sizeof(v->boot)) == -1 ||
-	    proto_put_str(buf, &off, v->initrd, sizeof(v->initrd)) == -1 ||
-	    proto_put_str(buf, &off, v->cdrom, sizeof(v->cdrom)) == -1 ||
-	    proto_put_str(buf, &off, v->cmdline, sizeof(v->cmdline)) == -1)
-		goto bad;
-	for (i = 0; i < v->ndisks; i++)
-		if (proto_put_str(buf, &off, v->disks[i],
-		    sizeof(v->disks[i])) == -1)
-			goto bad;
-	for (i = 0; i < v->nnics; i++)
-		if (proto_put_str(buf, &off, v->nics[i],
-		    sizeof(v->nics[i])) == -1)
-			goto bad;
-	return (int)off;
- bad:
-	errno = EINVAL;
-	return -1;
-}
-
-int
-proto_vmstart_decode(const uint8_t *buf, size_t len, struct proto_vmstart *v)
-{
-	struct proto_vmstart_wire	w;
-	size_t				off = sizeof(w), i;
-
-	memset(v, 0, sizeof(*v));
-	if (len < sizeof(w))
-		goto bad;
-	memcpy(&w, buf, sizeof(w));
-	if (w.ndisks > PROTO_MAX_DISKS || w.nnics > PROTO_MAX_NICS)
-		goto bad;
-	v->memsize = w.memsize;
-	v->ncpus = w.ncpus;
-	v->nifs = w.nifs;
-	v->bootdev = w.bootdev;
-	v->set = w.set;
-	v->ndisks = w.ndisks;
-	v->nnics = w.nnics;
-	memcpy(v->diskfmt, w.diskfmt, sizeof(v->diskfmt));
-	memcpy(v->niclocal, w.niclocal, sizeof(v->niclocal));
-	if (proto_get_str(buf, len, &off, v->name, sizeof(v->name)) == -1 ||
-	    proto_get_str(buf, len, &off, v->template,
-	    sizeof(v->template)) == -1 ||
-	    proto_get_str(buf, len, &off, v->boot, sizeof(v->boot)) == -1 ||
-	    proto_get_str(buf, len, &off, v->initrd, sizeof(v->initrd)) == -1 ||
-	    proto_get_str(buf, len, &off, v->cdrom, sizeof(v->cdrom)) == -1 ||
-	    proto_get_str(buf, len, &off, v->cmdline,
-	    sizeof(v->cmdline)) == -1)
-		goto bad;
-	for (i = 0; i < v->ndisks; i++)
-		if (proto_get_str(buf, len, &off, v->disks[i],
-		    sizeof(v->disks[i])) == -1)
-			goto bad;
-	for (i = 0; i < v->nnics; i++)
-		if (proto_get_str(buf, len, &off, v->nics[i],
-		    sizeof(v->nics[i])) == -1)
-			goto bad;
-	if (off != len)
-		goto bad;
-	return 0;
- bad:
-	errno = EBADMSG;
-	return -1;
-}
-
-/* Fixed-size payloads travel as the struct; strings must be terminated. */
-#define PROTO_TERMINATED(a)	(memchr((a), '\0', sizeof(a)) != NULL)
-
-int
-proto_result_encode(const struct proto_result *r, uint8_t *buf)
-{
-	if (!PROTO_TERMINATED(r->name) || !PROTO_TERMINATED(r->tty) ||
-	    !PROTO_TERMINATED(r->why)) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(buf, r, sizeof(*r));
-	return (int)sizeof(*r);
-}
-
-int
-proto_result_decode(const uint8_t *buf, size_t len, struct proto_result *r)
-{
-	if (len != sizeof(*r))
-		goto bad;
-	memcpy(r, buf, sizeof(*r));
-	if (!PROTO_TERMINATED(r->name) || !PROTO_TERMINATED(r->tty) ||
-	    !PROTO_TERMINATED(r->why))
-		goto bad;
-	return 0;
- bad:
-	memset(r, 0, sizeof(*r));
-	errno = EBADMSG;
-	return -1;
-}
-
-int
-proto_vmref_encode(const struct proto_vmref *r, uint8_t *buf)
-{
-	if (!PROTO_TERMINATED(r->name)) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(buf, r, sizeof(*r));
-	return (int)sizeof(*r);
-}
-
-int
-proto_vmref_decode(const uint8_t *buf, size_t len, struct proto_vmref *r)
-{
-	if (len != sizeof(*r))
-		goto bad;
-	memcpy(r, buf, sizeof(*r));
-	if (!PROTO_TERMINATED(r->name))
-		goto bad;
-	return 0;
- bad:
-	memset(r, 0, sizeof(*r));
-	errno = EBADMSG;
-	return -1;
-}
-
-int
-proto_vminfo_encode(const struct proto_vminfo *v, uint8_t *buf)
-{
-	if (!PROTO_TERMINATED(v->tty) || !PROTO_TERMINATED(v->owner) ||
-	    !PROTO_TERMINATED(v->name)) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(buf, v, sizeof(*v));
-	return (int)sizeof(*v);
-}
-
-int
-proto_vminfo_decode(const uint8_t *buf, size_t len, struct proto_vminfo *v)
-{
-	if (len != sizeof(*v))
-		goto bad;
-	memcpy(v, buf, sizeof(*v));
-	if (!PROTO_TERMINATED(v->tty) || !PROTO_TERMINATED(v->owner) ||
-	    !PROTO_TERMINATED(v->name))
-		goto bad;
-	return 0;
- bad:
-	memset(v, 0, sizeof(*v));
-	errno = EBADMSG;
-	return -1;
-}
-
-int
-proto_path_encode(const struct proto_path *p, uint8_t *buf)
-{
-	size_t	n = strnlen(p->path, sizeof(p->path));
-
-	if (n == sizeof(p->path) || n == 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(buf, p->path, n);
-	return (int)n;
-}
-
-int
-proto_path_decode(const uint8_t *buf, size_t len, struct proto_path *p)
-{
-	memset(p, 0, sizeof(*p));
-	if (len == 0 || len >= sizeof(p->path) ||
-	    memchr(buf, '\0', len) != NULL) {
-		errno = EBADMSG;
-		return -1;
-	}
-	memcpy(p->path, buf, len);
-	return 0;
-}
-
-int
-proto_ifreq_encode(const struct proto_ifreq *r, uint8_t *buf)
-{
-	if (memchr(r->name, '\0', sizeof(r->name)) == NULL ||
-	    memchr(r->bridge, '\0', sizeof(r->bridge)) == NULL ||
-	    memchr(r->descr, '\0', sizeof(r->descr)) == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(buf, r, sizeof(*r));
-	return (int)sizeof(*r);
-}
-
-int
-proto_ifreq_decode(const uint8_t *buf, size_t len, struct proto_ifreq *r)
-{
-	memset(r, 0, sizeof(*r));
-	if (len != sizeof(*r)) {
-		errno = EBADMSG;
-		return -1;
-	}
-	memcpy(r, buf, sizeof(*r));
-	if (memchr(r->name, '\0', sizeof(r->name)) == NULL ||
-	    memchr(r->bridge, '\0', sizeof(r->bridge)) == NULL ||
-	    memchr(r->descr, '\0', sizeof(r->descr)) == NULL) {
-		memset(r, 0, sizeof(*r));
-		errno = EBADMSG;
-		return -1;
-	}
-	return 0;
+	proto_buf_reader(&b, buf, len);
+	*v = proto_get_u32(&b);
+	return proto_buf_decoded(&b, v, sizeof(*v));
 }
 
 int
 proto_empty_decode(const uint8_t *buf, size_t len)
 {
-	(void)buf;
-	if (len != 0) {
-		errno = EBADMSG;
-		return -1;
+	struct proto_buf	b;
+	uint8_t			none;
+
+	proto_buf_reader(&b, buf, len);
+	return proto_buf_decoded(&b, &none, sizeof(none));
+}
+
+/* A tap carries its options; a local one its addresses and a u16 0 pad. */
+int
+proto_fdreq_encode(const struct proto_fdreq *f, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_buf_check(&b, f->which != 0 && f->which < PROTO_VMFD_MAX &&
+	    f->locked <= 1 && f->local <= 1);
+	proto_put_u32(&b, f->which);
+	if (f->which == PROTO_VMFD_TAP) {
+		proto_put(&b, f->lladdr, sizeof(f->lladdr));
+		proto_put_u8(&b, f->locked);
+		proto_put_u8(&b, f->local);
+		if (f->local) {
+			proto_put_u32(&b, f->host);
+			proto_put_u32(&b, f->guest);
+			proto_put(&b, f->server_mac, sizeof(f->server_mac));
+			proto_put_u16(&b, 0);
+		}
 	}
-	return 0;
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_fdreq_decode(const uint8_t *buf, size_t len, struct proto_fdreq *f)
+{
+	struct proto_buf	b;
+
+	memset(f, 0, sizeof(*f));
+	proto_buf_reader(&b, buf, len);
+	f->which = proto_get_u32(&b);
+	proto_buf_check(&b, f->which != 0 && f->which < PROTO_VMFD_MAX);
+	if (!b.err && f->which == PROTO_VMFD_TAP) {
+		proto_get(&b, f->lladdr, sizeof(f->lladdr));
+		f->locked = proto_get_u8(&b);
+		f->local = proto_get_u8(&b);
+		proto_buf_check(&b, f->locked <= 1 && f->local <= 1);
+		if (f->local) {
+			f->host = proto_get_u32(&b);
+			f->guest = proto_get_u32(&b);
+			proto_get(&b, f->server_mac, sizeof(f->server_mac));
+			proto_buf_check(&b, proto_get_u16(&b) == 0);
+		}
+	}
+	return proto_buf_decoded(&b, f, sizeof(*f));
+}
+
+/*
+ * IMSG_VM_START_REQ: the numbers, the disk formats and nic flags (always
+ * PROTO_MAX_* of each), then the length-prefixed strings.
+ */
+static void
+proto_vmstart_put(struct proto_buf *b, const struct proto_vmstart *v)
+{
+	size_t	i;
+
+	proto_buf_check(b, v->ndisks <= PROTO_MAX_DISKS &&
+	    v->nnics <= PROTO_MAX_NICS);
+	if (b->err)
+		return;
+	proto_put_u64(b, v->memsize);
+	proto_put_u32(b, v->ncpus);
+	proto_put_u32(b, v->nifs);
+	proto_put_u32(b, v->bootdev);
+	proto_put_u32(b, v->set);
+	proto_put_u32(b, v->ndisks);
+	proto_put_u32(b, v->nnics);
+	for (i = 0; i < PROTO_MAX_DISKS; i++)
+		proto_put_u32(b, v->diskfmt[i]);
+	for (i = 0; i < PROTO_MAX_NICS; i++)
+		proto_put_u32(b, v->niclocal[i]);
+	proto_put_str(b, v->name, sizeof(v->name));
+	proto_put_str(b, v->template, sizeof(v->template));
+	proto_put_str(b, v->boot, sizeof(v->boot));
+	proto_put_str(b, v->initrd, sizeof(v->initrd));
+	proto_put_str(b, v->cdrom, sizeof(v->cdrom));
+	proto_put_str(b, v->cmdline, sizeof(v->cmdline));
+	for (i = 0; i < v->ndisks; i++)
+		proto_put_str(b, v->disks[i], sizeof(v->disks[i]));
+	for (i = 0; i < v->nnics; i++)
+		proto_put_str(b, v->nics[i], sizeof(v->nics[i]));
+}
+
+int
+proto_vmstart_encode(const struct proto_vmstart *v, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_vmstart_put(&b, v);
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_vmstart_decode(const uint8_t *buf, size_t len, struct proto_vmstart *v)
+{
+	struct proto_buf	b;
+	size_t			i;
+
+	memset(v, 0, sizeof(*v));
+	proto_buf_reader(&b, buf, len);
+	v->memsize = proto_get_u64(&b);
+	v->ncpus = proto_get_u32(&b);
+	v->nifs = proto_get_u32(&b);
+	v->bootdev = proto_get_u32(&b);
+	v->set = proto_get_u32(&b);
+	v->ndisks = proto_get_u32(&b);
+	v->nnics = proto_get_u32(&b);
+	proto_buf_check(&b, v->ndisks <= PROTO_MAX_DISKS &&
+	    v->nnics <= PROTO_MAX_NICS);
+	if (b.err)
+		return proto_buf_decoded(&b, v, sizeof(*v));
+	for (i = 0; i < PROTO_MAX_DISKS; i++)
+		v->diskfmt[i] = proto_get_u32(&b);
+	for (i = 0; i < PROTO_MAX_NICS; i++)
+		v->niclocal[i] = proto_get_u32(&b);
+	proto_get_str(&b, v->name, sizeof(v->name));
+	proto_get_str(&b, v->template, sizeof(v->template));
+	proto_get_str(&b, v->boot, sizeof(v->boot));
+	proto_get_str(&b, v->initrd, sizeof(v->initrd));
+	proto_get_str(&b, v->cdrom, sizeof(v->cdrom));
+	proto_get_str(&b, v->cmdline, sizeof(v->cmdline));
+	for (i = 0; i < v->ndisks; i++)
+		proto_get_str(&b, v->disks[i], sizeof(v->disks[i]));
+	for (i = 0; i < v->nnics; i++)
+		proto_get_str(&b, v->nics[i], sizeof(v->nics[i]));
+	return proto_buf_decoded(&b, v, sizeof(*v));
+}
+
+/* The fixed control-path answers: fixed string fields, NUL padded. */
+int
+proto_result_encode(const struct proto_result *r, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_put_u32(&b, (uint32_t)r->error);
+	proto_put_u32(&b, r->id);
+	proto_put_u32(&b, (uint32_t)r->pid);
+	proto_put_strfix(&b, r->name, sizeof(r->name));
+	proto_put_strfix(&b, r->tty, sizeof(r->tty));
+	proto_put_strfix(&b, r->why, sizeof(r->why));
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_result_decode(const uint8_t *buf, size_t len, struct proto_result *r)
+{
+	struct proto_buf	b;
+
+	memset(r, 0, sizeof(*r));
+	proto_buf_reader(&b, buf, len);
+	r->error = (int32_t)proto_get_u32(&b);
+	r->id = proto_get_u32(&b);
+	r->pid = (int32_t)proto_get_u32(&b);
+	proto_get_strfix(&b, r->name, sizeof(r->name));
+	proto_get_strfix(&b, r->tty, sizeof(r->tty));
+	proto_get_strfix(&b, r->why, sizeof(r->why));
+	return proto_buf_decoded(&b, r, sizeof(*r));
+}
+
+int
+proto_vmref_encode(const struct proto_vmref *r, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_put_u32(&b, r->id);
+	proto_put_u32(&b, r->flags);
+	proto_put_strfix(&b, r->name, sizeof(r->name));
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_vmref_decode(const uint8_t *buf, size_t len, struct proto_vmref *r)
+{
+	struct proto_buf	b;
+
+	memset(r, 0, sizeof(*r));
+	proto_buf_reader(&b, buf, len);
+	r->id = proto_get_u32(&b);
+	r->flags = proto_get_u32(&b);
+	proto_get_strfix(&b, r->name, sizeof(r->name));
+	return proto_buf_decoded(&b, r, sizeof(*r));
+}
+
+int
+proto_vminfo_encode(const struct proto_vminfo *v, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_put_u32(&b, v->id);
+	proto_put_u32(&b, (uint32_t)v->pid);
+	proto_put_u32(&b, v->ncpus);
+	proto_put_u32(&b, v->state);
+	proto_put_u64(&b, v->maxmem);
+	proto_put_u64(&b, v->curmem);
+	proto_put_u32(&b, v->uid);
+	proto_put_strfix(&b, v->tty, sizeof(v->tty));
+	proto_put_strfix(&b, v->owner, sizeof(v->owner));
+	proto_put_strfix(&b, v->name, sizeof(v->name));
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_vminfo_decode(const uint8_t *buf, size_t len, struct proto_vminfo *v)
+{
+	struct proto_buf	b;
+
+	memset(v, 0, sizeof(*v));
+	proto_buf_reader(&b, buf, len);
+	v->id = proto_get_u32(&b);
+	v->pid = (int32_t)proto_get_u32(&b);
+	v->ncpus = proto_get_u32(&b);
+	v->state = proto_get_u32(&b);
+	v->maxmem = proto_get_u64(&b);
+	v->curmem = proto_get_u64(&b);
+	v->uid = proto_get_u32(&b);
+	proto_get_strfix(&b, v->tty, sizeof(v->tty));
+	proto_get_strfix(&b, v->owner, sizeof(v->owner));
+	proto_get_strfix(&b, v->name, sizeof(v->name));
+	return proto_buf_decoded(&b, v, sizeof(*v));
+}
+
+/* A path is the whole payload: its bytes, no NUL, not empty. */
+int
+proto_path_encode(const struct proto_path *p, uint8_t *buf)
+{
+	struct proto_buf	b;
+	size_t			n = strnlen(p->path, sizeof(p->path));
+
+	proto_buf_writer(&b, buf);
+	proto_buf_check(&b, n > 0 && n < sizeof(p->path));
+	proto_put(&b, p->path, n);
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_path_decode(const uint8_t *buf, size_t len, struct proto_path *p)
+{
+	struct proto_buf	b;
+
+	memset(p, 0, sizeof(*p));
+	proto_buf_reader(&b, buf, len);
+	proto_buf_check(&b, len > 0 && len < sizeof(p->path) &&
+	    memchr(buf, '\0', len) == NULL);
+	proto_get(&b, p->path, b.err ? 0 : len);
+	return proto_buf_decoded(&b, p, sizeof(*p));
+}
+
+/*
+ * The priv requests. Interface names are length-prefixed and never
+ * empty; priv checks them further (netif_name_valid).
+ */
+int
+proto_ifdescr_encode(const struct proto_ifdescr *d, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_buf_check(&b, d->name[0] != '\0');
+	proto_put_str(&b, d->name, sizeof(d->name));
+	proto_put_str(&b, d->descr, sizeof(d->descr));
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_ifdescr_decode(const uint8_t *buf, size_t len, struct proto_ifdescr *d)
+{
+	struct proto_buf	b;
+
+	memset(d, 0, sizeof(*d));
+	proto_buf_reader(&b, buf, len);
+	proto_get_str(&b, d->name, sizeof(d->name));
+	proto_get_str(&b, d->descr, sizeof(d->descr));
+	proto_buf_check(&b, d->name[0] != '\0');
+	return proto_buf_decoded(&b, d, sizeof(*d));
+}
+
+int
+proto_ifvalue_encode(const struct proto_ifvalue *v, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_buf_check(&b, v->name[0] != '\0');
+	proto_put_str(&b, v->name, sizeof(v->name));
+	proto_put_u32(&b, v->value);
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_ifvalue_decode(const uint8_t *buf, size_t len, struct proto_ifvalue *v)
+{
+	struct proto_buf	b;
+
+	memset(v, 0, sizeof(*v));
+	proto_buf_reader(&b, buf, len);
+	proto_get_str(&b, v->name, sizeof(v->name));
+	v->value = proto_get_u32(&b);
+	proto_buf_check(&b, v->name[0] != '\0');
+	return proto_buf_decoded(&b, v, sizeof(*v));
+}
+
+int
+proto_ifaddr_encode(const struct proto_ifaddr *a, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_buf_check(&b, a->name[0] != '\0' && a->prefixlen >= 1 &&
+	    a->prefixlen <= 32);
+	proto_put_str(&b, a->name, sizeof(a->name));
+	proto_put(&b, &a->addr, sizeof(a->addr));
+	proto_put_u32(&b, a->prefixlen);
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_ifaddr_decode(const uint8_t *buf, size_t len, struct proto_ifaddr *a)
+{
+	struct proto_buf	b;
+
+	memset(a, 0, sizeof(*a));
+	proto_buf_reader(&b, buf, len);
+	proto_get_str(&b, a->name, sizeof(a->name));
+	proto_get(&b, &a->addr, sizeof(a->addr));
+	a->prefixlen = proto_get_u32(&b);
+	proto_buf_check(&b, a->name[0] != '\0' && a->prefixlen >= 1 &&
+	    a->prefixlen <= 32);
+	return proto_buf_decoded(&b, a, sizeof(*a));
+}
+
+int
+proto_ifaddr6_encode(const struct proto_ifaddr6 *a, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_buf_check(&b, a->name[0] != '\0' && a->prefixlen >= 1 &&
+	    a->prefixlen <= 128);
+	proto_put_str(&b, a->name, sizeof(a->name));
+	proto_put(&b, &a->addr, sizeof(a->addr));
+	proto_put_u32(&b, a->prefixlen);
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_ifaddr6_decode(const uint8_t *buf, size_t len, struct proto_ifaddr6 *a)
+{
+	struct proto_buf	b;
+
+	memset(a, 0, sizeof(*a));
+	proto_buf_reader(&b, buf, len);
+	proto_get_str(&b, a->name, sizeof(a->name));
+	proto_get(&b, &a->addr, sizeof(a->addr));
+	a->prefixlen = proto_get_u32(&b);
+	proto_buf_check(&b, a->name[0] != '\0' && a->prefixlen >= 1 &&
+	    a->prefixlen <= 128);
+	return proto_buf_decoded(&b, a, sizeof(*a));
+}
+
+int
+proto_ifbradd_encode(const struct proto_ifbradd *r, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_buf_check(&b, r->bridge[0] != '\0' && r->name[0] != '\0');
+	proto_put_str(&b, r->bridge, sizeof(r->bridge));
+	proto_put_str(&b, r->name, sizeof(r->name));
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_ifbradd_decode(const uint8_t *buf, size_t len, struct proto_ifbradd *r)
+{
+	struct proto_buf	b;
+
+	memset(r, 0, sizeof(*r));
+	proto_buf_reader(&b, buf, len);
+	proto_get_str(&b, r->bridge, sizeof(r->bridge));
+	proto_get_str(&b, r->name, sizeof(r->name));
+	proto_buf_check(&b, r->bridge[0] != '\0' && r->name[0] != '\0');
+	return proto_buf_decoded(&b, r, sizeof(*r));
+}
+
+int
+proto_switch_encode(const struct proto_switch *s, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_buf_check(&b, s->bridge[0] != '\0' && s->up <= 1);
+	proto_put_str(&b, s->bridge, sizeof(s->bridge));
+	proto_put_str(&b, s->name, sizeof(s->name));
+	proto_put_u8(&b, s->up);
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_switch_decode(const uint8_t *buf, size_t len, struct proto_switch *s)
+{
+	struct proto_buf	b;
+
+	memset(s, 0, sizeof(*s));
+	proto_buf_reader(&b, buf, len);
+	proto_get_str(&b, s->bridge, sizeof(s->bridge));
+	proto_get_str(&b, s->name, sizeof(s->name));
+	s->up = proto_get_u8(&b);
+	proto_buf_check(&b, s->bridge[0] != '\0' && s->up <= 1);
+	return proto_buf_decoded(&b, s, sizeof(*s));
+}
+
+/* Off is prefixlen 0 and then no IPv6 either. */
+static int
+proto_nat_ok(const struct proto_nat *n)
+{
+	return n->prefixlen <= 32 && n->prefix6len <= 128 &&
+	    (n->prefixlen != 0 || n->prefix6len == 0);
+}
+
+int
+proto_nat_encode(const struct proto_nat *n, uint8_t *buf)
+{
+	struct proto_buf	b;
+
+	proto_buf_writer(&b, buf);
+	proto_buf_check(&b, proto_nat_ok(n));
+	proto_put(&b, &n->prefix, sizeof(n->prefix));
+	proto_put_u32(&b, n->prefixlen);
+	proto_put(&b, &n->prefix6, sizeof(n->prefix6));
+	proto_put_u32(&b, n->prefix6len);
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_nat_decode(const uint8_t *buf, size_t len, struct proto_nat *n)
+{
+	struct proto_buf	b;
+
+	memset(n, 0, sizeof(*n));
+	proto_buf_reader(&b, buf, len);
+	proto_get(&b, &n->prefix, sizeof(n->prefix));
+	n->prefixlen = proto_get_u32(&b);
+	proto_get(&b, &n->prefix6, sizeof(n->prefix6));
+	n->prefix6len = proto_get_u32(&b);
+	proto_buf_check(&b, proto_nat_ok(n));
+	return proto_buf_decoded(&b, n, sizeof(*n));
 }
 
 int
 proto_ctl_wrap(uint32_t uid, const void *payload, size_t len, uint8_t *buf)
 {
-	struct proto_ctlhdr	hdr;
+	struct proto_buf	b;
 
-	if (len > IMSG_MAX_PAYLOAD - sizeof(hdr)) {
+	proto_buf_writer(&b, buf);
+	proto_put_u32(&b, PROTO_CTL_VERSION);
+	proto_put_u32(&b, uid);
+	proto_put(&b, payload, len);
+	if (b.err) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	hdr.version = PROTO_CTL_VERSION;
-	hdr.uid = uid;
-	memcpy(buf, &hdr, sizeof(hdr));
-	if (len > 0)
-		memcpy(buf + sizeof(hdr), payload, len);
-	return (int)(sizeof(hdr) + len);
+	return (int)b.off;
 }
 
 int
@@ -621,34 +959,40 @@ int
 proto_ctl_open(const struct imsg *im, uint32_t *uid, const uint8_t **payload,
     size_t *len)
 {
-	struct proto_ctlhdr	hdr;
+	struct proto_buf	b;
+	uint32_t		version;
 
-	if (im->hdr.len < sizeof(hdr)) {
+	proto_buf_reader(&b, im->data, im->hdr.len);
+	version = proto_get_u32(&b);
+	*uid = proto_get_u32(&b);
+	if (b.err) {
 		errno = EBADMSG;
 		return -1;
 	}
-	memcpy(&hdr, im->data, sizeof(hdr));
-	if (hdr.version != PROTO_CTL_VERSION) {
+	if (version != PROTO_CTL_VERSION) {
 		errno = EPROTO;
 		return -1;
 	}
-	*uid = hdr.uid;
-	*payload = im->data + sizeof(hdr);
-	*len = im->hdr.len - sizeof(hdr);
+	*payload = im->data + b.off;
+	*len = b.len - b.off;
 	return 0;
 }
 
 int
 proto_ctl_stamp(struct imsg *im, uint32_t uid)
 {
-	struct proto_ctlhdr	hdr;
+	struct proto_buf	b;
+	uint32_t		version;
 
-	if (im->hdr.len < sizeof(hdr)) {
+	proto_buf_reader(&b, im->data, im->hdr.len);
+	version = proto_get_u32(&b);
+	(void)proto_get_u32(&b);
+	if (b.err) {
 		errno = EBADMSG;
 		return -1;
 	}
-	memcpy(&hdr, im->data, sizeof(hdr));
-	hdr.uid = uid;
-	memcpy(im->data, &hdr, sizeof(hdr));
+	proto_buf_writer(&b, im->data);
+	proto_put_u32(&b, version);
+	proto_put_u32(&b, uid);
 	return 0;
 }

@@ -3,6 +3,8 @@
 #ifndef LIB_PROTO_H
 #define LIB_PROTO_H
 
+#include <netinet/in.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,16 +62,17 @@ enum proto_type {
 	IMSG_VMM_UNPAUSE_RESP,	/* vmm -> parent, peer id = vm id: u32 errno */
 	IMSG_VMM_BAD_EVENT,	/* vmm -> parent, peer id = vm id: u32 pid of a
 				   VM process whose channel broke or ended */
-	/* parent -> priv: one host interface operation each (proto_ifreq) */
-	IMSG_PRIV_IFDESCR_REQ,	/* name, descr */
-	IMSG_PRIV_IFUP_REQ,	/* name, value 1 up / 0 down */
-	IMSG_PRIV_IFGROUP_REQ,	/* name, value = group */
-	IMSG_PRIV_IFADDR_REQ,	/* name, addr (IPv4), value = prefixlen */
-	IMSG_PRIV_IFADDR6_REQ,	/* name, addr6, value = prefixlen */
-	IMSG_PRIV_IFBRADD_REQ,	/* name joins bridge */
-	IMSG_PRIV_SWITCH_REQ,	/* bridge, descr = switch: create if missing */
-	IMSG_PRIV_RESET_REQ,	/* delete the bridges priv created, clear nat */
-	IMSG_PRIV_NAT_REQ,	/* addr/value, addr6/value6: local nat on */
+	/* parent -> priv: one host interface operation each */
+	IMSG_PRIV_IFDESCR_REQ,	/* struct proto_ifdescr */
+	IMSG_PRIV_IFUP_REQ,	/* struct proto_ifvalue: 1 up, 0 down */
+	IMSG_PRIV_IFGROUP_REQ,	/* struct proto_ifvalue: the group */
+	IMSG_PRIV_IFADDR_REQ,	/* struct proto_ifaddr */
+	IMSG_PRIV_IFADDR6_REQ,	/* struct proto_ifaddr6 */
+	IMSG_PRIV_IFBRADD_REQ,	/* struct proto_ifbradd */
+	IMSG_PRIV_SWITCH_REQ,	/* struct proto_switch: create if missing */
+	IMSG_PRIV_RESET_REQ,	/* empty: delete the bridges priv created,
+				   clear nat */
+	IMSG_PRIV_NAT_REQ,	/* struct proto_nat: local nat on or off */
 	IMSG_VMP_LOG_EVENT,	/* vmm -> VM process: u32 verbosity */
 	IMSG_TYPE_MAX
 };
@@ -257,9 +260,15 @@ const char *proto_result_why(const struct proto_result *r);
 const char *proto_name(uint32_t type);
 
 /*
- * Encoders write into buf (IMSG_MAX_PAYLOAD bytes) and return the payload
- * length, or -1 (EINVAL) if a field does not fit. Decoders check the exact
- * length, terminate strings and reject leftovers: 0, or -1 (EBADMSG).
+ * The codecs, one pair per payload, all on one serializer in proto.c
+ * (host-order integers, strings length-prefixed or in fixed NUL-padded
+ * fields). Encoders write into buf (IMSG_MAX_PAYLOAD bytes; a control-path
+ * answer takes at most the size of its struct) and return the payload
+ * length, or -1 with errno EINVAL if a field breaks its rule or does not
+ * fit. Decoders take exactly len bytes: they refuse short payloads,
+ * leftover bytes, strings without their NUL or with one inside, and any
+ * field out of its range, returning -1 with errno EBADMSG and the output
+ * zeroed; 0 otherwise.
  */
 int	proto_vmcreate_encode(const struct proto_vmcreate *, uint8_t *buf);
 int	proto_vmcreate_decode(const uint8_t *buf, size_t len,
@@ -302,24 +311,84 @@ int	proto_path_encode(const struct proto_path *, uint8_t *buf);
 int	proto_path_decode(const uint8_t *buf, size_t len, struct proto_path *);
 
 /*
- * IMSG_PRIV_*_REQ: one host interface operation. Names are checked by
- * priv (netif_name_valid); strings are NUL-terminated on the wire, which
- * is this struct as is (sizeof bytes).
+ * IMSG_PRIV_*_REQ: one host interface operation each, a payload per kind.
+ * Interface names are never empty; priv checks them (netif_name_valid).
+ * IMSG_PRIV_RESET_REQ is empty.
  */
 #define PROTO_IFNAME_MAX	16	/* IFNAMSIZ */
 #define PROTO_IFDESCR_MAX	256
-struct proto_ifreq {
+
+/* IMSG_PRIV_IFDESCR_REQ: the interface's description ("" clears it). */
+struct proto_ifdescr {
 	char		name[PROTO_IFNAME_MAX];
-	char		bridge[PROTO_IFNAME_MAX];
 	char		descr[PROTO_IFDESCR_MAX];
-	uint32_t	value;
-	uint32_t	value6;
-	uint8_t		addr[4];	/* IPv4, network order */
-	uint8_t		addr6[16];
 };
-int	proto_ifreq_encode(const struct proto_ifreq *, uint8_t *buf);
-int	proto_ifreq_decode(const uint8_t *buf, size_t len,
-	    struct proto_ifreq *);
+int	proto_ifdescr_encode(const struct proto_ifdescr *, uint8_t *buf);
+int	proto_ifdescr_decode(const uint8_t *buf, size_t len,
+	    struct proto_ifdescr *);
+
+/* IMSG_PRIV_IFUP_REQ (value 1 up, 0 down), IMSG_PRIV_IFGROUP_REQ (group). */
+struct proto_ifvalue {
+	char		name[PROTO_IFNAME_MAX];
+	uint32_t	value;
+};
+int	proto_ifvalue_encode(const struct proto_ifvalue *, uint8_t *buf);
+int	proto_ifvalue_decode(const uint8_t *buf, size_t len,
+	    struct proto_ifvalue *);
+
+/* IMSG_PRIV_IFADDR_REQ: add an IPv4 address, prefix length 1 to 32. */
+struct proto_ifaddr {
+	char		name[PROTO_IFNAME_MAX];
+	struct in_addr	addr;
+	uint32_t	prefixlen;
+};
+int	proto_ifaddr_encode(const struct proto_ifaddr *, uint8_t *buf);
+int	proto_ifaddr_decode(const uint8_t *buf, size_t len,
+	    struct proto_ifaddr *);
+
+/* IMSG_PRIV_IFADDR6_REQ: add an IPv6 address, prefix length 1 to 128. */
+struct proto_ifaddr6 {
+	char		name[PROTO_IFNAME_MAX];
+	struct in6_addr	addr;
+	uint32_t	prefixlen;
+};
+int	proto_ifaddr6_encode(const struct proto_ifaddr6 *, uint8_t *buf);
+int	proto_ifaddr6_decode(const uint8_t *buf, size_t len,
+	    struct proto_ifaddr6 *);
+
+/* IMSG_PRIV_IFBRADD_REQ: interface name joins bridge. */
+struct proto_ifbradd {
+	char		bridge[PROTO_IFNAME_MAX];
+	char		name[PROTO_IFNAME_MAX];
+};
+int	proto_ifbradd_encode(const struct proto_ifbradd *, uint8_t *buf);
+int	proto_ifbradd_decode(const uint8_t *buf, size_t len,
+	    struct proto_ifbradd *);
+
+/* IMSG_PRIV_SWITCH_REQ: switch name's bridge, created if missing. */
+struct proto_switch {
+	char		bridge[PROTO_IFNAME_MAX];
+	char		name[PROTO_NAME_MAX];	/* the switch */
+	uint8_t		up;			/* 0 or 1 */
+};
+int	proto_switch_encode(const struct proto_switch *, uint8_t *buf);
+int	proto_switch_decode(const uint8_t *buf, size_t len,
+	    struct proto_switch *);
+
+/*
+ * IMSG_PRIV_NAT_REQ: local nat of the local prefixes; prefixlen 0 turns
+ * it off (and then prefix6len is 0), prefix6len 0 leaves IPv6 out.
+ */
+struct proto_nat {
+	struct in_addr	prefix;
+	uint32_t	prefixlen;	/* 0 to 32 */
+	struct in6_addr	prefix6;
+	uint32_t	prefix6len;	/* 0 to 128 */
+};
+int	proto_nat_encode(const struct proto_nat *, uint8_t *buf);
+int	proto_nat_decode(const uint8_t *buf, size_t len, struct proto_nat *);
+
+/* proto_empty_decode: a payload that must be empty. 0, or -1 (EBADMSG). */
 int	proto_empty_decode(const uint8_t *buf, size_t len);
 
 /*

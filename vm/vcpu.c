@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* vCPUs: creation, CPUID, and the run loop of each vCPU thread. */
+/*
+ * vCPUs: creation, CPUID, the run loop of each vCPU thread, and the VM-wide
+ * run control (exit, pause, unpause, interrupt lines, uptime). The state
+ * machine is described in vcpu.h.
+ */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
@@ -8,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,6 +119,7 @@ vcpu_create(struct vm *vm, struct vcpu *vcpu, int id,
 	memset(vcpu, 0, sizeof(*vcpu));
 	vcpu->vm = vm;
 	vcpu->id = id;
+	vcpu->state = VCPU_CREATED;
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
 	if (vcpu->fd == -1) {
 		log_warn("%s: KVM_CREATE_VCPU %d", __func__, id);
@@ -193,9 +199,9 @@ vcpu_handle_mmio(struct vcpu *vcpu)
 	    run->mmio.is_write, run->mmio.data, run->mmio.len);
 }
 
-/* vcpu_exit: handle one exit; returns -1 when the VM must end. */
+/* vcpu_handle_exit: handle one exit; returns -1 when the VM must end. */
 static int
-vcpu_exit(struct vcpu *vcpu)
+vcpu_handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run	*run = vcpu->run;
 	struct vm	*vm = vcpu->vm;
@@ -213,20 +219,20 @@ vcpu_exit(struct vcpu *vcpu)
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		log_info("vcpu %d: triple fault, resetting", vcpu->id);
-		vm_request_exit(vm, VM_EXIT_REBOOT);
+		vcpu_request_exit(vm, VM_EXIT_REBOOT);
 		return -1;
 	case KVM_EXIT_SYSTEM_EVENT:
 		switch (run->system_event.type) {
 		case KVM_SYSTEM_EVENT_SHUTDOWN:
-			vm_request_exit(vm, VM_EXIT_POWEROFF);
+			vcpu_request_exit(vm, VM_EXIT_POWEROFF);
 			break;
 		case KVM_SYSTEM_EVENT_RESET:
-			vm_request_exit(vm, VM_EXIT_REBOOT);
+			vcpu_request_exit(vm, VM_EXIT_REBOOT);
 			break;
 		default:
 			log_warnx("vcpu %d: system event %u", vcpu->id,
 			    run->system_event.type);
-			vm_request_exit(vm, VM_EXIT_ERROR);
+			vcpu_request_exit(vm, VM_EXIT_ERROR);
 			break;
 		}
 		return -1;
@@ -234,20 +240,20 @@ vcpu_exit(struct vcpu *vcpu)
 		log_warnx("vcpu %d: KVM internal error, suberror %u",
 		    vcpu->id, run->internal.suberror);
 		vcpu_log_state(vcpu);
-		vm_request_exit(vm, VM_EXIT_ERROR);
+		vcpu_request_exit(vm, VM_EXIT_ERROR);
 		return -1;
 	case KVM_EXIT_FAIL_ENTRY:
 		log_warnx("vcpu %d: entry failed, reason 0x%llx", vcpu->id,
 		    (unsigned long long)
 		    run->fail_entry.hardware_entry_failure_reason);
 		vcpu_log_state(vcpu);
-		vm_request_exit(vm, VM_EXIT_ERROR);
+		vcpu_request_exit(vm, VM_EXIT_ERROR);
 		return -1;
 	default:
 		log_warnx("vcpu %d: unhandled exit reason %u", vcpu->id,
 		    run->exit_reason);
 		vcpu_log_state(vcpu);
-		vm_request_exit(vm, VM_EXIT_ERROR);
+		vcpu_request_exit(vm, VM_EXIT_ERROR);
 		return -1;
 	}
 }
@@ -264,7 +270,7 @@ vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (atomic_load(&vm->exit_status) == -1) {
 		if (atomic_load(&vm->pause_req)) {
-			vm_park(vm);
+			(void)vcpu_park(vcpu);
 			continue;
 		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) == -1) {
@@ -274,12 +280,13 @@ vcpu_thread(void *arg)
 			}
 			log_warn("vcpu %d: KVM_RUN", vcpu->id);
 			vcpu_log_state(vcpu);
-			vm_request_exit(vm, VM_EXIT_ERROR);
+			vcpu_request_exit(vm, VM_EXIT_ERROR);
 			break;
 		}
-		if (vcpu_exit(vcpu) == -1)
+		if (vcpu_handle_exit(vcpu) == -1)
 			break;
 	}
+	(void)vcpu_finish(vcpu);
 	return NULL;
 }
 
@@ -289,25 +296,116 @@ vcpu_kick_handler(int sig)
 	(void)sig;
 }
 
+const char *
+vcpu_state_name(enum vcpu_state st)
+{
+	switch (st) {
+	case VCPU_NONE:
+		return "none";
+	case VCPU_CREATED:
+		return "created";
+	case VCPU_RUNNING:
+		return "running";
+	case VCPU_PARKED:
+		return "parked";
+	case VCPU_EXITED:
+		return "exited";
+	case VCPU_JOINED:
+		return "joined";
+	}
+	return "unknown";
+}
+
+enum vcpu_state
+vcpu_state(struct vcpu *vcpu)
+{
+	enum vcpu_state	st;
+
+	pthread_mutex_lock(&vcpu->vm->run_mtx);
+	st = vcpu->state;
+	pthread_mutex_unlock(&vcpu->vm->run_mtx);
+	return st;
+}
+
+/*
+ * vcpu_set_state: move vcpu from state from to state to and wake whoever
+ * waits on run_cv. Caller holds run_mtx. 0, or -1 (EINVAL) if the vCPU is
+ * not in state from.
+ */
+static int
+vcpu_set_state(struct vcpu *vcpu, enum vcpu_state from, enum vcpu_state to)
+{
+	if (vcpu->state != from) {
+		log_debug("vcpu %d: %s -> %s refused in state %s", vcpu->id,
+		    vcpu_state_name(from), vcpu_state_name(to),
+		    vcpu_state_name(vcpu->state));
+		errno = EINVAL;
+		return -1;
+	}
+	vcpu->state = to;
+	pthread_cond_broadcast(&vcpu->vm->run_cv);
+	return 0;
+}
+
 int
 vcpu_start(struct vcpu *vcpu)
 {
-	struct sigaction	sa;
-	int			error;
+	struct vm		*vm = vcpu->vm;
+	struct sigaction	 sa;
+	int			 error, rv;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = vcpu_kick_handler;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) == -1)
 		return -1;
+	/* RUNNING before the thread exists: it may park at once. */
+	pthread_mutex_lock(&vm->run_mtx);
+	rv = vcpu_set_state(vcpu, VCPU_CREATED, VCPU_RUNNING);
+	pthread_mutex_unlock(&vm->run_mtx);
+	if (rv == -1)
+		return -1;
 	if ((error = pthread_create(&vcpu->thread, NULL, vcpu_thread,
 	    vcpu)) != 0) {
+		pthread_mutex_lock(&vm->run_mtx);
+		(void)vcpu_set_state(vcpu, VCPU_RUNNING, VCPU_CREATED);
+		pthread_mutex_unlock(&vm->run_mtx);
 		errno = error;
 		log_warn("%s: pthread_create", __func__);
 		return -1;
 	}
 	vcpu->started = 1;
 	return 0;
+}
+
+int
+vcpu_park(struct vcpu *vcpu)
+{
+	struct vm	*vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->run_mtx);
+	if (vcpu_set_state(vcpu, VCPU_RUNNING, VCPU_PARKED) == -1) {
+		pthread_mutex_unlock(&vm->run_mtx);
+		return -1;
+	}
+	while (atomic_load(&vm->pause_req) &&
+	    atomic_load(&vm->exit_status) == -1)
+		pthread_cond_wait(&vm->run_cv, &vm->run_mtx);
+	(void)vcpu_set_state(vcpu, VCPU_PARKED, VCPU_RUNNING);
+	pthread_mutex_unlock(&vm->run_mtx);
+	return 0;
+}
+
+int
+vcpu_finish(struct vcpu *vcpu)
+{
+	struct vm	*vm = vcpu->vm;
+	int		 rv;
+
+	pthread_mutex_lock(&vm->run_mtx);
+	rv = vcpu_set_state(vcpu, VCPU_RUNNING, VCPU_EXITED);
+	pthread_mutex_unlock(&vm->run_mtx);
+	return rv;
 }
 
 void
@@ -322,10 +420,14 @@ vcpu_kick(struct vcpu *vcpu)
 void
 vcpu_join(struct vcpu *vcpu)
 {
-	if (vcpu->started) {
-		pthread_join(vcpu->thread, NULL);
-		vcpu->started = 0;
-	}
+	if (!vcpu->started)
+		return;
+	pthread_join(vcpu->thread, NULL);
+	vcpu->started = 0;
+	pthread_mutex_lock(&vcpu->vm->run_mtx);
+	vcpu->state = VCPU_JOINED;
+	pthread_cond_broadcast(&vcpu->vm->run_cv);
+	pthread_mutex_unlock(&vcpu->vm->run_mtx);
 }
 
 void
@@ -337,4 +439,177 @@ vcpu_destroy(struct vcpu *vcpu)
 		close(vcpu->fd);
 	vcpu->run = NULL;
 	vcpu->fd = -1;
+}
+
+void
+vcpu_run_init(struct vm *vm)
+{
+	atomic_store(&vm->exit_status, -1);
+	atomic_store(&vm->pause_req, 0);
+	pthread_mutex_init(&vm->run_mtx, NULL);
+	pthread_cond_init(&vm->run_cv, NULL);
+	vm->paused = 0;
+	clock_gettime(CLOCK_MONOTONIC, &vm->start);
+}
+
+void
+vcpu_request_exit(struct vm *vm, int status)
+{
+	uint64_t	one = 1;
+	int		expect = -1, i;
+
+	if (!atomic_compare_exchange_strong(&vm->exit_status, &expect, status))
+		return;
+	/* Parked vCPUs and a pausing event thread must see the exit. */
+	pthread_mutex_lock(&vm->run_mtx);
+	pthread_cond_broadcast(&vm->run_cv);
+	pthread_mutex_unlock(&vm->run_mtx);
+	if (vm->vcpus != NULL)
+		for (i = 0; i < vm->params.ncpus; i++)
+			vcpu_kick(&vm->vcpus[i]);
+	if (vm->exit_efd != -1)
+		(void)write(vm->exit_efd, &one, sizeof(one));
+}
+
+int
+vcpu_exit_status(struct vm *vm)
+{
+	return atomic_load(&vm->exit_status);
+}
+
+/* The guest TSC of vcpu fd (MSR 0x10), read or written. 0 or -1. */
+static int
+vcpu_tsc(int fd, uint64_t *tsc, int set)
+{
+	struct {
+		struct kvm_msrs		hdr;
+		struct kvm_msr_entry	e;
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = 0x10;	/* IA32_TIME_STAMP_COUNTER */
+	m.e.data = *tsc;
+	if (ioctl(fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m) != 1)
+		return -1;
+	*tsc = m.e.data;
+	return 0;
+}
+
+/* vcpu_all_parked: no vCPU thread is still running. Holds run_mtx. */
+static int
+vcpu_all_parked(struct vm *vm)
+{
+	int	i;
+
+	for (i = 0; i < vm->params.ncpus; i++)
+		if (vm->vcpus[i].state == VCPU_RUNNING)
+			return 0;
+	return 1;
+}
+
+int
+vcpu_pause_all(struct vm *vm)
+{
+	struct kvm_clock_data	clock;
+	int			i;
+
+	if (vm->paused)
+		return EALREADY;
+	if (atomic_load(&vm->exit_status) != -1)
+		return ESRCH;
+	if (vm->paused_tsc == NULL && (vm->paused_tsc = calloc(
+	    (size_t)vm->params.ncpus, sizeof(*vm->paused_tsc))) == NULL)
+		return ENOMEM;
+	atomic_store(&vm->pause_req, 1);
+	for (i = 0; i < vm->params.ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->run_mtx);
+	while (!vcpu_all_parked(vm) && atomic_load(&vm->exit_status) == -1)
+		pthread_cond_wait(&vm->run_cv, &vm->run_mtx);
+	pthread_mutex_unlock(&vm->run_mtx);
+	if (atomic_load(&vm->exit_status) != -1)
+		return ESRCH;
+	memset(&clock, 0, sizeof(clock));
+	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) == -1)
+		log_warn("%s: KVM_GET_CLOCK", __func__);
+	vm->paused_clock = clock.clock;
+	for (i = 0; i < vm->params.ncpus; i++)
+		if (vcpu_tsc(vm->vcpus[i].fd, &vm->paused_tsc[i], 0) == -1)
+			log_warnx("%s: vcpu %d: cannot read the TSC", __func__,
+			    i);
+	clock_gettime(CLOCK_MONOTONIC, &vm->paused_at);
+	vm->paused = 1;
+	log_info("paused");
+	return 0;
+}
+
+int
+vcpu_unpause_all(struct vm *vm)
+{
+	struct kvm_clock_data	clock;
+	struct timespec		now;
+	int			i;
+
+	if (!vm->paused)
+		return EALREADY;
+	for (i = 0; i < vm->params.ncpus; i++)
+		if (vcpu_tsc(vm->vcpus[i].fd, &vm->paused_tsc[i], 1) == -1)
+			log_warnx("%s: vcpu %d: cannot set the TSC", __func__,
+			    i);
+	memset(&clock, 0, sizeof(clock));
+	clock.clock = vm->paused_clock;
+	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) == -1)
+		log_warn("%s: KVM_SET_CLOCK", __func__);
+	/* Clocks built on vcpu_uptime_ns (PM timer) skip the pause too. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	vm->start.tv_sec += now.tv_sec - vm->paused_at.tv_sec;
+	vm->start.tv_nsec += now.tv_nsec - vm->paused_at.tv_nsec;
+	while (vm->start.tv_nsec < 0) {
+		vm->start.tv_nsec += 1000000000L;
+		vm->start.tv_sec--;
+	}
+	while (vm->start.tv_nsec >= 1000000000L) {
+		vm->start.tv_nsec -= 1000000000L;
+		vm->start.tv_sec++;
+	}
+	pthread_mutex_lock(&vm->run_mtx);
+	atomic_store(&vm->pause_req, 0);
+	pthread_cond_broadcast(&vm->run_cv);
+	pthread_mutex_unlock(&vm->run_mtx);
+	vm->paused = 0;
+	log_info("unpaused");
+	return 0;
+}
+
+uint64_t
+vcpu_uptime_ns(struct vm *vm)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - vm->start.tv_sec) * 1000000000ULL +
+	    (uint64_t)now.tv_nsec - (uint64_t)vm->start.tv_nsec;
+}
+
+int
+vcpu_irq_line(struct vm *vm, int gsi, int level)
+{
+	struct kvm_irq_level	irq;
+
+	irq.irq = (uint32_t)gsi;
+	irq.level = (uint32_t)(level != 0);
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) == -1) {
+		log_warn("%s: KVM_IRQ_LINE %d", __func__, gsi);
+		return -1;
+	}
+	return 0;
+}
+
+int
+vcpu_irq_pulse(struct vm *vm, int gsi)
+{
+	if (vcpu_irq_line(vm, gsi, 1) == -1)
+		return -1;
+	return vcpu_irq_line(vm, gsi, 0);
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
-/* The VM process: one guest, its vCPU threads and its device event thread. */
+/*
+ * The VM process main: receive the launch description, sandbox, create the
+ * VM and its devices, run the vCPUs (vcpu.c) and the device event loop,
+ * report the exit status. Nothing here is called by devices or vCPUs.
+ */
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
-
-#include <linux/kvm.h>
 
 #include <errno.h>
 #include <event2/event.h>
@@ -13,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -25,57 +26,6 @@
 #include "platform.h"
 #include "vcpu.h"
 #include "vm.h"
-
-void
-vm_request_exit(struct vm *vm, int status)
-{
-	uint64_t	one = 1;
-	int		expect = -1, i;
-
-	if (!atomic_compare_exchange_strong(&vm->exit_status, &expect, status))
-		return;
-	/* Parked vCPUs and a pausing event thread must see the exit. */
-	pthread_mutex_lock(&vm->pause_mtx);
-	pthread_cond_broadcast(&vm->pause_cv);
-	pthread_mutex_unlock(&vm->pause_mtx);
-	if (vm->vcpus != NULL)
-		for (i = 0; i < vm->params.ncpus; i++)
-			vcpu_kick(&vm->vcpus[i]);
-	if (vm->exit_efd != -1)
-		(void)write(vm->exit_efd, &one, sizeof(one));
-}
-
-int
-vm_irq_line(struct vm *vm, int gsi, int level)
-{
-	struct kvm_irq_level	irq;
-
-	irq.irq = (uint32_t)gsi;
-	irq.level = (uint32_t)(level != 0);
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) == -1) {
-		log_warn("%s: KVM_IRQ_LINE %d", __func__, gsi);
-		return -1;
-	}
-	return 0;
-}
-
-int
-vm_irq_pulse(struct vm *vm, int gsi)
-{
-	if (vm_irq_line(vm, gsi, 1) == -1)
-		return -1;
-	return vm_irq_line(vm, gsi, 0);
-}
-
-uint64_t
-vm_uptime_ns(const struct vm *vm)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)(now.tv_sec - vm->start.tv_sec) * 1000000000ULL +
-	    (uint64_t)now.tv_nsec - (uint64_t)vm->start.tv_nsec;
-}
 
 /* Receive the launch messages: create, fds, start. 0 or -1 (logged). */
 static int
@@ -187,112 +137,6 @@ vm_receive(struct vm *vm, int sock)
 	return rv;
 }
 
-void
-vm_park(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->pause_mtx);
-	vm->nparked++;
-	pthread_cond_broadcast(&vm->pause_cv);
-	while (atomic_load(&vm->pause_req) &&
-	    atomic_load(&vm->exit_status) == -1)
-		pthread_cond_wait(&vm->pause_cv, &vm->pause_mtx);
-	vm->nparked--;
-	pthread_mutex_unlock(&vm->pause_mtx);
-}
-
-/* The guest TSC of vcpu fd (MSR 0x10), read or written. 0 or -1. */
-static int
-vm_tsc(int fd, uint64_t *tsc, int set)
-{
-	struct {
-		struct kvm_msrs		hdr;
-		struct kvm_msr_entry	e;
-	} m;
-
-	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = 1;
-	m.e.index = 0x10;	/* IA32_TIME_STAMP_COUNTER */
-	m.e.data = *tsc;
-	if (ioctl(fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m) != 1)
-		return -1;
-	*tsc = m.e.data;
-	return 0;
-}
-
-/*
- * vm_pause: park every vCPU, then freeze the guest's clocks (kvmclock and
- * the TSCs) so no time passes for it. Event thread. 0 or an errno.
- */
-static int
-vm_pause(struct vm *vm)
-{
-	struct kvm_clock_data	clock;
-	int			i;
-
-	if (vm->paused)
-		return EALREADY;
-	atomic_store(&vm->pause_req, 1);
-	for (i = 0; i < vm->params.ncpus; i++)
-		vcpu_kick(&vm->vcpus[i]);
-	pthread_mutex_lock(&vm->pause_mtx);
-	while (vm->nparked < vm->params.ncpus &&
-	    atomic_load(&vm->exit_status) == -1)
-		pthread_cond_wait(&vm->pause_cv, &vm->pause_mtx);
-	pthread_mutex_unlock(&vm->pause_mtx);
-	if (atomic_load(&vm->exit_status) != -1)
-		return ESRCH;
-	memset(&clock, 0, sizeof(clock));
-	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) == -1)
-		log_warn("%s: KVM_GET_CLOCK", __func__);
-	vm->paused_clock = clock.clock;
-	for (i = 0; i < vm->params.ncpus; i++)
-		if (vm_tsc(vm->vcpus[i].fd, &vm->paused_tsc[i], 0) == -1)
-			log_warnx("%s: vcpu %d: cannot read the TSC", __func__,
-			    i);
-	clock_gettime(CLOCK_MONOTONIC, &vm->paused_at);
-	vm->paused = 1;
-	log_info("paused");
-	return 0;
-}
-
-static int
-vm_unpause(struct vm *vm)
-{
-	struct kvm_clock_data	clock;
-	struct timespec		now;
-	int			i;
-
-	if (!vm->paused)
-		return EALREADY;
-	for (i = 0; i < vm->params.ncpus; i++)
-		if (vm_tsc(vm->vcpus[i].fd, &vm->paused_tsc[i], 1) == -1)
-			log_warnx("%s: vcpu %d: cannot set the TSC", __func__,
-			    i);
-	memset(&clock, 0, sizeof(clock));
-	clock.clock = vm->paused_clock;
-	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) == -1)
-		log_warn("%s: KVM_SET_CLOCK", __func__);
-	/* Clocks built on vm_uptime_ns (PM timer) skip the pause too. */
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	vm->start.tv_sec += now.tv_sec - vm->paused_at.tv_sec;
-	vm->start.tv_nsec += now.tv_nsec - vm->paused_at.tv_nsec;
-	while (vm->start.tv_nsec < 0) {
-		vm->start.tv_nsec += 1000000000L;
-		vm->start.tv_sec--;
-	}
-	while (vm->start.tv_nsec >= 1000000000L) {
-		vm->start.tv_nsec -= 1000000000L;
-		vm->start.tv_sec++;
-	}
-	pthread_mutex_lock(&vm->pause_mtx);
-	atomic_store(&vm->pause_req, 0);
-	pthread_cond_broadcast(&vm->pause_cv);
-	pthread_mutex_unlock(&vm->pause_mtx);
-	vm->paused = 0;
-	log_info("unpaused");
-	return 0;
-}
-
 static void
 vm_ctl_reply(struct vm *vm, uint32_t type, uint32_t err)
 {
@@ -352,11 +196,12 @@ vm_dispatch_vmm(evutil_socket_t fd, short ev, void *arg)
 	}
 	switch (im->hdr.type) {
 	case IMSG_VMP_PAUSE_REQ:
-		vm_ctl_reply(vm, IMSG_VMP_PAUSE_RESP, (uint32_t)vm_pause(vm));
+		vm_ctl_reply(vm, IMSG_VMP_PAUSE_RESP,
+		    (uint32_t)vcpu_pause_all(vm));
 		break;
 	case IMSG_VMP_UNPAUSE_REQ:
 		vm_ctl_reply(vm, IMSG_VMP_UNPAUSE_RESP,
-		    (uint32_t)vm_unpause(vm));
+		    (uint32_t)vcpu_unpause_all(vm));
 		break;
 	default:
 		log_warnx("%s: unexpected %s", __func__,
@@ -415,7 +260,7 @@ vm_on_signal(evutil_socket_t sig, short ev, void *arg)
 		return;
 	}
 	log_info("%s: terminating the guest", strsignal((int)sig));
-	vm_request_exit(vm, VM_EXIT_ERROR);
+	vcpu_request_exit(vm, VM_EXIT_ERROR);
 }
 
 static int
@@ -480,9 +325,6 @@ vm_run(struct vm *vm)
 		close(vm->params.initrd_fd);
 		vm->params.initrd_fd = -1;
 	}
-	if ((vm->paused_tsc = calloc((size_t)vm->params.ncpus,
-	    sizeof(*vm->paused_tsc))) == NULL)
-		goto out;
 	if (vm->ctl_fd != -1 && ((vm->ctl_im = malloc(sizeof(*vm->ctl_im))) ==
 	    NULL || (vm->ev_ctl = event_new(vm->evbase, vm->ctl_fd,
 	    EV_READ | EV_PERSIST, vm_dispatch_vmm, vm)) == NULL ||
@@ -492,18 +334,18 @@ vm_run(struct vm *vm)
 	}
 	for (i = 0; i < vm->params.ncpus; i++)
 		if (vcpu_start(&vm->vcpus[i]) == -1) {
-			vm_request_exit(vm, VM_EXIT_ERROR);
+			vcpu_request_exit(vm, VM_EXIT_ERROR);
 			break;
 		}
 	/* Tell the launcher the guest runs (vmctl run has gone: ignored). */
-	if (atomic_load(&vm->exit_status) == -1 && vm->ctl_fd != -1)
+	if (vcpu_exit_status(vm) == -1 && vm->ctl_fd != -1)
 		(void)imsg_send(vm->ctl_fd, IMSG_VMP_START_RESP, 0,
 		    (const uint8_t[4]){ 0 }, 4, -1);
-	if (atomic_load(&vm->exit_status) == -1)
+	if (vcpu_exit_status(vm) == -1)
 		event_base_dispatch(vm->evbase);
 	for (i = 0; i < vm->params.ncpus; i++)
 		vcpu_join(&vm->vcpus[i]);
-	status = atomic_load(&vm->exit_status);
+	status = vcpu_exit_status(vm);
 	if (status == -1)
 		status = VM_EXIT_ERROR;
  out:
@@ -527,8 +369,7 @@ vm_main(int sock)
 
 	if ((vm = calloc(1, sizeof(*vm))) == NULL)
 		fatal("%s", __func__);
-	clock_gettime(CLOCK_MONOTONIC, &vm->start);
-	atomic_store(&vm->exit_status, -1);
+	vcpu_run_init(vm);
 	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
 	vm->params.kernel_fd = vm->params.initrd_fd = -1;
 	vm->params.con_in = vm->params.con_out = -1;
@@ -537,8 +378,6 @@ vm_main(int sock)
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	vm->ctl_fd = -1;
-	pthread_mutex_init(&vm->pause_mtx, NULL);
-	pthread_cond_init(&vm->pause_cv, NULL);
 	if (vm_receive(vm, sock) == -1)
 		return VM_EXIT_ERROR;
 	/* Kept for pause and unpause requests. */
@@ -546,6 +385,7 @@ vm_main(int sock)
 	if (vm->params.con_out == -1)
 		vm->params.con_out = STDOUT_FILENO;
 	log_procname(vm->params.name[0] ? vm->params.name : "vm");
+	setproctitle("vm%s%s", vm->params.name[0] ? " " : "", vm->params.name);
 	status = vm_run(vm);
 	switch (status) {
 	case VM_EXIT_POWEROFF:

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* The VM process: one guest, its vCPU threads and its device event thread. */
+/*
+ * The VM process: one guest, its vCPU threads and its device event thread.
+ * vm.c is the process main only; the services devices call (exit, pause,
+ * interrupt lines, uptime) are in vcpu.c.
+ */
 #ifndef VM_VM_H
 #define VM_VM_H
 
@@ -70,9 +74,6 @@ struct vm {
 	struct kvm_routes	*routes;	/* MSI routes (kvm.c, own lock),
 						   or NULL */
 	struct event_base	*evbase;	/* device event thread */
-	struct timespec		 start;		/* CLOCK_MONOTONIC at exec, moved
-						   on by pauses (event thread) */
-	atomic_int		 exit_status;	/* -1 while running */
 	struct pm		*pm;		/* power button from the host */
 	struct i8042		*i8042;		/* ctrl-alt-del from the host */
 	uint64_t		 acpi_rsdp;	/* guest address, for boot */
@@ -83,17 +84,22 @@ struct vm {
 	struct event		*ev_ctl;
 	struct imsg		*ctl_im;
 	/*
-	 * Pause: the event thread sets pause_req and waits until every
-	 * vCPU thread parks in vm_park (nparked, under pause_mtx).
+	 * The run control (vcpu.c, see vcpu.h): who may write what.
+	 * exit_status: -1 while running, set once by vcpu_request_exit (any
+	 * thread). pause_req, paused, paused_*: the event thread. start:
+	 * moved on by unpauses (event thread). Every vcpu->state, under
+	 * run_mtx; run_cv is broadcast on each change of them and on exit.
 	 */
+	atomic_int		 exit_status;
 	atomic_int		 pause_req;
-	pthread_mutex_t		 pause_mtx;
-	pthread_cond_t		 pause_cv;
-	int			 nparked;
-	int			 paused;	/* event thread */
+	pthread_mutex_t		 run_mtx;
+	pthread_cond_t		 run_cv;
+	int			 paused;
 	uint64_t		 paused_clock;	/* KVM_GET_CLOCK at pause */
 	uint64_t		*paused_tsc;	/* per vCPU, at pause */
 	struct timespec		 paused_at;	/* CLOCK_MONOTONIC at pause */
+	struct timespec		 start;		/* CLOCK_MONOTONIC at exec, moved
+						   on by pauses */
 };
 
 /*
@@ -101,22 +107,5 @@ struct vm {
  * sock, boots the guest and returns the process exit status (VM_EXIT_*).
  */
 int	vm_main(int sock);
-
-/*
- * vm_request_exit: end the VM with status (VM_EXIT_*). The first request
- * wins; every vCPU is kicked out of KVM_RUN. Safe from any thread.
- */
-void	vm_request_exit(struct vm *, int status);
-/* vm_irq_line: set ISA/IOAPIC interrupt line gsi to level (0/1). */
-int	vm_irq_line(struct vm *, int gsi, int level);
-/* vm_irq_pulse: raise then lower an edge-triggered line. */
-int	vm_irq_pulse(struct vm *, int gsi);
-/*
- * vm_park: called by a vCPU thread outside KVM_RUN when pause_req is set;
- * returns when the VM is unpaused or ends.
- */
-void	vm_park(struct vm *);
-/* vm_uptime_ns: nanoseconds since the VM process started. */
-uint64_t vm_uptime_ns(const struct vm *);
 
 #endif /* VM_VM_H */

@@ -69,7 +69,7 @@ priv_cleanup(struct priv *priv, int all)
 
 /* A switch: create its bridge if missing, or adopt one vmd left. */
 static void
-priv_switch(struct priv *priv, const struct proto_ifreq *r)
+priv_switch(struct priv *priv, const struct proto_switch *r)
 {
 	struct netif_info	info;
 	char			tag[PROTO_IFDESCR_MAX];
@@ -78,7 +78,7 @@ priv_switch(struct priv *priv, const struct proto_ifreq *r)
 	/* Our tag: the owner of our nat table (nat_owner), never another's. */
 	taglen = snprintf(tag, sizeof(tag), "%s" PRIV_SWITCH_TAG,
 	    priv->nat.table);
-	strlcat(tag, r->descr, sizeof(tag));
+	strlcat(tag, r->name, sizeof(tag));
 	for (i = 0; i < priv->ncreated; i++)
 		if (strcmp(priv->created[i], r->bridge) == 0)
 			break;
@@ -94,21 +94,21 @@ priv_switch(struct priv *priv, const struct proto_ifreq *r)
 			strlcpy(priv->created[priv->ncreated++], r->bridge,
 			    PROTO_IFNAME_MAX);
 			(void)netif_descr(r->bridge, tag);
-			log_info("switch %s: bridge %s %s", r->descr,
+			log_info("switch %s: bridge %s %s", r->name,
 			    r->bridge, ex ? "adopted" : "created");
 		}
 	}
-	(void)netif_updown(r->bridge, r->value != 0);
+	(void)netif_updown(r->bridge, r->up);
 }
 
 /* local nat: masquerade the local prefixes, forwarding on; length 0: off. */
 static void
-priv_nat(struct priv *priv, const struct proto_ifreq *r)
+priv_nat(struct priv *priv, const struct proto_nat *r)
 {
 	struct nat_prefixes	np;
 	int			was;
 
-	if (r->value == 0) {
+	if (r->prefixlen == 0) {
 		(void)nat_clear(&priv->nat);
 		if ((priv->was4 != -1 || priv->was6 != -1) &&
 		    nat_others(&priv->nat) == 1) {
@@ -125,10 +125,10 @@ priv_nat(struct priv *priv, const struct proto_ifreq *r)
 	}
 
 	memset(&np, 0, sizeof(np));
-	memcpy(&np.prefix, r->addr, 4);
-	np.prefixlen = (int)r->value;
-	memcpy(&np.prefix6, r->addr6, 16);
-	np.prefix6len = (int)r->value6;
+	np.prefix = r->prefix;
+	np.prefixlen = (int)r->prefixlen;
+	np.prefix6 = r->prefix6;
+	np.prefix6len = (int)r->prefix6len;
 	if (nat_set(&priv->nat, &np) == -1)
 		return;
 	if (priv->fwd4 != -1 && nat_forwarding_set(priv->fwd4, 1, &was) == 0 &&
@@ -139,57 +139,99 @@ priv_nat(struct priv *priv, const struct proto_ifreq *r)
 		priv->was6 = was;
 }
 
-/* One interface operation from the parent; failures are logged by netif. */
+/*
+ * One interface operation from the parent, decoded by its type; a payload
+ * that does not decode ends priv (proc_bad). Failures of the operation are
+ * logged by netif.
+ */
 static void
 priv_ifreq(struct priv *priv, struct imsg *im)
 {
-	struct proto_ifreq	r;
-	struct in_addr		a;
-	struct in6_addr		a6;
+	union {
+		struct proto_ifdescr	d;
+		struct proto_ifvalue	v;
+		struct proto_ifaddr	a;
+		struct proto_ifaddr6	a6;
+		struct proto_ifbradd	br;
+		struct proto_switch	sw;
+		struct proto_nat	nat;
+	}			 r;
+	const uint8_t		*data = im->data;
+	size_t			 len = im->hdr.len;
+	const char		*name = NULL, *bridge = NULL;
+	int			 rv = -1;
 
-	if (proto_ifreq_decode(im->data, im->hdr.len, &r) == -1)
+	switch (im->hdr.type) {
+	case IMSG_PRIV_IFDESCR_REQ:
+		rv = proto_ifdescr_decode(data, len, &r.d);
+		name = r.d.name;
+		break;
+	case IMSG_PRIV_IFUP_REQ:
+	case IMSG_PRIV_IFGROUP_REQ:
+		rv = proto_ifvalue_decode(data, len, &r.v);
+		name = r.v.name;
+		break;
+	case IMSG_PRIV_IFADDR_REQ:
+		rv = proto_ifaddr_decode(data, len, &r.a);
+		name = r.a.name;
+		break;
+	case IMSG_PRIV_IFADDR6_REQ:
+		rv = proto_ifaddr6_decode(data, len, &r.a6);
+		name = r.a6.name;
+		break;
+	case IMSG_PRIV_IFBRADD_REQ:
+		rv = proto_ifbradd_decode(data, len, &r.br);
+		name = r.br.name;
+		bridge = r.br.bridge;
+		break;
+	case IMSG_PRIV_SWITCH_REQ:
+		rv = proto_switch_decode(data, len, &r.sw);
+		bridge = r.sw.bridge;
+		break;
+	case IMSG_PRIV_NAT_REQ:
+		rv = proto_nat_decode(data, len, &r.nat);
+		break;
+	case IMSG_PRIV_RESET_REQ:
+		rv = proto_empty_decode(data, len);
+		break;
+	}
+	if (rv == -1)
 		proc_bad(&priv->parent, im, "bad interface request");
 	/* Names are checked here: priv touches nothing else. */
-	if ((im->hdr.type != IMSG_PRIV_RESET_REQ &&
-	    im->hdr.type != IMSG_PRIV_NAT_REQ &&
-	    im->hdr.type != IMSG_PRIV_SWITCH_REQ &&
-	    !netif_name_valid(r.name)) ||
-	    ((im->hdr.type == IMSG_PRIV_SWITCH_REQ ||
-	    im->hdr.type == IMSG_PRIV_IFBRADD_REQ) &&
-	    !netif_name_valid(r.bridge))) {
+	if ((name != NULL && !netif_name_valid(name)) ||
+	    (bridge != NULL && !netif_name_valid(bridge))) {
 		log_warnx("%s: %s: invalid interface name", __func__,
 		    proto_name(im->hdr.type));
 		return;
 	}
 	switch (im->hdr.type) {
 	case IMSG_PRIV_IFDESCR_REQ:
-		(void)netif_descr(r.name, r.descr);
+		(void)netif_descr(r.d.name, r.d.descr);
 		break;
 	case IMSG_PRIV_IFUP_REQ:
-		(void)netif_updown(r.name, r.value != 0);
+		(void)netif_updown(r.v.name, r.v.value != 0);
 		break;
 	case IMSG_PRIV_IFGROUP_REQ:
-		(void)netif_group(r.name, r.value);
+		(void)netif_group(r.v.name, r.v.value);
 		break;
 	case IMSG_PRIV_IFADDR_REQ:
-		memcpy(&a, r.addr, 4);
-		(void)netif_addr(r.name, a, (int)r.value, 1);
+		(void)netif_addr(r.a.name, r.a.addr, (int)r.a.prefixlen, 1);
 		break;
 	case IMSG_PRIV_IFADDR6_REQ:
-		memcpy(&a6, r.addr6, 16);
-		(void)netif_addr6(r.name, &a6, (int)r.value, 1);
+		(void)netif_addr6(r.a6.name, &r.a6.addr, (int)r.a6.prefixlen,
+		    1);
 		break;
 	case IMSG_PRIV_IFBRADD_REQ:
-		(void)netif_bridge_add(r.bridge, r.name);
+		(void)netif_bridge_add(r.br.bridge, r.br.name);
 		break;
 	case IMSG_PRIV_SWITCH_REQ:
-		priv_switch(priv, &r);
+		priv_switch(priv, &r.sw);
 		break;
 	case IMSG_PRIV_RESET_REQ:
 		priv_cleanup(priv, 1);
 		break;
 	case IMSG_PRIV_NAT_REQ:
-		priv_nat(priv, &r);
+		priv_nat(priv, &r.nat);
 		break;
 	}
 }

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-/* vmd: the entry point; `vmd -P proc` is a privsep child, `vmd -V fd` a VM. */
+/*
+ * vmd: the entry point; `vmd -P proc` is a privsep child, `vmd -V fd` a VM.
+ * ps shows the children as vmd titles its processes: `vmd: control`,
+ * `vmd: vmm`, `vmd: priv`, `vmd: vm NAME`; the parent keeps its command
+ * line (the flags it was started with).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -76,12 +81,17 @@ vmd_spawn(const struct vmd_opts *opts, const char *proc, int *fd)
 }
 
 int
-main(int argc, char *argv[])
+main(int argc, char *argv[], char *envp[])
 {
 	struct vmd_opts	 opts;
 	const char	*errstr, *proc = NULL;
 	int		 ch, vmfd = -1, noaction = 0, vmsyslog = 0;
 
+	/*
+	 * Before getopt reads argv: this moves argv and the environment
+	 * aside, so that setproctitle may write over where they were.
+	 */
+	setproctitle_init(argc, argv, envp);
 	memset(&opts, 0, sizeof(opts));
 	opts.sockpath = VMD_SOCKET;
 	while ((ch = getopt(argc, argv, "dD:f:LnP:s:vV:")) != -1) {
@@ -134,6 +144,8 @@ main(int argc, char *argv[])
 		/* The VM process: stderr, or syslog when vmd runs detached. */
 		log_init(!vmsyslog, opts.verbose);
 		log_procname("vm");
+		/* vm_main adds the name once it has read it. */
+		setproctitle("vm");
 		if (vmd_chan_cloexec(vmfd) == -1)
 			fatal("vm fd %d", vmfd);
 		return vm_main(vmfd);
@@ -143,6 +155,8 @@ main(int argc, char *argv[])
 	if (proc != NULL) {
 		log_init(opts.debug, opts.verbose);
 		log_procname(proc);
+		/* ps: vmd: control, ... (memory writes only: no syscall). */
+		setproctitle("%s", proc);
 		if (vmd_chan_cloexec(PROC_CHILD_FD) == -1)
 			fatal("channel fd %d", PROC_CHILD_FD);
 		if (strcmp(proc, "control") == 0)

@@ -40,15 +40,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    memcmp(&s, &s2, sizeof(s)) != 0)
 			__builtin_trap();
 	}
+	/* Fixed answers are canonical: what decodes encodes back the same. */
 	if (proto_result_decode(pl, pll, &r) == 0 &&
-	    (strlen(r.name) >= sizeof(r.name) || strlen(r.tty) >= sizeof(r.tty)))
+	    (strlen(r.name) >= sizeof(r.name) || strlen(r.tty) >=
+	    sizeof(r.tty) || strlen(r.why) >= sizeof(r.why) ||
+	    proto_result_encode(&r, buf) != (int)pll ||
+	    memcmp(buf, pl, pll) != 0))
 		__builtin_trap();
 	if (proto_vmref_decode(pl, pll, &v) == 0 &&
-	    strlen(v.name) >= sizeof(v.name))
+	    (strlen(v.name) >= sizeof(v.name) || proto_vmref_encode(&v,
+	    buf) != (int)pll || memcmp(buf, pl, pll) != 0))
 		__builtin_trap();
 	if (proto_vminfo_decode(pl, pll, &i) == 0 &&
 	    (strlen(i.owner) >= sizeof(i.owner) || proto_vminfo_encode(&i,
-	    buf) != (int)pll))
+	    buf) != (int)pll || memcmp(buf, pl, pll) != 0))
 		__builtin_trap();
 	if (proto_path_decode(pl, pll, &p) == 0 &&
 	    (strlen(p.path) != pll || proto_path_encode(&p, buf) != (int)pll))

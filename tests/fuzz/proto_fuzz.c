@@ -16,6 +16,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static struct imsg	im;
 	struct proto_vmcreate	c, d;
+	struct proto_fdreq	f;
+	struct proto_ifdescr	id;
+	struct proto_ifvalue	iv;
+	struct proto_ifaddr	ia;
+	struct proto_ifaddr6	ia6;
+	struct proto_ifbradd	ib;
+	struct proto_switch	sw;
+	struct proto_nat	nat;
 	uint8_t			buf[IMSG_MAX_PAYLOAD];
 	uint32_t		v;
 	int			sv[2], n;
@@ -28,6 +36,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			__builtin_trap();
 	}
 	(void)proto_u32_decode(data, len, &v);
+	/* The same for the fd request and the priv requests. */
+#define ROUND(dec, enc, x) do {						\
+	if (dec(data, len, &(x)) == 0 && ((n = enc(&(x), buf)) !=	\
+	    (int)len || memcmp(buf, data, len) != 0))			\
+		__builtin_trap();					\
+} while (0)
+	ROUND(proto_fdreq_decode, proto_fdreq_encode, f);
+	ROUND(proto_ifdescr_decode, proto_ifdescr_encode, id);
+	ROUND(proto_ifvalue_decode, proto_ifvalue_encode, iv);
+	ROUND(proto_ifaddr_decode, proto_ifaddr_encode, ia);
+	ROUND(proto_ifaddr6_decode, proto_ifaddr6_encode, ia6);
+	ROUND(proto_ifbradd_decode, proto_ifbradd_encode, ib);
+	ROUND(proto_switch_decode, proto_switch_encode, sw);
+	ROUND(proto_nat_decode, proto_nat_encode, nat);
+#undef ROUND
+	(void)proto_empty_decode(data, len);
 
 	/* The same bytes as a raw packet on a message socket. */
 	if (len > 0 && len <= sizeof(im.data) &&

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit-test stand-ins for the VM process services devices call (vm/vm.h). */
+/*
+ * Unit-test stand-ins for the VM process services devices call (vm/vcpu.h).
+ * They are weak: a test that links the real vm/vcpu.c (vcpu_test) gets the
+ * real ones; device tests and fuzzers, which do not, get these.
+ */
 #include <string.h>
 
 #include "helper/fakevm.h"
+
+#define FAKEVM_WEAK	__attribute__((weak))
 
 struct fakevm_log fakevm;
 
@@ -17,7 +23,11 @@ fakevm_init(struct vm *vm)
 	vm->params.con_in = -1;
 	vm->params.con_out = -1;
 	vm->params.kernel_fd = vm->params.initrd_fd = -1;
+	vm->exit_efd = -1;
+	vm->ctl_fd = -1;
 	atomic_store(&vm->exit_status, -1);
+	pthread_mutex_init(&vm->run_mtx, NULL);
+	pthread_cond_init(&vm->run_cv, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 }
@@ -27,10 +37,12 @@ fakevm_free(struct vm *vm)
 {
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
+	pthread_mutex_destroy(&vm->run_mtx);
+	pthread_cond_destroy(&vm->run_cv);
 }
 
-void
-vm_request_exit(struct vm *vm, int status)
+FAKEVM_WEAK void
+vcpu_request_exit(struct vm *vm, int status)
 {
 	int	expect = -1;
 
@@ -38,8 +50,8 @@ vm_request_exit(struct vm *vm, int status)
 		fakevm.exit_status = status;
 }
 
-int
-vm_irq_line(struct vm *vm, int gsi, int level)
+FAKEVM_WEAK int
+vcpu_irq_line(struct vm *vm, int gsi, int level)
 {
 	(void)vm;
 	if (gsi < 0 || gsi >= FAKEVM_NIRQ)
@@ -50,8 +62,8 @@ vm_irq_line(struct vm *vm, int gsi, int level)
 	return 0;
 }
 
-int
-vm_irq_pulse(struct vm *vm, int gsi)
+FAKEVM_WEAK int
+vcpu_irq_pulse(struct vm *vm, int gsi)
 {
 	(void)vm;
 	if (gsi < 0 || gsi >= FAKEVM_NIRQ)
@@ -60,8 +72,8 @@ vm_irq_pulse(struct vm *vm, int gsi)
 	return 0;
 }
 
-uint64_t
-vm_uptime_ns(const struct vm *vm)
+FAKEVM_WEAK uint64_t
+vcpu_uptime_ns(struct vm *vm)
 {
 	(void)vm;
 	return fakevm.now_ns;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit-test stand-ins for the VM process services devices call (vm/vm.h). */
+/* Unit-test stand-ins for the VM process services devices call (vm/vcpu.h). */
 #ifndef TESTS_HELPER_FAKEVM_H
 #define TESTS_HELPER_FAKEVM_H
 
+#include "vm/vcpu.h"
 #include "vm/vm.h"
 
 #define FAKEVM_NIRQ	24
@@ -12,7 +13,7 @@ struct fakevm_log {
 	int		 irq_level[FAKEVM_NIRQ];	/* last level per line */
 	int		 irq_raises[FAKEVM_NIRQ];	/* 0->1 transitions + pulses */
 	int		 exit_status;			/* -1 if none requested */
-	uint64_t	 now_ns;			/* what vm_uptime_ns returns */
+	uint64_t	 now_ns;			/* what vcpu_uptime_ns returns */
 };
 
 extern struct fakevm_log fakevm;

@@ -11,16 +11,25 @@ need_vmd_user
 
 vmd_start
 ok $? "vmd starts and answers on a private socket"
+# The children by their titles, as vmd titles its processes.
 ps -o user=,args= --ppid "$VMD_PID" >"$TMP/procs"
-grep -q '^_vmd .*-P control' "$TMP/procs" && grep -q -- '-P vmm' "$TMP/procs" &&
-    grep -q -- '-P priv' "$TMP/procs"
-ok $? "privsep children: control (as _vmd), vmm, priv"
-cpid=$(ps -o pid=,args= --ppid "$VMD_PID" | awk '/-P control/ { print $1 }')
+grep -q '^_vmd  *vmd: control$' "$TMP/procs" &&
+    grep -q ' vmd: vmm$' "$TMP/procs" && grep -q ' vmd: priv$' "$TMP/procs"
+ok $? "ps: privsep children vmd: control (as _vmd), vmd: vmm, vmd: priv" ||
+    diag <"$TMP/procs"
+[ "$(ps -o args= -p "$VMD_PID")" = "$VMD -d -f $CONF -s $SOCK" ]
+ok $? "ps: the parent keeps its command line"
+# child NAME: the pid of vmd's privsep child titled vmd: NAME.
+child() {
+	ps -o pid=,args= --ppid "$VMD_PID" |
+	    awk -v p="$1" '$2 == "vmd:" && $3 == p && NF == 3 { print $1 }'
+}
+cpid=$(child control)
 grep -q '^NoNewPrivs:	1' "/proc/$cpid/status" &&
     grep -q '^Seccomp:	2' "/proc/$cpid/status" &&
     [ "$(readlink "/proc/$cpid/root")" = /var/empty ]
 ok $? "control is chrooted to /var/empty with no_new_privs and seccomp"
-mpid=$(ps -o pid=,args= --ppid "$VMD_PID" | awk '/-P vmm/ { print $1 }')
+mpid=$(child vmm)
 uid=$(id -u _vmd)
 grep -q "^Uid:	$uid	$uid	$uid	$uid" "/proc/$mpid/status" &&
     grep -q '^CapEff:	0000000000000000' "/proc/$mpid/status" &&
@@ -28,7 +37,7 @@ grep -q "^Uid:	$uid	$uid	$uid	$uid" "/proc/$mpid/status" &&
     grep -q '^Seccomp:	2' "/proc/$mpid/status" &&
     [ "$(readlink "/proc/$mpid/root")" = /var/empty ]
 ok $? "vmm runs as _vmd in /var/empty, no capabilities, no_new_privs, seccomp"
-ppid_=$(ps -o pid=,args= --ppid "$VMD_PID" | awk '/-P priv/ { print $1 }')
+ppid_=$(child priv)
 [ "$(readlink "/proc/$ppid_/root")" = /var/empty ]
 ok $? "priv is chrooted to /var/empty"
 [ "$(stat -c %a "$SOCK")" = 660 ]
@@ -67,6 +76,8 @@ ok $? "status row: 1 PID 1 64.0M CURMEM ${tty#/dev/} root running web"
 [ "$(printf '%s\n' "$row" | cut -c1-5)" = "    1" ]
 ok $? "status columns keep vmd's widths"
 vmpid=$2
+[ "$(ps -o args= -p "$vmpid")" = "vmd: vm web" ]
+ok $? "ps: the VM process is vmd: vm web ($(ps -o args= -p "$vmpid"))"
 [ "$(stat -c '%U %G %a' "$tty")" = "root tty 620" ]
 ok $? "tty owned by the VM's owner, group tty, mode 0620"
 vmctl status -j web | grep -q '"state": "running", "name": "web"'
@@ -112,6 +123,8 @@ wait "$waiter"
 ok $? "wait returns once the VM has stopped"
 grep -q 'web (vm 1) stopped, status 0' "$VMD_LOG"
 ok $? "the guest powered off itself (exit status 0)"
+! grep -q '^web: debug port' "$VMD_LOG"
+ok $? "brief logging: the guest's debug port writes are not logged"
 [ -z "$(vmctl status 2>/dev/null | awk '$9 == "web"')" ]
 ok $? "an ad hoc VM is removed when it stops"
 vmctl stop web >"$TMP/stop2.out" 2>&1
@@ -136,7 +149,9 @@ vmctl stop -w w1 >"$TMP/stopw.out" 2>&1
 [ $? -eq 0 ] && grep -q 'terminated vm 3' "$TMP/stopw.out" && vm_gone w1
 ok $? "stop -w returns when the VM is gone"
 
-# Pause: the guest's clock (PM timer, TSC, kvmclock) stops.
+# Pause: the guest's clock (PM timer, TSC, kvmclock) stops; its debug
+# port lines (debug output: vmctl log verbose) tell its uptime.
+vmctl log verbose >/dev/null 2>&1
 vmctl start -b "$GUEST" -m 64M -k "tg.end=wait-powerbutton" p1 >/dev/null 2>&1
 t0=$(date +%s%N)
 sleep 0.5
@@ -153,6 +168,7 @@ up=$(sed -n 's/^p1: debug port 0x03 at \([0-9]*\)\..*/\1/p' "$VMD_LOG")
 wall=$(( (t1 - t0) / 1000000 ))
 [ -n "$up" ] && [ "$up" -lt $((wall - 2500)) ]
 ok $? "the guest's clock stood still while paused (guest ${up}ms, wall ${wall}ms)"
+vmctl log brief >/dev/null 2>&1
 
 # kill -9 of one VM process: noticed, cleaned up; the others carry on.
 vmctl start -b "$GUEST" -m 64M -k "tg.end=wait-powerbutton" k1 >/dev/null 2>&1

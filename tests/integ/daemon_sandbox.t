@@ -41,9 +41,9 @@ wait_for 10 state_is a running && wait_for 10 state_is b running
 ok $? "VMs a and b run"
 pa=$(status_field a 2)
 pb=$(status_field b 2)
-child() {	# child NAME: the pid of vmd's privsep child NAME
-	ps -o pid=,args= --ppid "$VMD_PID" | awk -v p="-P $1" \
-	    'index($0, p) { print $1 }'
+child() {	# child NAME: the pid of vmd's privsep child, titled vmd: NAME
+	ps -o pid=,args= --ppid "$VMD_PID" |
+	    awk -v p="$1" '$2 == "vmd:" && $3 == p && NF == 3 { print $1 }'
 }
 pc=$(child control)
 pm=$(child vmm)
@@ -279,7 +279,7 @@ rc=$?
 kill -CONT "$pm"
 [ $rc -ne 0 ] && grep -q 'did not start in time' "$TMP/slow.out" &&
     grep -q 'did not report started in 2 s, killing it' "$VMD_LOG" &&
-    ! pgrep -P "$VMD_PID" -f -- '-V ' >/dev/null
+    ! pgrep -P "$VMD_PID" -f -- '-V |^vmd: vm ' >/dev/null
 ok $? "no start report in 2 s: the VM process is killed, start fails"
 diag <"$TMP/slow.out"
 vmctl start -b "$GUEST" -m 64M -k "tg.end=wait-powerbutton" slow \

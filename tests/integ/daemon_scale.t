@@ -14,7 +14,7 @@ daemon_rss() {
 	local total=0 p
 	for p in $VMD_PID $(ps -o pid= --ppid "$VMD_PID"); do
 		case "$(cat "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ')" in
-		*" -V "*) continue ;;
+		*" -V "*|"vmd: vm "*) continue ;;
 		esac
 		total=$((total + $(awk '/^VmRSS/ { print $2 }' "/proc/$p/status")))
 	done

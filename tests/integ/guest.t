@@ -7,13 +7,17 @@ need_kvm
 
 make_initrd "$TMP/initrd" 1048579
 
-boot() {	# boot NAME CPUS MEM [extra cmdline]
+# boot NAME CPUS MEM [extra cmdline]: vmctl -v run (the debug port's lines
+# are debug output).
+boot() {
 	local name=$1 cpus=$2 mem=$3 bytes
 	shift 3
 	bytes=$(perl -e '$_ = shift; s/M$// ? print $_ * 1048576 :
 	    s/G$// ? print $_ * 1073741824 : print' "$mem")
-	run_vm "$TMP/$name" 120 -b "$GUEST" -p "$cpus" -m "$mem" -I "$TMP/initrd" \
-	    -k "tg.mem=$bytes tg.cpus=$cpus tg.rtc=$(date +%s) tg.initrd=1048579 tg.echo=hello-$name $*"
+	timeout -s KILL 120 "$VMCTL" -v run -b "$GUEST" -p "$cpus" -m "$mem" \
+	    -I "$TMP/initrd" -k "tg.mem=$bytes tg.cpus=$cpus tg.rtc=$(date +%s) tg.initrd=1048579 tg.echo=hello-$name $*" \
+	    </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err"
+	rc=$?
 }
 
 for cfg in "c1m64 1 64M" "c4m4g 4 4G" "c2m256 2 256M" "c16m1g 16 1G" "c4m3g 3 3G"; do
@@ -33,6 +37,8 @@ for how in reboot-acpi reboot-kbd reboot-triple; do
 	run_vm "$TMP/$how" 60 -b "$GUEST" -m 64M -k "tg.checks=cmdline tg.end=$how"
 	[ "$rc" -eq 11 ]
 	ok $? "tg.end=$how: exit status 11 (reboot), got $rc"
+	! grep -q "debug port" "$TMP/$how.err"
+	ok $? "tg.end=$how: no debug port line without -v"
 done
 
 # A host signal presses the power button; the guest sees it and powers off.

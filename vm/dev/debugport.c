@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* The debug port (0xe9): each byte a guest writes is logged with the uptime. */
+/*
+ * The debug port (0xe9): each byte a guest writes is logged with the uptime,
+ * at debug level (vmd -v, vmctl -v run, vmctl log verbose).
+ */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 #include "log.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
+#include "vm/vcpu.h"
 #include "vm/vm.h"
 
 /* Writes logged one line each before the rate limit applies. */
@@ -33,20 +37,23 @@ debugport_write(struct debugport *dp, uint8_t v)
 {
 	uint64_t	 now;
 
-	now = vm_uptime_ns(dp->vm);
+	/* Brief logging: nothing to log, nothing to count. */
+	if (log_getverbose() < 1)
+		return;
+	now = vcpu_uptime_ns(dp->vm);
 	if (dp->nlogged >= DEBUGPORT_BURST &&
 	    now - dp->last_ns < DEBUGPORT_INTERVAL_NS) {
 		dp->suppressed++;
 		return;
 	}
 	if (dp->suppressed > 0) {
-		log_info("debug port: %llu writes not logged (rate limit)",
+		log_debug("debug port: %llu writes not logged (rate limit)",
 		    (unsigned long long)dp->suppressed);
 		dp->suppressed = 0;
 	}
 	dp->nlogged++;
 	dp->last_ns = now;
-	log_info("debug port 0x%02x at %llu.%03llu ms", v,
+	log_debug("debug port 0x%02x at %llu.%03llu ms", v,
 	    (unsigned long long)(now / 1000000),
 	    (unsigned long long)(now / 1000 % 1000));
 }

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
+#include "vm/vcpu.h"
 #include "vm/vm.h"
 
 #define I8042_AUX_IRQ		PLAT_I8042_AUX_IRQ	/* PS/2 mouse port */
@@ -117,7 +118,7 @@ i8042_set_line(struct i8042 *k, int irq, int *cur, int level)
 	if (*cur == level)
 		return;
 	*cur = level;
-	vm_irq_line(k->vm, irq, level);
+	vcpu_irq_line(k->vm, irq, level);
 }
 
 /*
@@ -193,7 +194,7 @@ i8042_reset(struct i8042 *k)
 		return;
 	k->reset_requested = 1;
 	log_info("%s: guest reset via the keyboard controller", __func__);
-	vm_request_exit(k->vm, VM_EXIT_REBOOT);
+	vcpu_request_exit(k->vm, VM_EXIT_REBOOT);
 }
 
 /* i8042_kbd_write: a byte for the keyboard itself. */

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
+#include "vm/vcpu.h"
 #include "vm/vm.h"
 
 /* PM1_STS and PM1_EN bits (ACPI 6.x, 4.8.4.1). */
@@ -86,7 +87,7 @@ pm_sci_update(struct pm *pm)
 	level = (pm->sts & pm->en & PM1_EN_MASK) != 0;
 	if (level == pm->sci)
 		return;
-	if (vm_irq_line(pm->vm, PLAT_SCI_IRQ, level) == -1)
+	if (vcpu_irq_line(pm->vm, PLAT_SCI_IRQ, level) == -1)
 		log_warnx("%s: SCI to %d failed", __func__, level);
 	pm->sci = level;
 }
@@ -131,7 +132,7 @@ pm_cnt_io(void *arg, uint64_t off, int is_write, uint8_t *data, size_t len)
 	typ = (int)((cnt & PM1_CNT_SLP_TYP) >> PM1_CNT_SLP_TYP_SHIFT);
 	if (typ == PLAT_SLP_TYP_S5) {
 		log_info("%s: guest entered S5, powering off", __func__);
-		vm_request_exit(pm->vm, VM_EXIT_POWEROFF);
+		vcpu_request_exit(pm->vm, VM_EXIT_POWEROFF);
 		return;
 	}
 	log_warnx("%s: sleep type %d not supported, ignored", __func__, typ);
@@ -146,7 +147,7 @@ pm_tmr_io(void *arg, uint64_t off, int is_write, uint8_t *data, size_t len)
 
 	if (is_write)
 		return;
-	ns = vm_uptime_ns(pm->vm);
+	ns = vcpu_uptime_ns(pm->vm);
 	ticks = (ns / PM_NSEC) * PM_TMR_HZ + (ns % PM_NSEC) * PM_TMR_HZ /
 	    PM_NSEC;
 	pm_reg_read((uint32_t)ticks & PM_TMR_MASK, off, data, len);
@@ -163,7 +164,7 @@ pm_reset_io(void *arg, uint64_t off, int is_write, uint8_t *data, size_t len)
 		return;
 	if (data[0] == PLAT_RESET_VALUE) {
 		log_info("%s: guest reset", __func__);
-		vm_request_exit(pm->vm, VM_EXIT_REBOOT);
+		vcpu_request_exit(pm->vm, VM_EXIT_REBOOT);
 	}
 }
 

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
+#include "vm/vcpu.h"
 #include "vm/vm.h"
 #include "vm/dev/rtc.h"
 
@@ -340,7 +341,7 @@ rtc_update_irq(struct rtc *rtc)
 	if (level == rtc->irq_level)
 		return;
 	rtc->irq_level = level;
-	vm_irq_line(rtc->vm, PLAT_RTC_IRQ, level);
+	vcpu_irq_line(rtc->vm, PLAT_RTC_IRQ, level);
 }
 
 static int

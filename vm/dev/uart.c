@@ -15,6 +15,7 @@
 #include "log.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
+#include "vm/vcpu.h"
 #include "vm/vm.h"
 #include "vm/dev/uart.h"
 
@@ -205,7 +206,7 @@ uart_update_irq(struct uart *u)
 	if (level == u->irq_level)
 		return;
 	u->irq_level = level;
-	vm_irq_line(u->vm, u->irq, level);
+	vcpu_irq_line(u->vm, u->irq, level);
 }
 
 /* uart_rx_resume: re-add the console read event once there is room. */

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "vm/kvm.h"
+#include "vm/vcpu.h"
 #include "vm/vm.h"
 #include "vm/virtio/pci.h"
 
@@ -174,7 +175,7 @@ virtio_pci_raise(struct virtio_pci *vp, uint16_t vector, uint8_t isr)
 	vp->isr |= isr;
 	if (!vp->intx_level && vp->pci.gsi != -1) {
 		vp->intx_level = 1;
-		(void)vm_irq_line(vp->vm, vp->pci.gsi, 1);
+		(void)vcpu_irq_line(vp->vm, vp->pci.gsi, 1);
 	}
 }
 
@@ -222,7 +223,7 @@ virtio_pci_fail(struct virtio_pci *vp, const char *why)
 		return;
 	vp->status |= VIRTIO_STATUS_NEEDS_RESET;
 	vp->nfailed++;
-	now = vm_uptime_ns(vp->vm);
+	now = vcpu_uptime_ns(vp->vm);
 	if (vp->lastlog_ns == 0 ||
 	    now >= vp->lastlog_ns + VIRTIO_PCI_LOG_INTERVAL_NS) {
 		vp->lastlog_ns = now == 0 ? 1 : now;
@@ -544,7 +545,7 @@ virtio_pci_bar_io(void *arg, uint64_t off, int is_write, uint8_t *data,
 		vp->isr = 0;
 		if (vp->intx_level) {
 			vp->intx_level = 0;
-			(void)vm_irq_line(vp->vm, vp->pci.gsi, 0);
+			(void)vcpu_irq_line(vp->vm, vp->pci.gsi, 0);
 		}
 	} else if (off < VIRTIO_PCI_COMMON_LEN)
 		virtio_pci_common(vp, off, is_write, data, len);
@@ -572,7 +573,7 @@ virtio_pci_reset(struct virtio_pci *vp)
 	vp->isr = 0;
 	if (vp->intx_level) {
 		vp->intx_level = 0;
-		(void)vm_irq_line(vp->vm, vp->pci.gsi, 0);
+		(void)vcpu_irq_line(vp->vm, vp->pci.gsi, 0);
 	}
 	for (i = 0; i < vp->ops->nqueues; i++) {
 		q = &vp->q[i];

@@ -78,6 +78,16 @@ test_vmstart(void)
 	tap_is(bad, 0, "vmstart: every truncation is refused");
 	tap_ok(proto_vmstart_decode(buf, (size_t)len + 1, b) == -1 &&
 	    errno == EBADMSG, "vmstart: a leftover byte is refused");
+	/* u64, 6 u32, 8 u32 (formats, local flags), u16 3, "web", ... */
+	tap_ok(buf[64] == 3 && memcmp(buf + 66, "web", 3) == 0,
+	    "vmstart: the strings follow the numbers");
+	buf[67] = '\0';
+	tap_ok(proto_vmstart_decode(buf, (size_t)len, b) == -1,
+	    "vmstart: an embedded NUL is refused");
+	buf[67] = 'e';
+	memset(buf + 24, 0xff, 4);
+	tap_ok(proto_vmstart_decode(buf, (size_t)len, b) == -1,
+	    "vmstart: too many disks is refused");
 	a->ndisks = PROTO_MAX_DISKS + 1;
 	tap_ok(proto_vmstart_encode(a, buf) == -1, "vmstart: too many disks "
 	    "does not encode");
@@ -106,8 +116,24 @@ test_fixed(void)
 	len = proto_result_encode(&r, buf);
 	tap_ok(proto_result_decode(buf, (size_t)len, &r2) == 0 &&
 	    r2.id == 7 && r2.error == EPERM, "result: round trip");
-	tap_ok(proto_result_decode(buf, (size_t)len - 1, &r2) == -1,
-	    "result: exact length");
+	tap_is(len, (int)sizeof(r), "result: no bigger than its struct "
+	    "(callers' buffers)");
+	tap_ok(proto_result_decode(buf, (size_t)len - 1, &r2) == -1 &&
+	    proto_result_decode(buf, (size_t)len + 1, &r2) == -1 &&
+	    r2.id == 0, "result: exact length, the output zeroed");
+	buf[offsetof(struct proto_result, tty) + 12] = 'x';
+	tap_ok(proto_result_decode(buf, (size_t)len, &r2) == -1,
+	    "result: bytes after a string's NUL refused");
+	buf[offsetof(struct proto_result, tty) + 12] = '\0';
+	r.error = -5;
+	r.pid = -1;
+	len = proto_result_encode(&r, buf);
+	tap_ok(proto_result_decode(buf, (size_t)len, &r2) == 0 &&
+	    r2.error == -5 && r2.pid == -1, "result: signed fields");
+	tap_ok(buf[0] == 0xfb && buf[1] == 0xff,
+	    "result: the error is the first field (tests read it there)");
+	r.error = EPERM;
+	len = proto_result_encode(&r, buf);
 	memset(buf + offsetof(struct proto_result, tty), 'A', PROTO_TTY_MAX);
 	tap_ok(proto_result_decode(buf, (size_t)len, &r2) == -1,
 	    "result: unterminated tty refused");
@@ -130,8 +156,16 @@ test_fixed(void)
 	tap_ok(proto_vmref_decode(buf, (size_t)len, &v2) == 0 &&
 	    strcmp(v2.name, "db") == 0 && v2.flags == PROTO_VMREF_F_FORCE,
 	    "vmref: round trip");
-	tap_ok(proto_vmref_decode(buf, (size_t)len + 1, &v2) == -1,
+	tap_is(len, 72, "vmref: id, flags, a 64-byte name");
+	tap_ok(proto_vmref_decode(buf, (size_t)len + 1, &v2) == -1 &&
+	    proto_vmref_decode(buf, (size_t)len - 1, &v2) == -1,
 	    "vmref: exact length");
+	memset(buf + 8, 'A', PROTO_NAME_MAX);
+	tap_ok(proto_vmref_decode(buf, (size_t)len, &v2) == -1,
+	    "vmref: unterminated name refused");
+	memset(v.name, 'A', sizeof(v.name));
+	tap_ok(proto_vmref_encode(&v, buf) == -1 && errno == EINVAL,
+	    "vmref: unterminated name does not encode");
 
 	memset(&i, 0, sizeof(i));
 	i.id = 3;
@@ -141,7 +175,20 @@ test_fixed(void)
 	tap_ok(proto_vminfo_decode(buf, (size_t)len, &i2) == 0 &&
 	    i2.maxmem == i.maxmem && strcmp(i2.owner, i.owner) == 0,
 	    "vminfo: round trip");
-	tap_ok(proto_vminfo_decode(buf, 3, &i2) == -1, "vminfo: exact length");
+	tap_ok(proto_vminfo_decode(buf, 3, &i2) == -1 &&
+	    proto_vminfo_decode(buf, (size_t)len - 1, &i2) == -1 &&
+	    proto_vminfo_decode(buf, (size_t)len + 1, &i2) == -1,
+	    "vminfo: exact length");
+	i.pid = -1;
+	i.curmem = 1ULL << 40;
+	strlcpy(i.name, "web", sizeof(i.name));
+	strlcpy(i.tty, "/dev/pts/9", sizeof(i.tty));
+	len = proto_vminfo_encode(&i, buf);
+	tap_ok(proto_vminfo_decode(buf, (size_t)len, &i2) == 0 &&
+	    memcmp(&i, &i2, sizeof(i)) == 0, "vminfo: every field travels");
+	memset(i.tty, 'x', sizeof(i.tty));
+	tap_ok(proto_vminfo_encode(&i, buf) == -1,
+	    "vminfo: unterminated tty does not encode");
 
 	strlcpy(p.path, "/etc/vm.conf", sizeof(p.path));
 	len = proto_path_encode(&p, buf);
@@ -150,6 +197,13 @@ test_fixed(void)
 	tap_ok(proto_path_decode((const uint8_t *)"a\0b", 3, &p2) == -1 &&
 	    proto_path_decode(buf, 0, &p2) == -1,
 	    "path: embedded NUL and empty refused");
+	memset(buf, 'p', PROTO_PATH_MAX);
+	tap_ok(proto_path_decode(buf, PROTO_PATH_MAX, &p2) == -1 &&
+	    proto_path_decode(buf, PROTO_PATH_MAX - 1, &p2) == 0,
+	    "path: at most PROTO_PATH_MAX - 1 bytes");
+	p.path[0] = '\0';
+	tap_ok(proto_path_encode(&p, buf) == -1, "path: empty does not "
+	    "encode");
 	tap_ok(proto_empty_decode(buf, 0) == 0 &&
 	    proto_empty_decode(buf, 1) == -1, "empty: exact length");
 }

@@ -38,7 +38,7 @@ main(void)
 	tap_ok(proto_fdreq_decode(buf, 12, &g) == -1, "locked must be 0/1");
 	buf[10] = 1;
 	buf[11] = 9;
-	tap_ok(proto_fdreq_decode(buf, 12, &g) == -1, "pad must be 0");
+	tap_ok(proto_fdreq_decode(buf, 12, &g) == -1, "local must be 0/1");
 	/* A local interface carries its /31 and the tap's MAC. */
 	memset(&f, 0, sizeof(f));
 	f.which = PROTO_VMFD_TAP;
@@ -53,6 +53,9 @@ main(void)
 	    memcmp(g.server_mac, f.server_mac, 6) == 0, "local round trip");
 	tap_ok(proto_fdreq_decode(buf, 12, &g) == -1,
 	    "local tap without its addresses refused");
+	tap_ok(proto_fdreq_decode(buf, 27, &g) == -1 &&
+	    proto_fdreq_decode(buf, 29, &g) == -1,
+	    "local tap: short or with leftovers refused");
 	buf[27] = 1;
 	tap_ok(proto_fdreq_decode(buf, 28, &g) == -1, "local pad must be 0");
 	buf[27] = 0;

@@ -19,7 +19,7 @@ main(void)
 	struct imsg		*im;
 	uint8_t			 buf[IMSG_MAX_PAYLOAD];
 	uint32_t		 v;
-	int			 len, sv[2], fd;
+	int			 len, sv[2], fd, i, bad;
 
 	memset(&c, 0, sizeof(c));
 	strlcpy(c.name, "web", sizeof(c.name));
@@ -34,19 +34,35 @@ main(void)
 	    "decode gives it back");
 	tap_ok(proto_vmcreate_decode(buf, (size_t)len - 1, &d) == -1 &&
 	    errno == EBADMSG, "short payload refused");
-	tap_ok(proto_vmcreate_decode(buf, (size_t)len + 1, &d) == -1,
-	    "leftover byte refused");
-	buf[16] = 'x';
-	buf[17] = '\0';
-	memcpy(buf + 16, "w\0b", 3);
-	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == -1,
-	    "embedded NUL refused");
+	for (i = 0, bad = 0; i < len; i++)
+		if (proto_vmcreate_decode(buf, (size_t)i, &d) == 0)
+			bad++;
+	tap_is(bad, 0, "every truncation refused");
+	tap_ok(proto_vmcreate_decode(buf, (size_t)len + 1, &d) == -1 &&
+	    d.name[0] == '\0' && d.ncpus == 0,
+	    "leftover byte refused, the output zeroed");
+	/* u64 memsize, u32 ncpus, u16 3 "web", u16 length, the cmdline */
+	tap_ok(buf[12] == 3 && buf[13] == 0 && memcmp(buf + 14, "web", 3) == 0,
+	    "name: u16 length, then its bytes");
+	buf[15] = '\0';
+	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == -1 &&
+	    errno == EBADMSG, "embedded NUL refused");
+	buf[15] = 'e';
 	buf[12] = 0xff;
 	buf[13] = 0xff;
 	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == -1,
 	    "lying name length refused");
+	buf[12] = PROTO_NAME_MAX;
+	buf[13] = 0;
+	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == -1,
+	    "name as long as its field refused");
 	memset(c.name, 'a', sizeof(c.name));
-	tap_ok(proto_vmcreate_encode(&c, buf) == -1, "unterminated name refused");
+	tap_ok(proto_vmcreate_encode(&c, buf) == -1 && errno == EINVAL,
+	    "unterminated name refused (EINVAL)");
+	tap_ok(proto_u32_encode(7, buf) == 4 && proto_u32_decode(buf, 4, &v) ==
+	    0 && v == 7, "u32 round trip");
+	tap_ok(proto_u32_decode(buf, 5, &v) == -1 && errno == EBADMSG,
+	    "u32 with a leftover refused");
 	tap_ok(proto_u32_decode(buf, 3, &v) == -1, "u32 needs 4 bytes");
 
 	im = malloc(sizeof(*im));

@@ -8,6 +8,7 @@
 
 #include "helper/fakevm.h"
 #include "helper/tap.h"
+#include "log.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
 
@@ -77,6 +78,15 @@ main(void)
 
 	v = fakevm_pio_read(&vm, PLAT_DEBUG_PORT, 1);
 	tap_is(v, 0xe9, "read returns 0xe9");
+
+	/* Debug output: nothing at the brief level (vmctl log brief). */
+	fakevm.now_ns = 1000000ULL;
+	capture_start(&c);
+	fakevm_pio_write(&vm, PLAT_DEBUG_PORT, 1, 0x01);
+	capture_stop(&c);
+	tap_is(count_lines(c.buf, "debug port"), 0,
+	    "brief logging: no debug port line");
+	log_setverbose(1);
 
 	/* Format. */
 	fakevm.now_ns = 1234567890ULL;
