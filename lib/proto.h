@@ -56,10 +56,6 @@ enum proto_type {
 	IMSG_VMM_START_RESP,	/* vmm -> parent, peer id = vm id: proto_result */
 	IMSG_VMM_ATTACH_REQ,	/* parent -> vmm, peer id = vm id: proto_result
 				   (id, pid); fd = the VM process's channel */
-	IMSG_VMM_PAUSE_REQ,	/* parent -> vmm, peer id = vm id: empty */
-	IMSG_VMM_PAUSE_RESP,	/* vmm -> parent, peer id = vm id: u32 errno */
-	IMSG_VMM_UNPAUSE_REQ,	/* parent -> vmm, peer id = vm id: empty */
-	IMSG_VMM_UNPAUSE_RESP,	/* vmm -> parent, peer id = vm id: u32 errno */
 	IMSG_VMM_BAD_EVENT,	/* vmm -> parent, peer id = vm id: u32 pid of a
 				   VM process whose channel broke or ended */
 	/* parent -> priv: one host interface operation each */
@@ -111,7 +107,8 @@ struct proto_vmcreate {
 enum proto_from {
 	PROTO_FROM_DAEMON = 0,
 	PROTO_FROM_ANY,
-	PROTO_FROM_ROOT
+	PROTO_FROM_ROOT,
+	PROTO_FROM_VM		/* a VM process's answer (vmm checks it) */
 };
 
 enum proto_to {
@@ -128,6 +125,9 @@ struct proto_route {
 	const char	*name;
 	enum proto_from	 from;
 	enum proto_to	 to;
+	uint32_t	 answer;	/* a request relayed to a VM process:
+					   the type of its answer, which vmm
+					   relays back to the parent */
 };
 
 /* proto_route: the table row of type, or NULL if there is none. */

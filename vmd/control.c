@@ -192,7 +192,8 @@ control_dispatch_client(struct proc_chan *ch, struct imsg *im, void *arg)
 		goto drop;
 	}
 	r = proto_route(im->hdr.type);
-	if (r == NULL || r->from == PROTO_FROM_DAEMON ||
+	if (r == NULL || (r->from != PROTO_FROM_ANY &&
+	    r->from != PROTO_FROM_ROOT) ||
 	    r->to != PROTO_TO_PARENT) {
 		log_warnx("%s: %s sent %s", __func__, c->peer,
 		    proto_name(im->hdr.type));

@@ -200,8 +200,8 @@ parent_pause_req(struct parent *p, uint32_t peerid, uid_t uid,
 		parent_reply(p, peerid, rtype, EBUSY, vm);
 		return;
 	}
-	if (proc_send(&p->vmm, pause ? IMSG_VMM_PAUSE_REQ :
-	    IMSG_VMM_UNPAUSE_REQ, vm->id, NULL, 0, -1) == -1) {
+	if (proc_send(&p->vmm, pause ? IMSG_VMP_PAUSE_REQ :
+	    IMSG_VMP_UNPAUSE_REQ, vm->id, NULL, 0, -1) == -1) {
 		parent_reply(p, peerid, rtype, EIO, vm);
 		return;
 	}
@@ -496,10 +496,10 @@ parent_dispatch_vmm(struct proc_chan *ch, struct imsg *im, void *arg)
 	case IMSG_VMM_START_RESP:
 		parent_vmm_started(p, im);
 		break;
-	case IMSG_VMM_PAUSE_RESP:
+	case IMSG_VMP_PAUSE_RESP:
 		parent_vmm_paused(p, im, 1);
 		break;
-	case IMSG_VMM_UNPAUSE_RESP:
+	case IMSG_VMP_UNPAUSE_RESP:
 		parent_vmm_paused(p, im, 0);
 		break;
 	case IMSG_VMM_BAD_EVENT:

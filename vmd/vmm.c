@@ -109,25 +109,29 @@ vmm_vm_started(struct vmm_vm *vm, struct imsg *im, uint32_t err)
 	vmm_result(vm->vmm, vm, (int)err);
 }
 
-/* The VM process's answer to (un)pause: pass it to the parent. */
+/*
+ * An answer from the VM process to a request vmm relayed (the route table
+ * says which): to the parent, with the VM's id. One not asked for means a
+ * compromised process.
+ */
 static void
-vmm_vm_paused(struct vmm_vm *vm, struct imsg *im, uint32_t err)
+vmm_vm_answer(struct vmm_vm *vm, struct imsg *im)
 {
 	if (vm->pending == 0) {
 		vmm_vm_bad(vm, im, "answer to nothing");
 		return;
 	}
 	vm->pending--;
-	(void)proc_send_u32(&vm->vmm->parent,
-	    im->hdr.type == IMSG_VMP_PAUSE_RESP ? IMSG_VMM_PAUSE_RESP :
-	    IMSG_VMM_UNPAUSE_RESP, vm->id, err);
+	(void)proc_send(&vm->vmm->parent, im->hdr.type, vm->id, im->data,
+	    im->hdr.len, -1);
 }
 
 static void
 vmm_dispatch_vm(struct proc_chan *ch, struct imsg *im, void *arg)
 {
-	struct vmm_vm	*vm = arg;
-	uint32_t	 err;
+	struct vmm_vm			*vm = arg;
+	const struct proto_route	*r;
+	uint32_t			 err;
 
 	(void)ch;
 	if (im->fd != -1) {
@@ -140,18 +144,14 @@ vmm_dispatch_vm(struct proc_chan *ch, struct imsg *im, void *arg)
 		vmm_vm_bad(vm, im, "bad payload");
 		return;
 	}
-	switch (im->hdr.type) {
-	case IMSG_VMP_START_RESP:
+	r = proto_route(im->hdr.type);
+	if (im->hdr.type == IMSG_VMP_START_RESP)
 		vmm_vm_started(vm, im, err);
-		break;
-	case IMSG_VMP_PAUSE_RESP:
-	case IMSG_VMP_UNPAUSE_RESP:
-		vmm_vm_paused(vm, im, err);
-		break;
-	default:
+	else if (r != NULL && r->from == PROTO_FROM_VM &&
+	    r->to == PROTO_TO_PARENT)
+		vmm_vm_answer(vm, im);
+	else
 		vmm_vm_bad(vm, im, "unexpected");
-		break;
-	}
 }
 
 /*
@@ -198,29 +198,27 @@ vmm_attach(struct vmm *vmm, struct imsg *im)
 	log_debug("%s: vm %u is pid %d", __func__, vm->id, (int)vm->pid);
 }
 
-/* vmm_forward: a request for the VM process. */
+/*
+ * vmm_relay: a request the route table sends to a VM process (peer id =
+ * its id), passed on as it is; its answer comes back by vmm_vm_answer. A
+ * VM that has just gone answers ESRCH from here.
+ */
 static void
-vmm_forward(struct vmm *vmm, struct imsg *im, uint32_t type)
+vmm_relay(struct vmm *vmm, struct imsg *im, const struct proto_route *r)
 {
 	struct vmm_vm	*vm;
+	int		 err = 0;
 
-	if ((vm = vmm_vm_find(vmm, im->hdr.peerid)) == NULL) {
-		/* It may have just exited: the parent learns of it soon. */
-		if (type == IMSG_VMP_PAUSE_REQ || type == IMSG_VMP_UNPAUSE_REQ)
-			(void)proc_send_u32(&vmm->parent,
-			    type == IMSG_VMP_PAUSE_REQ ? IMSG_VMM_PAUSE_RESP :
-			    IMSG_VMM_UNPAUSE_RESP, im->hdr.peerid, ESRCH);
-		return;
-	}
-	if (type == IMSG_VMP_PAUSE_REQ || type == IMSG_VMP_UNPAUSE_REQ)
+	if ((vm = vmm_vm_find(vmm, im->hdr.peerid)) == NULL)
+		err = ESRCH;
+	else if (proc_send(&vm->chan, im->hdr.type, 0, im->data, im->hdr.len,
+	    -1) == -1)
+		err = EIO;
+	else if (r->answer != 0)
 		vm->pending++;
-	if (proc_send(&vm->chan, type, 0, im->data, im->hdr.len, -1) == -1) {
-		log_warn("%s: %s to vm %u", __func__, proto_name(type), vm->id);
-		if (type == IMSG_VMP_PAUSE_REQ || type == IMSG_VMP_UNPAUSE_REQ)
-			(void)proc_send_u32(&vmm->parent,
-			    type == IMSG_VMP_PAUSE_REQ ? IMSG_VMM_PAUSE_RESP :
-			    IMSG_VMM_UNPAUSE_RESP, vm->id, EIO);
-	}
+	if (err != 0 && r->answer != 0)
+		(void)proc_send_u32(&vmm->parent, r->answer, im->hdr.peerid,
+		    (uint32_t)err);
 }
 
 /* The log level, here and in every VM process. */
@@ -242,23 +240,22 @@ vmm_verbose(struct vmm *vmm, struct imsg *im)
 static void
 vmm_dispatch_parent(struct proc_chan *ch, struct imsg *im, void *arg)
 {
-	struct vmm	*vmm = arg;
+	struct vmm			*vmm = arg;
+	const struct proto_route	*r;
 
 	switch (im->hdr.type) {
 	case IMSG_VMM_ATTACH_REQ:
 		vmm_attach(vmm, im);
 		break;
-	case IMSG_VMM_PAUSE_REQ:
-		vmm_forward(vmm, im, IMSG_VMP_PAUSE_REQ);
-		break;
-	case IMSG_VMM_UNPAUSE_REQ:
-		vmm_forward(vmm, im, IMSG_VMP_UNPAUSE_REQ);
-		break;
 	case IMSG_LOG_VERBOSE_EVENT:
 		vmm_verbose(vmm, im);
 		break;
 	default:
-		proc_bad(ch, im, "unexpected");
+		if ((r = proto_route(im->hdr.type)) == NULL ||
+		    r->to != PROTO_TO_VM || im->fd != -1)
+			proc_bad(ch, im, "unexpected");
+		vmm_relay(vmm, im, r);
+		break;
 	}
 	if (im->fd != -1)
 		close(im->fd);

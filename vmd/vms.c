@@ -270,7 +270,7 @@ vms_event(struct parent *p, struct parent_vm *vm, enum lc_event ev)
 	    lc_state_name(vm->state), lc_state_name(st.next));
 	vm->state = st.next;
 	if (st.actions & LC_A_UNPAUSE)
-		(void)proc_send(&p->vmm, IMSG_VMM_UNPAUSE_REQ, vm->id, NULL, 0,
+		(void)proc_send(&p->vmm, IMSG_VMP_UNPAUSE_REQ, vm->id, NULL, 0,
 		    -1);
 	if (st.actions & LC_A_SIGTERM)
 		vms_signal(vm, SIGTERM);

@@ -47,6 +47,7 @@ cases = [
     ("length lies", msg(T["IMSG_VM_STATUS_REQ"], b"x" * 72, lie=9999)),
     ("unknown type", msg(4242)),
     ("daemon-only type", msg(T["IMSG_VMM_ATTACH_REQ"], struct.pack("=I", 1))),
+    ("a VM's answer", msg(T["IMSG_VMP_PAUSE_RESP"], struct.pack("=I", 0))),
     ("wrong version", msg(T["IMSG_VM_STATUS_REQ"], b"\0" * 72, version=99)),
     ("truncated start", msg(T["IMSG_VM_START_REQ"], b"\0" * 10)),
     ("start, junk strings", msg(T["IMSG_VM_START_REQ"], b"\xff" * 200)),
@@ -78,7 +79,7 @@ for c in many:
 PY
 diag <"$TMP/py.out"
 for c in "short garbage" "length lies" "unknown type" "daemon-only type" \
-    "wrong version" "passed fd" "oversized"; do
+    "a VM's answer" "wrong version" "passed fd" "oversized"; do
 	grep -q "^$c: closed" "$TMP/py.out"
 	ok $? "$c: the connection is dropped"
 done

@@ -28,7 +28,7 @@ test_table(void)
 	/* On the control path, the answer to X_REQ is the next type. */
 	for (t = 1; t < IMSG_TYPE_MAX; t++) {
 		r = proto_route(t);
-		if (r->from == PROTO_FROM_DAEMON)
+		if (r->from != PROTO_FROM_ANY && r->from != PROTO_FROM_ROOT)
 			continue;
 		resp = proto_route(t + 1);
 		n = strlen(r->name);
@@ -40,6 +40,21 @@ test_table(void)
 	}
 	tap_ok(pairs, "client requests go to the parent, answers (REQ + 1) "
 	    "to the client");
+	/* What vmm relays to a VM names its answer, which goes back. */
+	pairs = 1;
+	for (t = 1; t < IMSG_TYPE_MAX; t++) {
+		r = proto_route(t);
+		if (r->answer == 0)
+			continue;
+		resp = proto_route(r->answer);
+		if (r->to != PROTO_TO_VM || resp == NULL ||
+		    resp->from != PROTO_FROM_VM ||
+		    resp->to != PROTO_TO_PARENT)
+			pairs = 0;
+	}
+	tap_ok(pairs && proto_route(IMSG_VMP_PAUSE_REQ)->answer ==
+	    IMSG_VMP_PAUSE_RESP, "requests relayed to VMs name their answer, "
+	    "which a VM sends and vmm relays to the parent");
 	tap_ok(proto_route(IMSG_CONF_RELOAD_REQ)->from == PROTO_FROM_ROOT &&
 	    proto_route(IMSG_LOG_VERBOSE_REQ)->from == PROTO_FROM_ROOT &&
 	    proto_route(IMSG_VM_START_REQ)->from == PROTO_FROM_ANY,
