@@ -167,21 +167,14 @@ run_open_disk(struct run_devs *d, const char *arg)
 static int
 run_open_tap(const char *name, char actual[IFNAMSIZ], int verbose)
 {
-	struct ifreq	ifr;
-	int		fd;
+	int	fd;
 
-	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) == -1)
-		err(1, "/dev/net/tun");
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	if (strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name)) >=
-	    sizeof(ifr.ifr_name))
+	if (strlcpy(actual, name, IFNAMSIZ) >= IFNAMSIZ)
 		errx(1, "tap name too long: %s", name);
-	if (ioctl(fd, TUNSETIFF, &ifr) == -1)
+	if ((fd = netif_tap_open(actual, IFNAMSIZ, 0)) == -1)
 		err(1, "tap %s", name[0] != '\0' ? name : "(new)");
-	strlcpy(actual, ifr.ifr_name, IFNAMSIZ);
 	if (verbose)
-		fprintf(stderr, "vmctl: interface on %s\n", ifr.ifr_name);
+		fprintf(stderr, "vmctl: interface on %s\n", actual);
 	return fd;
 }
 

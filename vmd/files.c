@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* Parent: opening files, ttys and taps as the user who asked. */
 #include <sys/fsuid.h>
-#include <sys/ioctl.h>
 
-#include <linux/if_tun.h>
-#include <net/if.h>
 
 #include <fcntl.h>
 #include <grp.h>
-#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,6 +12,7 @@
 #include <termios.h>
 
 #include "log.h"
+#include "vmd/netif.h"
 #include "vmd/parent.h"
 
 /*
@@ -147,26 +144,17 @@ files_open_disk(struct parent_vm *vm, const struct config_disk *d)
 int
 files_open_tap(struct parent_vm *vm, const char *name, char *actual)
 {
-	struct ifreq	ifr;
-	int		fd, e;
+	int	fd, e;
 
-	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) == -1) {
-		log_warn("vm %s: /dev/net/tun", vm->conf.name);
-		return -1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
 	/* Plain frames: the VM process's virtio-net expects no vnet header. */
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
-	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
+	strlcpy(actual, name, PROTO_IFNAME_MAX);
+	if ((fd = netif_tap_open(actual, PROTO_IFNAME_MAX, 0)) == -1) {
 		e = errno;
 		parent_why(vm->p, "vm %s: tap %s: %s", vm->conf.name,
 		    name[0] ? name : "(new)", strerror(e));
-		close(fd);
 		errno = e;
 		return -1;
 	}
-	log_debug("vm %s: tap %s", vm->conf.name, ifr.ifr_name);
-	strlcpy(actual, ifr.ifr_name, PROTO_IFNAME_MAX);
+	log_debug("vm %s: tap %s", vm->conf.name, actual);
 	return fd;
 }

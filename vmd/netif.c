@@ -68,20 +68,14 @@ netif_tap_open(char *name, size_t namelen, int flags)
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	if (flags & NETIF_TAP_VNET_HDR)
 		ifr.ifr_flags |= IFF_VNET_HDR;
-	if ((fd = open(NETIF_TUN, O_RDWR | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		log_warn("%s: %s", __func__, NETIF_TUN);
+	/* The caller says what failed: vmd's client, or vmctl run's user. */
+	if ((fd = open(NETIF_TUN, O_RDWR | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return -1;
-	}
-	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
-		log_warn("%s: TUNSETIFF %s", __func__, ifr.ifr_name);
+	if (ioctl(fd, TUNSETIFF, &ifr) == -1)
 		goto fail;
-	}
-	if ((flags & NETIF_TAP_PERSIST) && ioctl(fd, TUNSETPERSIST, 1) == -1) {
-		log_warn("%s: TUNSETPERSIST %s", __func__, ifr.ifr_name);
+	if ((flags & NETIF_TAP_PERSIST) && ioctl(fd, TUNSETPERSIST, 1) == -1)
 		goto fail;
-	}
 	if (strlcpy(name, ifr.ifr_name, namelen) >= namelen) {
-		log_warnx("%s: name buffer too small", __func__);
 		errno = ENAMETOOLONG;
 		goto fail;
 	}
