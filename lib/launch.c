@@ -32,7 +32,8 @@ launch_uid(pid_t pid)
  * channel on fd 3 and nothing else but stdio, its own uid. Never returns.
  */
 static void __attribute__((noreturn))
-launch_child(const struct launch *l, char *const argv[], int fd, pid_t ppid)
+launch_child(const char *prog, char *const argv[], int flags, int fd,
+    pid_t ppid)
 {
 	struct sigaction	sa;
 	sigset_t		all;
@@ -55,23 +56,23 @@ launch_child(const struct launch *l, char *const argv[], int fd, pid_t ppid)
 		_exit(127);
 	if (syscall(SYS_close_range, PROC_CHILD_FD + 1, ~0U, 0) == -1)
 		_exit(127);
-	if (l->own_uid) {
+	if (flags & LAUNCH_F_OWN_UID) {
 		uid = launch_uid(getpid());
 		if (sandbox_become_vm(uid, (gid_t)uid) == -1)
 			_exit(127);
 	}
 	/* After any change of credentials, which clears it. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != ppid)
+	if ((flags & LAUNCH_F_DEATHSIG) &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != ppid))
 		_exit(127);
-	execv(l->prog, argv);
+	execv(prog, argv);
 	_exit(127);
 }
 
 pid_t
-launch_spawn(const struct launch *l, int *sock)
+launch_fork(const char *prog, char *const argv[], int flags, int *sock)
 {
-	char	 fdarg[16], *argv[10];
-	int	 sv[2], n = 0, i, bufsz = LAUNCH_SOCKBUF;
+	int	 sv[2], bufsz = LAUNCH_SOCKBUF;
 	pid_t	 pid, ppid = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -79,6 +80,30 @@ launch_spawn(const struct launch *l, int *sock)
 		return -1;
 	}
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("%s: fork", __func__);
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	case 0:
+		launch_child(prog, argv, flags, sv[1], ppid);
+	default:
+		break;
+	}
+	close(sv[1]);
+	*sock = sv[0];
+	return pid;
+}
+
+pid_t
+launch_spawn(const struct launch *l, int *sock)
+{
+	char	 fdarg[16], *argv[10];
+	int	 n = 0, i, fd;
+	pid_t	 pid;
+
 	snprintf(fdarg, sizeof(fdarg), "%d", PROC_CHILD_FD);
 	argv[n++] = (char *)(uintptr_t)"vmd";
 	if (l->syslog)
@@ -88,25 +113,16 @@ launch_spawn(const struct launch *l, int *sock)
 	argv[n++] = (char *)(uintptr_t)"-V";
 	argv[n++] = fdarg;
 	argv[n] = NULL;
-	switch ((pid = fork())) {
-	case -1:
-		log_warn("%s: fork", __func__);
-		close(sv[0]);
-		close(sv[1]);
+	if ((pid = launch_fork(l->prog, argv, LAUNCH_F_DEATHSIG |
+	    (l->own_uid ? LAUNCH_F_OWN_UID : 0), &fd)) == -1)
 		return -1;
-	case 0:
-		launch_child(l, argv, sv[1], ppid);
-	default:
-		break;
-	}
-	close(sv[1]);
-	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1) {
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
 		log_warn("%s: O_NONBLOCK", __func__);
-		close(sv[0]);
+		close(fd);
 		kill(pid, SIGKILL);
 		return pid;	/* the caller reaps it; its channel is gone */
 	}
-	*sock = sv[0];
+	*sock = fd;
 	return pid;
 }
 

@@ -34,6 +34,10 @@ struct launch_fd {
 	int			 fd;
 };
 
+/* launch_fork flags. */
+#define LAUNCH_F_OWN_UID	0x1	/* become launch_uid(pid) (from root) */
+#define LAUNCH_F_DEATHSIG	0x2	/* SIGKILL when this thread ends */
+
 /* launch_uid: the uid (and gid) of the VM process pid. */
 uid_t	launch_uid(pid_t pid);
 
@@ -46,6 +50,17 @@ uid_t	launch_uid(pid_t pid);
  * errno (logged).
  */
 pid_t	launch_spawn(const struct launch *, int *sock);
+
+/*
+ * launch_fork: fork and exec prog with argv, its end of a new
+ * SOCK_SEQPACKET pair on fd 3 (PROC_CHILD_FD) and nothing else above
+ * stderr, signals at their defaults, and what flags say. *sock gets our
+ * end (close-on-exec). The one way vmd starts a process: its privsep
+ * children (proc_spawn) and its VM processes (launch_spawn). The pid, or
+ * -1 with errno (logged).
+ */
+pid_t	launch_fork(const char *prog, char *const argv[], int flags,
+	    int *sock);
 
 /*
  * launch_send: send a VM process its description on sock: what to run,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
@@ -32,39 +33,11 @@ static void	proc_chan_fail(struct proc_chan *, const char *);
 pid_t
 proc_spawn(char *const argv[], int *fd)
 {
-	pid_t	pid;
-	int	sv[2], bufsz = PROC_SOCKBUF;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		return -1;
-	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
-	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
-	switch ((pid = fork())) {
-	case -1:
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	case 0:
-		/*
-		 * dup2 clears close-on-exec on the new number; the child sets
-		 * it again at start (vmd.c) so it never passes the channel on.
-		 * Nothing else above stderr goes with it.
-		 */
-		if (sv[1] == PROC_CHILD_FD) {
-			if (fcntl(sv[1], F_SETFD, 0) == -1)
-				_exit(127);
-		} else if (dup2(sv[1], PROC_CHILD_FD) == -1)
-			_exit(127);
-		if (close_range(PROC_CHILD_FD + 1, ~0U, 0) == -1)
-			_exit(127);
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	default:
-		break;
-	}
-	close(sv[1]);
-	*fd = sv[0];
-	return pid;
+	/*
+	 * No parent-death signal: a privsep child sees its channel close
+	 * and cleans up (priv deletes what it made) before it leaves.
+	 */
+	return launch_fork("/proc/self/exe", argv, 0, fd);
 }
 
 /* Read the peer unless the owner holds it or sends are waiting. */
