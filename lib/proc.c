@@ -85,9 +85,12 @@ proc_chan_read(evutil_socket_t fd, short ev, void *arg)
 		ch->closed(ch, ch->arg);
 }
 
-/* EV_CLOSED while the peer is not read: it hung up. */
+/*
+ * The channel ends: EV_CLOSED while the peer is not read (it hung up), or
+ * the deferred closed call of a channel proc_chan_fail shut.
+ */
 static void
-proc_chan_hup(evutil_socket_t fd, short ev, void *arg)
+proc_chan_end(evutil_socket_t fd, short ev, void *arg)
 {
 	struct proc_chan	*ch = arg;
 
@@ -131,19 +134,6 @@ proc_chan_write(evutil_socket_t fd, short ev, void *arg)
 	}
 	event_del(ch->wev);
 	proc_chan_update_read(ch);
-}
-
-/* The deferred closed call of a channel proc_chan_fail shut. */
-static void
-proc_chan_dead(evutil_socket_t fd, short ev, void *arg)
-{
-	struct proc_chan	*ch = arg;
-
-	(void)fd;
-	(void)ev;
-	proc_chan_close(ch);
-	if (ch->closed != NULL)
-		ch->closed(ch, ch->arg);
 }
 
 /*
@@ -195,8 +185,8 @@ proc_chan_open(struct proc_chan *ch, struct event_base *base, int fd,
 	    (ch->wev = event_new(base, fd, EV_WRITE | EV_PERSIST,
 	    proc_chan_write, ch)) == NULL ||
 	    (ch->ev_hup = event_new(base, fd, EV_CLOSED | EV_PERSIST,
-	    proc_chan_hup, ch)) == NULL ||
-	    (ch->ev_dead = evtimer_new(base, proc_chan_dead, ch)) == NULL ||
+	    proc_chan_end, ch)) == NULL ||
+	    (ch->ev_dead = evtimer_new(base, proc_chan_end, ch)) == NULL ||
 	    event_add(ch->ev, NULL) == -1) {
 		if (ch->ev != NULL)
 			event_free(ch->ev);

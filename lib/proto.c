@@ -773,62 +773,68 @@ proto_ifvalue_decode(const uint8_t *buf, size_t len, struct proto_ifvalue *v)
 	return proto_buf_decoded(&b, v, sizeof(*v));
 }
 
-int
-proto_ifaddr_encode(const struct proto_ifaddr *a, uint8_t *buf)
+/*
+ * An interface address, IPv4 or IPv6: the name, alen bytes of address and
+ * a prefix length of 1 to max. The two encoders and decoders below.
+ */
+static int
+proto_ifaddr_put(const char *name, size_t namelen, const void *addr,
+    size_t alen, uint32_t prefixlen, uint32_t max, uint8_t *buf)
 {
 	struct proto_buf	b;
 
 	proto_buf_writer(&b, buf);
-	proto_buf_check(&b, a->name[0] != '\0' && a->prefixlen >= 1 &&
-	    a->prefixlen <= 32);
-	proto_put_str(&b, a->name, sizeof(a->name));
-	proto_put(&b, &a->addr, sizeof(a->addr));
-	proto_put_u32(&b, a->prefixlen);
+	proto_buf_check(&b, name[0] != '\0' && prefixlen >= 1 &&
+	    prefixlen <= max);
+	proto_put_str(&b, name, namelen);
+	proto_put(&b, addr, alen);
+	proto_put_u32(&b, prefixlen);
 	return proto_buf_encoded(&b);
+}
+
+static int
+proto_ifaddr_get(const uint8_t *buf, size_t len, char *name, size_t namelen,
+    void *addr, size_t alen, uint32_t *prefixlen, uint32_t max, void *out,
+    size_t outlen)
+{
+	struct proto_buf	b;
+
+	memset(out, 0, outlen);
+	proto_buf_reader(&b, buf, len);
+	proto_get_str(&b, name, namelen);
+	proto_get(&b, addr, alen);
+	*prefixlen = proto_get_u32(&b);
+	proto_buf_check(&b, name[0] != '\0' && *prefixlen >= 1 &&
+	    *prefixlen <= max);
+	return proto_buf_decoded(&b, out, outlen);
+}
+
+int
+proto_ifaddr_encode(const struct proto_ifaddr *a, uint8_t *buf)
+{
+	return proto_ifaddr_put(a->name, sizeof(a->name), &a->addr,
+	    sizeof(a->addr), a->prefixlen, 32, buf);
 }
 
 int
 proto_ifaddr_decode(const uint8_t *buf, size_t len, struct proto_ifaddr *a)
 {
-	struct proto_buf	b;
-
-	memset(a, 0, sizeof(*a));
-	proto_buf_reader(&b, buf, len);
-	proto_get_str(&b, a->name, sizeof(a->name));
-	proto_get(&b, &a->addr, sizeof(a->addr));
-	a->prefixlen = proto_get_u32(&b);
-	proto_buf_check(&b, a->name[0] != '\0' && a->prefixlen >= 1 &&
-	    a->prefixlen <= 32);
-	return proto_buf_decoded(&b, a, sizeof(*a));
+	return proto_ifaddr_get(buf, len, a->name, sizeof(a->name), &a->addr,
+	    sizeof(a->addr), &a->prefixlen, 32, a, sizeof(*a));
 }
 
 int
 proto_ifaddr6_encode(const struct proto_ifaddr6 *a, uint8_t *buf)
 {
-	struct proto_buf	b;
-
-	proto_buf_writer(&b, buf);
-	proto_buf_check(&b, a->name[0] != '\0' && a->prefixlen >= 1 &&
-	    a->prefixlen <= 128);
-	proto_put_str(&b, a->name, sizeof(a->name));
-	proto_put(&b, &a->addr, sizeof(a->addr));
-	proto_put_u32(&b, a->prefixlen);
-	return proto_buf_encoded(&b);
+	return proto_ifaddr_put(a->name, sizeof(a->name), &a->addr,
+	    sizeof(a->addr), a->prefixlen, 128, buf);
 }
 
 int
 proto_ifaddr6_decode(const uint8_t *buf, size_t len, struct proto_ifaddr6 *a)
 {
-	struct proto_buf	b;
-
-	memset(a, 0, sizeof(*a));
-	proto_buf_reader(&b, buf, len);
-	proto_get_str(&b, a->name, sizeof(a->name));
-	proto_get(&b, &a->addr, sizeof(a->addr));
-	a->prefixlen = proto_get_u32(&b);
-	proto_buf_check(&b, a->name[0] != '\0' && a->prefixlen >= 1 &&
-	    a->prefixlen <= 128);
-	return proto_buf_decoded(&b, a, sizeof(*a));
+	return proto_ifaddr_get(buf, len, a->name, sizeof(a->name), &a->addr,
+	    sizeof(a->addr), &a->prefixlen, 128, a, sizeof(*a));
 }
 
 int

@@ -101,7 +101,7 @@ test_owner(void)
 	    strcmp(a, "vmd") == 0, "default socket: vmd");
 	tap_ok(nat_owner("/tmp/t/vmd.sock", a, sizeof(a)) == 0 &&
 	    strlen(a) == 12 && strncmp(a, "vmd-", 4) == 0,
-	    "another socket: vmd-XXXXXXXX (%s)", a);
+	    "another socket: vmd- and 8 hex digits (%s)", a);
 	for (i = 4, hex = 1; a[i] != '\0'; i++)
 		hex &= strchr("0123456789abcdef", a[i]) != NULL;
 	tap_ok(hex, "eight lower-case hex digits");
