@@ -55,6 +55,9 @@
 #define BOOT_DS			0x18
 #define BOOT_TSS		0x20
 
+static int	boot_load_bzimage(struct vm *, struct vcpu *,
+		    const struct boot_image *);
+
 static uint16_t
 get16(const uint8_t *p)
 {
@@ -84,20 +87,29 @@ put64(uint8_t *p, uint64_t v)
 	put32(p + 4, (uint32_t)(v >> 32));
 }
 
-int
-boot_check(const uint8_t *buf, size_t len, uint64_t filesize,
+/*
+ * bzImage: the 64-bit Linux boot protocol (2.12 or later, loaded high,
+ * with XLF_KERNEL_64).
+ */
+static int
+boot_match_bzimage(const uint8_t *buf, size_t len, uint64_t filesize)
+{
+	(void)filesize;
+	return len >= HDR_MAGIC + 4 && memcmp(buf + HDR_MAGIC, "HdrS", 4) == 0;
+}
+
+static int
+boot_check_bzimage(const uint8_t *buf, size_t len, uint64_t filesize,
     struct boot_image *img, const char **why)
 {
 	unsigned int	 sects;
 
-	memset(img, 0, sizeof(*img));
 	if (len < 1024 || filesize < 1024) {
 		*why = "file too small to be a bzImage";
 		return -1;
 	}
-	if (get16(buf + HDR_BOOT_FLAG) != 0xaa55 ||
-	    memcmp(buf + HDR_MAGIC, "HdrS", 4) != 0) {
-		*why = "not a bzImage (no Linux boot protocol header)";
+	if (get16(buf + HDR_BOOT_FLAG) != 0xaa55) {
+		*why = "not a bzImage (no boot sector signature)";
 		return -1;
 	}
 	img->version = get16(buf + HDR_VERSION);
@@ -134,6 +146,96 @@ boot_check(const uint8_t *buf, size_t len, uint64_t filesize,
 	img->hdrlen = len < sizeof(img->hdr) ? len : sizeof(img->hdr);
 	memcpy(img->hdr, buf, img->hdrlen);
 	return 0;
+}
+
+/*
+ * The kinds of boot file, tried in this order: the first whose match
+ * function recognises the file decides what it is, and its check function
+ * what is wrong with it. A weak match (by size alone) goes last.
+ */
+static const struct boot_kinds {
+	enum boot_kind	  kind;
+	const char	 *name;
+	int		(*match)(const uint8_t *, size_t, uint64_t);
+	int		(*check)(const uint8_t *, size_t, uint64_t,
+			    struct boot_image *, const char **);
+	int		(*load)(struct vm *, struct vcpu *,
+			    const struct boot_image *);
+} boot_kinds[] = {
+	{ BOOT_KIND_BZIMAGE, "bzImage", boot_match_bzimage,
+	    boot_check_bzimage, boot_load_bzimage },
+};
+
+/* Smaller than any kind's header. */
+#define BOOT_MIN_SIZE	64
+
+#define BOOT_NKINDS	(sizeof(boot_kinds) / sizeof(boot_kinds[0]))
+
+static const struct boot_kinds *
+boot_kind_find(enum boot_kind kind)
+{
+	size_t	i;
+
+	for (i = 0; i < BOOT_NKINDS; i++)
+		if (boot_kinds[i].kind == kind)
+			return &boot_kinds[i];
+	return NULL;
+}
+
+const char *
+boot_kind_name(enum boot_kind kind)
+{
+	const struct boot_kinds	*k;
+
+	return (k = boot_kind_find(kind)) == NULL ? "unknown" : k->name;
+}
+
+int
+boot_check(const uint8_t *buf, size_t len, uint64_t filesize,
+    struct boot_image *img, const char **why)
+{
+	size_t	i;
+
+	memset(img, 0, sizeof(*img));
+	if (len > filesize)
+		len = (size_t)filesize;
+	if (len < BOOT_MIN_SIZE) {
+		*why = "file too small to be a kernel";
+		return -1;
+	}
+	for (i = 0; i < BOOT_NKINDS; i++) {
+		if (!boot_kinds[i].match(buf, len, filesize))
+			continue;
+		img->kind = boot_kinds[i].kind;
+		img->filesize = filesize;
+		if (boot_kinds[i].check(buf, len, filesize, img, why) == -1) {
+			img->kind = BOOT_KIND_NONE;
+			return -1;
+		}
+		return 0;
+	}
+	*why = "not a bzImage (no Linux boot protocol header)";
+	return -1;
+}
+
+int
+boot_probe(int fd, struct boot_image *img, const char **why)
+{
+	struct stat	 st;
+	uint8_t		 buf[BOOT_HDR_MAX];
+	ssize_t		 n;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		return -1;
+	}
+	while ((n = pread(fd, buf, sizeof(buf), 0)) == -1 && errno == EINTR)
+		;
+	if (n == -1) {
+		*why = "cannot read the file";
+		return -1;
+	}
+	return boot_check(buf, (size_t)n, (uint64_t)st.st_size, img, why);
 }
 
 int
@@ -288,34 +390,18 @@ boot_set_regs(struct vcpu *bsp, uint64_t entry)
 	return 0;
 }
 
-int
-boot_load(struct vm *vm, struct vcpu *bsp)
+static int
+boot_load_bzimage(struct vm *vm, struct vcpu *bsp,
+    const struct boot_image *imgp)
 {
-	struct boot_image	 img;
+	const struct boot_image	 img = *imgp;
 	struct stat		 st;
-	uint8_t			 buf[1024], *zp;
-	const char		*why;
+	uint8_t			*zp;
 	uint64_t		 low, kend, initrd_addr = 0, initrd_size = 0;
 	uint64_t		 top;
 	size_t			 cmdlen = 0, hdrend;
-	ssize_t			 n;
 	int			 fd = vm->params.kernel_fd;
 
-	if (fstat(fd, &st) == -1) {
-		log_warn("%s: kernel", __func__);
-		return -1;
-	}
-	n = pread(fd, buf, sizeof(buf), 0);
-	if (n < 0) {
-		log_warn("%s: kernel", __func__);
-		return -1;
-	}
-	if (boot_check(buf, (size_t)n, (uint64_t)st.st_size, &img,
-	    &why) == -1) {
-		log_warnx("kernel: %s", why);
-		errno = ENOEXEC;
-		return -1;
-	}
 	low = vm->mem.regions[0].size;
 	kend = PLAT_KERNEL_ADDR + img.init_size;
 	if (kend > low) {
@@ -396,4 +482,23 @@ boot_load(struct vm *vm, struct vcpu *bsp)
 	boot_page_tables(vm);
 	boot_gdt(vm);
 	return boot_set_regs(bsp, PLAT_KERNEL_ADDR + 0x200);
+}
+
+int
+boot_load(struct vm *vm, struct vcpu *bsp)
+{
+	const struct boot_kinds	*k;
+	struct boot_image	 img;
+	const char		*why;
+
+	if (boot_probe(vm->params.kernel_fd, &img, &why) == -1) {
+		log_warnx("kernel: %s", why);
+		errno = ENOEXEC;
+		return -1;
+	}
+	if ((k = boot_kind_find(img.kind)) == NULL) {
+		errno = ENOEXEC;
+		return -1;
+	}
+	return k->load(vm, bsp, &img);
 }

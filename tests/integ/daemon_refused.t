@@ -1,6 +1,7 @@
 #!/bin/bash
 # vmd refuses, with a clear message that reaches vmctl, what it cannot run
-# yet: a forced boot device (needs BIOS boot), a CD-ROM, a qcow2 disk.
+# yet: a forced boot device (needs BIOS boot), a CD-ROM, a qcow2 disk, a
+# boot file that is no kernel.
 # Nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon.sh"
@@ -36,6 +37,12 @@ refused cdrom "cdrom is not supported yet" -r "$TMP/disk.img"
 printf 'QFI\373' >"$TMP/disk.qcow2"
 truncate -s 1M "$TMP/disk.qcow2"
 refused qcow "qcow2 is not supported yet" -d "$TMP/disk.qcow2"
+
+# A boot file that is no kernel is refused by the parent, before a VM
+# process exists, with the loader's own reason.
+head -c 65536 /dev/zero >"$TMP/notakernel"
+refused notakernel "not a bzImage" -b "$TMP/notakernel"
+
 vmctl start -b "$GUEST" -m 64M -k "tg.checks=none" fine >/dev/null 2>&1
 ok $? "a plain VM still starts afterwards"
 vmctl stop -f fine >/dev/null 2>&1

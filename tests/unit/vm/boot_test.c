@@ -51,11 +51,21 @@ main(void)
 	    (1 << 20) - 5 * 512, "setup and kernel sizes");
 	tap_is(img.init_size, 0x200000, "init_size read");
 
-	tap_ok(boot_check(b, 512, 1 << 20, &img, &why) == -1 &&
-	    strstr(why, "too small") != NULL, "short buffer refused");
+	tap_is(img.kind, BOOT_KIND_BZIMAGE, "kind: bzImage");
+	tap_ok(strcmp(boot_kind_name(img.kind), "bzImage") == 0,
+	    "kind name: bzImage");
+	tap_ok(boot_check(b, 1000, 1 << 20, &img, &why) == -1 &&
+	    strstr(why, "too small") != NULL &&
+	    img.kind == BOOT_KIND_NONE, "short buffer refused, no kind");
+	tap_ok(boot_check(b, sizeof(b), 1000, &img, &why) == -1 &&
+	    strstr(why, "too small") != NULL, "short file refused");
 	b[0x1fe] = 0;
 	tap_ok(boot_check(b, sizeof(b), 1 << 20, &img, &why) == -1 &&
 	    strstr(why, "not a bzImage") != NULL, "no boot flag refused");
+	mkhdr(b, sizeof(b));
+	memset(b + 0x202, 0, 4);
+	tap_ok(boot_check(b, sizeof(b), 1 << 20, &img, &why) == -1 &&
+	    strstr(why, "not a bzImage") != NULL, "no HdrS: not a kernel");
 	mkhdr(b, sizeof(b));
 	b[0x206] = 0x0b;
 	tap_ok(boot_check(b, sizeof(b), 1 << 20, &img, &why) == -1 &&
