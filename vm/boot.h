@@ -17,10 +17,25 @@ struct vcpu;
 enum boot_kind {
 	BOOT_KIND_NONE = 0,
 	BOOT_KIND_BZIMAGE,	/* Linux bzImage, 64-bit boot protocol */
+	BOOT_KIND_ELF,		/* ELF64 vmlinux: 64-bit entry, zero page */
+	BOOT_KIND_PVH,		/* ELF64 with a PVH entry note (Xen ABI) */
 };
 
 /* How much of the file's start boot_probe reads for boot_check. */
 #define BOOT_HDR_MAX	4096
+#define BOOT_ELF_MAX_PHDRS 64		/* program headers we read */
+#define BOOT_ELF_MAX_SEGS 16		/* PT_LOAD segments we load */
+#define BOOT_ELF_MAX_NOTES 8		/* PT_NOTE segments we read */
+#define BOOT_ELF_NOTE_MAX 65536		/* bytes in one PT_NOTE segment */
+
+/* An ELF file's PT_LOAD segment, or (off, filesz only) PT_NOTE. */
+struct boot_seg {
+	uint64_t	 off;		/* in the file */
+	uint64_t	 filesz;
+	uint64_t	 paddr;		/* guest physical address */
+	uint64_t	 memsz;		/* zeroed from filesz up to here */
+	uint64_t	 align;
+};
 
 /* What boot_check learns from a boot file. */
 struct boot_image {
@@ -35,6 +50,14 @@ struct boot_image {
 	uint32_t	 cmdline_max;	/* longest command line, without NUL */
 	uint8_t		 hdr[1024];	/* first 1024 bytes (setup header) */
 	size_t		 hdrlen;
+	/* BOOT_KIND_ELF and BOOT_KIND_PVH: from the ELF program headers. */
+	uint64_t	 entry;		/* e_entry, or the PVH note's entry */
+	struct boot_seg	 seg[BOOT_ELF_MAX_SEGS];
+	int		 nseg;
+	struct boot_seg	 note[BOOT_ELF_MAX_NOTES];
+	int		 nnote;
+	int		 pvh_notes;	/* PHYS32_ENTRY notes seen */
+	char		 whybuf[160];	/* room for a message with numbers */
 };
 
 /* boot_kind_name: "bzImage", ... for messages. */
@@ -53,6 +76,20 @@ int	boot_check(const uint8_t *buf, size_t len, uint64_t filesize,
  * going further. 0, or -1 with *why set.
  */
 int	boot_probe(int fd, struct boot_image *, const char **why);
+/*
+ * The ELF steps boot_probe takes after boot_check, for each PT_NOTE
+ * segment i (buf holds its note[i].filesz bytes), then once at the end:
+ * a XEN_ELFNOTE_PHYS32_ENTRY note makes the file BOOT_KIND_PVH, and the
+ * entry point must lie in a loaded segment. 0, or -1 with *why set.
+ */
+int	boot_elf_notes(struct boot_image *, int i, const uint8_t *buf,
+	    size_t len, const char **why);
+int	boot_elf_entry(struct boot_image *, const char **why);
+/*
+ * boot_fit: does the checked file fit a guest of memsize bytes of RAM?
+ * 0, or -1 with *why set (it may point into the boot_image).
+ */
+int	boot_fit(struct boot_image *, uint64_t memsize, const char **why);
 /*
  * boot_load: load vm->params kernel, initrd and command line into guest
  * RAM as the file's kind says, and set the boot vCPU's registers. 0, or

@@ -339,7 +339,8 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		err(1, "%s", kernel);
 	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", initrd);
-	if (boot_probe(kfd, &img, &why) == -1)
+	if (boot_probe(kfd, &img, &why) == -1 ||
+	    (mem >= PLAT_MIN_MEM && boot_fit(&img, mem, &why) == -1))
 		errx(1, "%s: %s", kernel, why);
 	cin = -1;
 	if (run_is_stream(STDIN_FILENO) &&

@@ -149,7 +149,9 @@ start_vm(struct parent *p, struct parent_vm *vm)
 		goto done;
 	}
 	/* The VM process checks again; this says why to the client. */
-	if (boot_probe(kfd, &img, &why) == -1) {
+	if (boot_probe(kfd, &img, &why) == -1 ||
+	    (vm->conf.memory >= PLAT_MIN_MEM &&
+	    boot_fit(&img, vm->conf.memory, &why) == -1)) {
 		err = ENOEXEC;
 		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name,
 		    vm->conf.boot, why);
