@@ -154,8 +154,10 @@ check_acpi(void)
 
 /*
  * check_entry: which entry point the loader used; with tg.entry=32, 64 or
- * pvh it must be that one. After a PVH entry the hvm_start_info must have
- * the magic, version 1 or later, a memory map, and the RSDP's address.
+ * pvh it must be that one. After a PVH entry the CPU state must be the
+ * ABI's (CR0 = PE without PG, CR4 clear, IF, TF and VM clear) and the
+ * hvm_start_info must have the magic, version 1 or later, a memory map,
+ * and the RSDP's address.
  */
 void
 check_entry(void)
@@ -175,6 +177,11 @@ check_entry(void)
 		diag("# entry: %s\n", name);
 	if (boot_entry != BOOT_ENTRY_PVH)
 		return;
+	tap_ok((boot_pvh_state[1] & 0x80000001) == 1 &&
+	    boot_pvh_state[2] == 0 && (boot_pvh_state[0] & 0x20300) == 0,
+	    "pvh: entered with CR0 0x%x (PE, no PG), CR4 0x%x, EFLAGS 0x%x "
+	    "(IF, TF, VM clear)", boot_pvh_state[1], boot_pvh_state[2],
+	    boot_pvh_state[0]);
 	if (!tap_ok(pi->magic == PVH_MAGIC && pi->version >= 1,
 	    "pvh: hvm_start_info at 0x%lx: magic 0x%x, version %u",
 	    boot_startinfo, pi->magic, pi->version))

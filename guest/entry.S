@@ -60,9 +60,17 @@ startup_64:
 	.code32
 	.globl	pvh_start32
 pvh_start32:
-	cli
 	movb	$0x01, %al			/* boot timer: first insn */
 	outb	%al, $DEBUG_PORT
+	/* The state the ABI promises, for check_entry (a stack of ours). */
+	movl	$kstacks + KSTACK_SIZE, %esp
+	pushfl
+	popl	boot_pvh_state
+	cli
+	movl	%cr0, %eax
+	movl	%eax, boot_pvh_state + 4
+	movl	%cr4, %eax
+	movl	%eax, boot_pvh_state + 8
 	movl	%ebx, boot_startinfo
 	movl	$BOOT_ENTRY_PVH, boot_entry
 	jmp	startup_32_common
@@ -295,13 +303,16 @@ io_bitmap:
 	.byte	0xff
 
 	.balign	8
-	.globl	boot_zeropage, boot_startinfo, boot_entry, ap_ticket
+	.globl	boot_zeropage, boot_startinfo, boot_entry, boot_pvh_state
+	.globl	ap_ticket
 boot_zeropage:
 	.quad	0
 boot_startinfo:				/* PVH: hvm_start_info's address */
 	.quad	0
 boot_entry:				/* BOOT_ENTRY_*: which way we came */
 	.long	0
+boot_pvh_state:				/* PVH entry: EFLAGS, CR0, CR4 */
+	.long	0, 0, 0
 ap_ticket:
 	.long	1
 

@@ -161,6 +161,7 @@ read_rflags(void)
 extern uint64_t		 boot_zeropage;
 extern uint64_t		 boot_startinfo;
 extern uint32_t		 boot_entry;
+extern uint32_t		 boot_pvh_state[3];	/* EFLAGS, CR0, CR4 */
 extern uint32_t		 ap_ticket;
 extern uint64_t		 pml4[], pdpt[];
 extern uint64_t		 gdt[];

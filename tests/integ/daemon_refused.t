@@ -42,6 +42,16 @@ refused qcow "qcow2 is not supported yet" -d "$TMP/disk.qcow2"
 # process exists, with the loader's own reason.
 head -c 65536 /dev/zero >"$TMP/notakernel"
 refused notakernel "not a bzImage" -b "$TMP/notakernel"
+# An ELF kernel whose segment needs more RAM than the VM has (parent's
+# boot_fit): a 64-byte header, one program header, 16 bytes of code.
+python3 -c '
+import struct, sys
+eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack("<HHIQQQIHHHHHH",
+    2, 62, 1, 0x100000, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+ph = struct.pack("<IIQQQQQQ", 1, 5, 120, 0x100000, 0x100000, 16,
+    128 << 20, 0)
+sys.stdout.buffer.write(eh + ph + bytes(16))' >"$TMP/bigelf"
+refused bigelf "is beyond guest RAM (64 MB)" -b "$TMP/bigelf"
 
 vmctl start -b "$GUEST" -m 64M -k "tg.checks=none" fine >/dev/null 2>&1
 ok $? "a plain VM still starts afterwards"
