@@ -398,7 +398,8 @@ int
 boot_elf_notes(struct boot_image *img, int i, const uint8_t *buf,
     size_t len, const char **why)
 {
-	uint64_t	 align, namesz, descsz, type, off = 0, desc;
+	const uint8_t	*name;
+	uint64_t	 align, namesz, descsz, type, off = 0, dpos, desc;
 
 	if (img->kind != BOOT_KIND_ELF && img->kind != BOOT_KIND_PVH) {
 		*why = "not an ELF file";
@@ -423,20 +424,26 @@ boot_elf_notes(struct boot_image *img, int i, const uint8_t *buf,
 		descsz = get32(buf + off + 4);
 		type = get32(buf + off + 8);
 		off += 12;
-		namesz = (namesz + align - 1) & ~(align - 1);
-		if (namesz > len - off) {
+		/* Name, then description, each padded to the alignment. */
+		if (namesz > len - off ||
+		    ((off + namesz + align - 1) & ~(align - 1)) > len) {
 			*why = "ELF note name beyond its segment";
 			return -1;
 		}
-		if (namesz == 4 && memcmp(buf + off, "Xen", 4) == 0 &&
+		name = buf + off;
+		dpos = (off + namesz + align - 1) & ~(align - 1);
+		if (descsz > len - dpos) {
+			*why = "ELF note description beyond its segment";
+			return -1;
+		}
+		if (namesz == 4 && memcmp(name, "Xen", 4) == 0 &&
 		    type == XEN_ELFNOTE_PHYS32_ENTRY) {
-			if ((descsz != 4 && descsz != 8) ||
-			    descsz > len - off - namesz) {
+			if (descsz != 4 && descsz != 8) {
 				*why = "PVH entry note of the wrong size";
 				return -1;
 			}
-			desc = descsz == 4 ? get32(buf + off + namesz) :
-			    get64(buf + off + namesz);
+			desc = descsz == 4 ? get32(buf + dpos) :
+			    get64(buf + dpos);
 			if (desc > UINT32_MAX) {
 				*why = "PVH entry point above 4 GB";
 				return -1;
@@ -448,13 +455,9 @@ boot_elf_notes(struct boot_image *img, int i, const uint8_t *buf,
 			img->kind = BOOT_KIND_PVH;
 			img->entry = desc;
 		}
-		off += namesz;
-		descsz = (descsz + align - 1) & ~(align - 1);
-		if (descsz > len - off) {
-			*why = "ELF note description beyond its segment";
-			return -1;
-		}
-		off += descsz;
+		/* The last note's padding may be missing. */
+		off = dpos + descsz;
+		off = (off + align - 1) & ~(align - 1);
 	}
 	return 0;
 }
