@@ -22,11 +22,11 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 
 if [ -n "$quick" ]; then
-	s_args="--runs 3 --memruns 2 --q35runs 1"
+	s_args="--runs 3 --memruns 2 --q35runs 1 --pvhruns 2"
 	d_args="--runs 3 --counts 1:2,10:1,50:1"
 	i_args="--exitruns 2 --blkruns 1 --netruns 1 --ms 500"
 else
-	s_args="--runs 10 --memruns 5 --q35runs 3"
+	s_args="--runs 10 --memruns 5 --q35runs 3 --pvhruns 5"
 	d_args="--runs 10 --counts 1:5,10:3,50:2"
 	i_args="--exitruns 7 --blkruns 5 --netruns 5 --ms 1000"
 fi
