@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: ISC */
-/* Direct boot of a Linux bzImage through the x86 64-bit boot protocol. */
+/*
+ * Direct kernel boot: what a boot file is (one table of kinds), whether it
+ * fits, the bzImage (64-bit boot protocol), and what every kind's loader
+ * shares: command line and initrd placement, the zero page, the boot
+ * vCPU's 64-bit or 32-bit entry state. The ELF kinds: boot_elf.c.
+ */
+#include <sys/endian.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
@@ -56,108 +62,8 @@
 #define BOOT_DS			0x18
 #define BOOT_TSS		0x20
 
-/* ELF64 (System V gABI) fields we read: offsets in the file header... */
-#define EH_CLASS		4	/* e_ident[EI_CLASS] */
-#define EH_DATA			5
-#define EH_IVERSION		6
-#define EH_TYPE			16	/* u16 */
-#define EH_MACHINE		18	/* u16 */
-#define EH_VERSION		20	/* u32 */
-#define EH_ENTRY		24	/* u64 */
-#define EH_PHOFF		32	/* u64 */
-#define EH_EHSIZE		52	/* u16 */
-#define EH_PHENTSIZE		54	/* u16 */
-#define EH_PHNUM		56	/* u16 */
-#define EH_SIZE			64
-/* ... in a program header ... */
-#define PH_TYPE			0	/* u32 */
-#define PH_OFFSET		8	/* u64 */
-#define PH_PADDR		24	/* u64 */
-#define PH_FILESZ		32	/* u64 */
-#define PH_MEMSZ		40	/* u64 */
-#define PH_ALIGN		48	/* u64 */
-#define PH_SIZE			56
-/* ... and their values. */
-#define ELFCLASS64		2
-#define ELFDATA2LSB		1
-#define EV_CURRENT		1
-#define ET_EXEC			2
-#define EM_X86_64		62
-#define PT_LOAD			1
-#define PT_NOTE			4
-#define PN_XNUM			0xffff
-
-/* The PVH boot ABI (Xen's "x86/HVM direct boot ABI"). */
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define PVH_MAGIC		0x336ec578
-#define PVH_VERSION		1
-#define SI_MAGIC		0	/* hvm_start_info: u32 */
-#define SI_VERSION		4	/* u32 */
-#define SI_NR_MODULES		12	/* u32 */
-#define SI_MODLIST		16	/* u64 */
-#define SI_CMDLINE		24	/* u64 */
-#define SI_RSDP			32	/* u64 */
-#define SI_MEMMAP		40	/* u64, version 1 */
-#define SI_MEMMAP_ENTRIES	48	/* u32, version 1 */
-#define SI_SIZE			56
-#define MOD_PADDR		0	/* hvm_modlist_entry: u64 */
-#define MOD_SIZE		8	/* u64 */
-#define MOD_ENTRY_SIZE		32
-#define MM_ENTRY_SIZE		24	/* hvm_memmap_table_entry */
-/* Where they go in the zero page's place (PLAT_BOOT_ZEROPAGE). */
-#define PVH_MODLIST_OFF		0x100
-#define PVH_MEMMAP_OFF		0x200
-#define PVH_MEMMAP_MAX		((4096 - PVH_MEMMAP_OFF) / MM_ENTRY_SIZE)
-
-/* Linux's initrd_addr_max default: where an initrd's last byte may be. */
-#define BOOT_INITRD_TOP		0x38000000ULL
-
 static int	boot_load_bzimage(struct vm *, struct vcpu *,
 		    const struct boot_image *);
-static int	boot_load_elf(struct vm *, struct vcpu *,
-		    const struct boot_image *);
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 /*
  * bzImage: the 64-bit Linux boot protocol (2.12 or later, loaded high,
@@ -180,11 +86,11 @@ boot_check_bzimage(const uint8_t *buf, size_t len, uint64_t filesize,
 		*why = "file too small to be a bzImage";
 		return -1;
 	}
-	if (get16(buf + HDR_BOOT_FLAG) != 0xaa55) {
+	if (le16dec(buf + HDR_BOOT_FLAG) != 0xaa55) {
 		*why = "not a bzImage (no boot sector signature)";
 		return -1;
 	}
-	img->version = get16(buf + HDR_VERSION);
+	img->version = le16dec(buf + HDR_VERSION);
 	if (img->version < 0x020c) {
 		*why = "boot protocol older than 2.12 (no 64-bit entry)";
 		return -1;
@@ -193,7 +99,7 @@ boot_check_bzimage(const uint8_t *buf, size_t len, uint64_t filesize,
 		*why = "not a bzImage (zImage loads low)";
 		return -1;
 	}
-	if (!(get16(buf + HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
+	if (!(le16dec(buf + HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
 		*why = "kernel has no 64-bit entry point";
 		return -1;
 	}
@@ -206,276 +112,18 @@ boot_check_bzimage(const uint8_t *buf, size_t len, uint64_t filesize,
 		return -1;
 	}
 	img->kernel_size = (size_t)(filesize - img->setup_size);
-	img->init_size = get32(buf + HDR_INIT_SIZE);
+	img->init_size = le32dec(buf + HDR_INIT_SIZE);
 	if (img->init_size < img->kernel_size)
 		img->init_size = (uint32_t)img->kernel_size;
-	img->initrd_max = get32(buf + HDR_INITRD_ADDR_MAX);
+	img->initrd_max = le32dec(buf + HDR_INITRD_ADDR_MAX);
 	if (img->initrd_max == 0)
 		img->initrd_max = 0x37ffffff;
-	img->cmdline_max = get32(buf + HDR_CMDLINE_SIZE);
+	img->cmdline_max = le32dec(buf + HDR_CMDLINE_SIZE);
 	if (img->cmdline_max == 0)
 		img->cmdline_max = 255;
 	img->hdrlen = len < sizeof(img->hdr) ? len : sizeof(img->hdr);
 	memcpy(img->hdr, buf, img->hdrlen);
 	return 0;
-}
-
-
-/*
- * ELF64 vmlinux: an x86-64 executable whose PT_LOAD segments go to their
- * physical addresses. Every field we use is checked here; the PT_NOTE
- * segments are read by boot_probe and checked by boot_elf_notes.
- */
-static int
-boot_match_elf(const uint8_t *buf, size_t len, uint64_t filesize)
-{
-	(void)filesize;
-	return len >= 4 && memcmp(buf, "\177ELF", 4) == 0;
-}
-
-/* [a, a + alen) and [b, b + blen) share a byte (no overflow: checked). */
-static int
-boot_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
-static int
-boot_elf_phdr(const uint8_t *ph, int i, struct boot_image *img,
-    const char **why)
-{
-	struct boot_seg	*sg;
-	uint32_t	 type = get32(ph + PH_TYPE);
-	int		 j;
-
-	if (type != PT_LOAD && type != PT_NOTE)
-		return 0;
-	if (type == PT_NOTE) {
-		if (img->nnote == BOOT_ELF_MAX_NOTES) {
-			*why = "more than 8 ELF note segments";
-			return -1;
-		}
-		sg = &img->note[img->nnote];
-	} else {
-		if (img->nseg == BOOT_ELF_MAX_SEGS) {
-			*why = "more than 16 ELF loadable segments";
-			return -1;
-		}
-		sg = &img->seg[img->nseg];
-	}
-	memset(sg, 0, sizeof(*sg));
-	sg->off = get64(ph + PH_OFFSET);
-	sg->filesz = get64(ph + PH_FILESZ);
-	sg->paddr = get64(ph + PH_PADDR);
-	sg->memsz = get64(ph + PH_MEMSZ);
-	sg->align = get64(ph + PH_ALIGN);
-	if (sg->off > img->filesize || sg->filesz > img->filesize - sg->off) {
-		snprintf(img->whybuf, sizeof(img->whybuf), "ELF program header "
-		    "%d: segment beyond the end of the file", i);
-		*why = img->whybuf;
-		return -1;
-	}
-	if (type == PT_NOTE) {
-		if (sg->filesz > BOOT_ELF_NOTE_MAX) {
-			snprintf(img->whybuf, sizeof(img->whybuf), "ELF note "
-			    "segment of %llu bytes (at most %d)",
-			    (unsigned long long)sg->filesz, BOOT_ELF_NOTE_MAX);
-			*why = img->whybuf;
-			return -1;
-		}
-		img->nnote++;
-		return 0;
-	}
-	if (sg->memsz == 0)
-		return 0;		/* nothing to load */
-	if (sg->filesz > sg->memsz) {
-		snprintf(img->whybuf, sizeof(img->whybuf), "ELF program header "
-		    "%d: file size larger than memory size", i);
-		*why = img->whybuf;
-		return -1;
-	}
-	if (sg->align > 1 && ((sg->align & (sg->align - 1)) != 0 ||
-	    (sg->off & (sg->align - 1)) != (sg->paddr & (sg->align - 1)))) {
-		snprintf(img->whybuf, sizeof(img->whybuf), "ELF program header "
-		    "%d: bad alignment 0x%llx", i,
-		    (unsigned long long)sg->align);
-		*why = img->whybuf;
-		return -1;
-	}
-	if (sg->paddr < PLAT_HIGHMEM_START) {
-		snprintf(img->whybuf, sizeof(img->whybuf), "ELF segment at "
-		    "0x%llx is below 1 MB (the loader's and BIOS area)",
-		    (unsigned long long)sg->paddr);
-		*why = img->whybuf;
-		return -1;
-	}
-	if (sg->paddr > UINT64_MAX - sg->memsz ||
-	    boot_overlap(sg->paddr, sg->memsz, PLAT_PCI_HOLE_START,
-	    PLAT_PCI_HOLE_END - PLAT_PCI_HOLE_START)) {
-		snprintf(img->whybuf, sizeof(img->whybuf), "ELF segment at "
-		    "0x%llx-0x%llx overlaps the PCI hole (3 GB to 4 GB)",
-		    (unsigned long long)sg->paddr,
-		    (unsigned long long)(sg->paddr + sg->memsz));
-		*why = img->whybuf;
-		return -1;
-	}
-	for (j = 0; j < img->nseg; j++)
-		if (boot_overlap(sg->paddr, sg->memsz, img->seg[j].paddr,
-		    img->seg[j].memsz)) {
-			snprintf(img->whybuf, sizeof(img->whybuf), "ELF "
-			    "segments overlap at 0x%llx",
-			    (unsigned long long)sg->paddr);
-			*why = img->whybuf;
-			return -1;
-		}
-	img->nseg++;
-	return 0;
-}
-
-static int
-boot_check_elf(const uint8_t *buf, size_t len, uint64_t filesize,
-    struct boot_image *img, const char **why)
-{
-	uint64_t	 phoff;
-	unsigned int	 phnum, i;
-
-	if (len < EH_SIZE) {
-		*why = "file too small to be an ELF kernel";
-		return -1;
-	}
-	if (buf[EH_CLASS] != ELFCLASS64) {
-		*why = "not a 64-bit ELF file";
-		return -1;
-	}
-	if (buf[EH_DATA] != ELFDATA2LSB || buf[EH_IVERSION] != EV_CURRENT ||
-	    get32(buf + EH_VERSION) != EV_CURRENT) {
-		*why = "not a little-endian ELF file of version 1";
-		return -1;
-	}
-	if (get16(buf + EH_MACHINE) != EM_X86_64) {
-		*why = "ELF file is not for x86-64";
-		return -1;
-	}
-	if (get16(buf + EH_TYPE) != ET_EXEC) {
-		*why = "ELF file is not an executable";
-		return -1;
-	}
-	if (get16(buf + EH_EHSIZE) < EH_SIZE ||
-	    get16(buf + EH_PHENTSIZE) != PH_SIZE) {
-		*why = "ELF header or program header size is wrong";
-		return -1;
-	}
-	phnum = get16(buf + EH_PHNUM);
-	phoff = get64(buf + EH_PHOFF);
-	if (phnum == 0 || phnum == PN_XNUM || phnum > BOOT_ELF_MAX_PHDRS) {
-		snprintf(img->whybuf, sizeof(img->whybuf), "ELF file has %u "
-		    "program headers (1 to %d)", phnum, BOOT_ELF_MAX_PHDRS);
-		*why = img->whybuf;
-		return -1;
-	}
-	if (phoff < EH_SIZE || phoff > len ||
-	    (uint64_t)phnum * PH_SIZE > len - phoff) {
-		snprintf(img->whybuf, sizeof(img->whybuf), "ELF program headers "
-		    "are not within the first %d bytes of the file",
-		    BOOT_HDR_MAX);
-		*why = img->whybuf;
-		return -1;
-	}
-	img->filesize = filesize;
-	for (i = 0; i < phnum; i++)
-		if (boot_elf_phdr(buf + phoff + (size_t)i * PH_SIZE, (int)i,
-		    img, why) == -1)
-			return -1;
-	if (img->nseg == 0) {
-		*why = "ELF file has nothing to load";
-		return -1;
-	}
-	img->entry = get64(buf + EH_ENTRY);
-	return 0;
-}
-
-int
-boot_elf_notes(struct boot_image *img, int i, const uint8_t *buf,
-    size_t len, const char **why)
-{
-	const uint8_t	*name;
-	uint64_t	 align, namesz, descsz, type, off = 0, dpos, desc;
-
-	if (img->kind != BOOT_KIND_ELF && img->kind != BOOT_KIND_PVH) {
-		*why = "not an ELF file";
-		return -1;
-	}
-	if (i < 0 || i >= img->nnote || len != img->note[i].filesz) {
-		*why = "ELF note segment misread";
-		return -1;
-	}
-	/* Entries are 4-byte aligned, or 8 in a segment aligned so. */
-	align = img->note[i].align == 8 ? 8 : 4;
-	if (img->note[i].align > 8) {
-		*why = "ELF note segment alignment is not 4 or 8";
-		return -1;
-	}
-	while (off < len) {
-		if (len - off < 12) {
-			*why = "ELF note header cut short";
-			return -1;
-		}
-		namesz = get32(buf + off);
-		descsz = get32(buf + off + 4);
-		type = get32(buf + off + 8);
-		off += 12;
-		/* Name, then description, each padded to the alignment. */
-		if (namesz > len - off ||
-		    ((off + namesz + align - 1) & ~(align - 1)) > len) {
-			*why = "ELF note name beyond its segment";
-			return -1;
-		}
-		name = buf + off;
-		dpos = (off + namesz + align - 1) & ~(align - 1);
-		if (descsz > len - dpos) {
-			*why = "ELF note description beyond its segment";
-			return -1;
-		}
-		if (namesz == 4 && memcmp(name, "Xen", 4) == 0 &&
-		    type == XEN_ELFNOTE_PHYS32_ENTRY) {
-			if (descsz != 4 && descsz != 8) {
-				*why = "PVH entry note of the wrong size";
-				return -1;
-			}
-			desc = descsz == 4 ? get32(buf + dpos) :
-			    get64(buf + dpos);
-			if (desc > UINT32_MAX) {
-				*why = "PVH entry point above 4 GB";
-				return -1;
-			}
-			if (img->pvh_notes++ > 0 && desc != img->entry) {
-				*why = "two PVH entry notes that disagree";
-				return -1;
-			}
-			img->kind = BOOT_KIND_PVH;
-			img->entry = desc;
-		}
-		/* The last note's padding may be missing. */
-		off = dpos + descsz;
-		off = (off + align - 1) & ~(align - 1);
-	}
-	return 0;
-}
-
-int
-boot_elf_entry(struct boot_image *img, const char **why)
-{
-	int	i;
-
-	for (i = 0; i < img->nseg; i++)
-		if (img->entry >= img->seg[i].paddr &&
-		    img->entry - img->seg[i].paddr < img->seg[i].filesz)
-			return 0;
-	snprintf(img->whybuf, sizeof(img->whybuf), "%s entry point 0x%llx "
-	    "is not in a loaded segment", img->kind == BOOT_KIND_PVH ?
-	    "PVH" : "ELF", (unsigned long long)img->entry);
-	*why = img->whybuf;
-	return -1;
 }
 
 /*
@@ -494,11 +142,11 @@ static const struct boot_kinds {
 } boot_kinds[] = {
 	{ BOOT_KIND_BZIMAGE, "bzImage", boot_match_bzimage,
 	    boot_check_bzimage, boot_load_bzimage },
-	{ BOOT_KIND_ELF, "ELF vmlinux", boot_match_elf, boot_check_elf,
-	    boot_load_elf },
+	{ BOOT_KIND_ELF, "ELF vmlinux", boot_elf_match, boot_elf_check,
+	    boot_elf_load },
 	/* Never matched: boot_elf_notes turns an ELF file into it. */
 	{ BOOT_KIND_PVH, "ELF vmlinux with a PVH entry", NULL, NULL,
-	    boot_load_elf },
+	    boot_elf_load },
 };
 
 /* Smaller than any kind's header. */
@@ -553,6 +201,12 @@ boot_check(const uint8_t *buf, size_t len, uint64_t filesize,
 	*why = "not a bzImage or ELF kernel (no Linux boot protocol header, "
 	    "no ELF header)";
 	return -1;
+}
+
+int
+boot_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
 }
 
 /* Read exactly len bytes at off; 0, or -1 (EIO at the end of the file). */
@@ -689,21 +343,18 @@ boot_e820(uint64_t memsize, uint8_t *table, int max)
 	if (n > max)
 		n = max;
 	for (i = 0; i < n; i++) {
-		put64(table + i * 20, e[i][0]);
-		put64(table + i * 20 + 8, e[i][1]);
-		put32(table + i * 20 + 16, (uint32_t)e[i][2]);
+		le64enc(table + i * 20, e[i][0]);
+		le64enc(table + i * 20 + 8, e[i][1]);
+		le32enc(table + i * 20 + 16, (uint32_t)e[i][2]);
 	}
 	return n;
 }
 
-/* Read exactly len bytes at off of fd into guest RAM at gpa. */
-static int
+int
 boot_read_into(struct vm *vm, int fd, off_t off, uint64_t gpa, size_t len,
     const char *what)
 {
 	uint8_t	*p;
-	ssize_t	 n;
-	size_t	 done = 0;
 
 	if ((p = mem_gpa2hva(&vm->mem, gpa, len)) == NULL) {
 		log_warnx("%s: %s does not fit in guest memory", __func__,
@@ -711,16 +362,9 @@ boot_read_into(struct vm *vm, int fd, off_t off, uint64_t gpa, size_t len,
 		errno = ENOMEM;
 		return -1;
 	}
-	while (done < len) {
-		n = pread(fd, p + done, len - done, off + (off_t)done);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_warnx("%s: short read of %s", __func__, what);
-			errno = EIO;
-			return -1;
-		}
-		done += (size_t)n;
+	if (boot_pread(fd, p, len, off) == -1) {
+		log_warn("%s: short read of %s", __func__, what);
+		return -1;
 	}
 	return 0;
 }
@@ -872,19 +516,7 @@ boot_set_regs32(struct vcpu *bsp, uint64_t entry, uint64_t start_info)
 	return 0;
 }
 
-/* What goes beside the kernel: command line and initrd. */
-struct boot_args {
-	size_t		 cmdlen;
-	uint64_t	 initrd_addr;
-	uint64_t	 initrd_size;
-};
-
-/*
- * boot_args: check the command line against cmdline_max and place the
- * initrd (page-aligned, as high as it fits below top, clear of the nbusy
- * ranges the kernel occupies). 0, or -1 with a logged message.
- */
-static int
+int
 boot_args(struct vm *vm, uint32_t cmdline_max, uint64_t top,
     const struct boot_seg *busy, int nbusy, struct boot_args *a)
 {
@@ -939,8 +571,7 @@ boot_args(struct vm *vm, uint32_t cmdline_max, uint64_t top,
 	return 0;
 }
 
-/* Write the command line and the initrd where boot_args put them. */
-static int
+int
 boot_write_args(struct vm *vm, const struct boot_args *a)
 {
 	if (a->initrd_size > 0 && boot_read_into(vm, vm->params.initrd_fd, 0,
@@ -950,23 +581,52 @@ boot_write_args(struct vm *vm, const struct boot_args *a)
 	    a->cmdlen ? vm->params.cmdline : "", a->cmdlen + 1);
 }
 
-/*
- * The zero page's fields that do not come from a setup header: command
- * line, initrd, RSDP and e820 map.
- */
-static void
-boot_zeropage_fill(struct vm *vm, uint8_t *zp, const struct boot_args *a)
+int
+boot_enter64(struct vm *vm, struct vcpu *bsp, uint64_t entry,
+    const struct boot_args *a, const struct boot_image *bz)
 {
+	uint8_t		*zp;
+	size_t		 hdrend;
+
+	zp = mem_gpa2hva(&vm->mem, PLAT_BOOT_ZEROPAGE, 4096);
+	memset(zp, 0, 4096);
+	if (bz != NULL) {
+		/* The kernel's setup header, as far as it says it goes. */
+		hdrend = 0x202 + bz->hdr[0x201];
+		if (hdrend > bz->hdrlen)
+			hdrend = bz->hdrlen;
+		memcpy(zp + BP_HDR, bz->hdr + BP_HDR, hdrend - BP_HDR);
+		zp[HDR_LOADFLAGS] |= LOADFLAG_CAN_USE_HEAP;
+		le32enc(zp + HDR_HEAP_END_PTR, 0xfe00);
+		le32enc(zp + HDR_CODE32_START, PLAT_KERNEL_ADDR);
+	} else {
+		/* A setup header of our own: the file has none. */
+		le16enc(zp + HDR_BOOT_FLAG, 0xaa55);
+		memcpy(zp + HDR_MAGIC, "HdrS", 4);
+		le16enc(zp + HDR_VERSION, 0x020f);
+		zp[HDR_LOADFLAGS] = LOADFLAG_LOADED_HIGH;
+		le32enc(zp + HDR_CMDLINE_SIZE, PLAT_BOOT_CMDLINE_MAX - 1);
+	}
 	zp[HDR_TYPE_OF_LOADER] = 0xff;
-	put32(zp + HDR_CMD_LINE_PTR, PLAT_BOOT_CMDLINE);
-	put32(zp + BP_EXT_CMD_LINE_PTR, 0);
-	put32(zp + HDR_RAMDISK_IMAGE, (uint32_t)a->initrd_addr);
-	put32(zp + HDR_RAMDISK_SIZE, (uint32_t)a->initrd_size);
-	put32(zp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(a->initrd_addr >> 32));
-	put32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)(a->initrd_size >> 32));
-	put64(zp + BP_ACPI_RSDP, vm->acpi_rsdp);
+	le32enc(zp + HDR_CMD_LINE_PTR, PLAT_BOOT_CMDLINE);
+	le32enc(zp + BP_EXT_CMD_LINE_PTR, 0);
+	le32enc(zp + HDR_RAMDISK_IMAGE, (uint32_t)a->initrd_addr);
+	le32enc(zp + HDR_RAMDISK_SIZE, (uint32_t)a->initrd_size);
+	le32enc(zp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(a->initrd_addr >> 32));
+	le32enc(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)(a->initrd_size >> 32));
+	le64enc(zp + BP_ACPI_RSDP, vm->acpi_rsdp);
 	zp[BP_E820_ENTRIES] = (uint8_t)boot_e820(vm->mem.size,
 	    zp + BP_E820_TABLE, BP_E820_MAX);
+	boot_page_tables(vm);
+	boot_gdt(vm, 1);
+	return boot_set_regs(bsp, entry);
+}
+
+int
+boot_enter32(struct vm *vm, struct vcpu *bsp, uint64_t entry, uint64_t ebx)
+{
+	boot_gdt(vm, 0);
+	return boot_set_regs32(bsp, entry, ebx);
 }
 
 static int
@@ -977,8 +637,6 @@ boot_load_bzimage(struct vm *vm, struct vcpu *bsp,
 	struct boot_args	 a;
 	struct boot_seg		 kernel;
 	const char		*why;
-	uint8_t			*zp;
-	size_t			 hdrend;
 
 	if (boot_fit(&img, vm->mem.size, &why) == -1) {
 		log_warnx("kernel: %s", why);
@@ -997,113 +655,7 @@ boot_load_bzimage(struct vm *vm, struct vcpu *bsp,
 	    PLAT_KERNEL_ADDR, img.kernel_size, "kernel") == -1 ||
 	    boot_write_args(vm, &a) == -1)
 		return -1;
-	zp = mem_gpa2hva(&vm->mem, PLAT_BOOT_ZEROPAGE, 4096);
-	memset(zp, 0, 4096);
-	hdrend = 0x202 + img.hdr[0x201];
-	if (hdrend > img.hdrlen)
-		hdrend = img.hdrlen;
-	memcpy(zp + BP_HDR, img.hdr + BP_HDR, hdrend - BP_HDR);
-	zp[HDR_LOADFLAGS] |= LOADFLAG_CAN_USE_HEAP;
-	put32(zp + HDR_HEAP_END_PTR, 0xfe00);
-	put32(zp + HDR_CODE32_START, PLAT_KERNEL_ADDR);
-	boot_zeropage_fill(vm, zp, &a);
-	boot_page_tables(vm);
-	boot_gdt(vm, 1);
-	return boot_set_regs(bsp, PLAT_KERNEL_ADDR + 0x200);
-}
-
-/*
- * The PVH start of day: hvm_start_info (version 1) in the zero page's
- * place, its module list (the initrd) and memory map after it.
- */
-static void
-boot_start_info(struct vm *vm, const struct boot_args *a)
-{
-	uint8_t		*si, e820[PVH_MEMMAP_MAX * 20];
-	int		 n, i;
-
-	si = mem_gpa2hva(&vm->mem, PLAT_BOOT_ZEROPAGE, 4096);
-	memset(si, 0, 4096);
-	put32(si + SI_MAGIC, PVH_MAGIC);
-	put32(si + SI_VERSION, PVH_VERSION);
-	put64(si + SI_CMDLINE, PLAT_BOOT_CMDLINE);
-	put64(si + SI_RSDP, vm->acpi_rsdp);
-	if (a->initrd_size > 0) {
-		put32(si + SI_NR_MODULES, 1);
-		put64(si + SI_MODLIST, PLAT_BOOT_ZEROPAGE + PVH_MODLIST_OFF);
-		put64(si + PVH_MODLIST_OFF + MOD_PADDR, a->initrd_addr);
-		put64(si + PVH_MODLIST_OFF + MOD_SIZE, a->initrd_size);
-	}
-	n = boot_e820(vm->mem.size, e820, PVH_MEMMAP_MAX);
-	for (i = 0; i < n; i++)
-		memcpy(si + PVH_MEMMAP_OFF + i * MM_ENTRY_SIZE, e820 + i * 20,
-		    20);
-	put64(si + SI_MEMMAP, PLAT_BOOT_ZEROPAGE + PVH_MEMMAP_OFF);
-	put32(si + SI_MEMMAP_ENTRIES, (uint32_t)n);
-}
-
-/*
- * An ELF vmlinux: each PT_LOAD segment at its physical address, zeroed
- * past its file bytes. With a PVH note, the vCPU starts in 32-bit
- * protected mode at the note's entry with EBX = hvm_start_info; without,
- * in 64-bit mode at e_entry with RSI = a zero page, as for a bzImage.
- */
-static int
-boot_load_elf(struct vm *vm, struct vcpu *bsp, const struct boot_image *imgp)
-{
-	struct boot_image	 img = *imgp;
-	struct boot_args	 a;
-	const struct boot_seg	*sg;
-	const char		*why;
-	uint8_t			*zp, *p;
-	int			 i;
-
-	if (boot_fit(&img, vm->mem.size, &why) == -1) {
-		log_warnx("kernel: %s", why);
-		errno = ENOMEM;
-		return -1;
-	}
-	if (boot_args(vm, PLAT_BOOT_CMDLINE_MAX - 1, BOOT_INITRD_TOP, img.seg,
-	    img.nseg, &a) == -1)
-		return -1;
-
-	/* Everything is checked: now write guest memory. */
-	for (i = 0; i < img.nseg; i++) {
-		sg = &img.seg[i];
-		if (boot_read_into(vm, vm->params.kernel_fd, (off_t)sg->off,
-		    sg->paddr, (size_t)sg->filesz, "kernel") == -1)
-			return -1;
-		if (sg->memsz == sg->filesz)
-			continue;
-		if ((p = mem_gpa2hva(&vm->mem, sg->paddr + sg->filesz,
-		    sg->memsz - sg->filesz)) == NULL) {
-			log_warnx("kernel: segment at 0x%llx does not fit in "
-			    "guest memory", (unsigned long long)sg->paddr);
-			errno = ENOMEM;
-			return -1;
-		}
-		memset(p, 0, (size_t)(sg->memsz - sg->filesz));
-	}
-	if (boot_write_args(vm, &a) == -1)
-		return -1;
-	if (img.kind == BOOT_KIND_PVH) {
-		boot_start_info(vm, &a);
-		boot_gdt(vm, 0);
-		return boot_set_regs32(bsp, img.entry,
-		    PLAT_BOOT_ZEROPAGE);
-	}
-	zp = mem_gpa2hva(&vm->mem, PLAT_BOOT_ZEROPAGE, 4096);
-	memset(zp, 0, 4096);
-	/* A setup header of our own: the file has none. */
-	put16(zp + HDR_BOOT_FLAG, 0xaa55);
-	memcpy(zp + HDR_MAGIC, "HdrS", 4);
-	put16(zp + HDR_VERSION, 0x020f);
-	zp[HDR_LOADFLAGS] = LOADFLAG_LOADED_HIGH;
-	put32(zp + HDR_CMDLINE_SIZE, PLAT_BOOT_CMDLINE_MAX - 1);
-	boot_zeropage_fill(vm, zp, &a);
-	boot_page_tables(vm);
-	boot_gdt(vm, 1);
-	return boot_set_regs(bsp, img.entry);
+	return boot_enter64(vm, bsp, PLAT_KERNEL_ADDR + 0x200, &a, &img);
 }
 
 int

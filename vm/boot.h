@@ -3,6 +3,8 @@
 #ifndef VM_BOOT_H
 #define VM_BOOT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,5 +101,45 @@ int	boot_fit(struct boot_image *, uint64_t memsize, const char **why);
 int	boot_load(struct vm *, struct vcpu *bsp);
 /* boot_e820: fill up to max entries for memsize; returns the count. */
 int	boot_e820(uint64_t memsize, uint8_t *table, int max);
+
+/*
+ * Between boot.c and the loaders of each kind (boot_elf.c). Each loader
+ * checks everything (boot_fit, boot_args) before it writes guest memory.
+ */
+struct boot_args {			/* what goes beside the kernel */
+	size_t		 cmdlen;
+	uint64_t	 initrd_addr;
+	uint64_t	 initrd_size;
+};
+/* [a, a + alen) and [b, b + blen) share a byte (no wrap: checked before). */
+int	boot_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen);
+/*
+ * boot_args: check the command line against cmdline_max and place the
+ * initrd (page-aligned, as high as it fits below top and the end of low
+ * RAM, clear of the nbusy ranges the kernel occupies). 0, or -1 with a
+ * logged message.
+ */
+int	boot_args(struct vm *, uint32_t cmdline_max, uint64_t top,
+	    const struct boot_seg *busy, int nbusy, struct boot_args *);
+/* boot_write_args: the command line and initrd where boot_args put them. */
+int	boot_write_args(struct vm *, const struct boot_args *);
+/* boot_read_into: exactly len bytes at off of fd into guest RAM at gpa. */
+int	boot_read_into(struct vm *, int fd, off_t off, uint64_t gpa,
+	    size_t len, const char *what);
+/*
+ * boot_enter64: the zero page (bz's setup header, or one of our own when
+ * bz is NULL; command line, initrd, RSDP, e820), identity page tables and
+ * a GDT, and the boot vCPU in 64-bit mode at entry with RSI = zero page.
+ * boot_enter32: the PVH entry state (32-bit protected mode, paging off)
+ * at entry with EBX = ebx.
+ */
+int	boot_enter64(struct vm *, struct vcpu *, uint64_t entry,
+	    const struct boot_args *, const struct boot_image *bz);
+int	boot_enter32(struct vm *, struct vcpu *, uint64_t entry, uint64_t ebx);
+/* boot_elf.c: the ELF kinds' match, check and load functions. */
+int	boot_elf_match(const uint8_t *, size_t, uint64_t);
+int	boot_elf_check(const uint8_t *, size_t, uint64_t, struct boot_image *,
+	    const char **);
+int	boot_elf_load(struct vm *, struct vcpu *, const struct boot_image *);
 
 #endif /* VM_BOOT_H */
