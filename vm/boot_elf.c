@@ -33,6 +33,7 @@
 /* ... in a program header ... */
 #define PH_TYPE			0	/* u32 */
 #define PH_OFFSET		8	/* u64 */
+#define PH_VADDR		16	/* u64 */
 #define PH_PADDR		24	/* u64 */
 #define PH_FILESZ		32	/* u64 */
 #define PH_MEMSZ		40	/* u64 */
@@ -89,6 +90,7 @@ boot_elf_phdr(const uint8_t *ph, int i, struct boot_image *img,
     const char **why)
 {
 	struct boot_seg	*sg;
+	uint64_t	 vaddr;
 	uint32_t	 type = le32dec(ph + PH_TYPE);
 	int		 j;
 
@@ -138,8 +140,10 @@ boot_elf_phdr(const uint8_t *ph, int i, struct boot_image *img,
 		*why = img->whybuf;
 		return -1;
 	}
+	/* The gABI ties the file offset to the virtual address. */
+	vaddr = le64dec(ph + PH_VADDR);
 	if (sg->align > 1 && ((sg->align & (sg->align - 1)) != 0 ||
-	    (sg->off & (sg->align - 1)) != (sg->paddr & (sg->align - 1)))) {
+	    (sg->off & (sg->align - 1)) != (vaddr & (sg->align - 1)))) {
 		snprintf(img->whybuf, sizeof(img->whybuf), "ELF program header "
 		    "%d: bad alignment 0x%llx", i,
 		    (unsigned long long)sg->align);

@@ -231,8 +231,13 @@ elf_tests(void)
 	mkelf(b, 1); le(b + PH(0) + 48, 0x1800, 8);
 	elf_bad(b, sizeof(b), "alignment", "p_align not a power of 2");
 	mkelf(b, 1); le(b + PH(0) + 8, 0x1100, 8); le(b + PH(0) + 32, 0xf00, 8);
-	elf_bad(b, sizeof(b), "alignment", "p_offset and p_paddr disagree "
+	elf_bad(b, sizeof(b), "alignment", "p_offset and p_vaddr disagree "
 	    "modulo p_align");
+	mkelf(b, 0); le(b + PH(0) + 16, 0, 8); le(b + PH(0) + 24, 0x2d6000, 8);
+	le(b + 24, 0x2d6010, 8);
+	tap_ok(elf_all(b, sizeof(b), &img, &why) == 0 &&
+	    img.seg[0].paddr == 0x2d6000, "p_paddr need not agree with "
+	    "p_offset modulo p_align (Linux's percpu segment)");
 	mkelf(b, 1);
 	le(b + 56, 3, 2);
 	memcpy(b + PH(2), b + PH(0), 56);
