@@ -38,12 +38,14 @@ perl bench/startup.pl --root "$top" $s_args --budget 240 \
 perl bench/daemon.pl --root "$top" $d_args --budget 150 \
     --json "$out/daemon.json"
 perl bench/io.pl --root "$top" $i_args --budget 420 --json "$out/io.json"
-# Linux to "Run /sbin/init", when guest/linux/build.sh has a kernel cached.
-perl bench/linux.pl --root "$top" --budget 900 --json "$out/linux.json"
+# Linux's boot path (bzImage against vmlinux/PVH) to "Run /sbin/init",
+# when guest/linux/build.sh has a kernel cached.
+perl bench/linux_boot.pl --root "$top" --budget 900 \
+    --json "$out/linux_boot.json"
 
 perl -MJSON::PP -e '
 	my %all;
-	for my $p (qw(startup daemon io linux)) {
+	for my $p (qw(startup daemon io linux_boot)) {
 		my $f = "'"$out"'/$p.json";
 		open(my $fh, "<", $f) or do { $all{$p} = { error => "$f: $!" };
 		    next };

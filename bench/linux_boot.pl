@@ -1,8 +1,10 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: ISC
-# Linux from exec to "Run /sbin/init": the small kernel (issue 13's recipe,
-# guest/linux/build.sh) as a bzImage and as a vmlinux, under our VMM and
-# under QEMU microvm and q35, interleaved.  Our VMM boots the vmlinux
+# The boot path of Linux, from exec to "Run /sbin/init": the small kernel
+# (issue 13's recipe, guest/linux/build.sh) as a bzImage and as a vmlinux,
+# under our VMM and under QEMU microvm and q35, interleaved, with no
+# devices beyond the platform (bench/linux.pl boots it with disk and
+# network).  Our VMM boots the vmlinux
 # through PVH when it has the PVH note (else through its 64-bit entry);
 # QEMU boots a vmlinux only through PVH.  See bench/README.md.
 use strict;
@@ -18,13 +20,13 @@ my %o = (
 	mem	=> 256,		# MiB
 	timeout	=> 240,		# seconds per boot
 	budget	=> 600,		# seconds for everything; later boots dropped
-	json	=> 'build/bench/linux.json',
+	json	=> 'build/bench/linux_boot.json',
 	kernel	=> '',		# directory with bzImage and vmlinux
 	cmdline	=> '',		# default: guest/linux/cmdline, adapted
 );
 GetOptions(\%o, 'root=s', 'runs=i', 'mem=i', 'timeout=f', 'budget=f',
     'json=s', 'kernel=s', 'cmdline=s')
-    or die "usage: linux.pl [--kernel DIR] [--runs N] [--budget S] ...\n";
+    or die "usage: linux_boot.pl [--kernel DIR] [--runs N] [--budget S] ...\n";
 chdir $o{root} or die "$o{root}: $!\n";
 my $T0 = now();
 my $tmp = 'build/bench';
