@@ -8,7 +8,7 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread \
 	   -isystem /usr/include/bsd -DLIBBSD_OVERLAY
 LDLIBS	:= -levent -levent_pthreads -lbsd -lseccomp -pthread
-LDLIBS	+= -lmnl
+LDLIBS	+= -lmnl -lz
 # `make V=1` shows the commands.
 V	?= 0
 ifeq ($(V),0)
@@ -20,7 +20,8 @@ ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One list of sources per program.
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
-		   lib/sandbox.c lib/launch.c
+		   lib/sandbox.c lib/launch.c lib/disk/disk.c lib/disk/raw.c \
+		   lib/disk/qcow2.c lib/disk/chain.c
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/acpi.c vm/devices.c vm/jail.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
@@ -173,7 +174,7 @@ fuzz: $(FUZZ_BINS)
 DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   acpica-tools qemu-system-x86 qemu-utils perl cpio clang \
 	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
-	   tshark python3 iproute2 procps
+	   tshark python3 iproute2 procps zlib1g-dev
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
