@@ -19,9 +19,9 @@ endif
 ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One list of sources per program.
+DISK_SRCS	:= lib/disk/disk.c lib/disk/raw.c lib/disk/qcow2.c lib/disk/chain.c
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
-		   lib/sandbox.c lib/launch.c lib/disk/disk.c lib/disk/raw.c \
-		   lib/disk/qcow2.c lib/disk/chain.c
+		   lib/sandbox.c lib/launch.c $(DISK_SRCS)
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/acpi.c vm/devices.c vm/jail.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
@@ -34,7 +34,7 @@ VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c vmctl/cmd_ctl.c \
 		   vmctl/cmd_start.c vmctl/cmd_stop.c vmctl/cmd_status.c \
 		   vmctl/cmd_console.c vmctl/cmd_pause.c vmctl/cmd_wait.c \
 		   vmctl/cmd_load.c vmctl/cmd_reload.c vmctl/cmd_reset.c \
-		   vmctl/cmd_log.c
+		   vmctl/cmd_log.c vmctl/cmd_create.c
 
 # vm.conf: the data model plus the bison parser generated into $(B)/gen.
 CONF_SRCS	:= vmd/config.c vmd/lifecycle.c
@@ -149,12 +149,14 @@ devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/kvm.c vm/mem.c \
-		   vm/net/dhcp.c lib/log.c tests/helper/fakevm.c
+		   vm/net/dhcp.c lib/log.c tests/helper/fakevm.c $(DISK_SRCS)
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/dev/pci.c vm/bus.c vm/kvm.c \
-		   vm/mem.c vm/net/dhcp.c lib/log.c tests/helper/fakevm.c
+		   vm/mem.c vm/net/dhcp.c lib/log.c tests/helper/fakevm.c \
+		   $(DISK_SRCS)
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \
+		   $(DISK_SRCS) \
 		   lib/localaddr.c
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
 ctl_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
@@ -164,7 +166,7 @@ FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $($*_FUZZ_SRCS) -lbsd -levent -lmnl \
-	    -pthread
+	    -lz -pthread
 
 $(B)/fuzz/parse_fuzz: $(PARSE_C) vmd/config.h
 

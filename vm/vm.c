@@ -27,6 +27,31 @@
 #include "vcpu.h"
 #include "vm.h"
 
+/*
+ * vm_add_layer: a disk's top starts a new disk; a base goes under the
+ * last one. 0, or -1 for a layer out of place or one too many.
+ */
+static int
+vm_add_layer(struct vm_params *p, const struct proto_fdreq *f, int fd)
+{
+	struct vm_disk	*d;
+
+	if (f->which != PROTO_VMFD_DISK_BASE) {
+		if (p->ndisks == PROTO_MAX_DISKS)
+			return -1;
+		d = &p->disks[p->ndisks++];
+		d->readonly = f->which == PROTO_VMFD_DISK_RO;
+		d->size = f->size;
+	} else if (p->ndisks == 0)
+		return -1;
+	d = &p->disks[p->ndisks - 1];
+	if (d->nlayers == DISK_CHAIN_MAX)
+		return -1;
+	d->format[d->nlayers] = f->format;
+	d->fd[d->nlayers++] = fd;
+	return 0;
+}
+
 /* Receive the launch messages: create, fds, start. 0 or -1 (logged). */
 static int
 vm_receive(struct vm *vm, int sock)
@@ -86,13 +111,12 @@ vm_receive(struct vm *vm, int sock)
 				break;
 			case PROTO_VMFD_DISK:
 			case PROTO_VMFD_DISK_RO:
-				if (vm->params.ndisks == PROTO_MAX_DISKS) {
+			case PROTO_VMFD_DISK_BASE:
+				if (vm_add_layer(&vm->params, &fdreq,
+				    im->fd) == -1) {
 					close(im->fd);
 					goto bad;
 				}
-				vm->params.disks[vm->params.ndisks].fd = im->fd;
-				vm->params.disks[vm->params.ndisks++].readonly =
-				    fdreq.which == PROTO_VMFD_DISK_RO;
 				break;
 			case PROTO_VMFD_TAP:
 				if (vm->params.nnics == PROTO_MAX_NICS) {

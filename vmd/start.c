@@ -18,9 +18,10 @@ start_devs(struct parent *p, struct parent_vm *vm, struct launch_fd *fds,
     size_t *n)
 {
 	struct launch_fd	*f;
+	struct disk_chain	 ch;
 	char			 ifname[PROTO_IFNAME_MAX];
 	size_t			 i, nnics;
-	int			 fd;
+	int			 fd, j;
 
 	if (vm->conf.cdrom[0] != '\0') {
 		parent_why(p, "vm %s: cdrom is not supported yet",
@@ -36,12 +37,18 @@ start_devs(struct parent *p, struct parent_vm *vm, struct launch_fd *fds,
 		return EOPNOTSUPP;
 	}
 	for (i = 0; i < vm->conf.ndisks; i++) {
-		if ((fd = files_open_disk(vm, &vm->conf.disks[i])) == -1)
+		if (files_open_disk(vm, &vm->conf.disks[i], &ch) == -1)
 			return errno;
-		f = &fds[(*n)++];
-		memset(f, 0, sizeof(*f));
-		f->req.which = PROTO_VMFD_DISK;
-		f->fd = fd;
+		/* The top, then each backing layer under it, in order. */
+		for (j = 0; j < ch.n; j++) {
+			f = &fds[(*n)++];
+			memset(f, 0, sizeof(*f));
+			f->req.which = j == 0 ? PROTO_VMFD_DISK :
+			    PROTO_VMFD_DISK_BASE;
+			f->req.format = (uint8_t)ch.layer[j].format;
+			f->req.size = ch.layer[j].size;
+			f->fd = ch.layer[j].fd;
+		}
 	}
 	nnics = vm->conf.nnics > vm->conf.ninterfaces ? vm->conf.nnics :
 	    vm->conf.ninterfaces;
@@ -253,7 +260,7 @@ start_apply(struct config_vm *c, const struct proto_vmstart *r)
 	    r->nnics > CONFIG_MAX_NICS)
 		return -1;
 	for (i = 0; i < r->ndisks; i++)
-		if (r->diskfmt[i] > CONFIG_FORMAT_QCOW2)
+		if (r->diskfmt[i] > CONFIG_FORMAT_RAW_FORCE)
 			return -1;
 	if (r->set & PROTO_VMSTART_MEMORY)
 		c->memory = r->memsize;

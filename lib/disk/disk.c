@@ -27,6 +27,43 @@ disk_why(char *why, const char *fmt, ...)
 	va_end(ap);
 }
 
+static const char *const disk_format_names[DISK_FMT_MAX] = {
+	[DISK_FMT_RAW] = "raw",
+	[DISK_FMT_QCOW2] = "qcow2",
+	[DISK_FMT_RAW_FORCE] = "force-raw",
+};
+
+int
+disk_format_parse(const char *name)
+{
+	int	i;
+
+	for (i = 0; i < DISK_FMT_MAX; i++)
+		if (disk_format_names[i] != NULL &&
+		    strcmp(name, disk_format_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+disk_format_prefix(const char **path)
+{
+	size_t	n;
+	int	i;
+
+	for (i = 0; i < DISK_FMT_MAX; i++) {
+		if (disk_format_names[i] == NULL)
+			continue;
+		n = strlen(disk_format_names[i]);
+		if (strncmp(*path, disk_format_names[i], n) == 0 &&
+		    (*path)[n] == ':') {
+			*path += n + 1;
+			return i;
+		}
+	}
+	return DISK_FMT_AUTO;
+}
+
 int
 disk_detect(int fd, int asked, int *format, char *why)
 {

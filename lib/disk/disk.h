@@ -66,6 +66,15 @@ struct disk {
 };
 
 /*
+ * disk_format_parse: the format a user names: "raw", "qcow2" or
+ * "force-raw" (raw even with the qcow2 magic); -1 if none of them.
+ * disk_format_prefix: the format a "raw:", "qcow2:" or "force-raw:"
+ * prefix of *path names (stepping *path over it), else DISK_FMT_AUTO.
+ */
+int	disk_format_parse(const char *);
+int	disk_format_prefix(const char **path);
+
+/*
  * disk_detect: the format to read fd with when the user asked for
  * asked: an explicit raw or qcow2 wins; auto looks for the qcow2 magic.
  * An explicit raw on a file with the qcow2 magic is refused (reading a

@@ -1,6 +1,7 @@
 #!/bin/bash
-# vmd refuses, with a clear message that reaches vmctl, what it cannot run
-# yet: a forced boot device (needs BIOS boot), a CD-ROM, a qcow2 disk.
+# vmd refuses, with a clear message that reaches vmctl, what it cannot run:
+# a forced boot device (needs BIOS boot), a CD-ROM, a disk that is not a
+# qcow2 image it can read (a bad header, raw asked of a qcow2 image).
 # Nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon.sh"
@@ -35,7 +36,9 @@ refused bootnet "boot device net needs BIOS boot" -B net
 refused cdrom "cdrom is not supported yet" -r "$TMP/disk.img"
 printf 'QFI\373' >"$TMP/disk.qcow2"
 truncate -s 1M "$TMP/disk.qcow2"
-refused qcow "qcow2 is not supported yet" -d "$TMP/disk.qcow2"
+refused qcow "qcow2 version 0 is not supported" -d "$TMP/disk.qcow2"
+qemu-img create -q -f qcow2 "$TMP/good.qcow2" 1M
+refused asraw "is a qcow2 image but raw was asked for" -d "raw:$TMP/good.qcow2"
 vmctl start -b "$GUEST" -m 64M -k "tg.checks=none" fine >/dev/null 2>&1
 ok $? "a plain VM still starts afterwards"
 vmctl stop -f fine >/dev/null 2>&1
