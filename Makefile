@@ -160,7 +160,8 @@ parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \
 		   lib/localaddr.c
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
 ctl_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
-FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl
+disk_FUZZ_SRCS	:= $(DISK_SRCS) lib/log.c
+FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl disk
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
