@@ -23,6 +23,7 @@ DISK_SRCS	:= lib/disk/disk.c lib/disk/raw.c lib/disk/qcow2.c lib/disk/chain.c
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
 		   lib/sandbox.c lib/launch.c $(DISK_SRCS)
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
+		   vm/boot_elf.c \
 		   vm/acpi.c vm/devices.c vm/jail.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
 		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
@@ -143,7 +144,7 @@ FUZZ_CC		:= clang
 FUZZ_CFLAGS	:= -g -O1 -std=c17 -D_GNU_SOURCE -I. -Ilib -Itests \
 		   -isystem /usr/include/bsd -DLIBBSD_OVERLAY \
 		   -fsanitize=fuzzer,address,undefined
-boot_FUZZ_SRCS	:= vm/boot.c vm/mem.c lib/log.c
+boot_FUZZ_SRCS	:= vm/boot.c vm/boot_elf.c vm/mem.c lib/log.c
 proto_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
 devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \

@@ -23,6 +23,7 @@
 #include "launch.h"
 #include "lib/localaddr.h"
 #include "proto.h"
+#include "vm/boot.h"
 #include "vm/kvm.h"
 #include "vm/vm.h"
 #include "vmctl.h"
@@ -280,7 +281,8 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 {
 	struct run_devs		 devs;
 	struct proto_vmcreate	*c;
-	const char		*kernel = NULL, *initrd = NULL, *errstr;
+	const char		*kernel = NULL, *initrd = NULL, *errstr, *why;
+	struct boot_image	 img;
 	struct launch		 l;
 	struct launch_fd	 fds[RUN_MAX_FDS];
 	char			 vmd[PATH_MAX];
@@ -360,6 +362,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		err(1, "%s", kernel);
 	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", initrd);
+	if (boot_probe(kfd, &img, &why) == -1 ||
+	    (mem >= PLAT_MIN_MEM && boot_fit(&img, mem, &why) == -1))
+		errx(1, "%s: %s", kernel, why);
 	cin = -1;
 	if (run_is_stream(STDIN_FILENO) &&
 	    (cin = run_reopen(STDIN_FILENO, O_RDONLY)) == -1)

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /* parent: the launch sequence: open what a VM needs, start its process. */
 #include <event2/event.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "vm/boot.h"
 #include "vmd/parent.h"
 
 /*
@@ -127,7 +129,9 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	struct proto_vmcreate	*c = NULL;
 	struct launch_fd	 fds[PARENT_MAX_FDS];
 	struct launch		 l;
+	struct boot_image	 img;
 	struct timeval		 tv = { p->start_timeout, 0 };
+	const char		*why;
 	size_t			 n = 0, i, nown = 0;
 	int			 kfd = -1, ifd = -1, err = 0, sock = -1;
 	pid_t			 pid;
@@ -149,6 +153,15 @@ start_vm(struct parent *p, struct parent_vm *vm)
 		err = errno;
 		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name,
 		    vm->conf.boot, strerror(err));
+		goto done;
+	}
+	/* The VM process checks again; this says why to the client. */
+	if (boot_probe(kfd, &img, &why) == -1 ||
+	    (vm->conf.memory >= PLAT_MIN_MEM &&
+	    boot_fit(&img, vm->conf.memory, &why) == -1)) {
+		err = ENOEXEC;
+		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name,
+		    vm->conf.boot, why);
 		goto done;
 	}
 	if (vm->conf.initrd[0] != '\0' &&
