@@ -19,7 +19,8 @@ endif
 ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One list of sources per program.
-DISK_SRCS	:= lib/disk/disk.c lib/disk/raw.c lib/disk/qcow2.c lib/disk/chain.c
+DISK_SRCS	:= lib/disk/disk.c lib/disk/raw.c lib/disk/qcow2.c \
+		   lib/disk/qcow2_meta.c lib/disk/qcow2_walk.c lib/disk/chain.c
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
 		   lib/sandbox.c lib/launch.c $(DISK_SRCS)
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \

@@ -38,6 +38,7 @@ int	disk_chain_open(const char *path, int asked, int readonly,
 /* disk_chain_close: close what is still open. */
 void	disk_chain_close(struct disk_chain *);
 /* disk_chain_disk: a disk over the chain's fds, which it takes. */
-struct disk	*disk_chain_disk(struct disk_chain *, int readonly, char *why);
+struct disk	*disk_chain_disk(struct disk_chain *, int readonly,
+		    char *why);
 
 #endif /* LIB_DISK_CHAIN_H */

@@ -212,9 +212,32 @@ disk_open(const int *fds, const int *formats, int n, int readonly,
 	return NULL;
 }
 
+uint64_t
+disk_iov_len(const struct iovec *iov, int n)
+{
+	uint64_t	len = 0;
+
+	while (n-- > 0)
+		len += (iov++)->iov_len;
+	return len;
+}
+
+/* disk_inside: [off, off + len) is inside the disk; else EINVAL. */
+static int
+disk_inside(const struct disk *d, uint64_t off, uint64_t len)
+{
+	if (off > d->size || len > d->size - off) {
+		errno = EINVAL;
+		return 0;
+	}
+	return 1;
+}
+
 int
 disk_read(struct disk *d, const struct iovec *iov, int n, uint64_t off)
 {
+	if (!disk_inside(d, off, disk_iov_len(iov, n)))
+		return -1;
 	return d->ops->read(d, iov, n, off);
 }
 
@@ -225,6 +248,8 @@ disk_write(struct disk *d, const struct iovec *iov, int n, uint64_t off)
 		errno = EROFS;
 		return -1;
 	}
+	if (!disk_inside(d, off, disk_iov_len(iov, n)))
+		return -1;
 	return d->ops->write(d, iov, n, off);
 }
 
@@ -243,10 +268,8 @@ disk_zero(struct disk *d, uint64_t off, uint64_t len, int flags)
 		errno = EROFS;
 		return -1;
 	}
-	if (off > d->size || len > d->size - off) {
-		errno = EINVAL;
+	if (!disk_inside(d, off, len))
 		return -1;
-	}
 	return d->ops->zero(d, off, len, flags);
 }
 

@@ -34,8 +34,8 @@ enum disk_format {
 struct disk;
 
 /*
- * One image format. Each call serves whole byte ranges inside the
- * disk's size; 0, or -1 with errno. open reads and checks the image
+ * One image format. Each call serves byte ranges inside the disk's size
+ * (disk.c checks them); 0, or -1 with errno. open reads and checks the image
  * (why says what is wrong); close frees everything but the fd.
  */
 struct disk_ops {
@@ -111,6 +111,7 @@ int	disk_pread_full(int fd, void *, size_t, uint64_t off);
 int	disk_pwrite_full(int fd, const void *, size_t, uint64_t off);
 int	disk_preadv_full(int fd, const struct iovec *, int, uint64_t off);
 int	disk_pwritev_full(int fd, const struct iovec *, int, uint64_t off);
+uint64_t disk_iov_len(const struct iovec *, int);
 /* disk_iov_*: len bytes between buf and iov from byte skip of iov. */
 void	disk_iov_to_buf(const struct iovec *, int, size_t skip, void *,
 	    size_t len);

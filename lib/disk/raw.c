@@ -75,16 +75,6 @@ raw_aligned(const struct raw *r, const struct iovec *iov, int n,
 	return 1;
 }
 
-static size_t
-raw_iov_len(const struct iovec *iov, int n)
-{
-	size_t	len = 0;
-
-	while (n-- > 0)
-		len += (iov++)->iov_len;
-	return len;
-}
-
 /*
  * raw_bounce: O_DIRECT I/O that is not aligned: through an aligned
  * buffer, RAW_BOUNCE at a time, whole blocks around the range. A write
@@ -95,7 +85,7 @@ static int
 raw_bounce(struct disk *d, struct raw *r, const struct iovec *iov, int n,
     uint64_t off, int write)
 {
-	uint64_t	 len = raw_iov_len(iov, n), done = 0;
+	uint64_t	 len = disk_iov_len(iov, n), done = 0;
 	uint64_t	 start, end, head, m, mask = r->align - 1;
 	uint8_t		*buf;
 	int		 partial, rv = 0;
@@ -167,7 +157,7 @@ raw_read(struct disk *d, const struct iovec *iov, int n, uint64_t off)
 static int
 raw_write(struct disk *d, const struct iovec *iov, int n, uint64_t off)
 {
-	if (off >= d->limit || raw_iov_len(iov, n) > d->limit - off) {
+	if (off >= d->limit || disk_iov_len(iov, n) > d->limit - off) {
 		errno = ENOSPC;
 		return -1;
 	}
