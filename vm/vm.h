@@ -15,6 +15,7 @@
 
 #include "bus.h"
 #include "mem.h"
+#include "disk/aio.h"
 #include "disk/disk.h"
 #include "proto.h"
 #include "vmdef.h"
@@ -38,6 +39,7 @@ struct vm_disk {
 	int		 nlayers;
 	uint64_t	 size;
 	uint64_t	 limit;		/* set by the jail: writes stay below */
+	struct disk_aio	*aio;		/* made by the jail, or NULL */
 	int		 readonly;
 };
 

@@ -273,6 +273,19 @@ disk_zero(struct disk *d, uint64_t off, uint64_t len, int flags)
 	return d->ops->zero(d, off, len, flags);
 }
 
+int
+disk_map(struct disk *d, uint64_t off, uint64_t len, int write,
+    uint64_t *host)
+{
+	if (write && d->readonly) {
+		errno = EROFS;
+		return -1;
+	}
+	if (!disk_inside(d, off, len))
+		return -1;
+	return d->ops->map(d, off, len, write, host);
+}
+
 void
 disk_close(struct disk *d)
 {
