@@ -113,8 +113,8 @@ static const char *const jail_calls[] = {
 	"timerfd_gettime", "clock_gettime", "clock_getres", "gettimeofday",
 	"clock_nanosleep", "nanosleep",
 	/* virtio-blk's io_uring rings, made before the filter (no
-	   io_uring_setup here), each restricted to reading, writing and
-	   polling its registered image and kick (lib/disk/aio.c) */
+	   io_uring_setup here), each restricted to readv, writev and poll
+	   (lib/disk/aio.c); RLIMIT_FSIZE bounds their writes */
 	"io_uring_enter", "io_uring_register",
 	/* entropy (virtio-rng), logging (syslog's socket is open or
 	   refused), exit */

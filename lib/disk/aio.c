@@ -2,11 +2,14 @@
 /*
  * Asynchronous disk I/O on io_uring: one ring per virtio queue. Reads and
  * writes that map straight onto the top layer's file (disk_map) go on the
- * ring with the image registered as a fixed file. The ring is made
- * disabled and restricted before the VM process's seccomp filter (which
- * then refuses io_uring_setup), and enabled once its files are in: from
- * then on it can only read, write and poll those two files. Anything
- * else is the caller's, synchronously.
+ * ring. The ring is made disabled and restricted (readv, writev and poll;
+ * no registration) before the VM process's seccomp filter, which then
+ * refuses io_uring_setup, and enabled once the device is ready. Files
+ * are not registered with it: a ring holding the image would hold its
+ * lock past the process's exit, until the kernel tears the ring down in
+ * the background, and a VM restarted at once would find it taken. (What
+ * the ring writes is bounded by RLIMIT_FSIZE, vm/jail.c.) Anything else
+ * is the caller's, synchronously.
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,19 +21,17 @@
 
 #include "disk/aio.h"
 
-#define AIO_FILE_DISK	0	/* fixed file indices */
-#define AIO_FILE_WATCH	1
-
 struct disk_aio {
 	struct io_uring	 ring;
 	struct disk	*disk;
+	int		 watch_fd;
 	unsigned	 queued;	/* SQEs not yet submitted */
 };
 
 struct disk_aio *
 disk_aio_prepare(unsigned depth)
 {
-	struct io_uring_restriction	 res[5];
+	struct io_uring_restriction	 res[3];
 	struct disk_aio			*a;
 	int				 e;
 
@@ -47,9 +48,9 @@ disk_aio_prepare(unsigned depth)
 		return NULL;
 	}
 	/*
-	 * Reads, writes and polls, each on a registered file; no
-	 * registration at all once enabled. (Debian's liburing 2.3 does not
-	 * export its wrapper for this: the raw registration call.)
+	 * Reads, writes and polls; no registration at all once enabled.
+	 * (Debian's liburing 2.3 does not export its wrapper for this: the
+	 * raw registration call.)
 	 */
 	memset(res, 0, sizeof(res));
 	res[0].opcode = IORING_RESTRICTION_SQE_OP;
@@ -58,12 +59,8 @@ disk_aio_prepare(unsigned depth)
 	res[1].sqe_op = IORING_OP_WRITEV;
 	res[2].opcode = IORING_RESTRICTION_SQE_OP;
 	res[2].sqe_op = IORING_OP_POLL_ADD;
-	res[3].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
-	res[3].sqe_flags = IOSQE_FIXED_FILE;
-	res[4].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
-	res[4].sqe_flags = IOSQE_FIXED_FILE;
 	if ((e = io_uring_register((unsigned)a->ring.ring_fd,
-	    IORING_REGISTER_RESTRICTIONS, res, 5)) < 0) {
+	    IORING_REGISTER_RESTRICTIONS, res, 3)) < 0) {
 		io_uring_queue_exit(&a->ring);
 		free(a);
 		errno = -e;
@@ -75,11 +72,11 @@ disk_aio_prepare(unsigned depth)
 int
 disk_aio_start(struct disk_aio *a, struct disk *d, int watch_fd)
 {
-	int	files[2] = { d->fd, watch_fd }, e;
+	int	e;
 
 	a->disk = d;
-	if ((e = io_uring_register_files(&a->ring, files, 2)) < 0 ||
-	    (e = io_uring_register((unsigned)a->ring.ring_fd,
+	a->watch_fd = watch_fd;
+	if ((e = io_uring_register((unsigned)a->ring.ring_fd,
 	    IORING_REGISTER_ENABLE_RINGS, NULL, 0)) < 0) {
 		errno = -e;
 		return -1;
@@ -112,10 +109,9 @@ disk_aio_rw(struct disk_aio *a, int write, const struct iovec *iov, int n,
 		return -1;
 	}
 	if (write)
-		io_uring_prep_writev(sqe, AIO_FILE_DISK, iov, (unsigned)n, host);
+		io_uring_prep_writev(sqe, a->disk->fd, iov, (unsigned)n, host);
 	else
-		io_uring_prep_readv(sqe, AIO_FILE_DISK, iov, (unsigned)n, host);
-	sqe->flags |= IOSQE_FIXED_FILE;
+		io_uring_prep_readv(sqe, a->disk->fd, iov, (unsigned)n, host);
 	io_uring_sqe_set_data64(sqe, tag);
 	a->queued++;
 	return 1;
@@ -130,8 +126,7 @@ disk_aio_watch(struct disk_aio *a, uint64_t tag)
 		errno = EAGAIN;
 		return -1;
 	}
-	io_uring_prep_poll_add(sqe, AIO_FILE_WATCH, POLLIN);
-	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_prep_poll_add(sqe, a->watch_fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, tag);
 	a->queued++;
 	return 0;

@@ -20,11 +20,12 @@ struct disk_aio_done {
 
 /*
  * disk_aio_prepare: a ring of depth entries, disabled and restricted to
- * reads, writes and polls of its registered files (before the sandbox);
+ * reads, writes and polls, no registration once enabled (before the
+ * sandbox);
  * NULL with errno where io_uring is missing, disabled, or refused (or
  * VMD_NO_IO_URING is set): the caller does the I/O itself.
- * disk_aio_start: register d's top file and watch_fd and enable the
- * ring; no registration is possible after. 0, or -1 with errno.
+ * disk_aio_start: enable the ring for d's top file and watch_fd. 0, or
+ * -1 with errno.
  */
 struct disk_aio	*disk_aio_prepare(unsigned depth);
 int	disk_aio_start(struct disk_aio *, struct disk *, int watch_fd);
