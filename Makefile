@@ -24,7 +24,7 @@ LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/acpi.c vm/devices.c vm/jail.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
-		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
+		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c vm/dev/fwcfg.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c
 VMD_SRCS	:= vmd/vmd.c vmd/parent.c vmd/control.c vmd/vmm.c vmd/priv.c \
@@ -173,7 +173,7 @@ fuzz: $(FUZZ_BINS)
 DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   acpica-tools qemu-system-x86 qemu-utils perl cpio clang \
 	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
-	   tshark python3 iproute2 procps
+	   tshark python3 iproute2 procps seabios grub-pc-bin xorriso mtools
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

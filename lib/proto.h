@@ -95,6 +95,7 @@ struct proto_vmcreate {
 	char		name[PROTO_NAME_MAX];
 	uint64_t	memsize;
 	uint32_t	ncpus;
+	uint32_t	bootdev;	/* VM_BOOTDEV_* */
 	char		cmdline[PROTO_CMDLINE_MAX];	/* "" if none */
 };
 

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-/* Direct boot of a Linux bzImage through the x86 64-bit boot protocol. */
+/*
+ * Boot: a Linux bzImage through the x86 64-bit boot protocol, or a
+ * firmware image (SeaBIOS) from the reset vector.
+ */
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <linux/kvm.h>
@@ -12,6 +16,7 @@
 
 #include "log.h"
 #include "boot.h"
+#include "kvm.h"
 #include "platform.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -91,15 +96,25 @@ boot_check(const uint8_t *buf, size_t len, uint64_t filesize,
 	unsigned int	 sects;
 
 	memset(img, 0, sizeof(*img));
-	if (len < 1024 || filesize < 1024) {
-		*why = "file too small to be a bzImage";
-		return -1;
-	}
-	if (get16(buf + HDR_BOOT_FLAG) != 0xaa55 ||
+	img->filesize = filesize;
+	if (len < 1024 || get16(buf + HDR_BOOT_FLAG) != 0xaa55 ||
 	    memcmp(buf + HDR_MAGIC, "HdrS", 4) != 0) {
-		*why = "not a bzImage (no Linux boot protocol header)";
+		/* No Linux header: a firmware image, if its size is one. */
+		if (filesize >= BOOT_FW_ALIGN && filesize <= BOOT_FW_MAX &&
+		    filesize % BOOT_FW_ALIGN == 0) {
+			img->kind = BOOT_KIND_FIRMWARE;
+			return 0;
+		}
+		if (len < 1024 || filesize < 1024)
+			*why = "file too small to be a bzImage or a firmware "
+			    "image";
+		else
+			*why = "neither a bzImage (no Linux boot protocol "
+			    "header) nor a firmware image (size not a "
+			    "multiple of 64 KiB from 64 KiB to 16 MiB)";
 		return -1;
 	}
+	img->kind = BOOT_KIND_BZIMAGE;
 	img->version = get16(buf + HDR_VERSION);
 	if (img->version < 0x020c) {
 		*why = "boot protocol older than 2.12 (no 64-bit entry)";
@@ -289,30 +304,132 @@ boot_set_regs(struct vcpu *bsp, uint64_t entry)
 }
 
 int
+boot_check_fd(int fd, struct boot_image *img, const char **why)
+{
+	struct stat	st;
+	uint8_t		buf[1024];
+	ssize_t		n;
+
+	if (fstat(fd, &st) == -1 || (n = pread(fd, buf, sizeof(buf), 0)) < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		return -1;
+	}
+	return boot_check(buf, (size_t)n, (uint64_t)st.st_size, img, why);
+}
+
+int
+boot_probe(struct vm *vm)
+{
+	const char	*why;
+
+	if (boot_check_fd(vm->params.kernel_fd, &vm->boot, &why) == -1) {
+		log_warnx("boot file: %s", why);
+		errno = ENOEXEC;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * boot_firmware_regs: the boot vCPU as after a reset: real mode, CS
+ * F000 with base FFFF0000, IP FFF0 (the ROM's last 16 bytes).
+ */
+static int
+boot_firmware_regs(struct vcpu *bsp)
+{
+	struct kvm_sregs	sregs;
+	struct kvm_regs		regs;
+
+	if (ioctl(bsp->fd, KVM_GET_SREGS, &sregs) == -1) {
+		log_warn("%s: KVM_GET_SREGS", __func__);
+		return -1;
+	}
+	sregs.cs.selector = 0xf000;
+	sregs.cs.base = 0xffff0000;
+	sregs.cs.limit = 0xffff;
+	sregs.cr0 &= ~0x80000001ULL;	/* PG, PE off */
+	sregs.efer = 0;
+	if (ioctl(bsp->fd, KVM_SET_SREGS, &sregs) == -1) {
+		log_warn("%s: KVM_SET_SREGS", __func__);
+		return -1;
+	}
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 2;
+	regs.rip = 0xfff0;
+	if (ioctl(bsp->fd, KVM_SET_REGS, &regs) == -1) {
+		log_warn("%s: KVM_SET_REGS", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * boot_firmware: read the whole image into a private mapping that KVM
+ * maps read-only ending at 4 GiB (writes there exit and are dropped), and
+ * copy its last 128 KiB into RAM ending at 1 MiB, where the firmware
+ * shadows itself: no chipset has to unlock that range first.
+ */
+static int
+boot_firmware(struct vm *vm, struct vcpu *bsp)
+{
+	uint64_t	 size = vm->boot.filesize, low;
+	uint8_t		*rom;
+	ssize_t		 n;
+	size_t		 done = 0;
+
+	rom = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rom == MAP_FAILED) {
+		log_warn("%s: mmap", __func__);
+		return -1;
+	}
+	while (done < size) {
+		n = pread(vm->params.kernel_fd, rom + done, size - done,
+		    (off_t)done);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warnx("firmware: short read");
+			munmap(rom, size);
+			errno = EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	low = size < BOOT_FW_LOW ? size : BOOT_FW_LOW;
+	if (mem_write(&vm->mem, PLAT_HIGHMEM_START - low, rom + size - low,
+	    low) == -1) {
+		log_warn("firmware: below 1 MiB");
+		munmap(rom, size);
+		return -1;
+	}
+	if (kvm_map_rom(vm, PLAT_PCI_HOLE_END - size, rom, size) == -1) {
+		munmap(rom, size);
+		return -1;
+	}
+	vm->rom = rom;
+	vm->rom_size = size;
+	return boot_firmware_regs(bsp);
+}
+
+int
 boot_load(struct vm *vm, struct vcpu *bsp)
 {
-	struct boot_image	 img;
+	struct boot_image	 img = vm->boot;
 	struct stat		 st;
-	uint8_t			 buf[1024], *zp;
-	const char		*why;
+	uint8_t			*zp;
 	uint64_t		 low, kend, initrd_addr = 0, initrd_size = 0;
 	uint64_t		 top;
 	size_t			 cmdlen = 0, hdrend;
-	ssize_t			 n;
 	int			 fd = vm->params.kernel_fd;
 
-	if (fstat(fd, &st) == -1) {
-		log_warn("%s: kernel", __func__);
-		return -1;
-	}
-	n = pread(fd, buf, sizeof(buf), 0);
-	if (n < 0) {
-		log_warn("%s: kernel", __func__);
-		return -1;
-	}
-	if (boot_check(buf, (size_t)n, (uint64_t)st.st_size, &img,
-	    &why) == -1) {
-		log_warnx("kernel: %s", why);
+	if (img.kind == BOOT_KIND_FIRMWARE)
+		return boot_firmware(vm, bsp);
+	if (img.kind != BOOT_KIND_BZIMAGE) {
 		errno = ENOEXEC;
 		return -1;
 	}

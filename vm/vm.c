@@ -56,6 +56,9 @@ vm_receive(struct vm *vm, int sock)
 			    sizeof(vm->params.name));
 			vm->params.memsize = c->memsize;
 			vm->params.ncpus = (int)c->ncpus;
+			if (c->bootdev > VM_BOOTDEV_MAX)
+				goto bad;
+			vm->params.bootdev = (int)c->bootdev;
 			if (c->cmdline[0] != '\0' &&
 			    (vm->params.cmdline = strdup(c->cmdline)) == NULL)
 				goto done;
@@ -304,7 +307,11 @@ vm_run(struct vm *vm)
 		log_warnx("%s: events", __func__);
 		goto out;
 	}
-	if (devices_init(vm) == -1 || acpi_build(vm) == -1)
+	if (boot_probe(vm) == -1)
+		goto out;
+	/* Firmware gets the ACPI tables through fw_cfg (vm/dev/fwcfg.c). */
+	if (devices_init(vm) == -1 || (vm->boot.kind == BOOT_KIND_BZIMAGE &&
+	    acpi_build(vm) == -1))
 		goto out;
 	if ((cpuid = kvm_supported_cpuid(vm->kvm_fd)) == NULL)
 		goto out;

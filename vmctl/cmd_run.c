@@ -259,6 +259,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	struct proto_vmcreate	*c;
 	const char		*kernel = NULL, *initrd = NULL, *errstr;
 	struct launch		 l;
+	struct boot_image	 img;
 	struct launch_fd	 fds[RUN_MAX_FDS];
 	char			 vmd[PATH_MAX];
 	struct sigaction	 sa;
@@ -329,12 +330,13 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		devs.tap[devs.ntaps++] = "";
 	if (optind != argc)
 		cmd_usage(cmd_find("run", &ch));
-	if (kernel == NULL) {
-		warnx("missing -b path (the kernel to boot)");
-		cmd_usage(cmd_find("run", &ch));
-	}
+	/* Without a kernel the VM boots the firmware from its disks. */
+	if (kernel == NULL)
+		kernel = VMD_FIRMWARE;
 	if ((kfd = open(kernel, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", kernel);
+	if (boot_check_fd(kfd, &img, &errstr) == -1)
+		errx(1, "%s: %s", kernel, errstr);
 	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", initrd);
 	cin = -1;

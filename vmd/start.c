@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "vm/boot.h"
 #include "vmd/parent.h"
 
 /*
@@ -121,14 +122,14 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	struct launch_fd	 fds[PARENT_MAX_FDS];
 	struct launch		 l;
 	struct timeval		 tv = { p->start_timeout, 0 };
+	struct boot_image	 img;
+	const char		*boot, *why;
 	size_t			 n = 0, i, nown = 0;
 	int			 kfd = -1, ifd = -1, err = 0, sock = -1;
 	pid_t			 pid;
 
-	if (vm->conf.boot[0] == '\0') {
-		parent_why(p, "vm %s: no kernel to boot", vm->conf.name);
-		return PROTO_ENOKERNEL;
-	}
+	/* Without a kernel the VM boots the firmware (BIOS boot). */
+	boot = vm->conf.boot[0] != '\0' ? vm->conf.boot : VMD_FIRMWARE;
 	if (start_ratelimit(vm) == -1) {
 		parent_why(p, "vm %s: restarted too quickly", vm->conf.name);
 		return PROTO_ERESTART;
@@ -137,11 +138,17 @@ start_vm(struct parent *p, struct parent_vm *vm)
 		parent_why(p, "vm %s: no KVM on this host", vm->conf.name);
 		return ENODEV;
 	}
-	if ((kfd = files_open_as(vm->conf.boot, O_RDONLY,
+	if ((kfd = files_open_as(boot, O_RDONLY,
 	    (vm->user_set & PROTO_VMSTART_BOOT) ? vm->uid : 0)) == -1) {
 		err = errno;
-		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name,
-		    vm->conf.boot, strerror(err));
+		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name, boot,
+		    strerror(err));
+		goto done;
+	}
+	if (boot_check_fd(kfd, &img, &why) == -1) {
+		err = ENOEXEC;
+		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name, boot,
+		    why);
 		goto done;
 	}
 	if (vm->conf.initrd[0] != '\0' &&

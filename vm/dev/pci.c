@@ -8,6 +8,7 @@
 #include "log.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
+#include "vm/vcpu.h"
 #include "vm/vm.h"
 #include "vm/dev/pci.h"
 
@@ -20,6 +21,7 @@
 #define PCI_CLASS_HOST_BRIDGE	0x060000
 
 #define PCI_ADDR_ENABLE		0x80000000U
+#define PCI_RESET_CPU		0x04	/* 0xcf9: SeaBIOS resets through it */
 #define PCI_ADDR_MASK		0x80fffffcU	/* bus, dev, fn, register */
 
 /* Where pci_add puts BARs: I/O above the legacy ports, MMIO in the hole. */
@@ -140,6 +142,12 @@ pci_addr_io(void *arg, uint64_t off, int is_write, uint8_t *data, size_t len)
 	struct pci	*pci = arg;
 	uint32_t	 v;
 
+	/* 0xcf9, the reset control register: bit 2 resets the machine. */
+	if (off == 1 && len == 1 && is_write) {
+		if (data[0] & PCI_RESET_CPU)
+			vcpu_request_exit(pci->vm, VM_EXIT_REBOOT);
+		return;
+	}
 	if (off != 0 || len != 4) {
 		if (!is_write)
 			memset(data, 0xff, len);

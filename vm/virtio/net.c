@@ -358,6 +358,8 @@ virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
 		log_warn("interface %d: virtio-net", index);
 		return NULL;
 	}
+	if (index == 0)
+		vm->bootslot[VM_BOOTDEV_NET] = n->vp.pci.slot;
 	if (vm->evbase != NULL) {
 		n->ev = event_new(vm->evbase, fd, EV_READ | EV_PERSIST,
 		    net_on_tap, n);

@@ -47,15 +47,29 @@ main(void)
 	mkhdr(b, sizeof(b));
 	tap_is(boot_check(b, sizeof(b), 1 << 20, &img, &why), 0,
 	    "a minimal 2.15 bzImage header is accepted");
+	tap_is(img.kind, BOOT_KIND_BZIMAGE, "kind bzImage");
 	tap_ok(img.setup_size == 5 * 512 && img.kernel_size ==
 	    (1 << 20) - 5 * 512, "setup and kernel sizes");
 	tap_is(img.init_size, 0x200000, "init_size read");
 
-	tap_ok(boot_check(b, 512, 1 << 20, &img, &why) == -1 &&
+	tap_ok(boot_check(b, 512, 1000, &img, &why) == -1 &&
 	    strstr(why, "too small") != NULL, "short buffer refused");
 	b[0x1fe] = 0;
-	tap_ok(boot_check(b, sizeof(b), 1 << 20, &img, &why) == -1 &&
-	    strstr(why, "not a bzImage") != NULL, "no boot flag refused");
+	tap_ok(boot_check(b, sizeof(b), (1 << 20) + 512, &img, &why) == -1 &&
+	    strstr(why, "neither a bzImage") != NULL &&
+	    strstr(why, "64 KiB") != NULL,
+	    "no boot flag and an odd size refused");
+	tap_ok(boot_check(b, sizeof(b), 128 << 10, &img, &why) == 0 &&
+	    img.kind == BOOT_KIND_FIRMWARE && img.filesize == 128 << 10,
+	    "no boot header, 128 KiB: a firmware image");
+	tap_ok(boot_check(b, sizeof(b), 64 << 10, &img, &why) == 0 &&
+	    img.kind == BOOT_KIND_FIRMWARE, "64 KiB: a firmware image");
+	tap_ok(boot_check(b, sizeof(b), (16 << 20) + (64 << 10), &img,
+	    &why) == -1, "over 16 MiB: not a firmware image");
+	tap_ok(boot_check(b, sizeof(b), 100000, &img, &why) == -1,
+	    "a truncated firmware image (not a multiple of 64 KiB) refused");
+	tap_ok(boot_check(b, 512, 512, &img, &why) == -1 &&
+	    strstr(why, "too small") != NULL, "512 bytes refused");
 	mkhdr(b, sizeof(b));
 	b[0x206] = 0x0b;
 	tap_ok(boot_check(b, sizeof(b), 1 << 20, &img, &why) == -1 &&
