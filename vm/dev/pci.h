@@ -47,15 +47,20 @@ struct vm;
 #define PCI_INTX_GSI_BASE	16
 #define PCI_INTX_NGSI		8
 
+struct pci;
 struct pci_dev;
 
 /*
  * One BAR, filled in by the device before pci_add. size is a power of two
  * (>= 16 for memory, >= 4 for I/O). fn/arg/lock are passed to
- * bus_register as is; fn sees offsets relative to the BAR. pci_add assigns
- * addr (naturally aligned, inside the DSDT's PCI0 windows) and maps the
- * range there for the life of the VM: the bus is read-only once vCPUs
- * run, so a guest that moves a BAR is logged and not followed.
+ * bus_register as is (pci_add gives a BAR without a lock one of its own);
+ * fn sees offsets relative to the BAR. pci_add assigns an address
+ * (naturally aligned, inside the DSDT's PCI0 windows) and enables
+ * decoding, as firmware would. The guest (firmware) may size and move
+ * BARs and turn decoding off and on: the range is mapped where the BAR
+ * says while its decode bit is set and the address is usable (not 0, not
+ * reaching the top of the 32-bit or 16-bit space, not overlapping another
+ * range); addr says where it is mapped now, 0 when it is not.
  */
 struct pci_bar {
 	int		 type;		/* PCI_BAR_* */
@@ -63,8 +68,8 @@ struct pci_bar {
 	uint64_t	 size;
 	bus_io_fn	 fn;
 	void		*arg;
-	pthread_mutex_t	*lock;		/* NULL: the bus gives it one */
-	uint64_t	 addr;		/* set by pci_add */
+	pthread_mutex_t	*lock;		/* NULL: pci_add gives it one */
+	uint64_t	 addr;		/* mapped here (PCI host lock), or 0 */
 };
 
 /*
@@ -79,6 +84,12 @@ typedef void (*pci_cfg_read_fn)(struct pci_dev *, uint32_t off,
     uint8_t *data, size_t len);
 typedef void (*pci_cfg_write_fn)(struct pci_dev *, uint32_t off,
     const uint8_t *data, size_t len);
+/*
+ * bar_moved: BAR bar was unmapped from old (0: it was not mapped) and is
+ * now mapped at bars[bar].addr (0: it is not). With the PCI host lock
+ * held, on the vCPU thread whose config write moved it.
+ */
+typedef void (*pci_bar_moved_fn)(struct pci_dev *, int bar, uint64_t old);
 
 /*
  * A function on bus 0. The device fills cfg[] (use pci_cfg_set*: vendor,
@@ -92,10 +103,13 @@ struct pci_dev {
 	struct pci_bar		 bars[PCI_NBARS];
 	pci_cfg_read_fn		 cfg_read;
 	pci_cfg_write_fn	 cfg_write;
+	pci_bar_moved_fn	 bar_moved;	/* may be NULL */
 	void			*arg;		/* for the device's own use */
 	int			 slot;		/* set by pci_add */
 	int			 gsi;		/* INTx line, -1 if no pin */
-	int			 warned;	/* pci.c: BAR move logged */
+	int			 warned;	/* pci.c: a refused map logged */
+	pthread_mutex_t		 bar_lock;	/* for BARs without a lock */
+	struct pci		*host;		/* set by pci_add */
 	uint32_t		 cap_last;	/* pci_cap_add: tail of list */
 	uint32_t		 cap_end;	/* pci_cap_add: first free */
 };
