@@ -272,8 +272,18 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		err(1, NULL);
 	memset(&devs, 0, sizeof(devs));
-	while ((ch = getopt(argc, argv, "b:d:I:i:k:Llm:p:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:b:d:I:i:k:Llm:p:t:")) != -1) {
 		switch (ch) {
+		case 'B':
+			if (strcmp(optarg, "disk") == 0)
+				c->bootdev = VM_BOOTDEV_DISK;
+			else if (strcmp(optarg, "cdrom") == 0)
+				c->bootdev = VM_BOOTDEV_CDROM;
+			else if (strcmp(optarg, "net") == 0)
+				c->bootdev = VM_BOOTDEV_NET;
+			else
+				errx(1, "invalid boot device: %s", optarg);
+			break;
 		case 'b':
 			kernel = optarg;
 			break;
@@ -337,6 +347,8 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		err(1, "%s", kernel);
 	if (boot_check_fd(kfd, &img, &errstr) == -1)
 		errx(1, "%s: %s", kernel, errstr);
+	if (c->bootdev != VM_BOOTDEV_NONE && img.kind != BOOT_KIND_FIRMWARE)
+		errx(1, "boot device needs BIOS boot (no -b kernel)");
 	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", initrd);
 	cin = -1;

@@ -28,14 +28,6 @@ start_devs(struct parent *p, struct parent_vm *vm, struct launch_fd *fds,
 		    vm->conf.name);
 		return EOPNOTSUPP;
 	}
-	/* Boot devices need BIOS boot: refuse rather than boot the kernel. */
-	if (vm->conf.bootdev != CONFIG_BOOTDEV_NONE) {
-		parent_why(p, "vm %s: boot device %s needs BIOS boot, which "
-		    "is not supported yet", vm->conf.name,
-		    vm->conf.bootdev == CONFIG_BOOTDEV_DISK ? "disk" :
-		    vm->conf.bootdev == CONFIG_BOOTDEV_CDROM ? "cdrom" : "net");
-		return EOPNOTSUPP;
-	}
 	for (i = 0; i < vm->conf.ndisks; i++) {
 		if ((fd = files_open_disk(vm, &vm->conf.disks[i])) == -1)
 			return errno;
@@ -151,6 +143,16 @@ start_vm(struct parent *p, struct parent_vm *vm)
 		    why);
 		goto done;
 	}
+	/* A boot device is the firmware's choice: a kernel boots itself. */
+	if (vm->conf.bootdev != CONFIG_BOOTDEV_NONE &&
+	    img.kind != BOOT_KIND_FIRMWARE) {
+		err = EOPNOTSUPP;
+		parent_why(p, "vm %s: boot device %s needs BIOS boot (a VM "
+		    "without a kernel)", vm->conf.name,
+		    vm->conf.bootdev == CONFIG_BOOTDEV_DISK ? "disk" :
+		    vm->conf.bootdev == CONFIG_BOOTDEV_CDROM ? "cdrom" : "net");
+		goto done;
+	}
 	if (vm->conf.initrd[0] != '\0' &&
 	    (ifd = files_open_as(vm->conf.initrd, O_RDONLY,
 	    (vm->user_set & PROTO_VMSTART_INITRD) ? vm->uid : 0)) == -1) {
@@ -190,6 +192,7 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	strlcpy(c->cmdline, vm->conf.cmdline, sizeof(c->cmdline));
 	c->memsize = vm->conf.memory;
 	c->ncpus = vm->conf.cpus;
+	c->bootdev = (uint32_t)vm->conf.bootdev;
 	memset(&l, 0, sizeof(l));
 	l.prog = "/proc/self/exe";
 	l.verbose = log_getverbose();
