@@ -142,13 +142,14 @@ FUZZ_CC		:= clang
 FUZZ_CFLAGS	:= -g -O1 -std=c17 -D_GNU_SOURCE -I. -Ilib -Itests \
 		   -isystem /usr/include/bsd -DLIBBSD_OVERLAY \
 		   -fsanitize=fuzzer,address,undefined
-boot_FUZZ_SRCS	:= vm/boot.c vm/mem.c lib/log.c
+boot_FUZZ_SRCS	:= vm/boot.c vm/mem.c vm/kvm.c lib/log.c
 proto_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
 devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/kvm.c vm/mem.c \
-		   vm/net/dhcp.c lib/log.c tests/helper/fakevm.c
+		   vm/net/dhcp.c lib/log.c tests/helper/fakevm.c vm/dev/fwcfg.c \
+		   vm/boot.c vm/acpi.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/dev/pci.c vm/bus.c vm/kvm.c \
@@ -157,7 +158,9 @@ parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \
 		   lib/localaddr.c
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
 ctl_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
-FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl
+fwcfg_FUZZ_SRCS	:= vm/dev/fwcfg.c vm/boot.c vm/acpi.c vm/dev/pci.c vm/bus.c \
+		   vm/kvm.c vm/mem.c lib/log.c tests/helper/fakevm.c
+FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl fwcfg
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* libFuzzer harness: bzImage setup-header checks (vm/boot.c boot_check). */
+/* libFuzzer harness: boot file checks (vm/boot.c boot_check): bzImage or firmware. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +21,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		data += 8;
 		len -= 8;
 	}
-	if (boot_check(data, len, filesize, &img, &why) == 0) {
+	if (boot_check(data, len, filesize, &img, &why) == -1)
+		return 0;
+	if (img.kind == BOOT_KIND_FIRMWARE) {
+		if (filesize % BOOT_FW_ALIGN != 0 || filesize < BOOT_FW_ALIGN ||
+		    filesize > BOOT_FW_MAX || img.filesize != filesize)
+			__builtin_trap();
+	} else if (img.kind != BOOT_KIND_BZIMAGE)
+		__builtin_trap();
+	else {
 		if (img.setup_size >= filesize || img.kernel_size +
 		    img.setup_size != filesize || img.hdrlen > len)
 			__builtin_trap();

@@ -194,8 +194,17 @@ test_device(void)
 	/* Sub-dword BAR writes merge into the dword. */
 	cfg_write(1, 0x11, 1, 0xff);
 	tap_is(cfg_read(1, 0x10, 4), bar0 | 0xf000, "byte write to BAR0");
-	tap_ok(dev.warned == 1, "moving a decoded BAR is noticed");
+	memset(data, 0, sizeof(data));
+	tap_ok(bus_dispatch(&vm.mmio, bar0 + 0xf000 + 8, 0, data, 4) == 0 &&
+	    bus_dispatch(&vm.mmio, bar0 + 8, 0, data, 4) == -1 &&
+	    dev.bars[0].addr == (bar0 | 0xf000),
+	    "a decoded BAR that moves takes its range along");
+	cfg_write(1, PCI_CFG_COMMAND, 2, 0);
+	tap_ok(bus_dispatch(&vm.mmio, bar0 + 0xf000 + 8, 0, data, 4) == -1 &&
+	    dev.bars[0].addr == 0, "decoding off: unmapped");
 	cfg_write(1, 0x10, 4, bar0);
+	cfg_write(1, PCI_CFG_COMMAND, 2, PCI_CMD_IO | PCI_CMD_MEM);
+	tap_ok(dev.bars[0].addr == bar0, "decoding on: mapped where it says");
 
 	/* BAR ranges reach the device with BAR-relative offsets. */
 	memset(data, 0, sizeof(data));
@@ -204,7 +213,7 @@ test_device(void)
 	tap_ok(t.last_off == 8 && t.last_len == 4 && data[0] == 0x5a,
 	    "device sees offset 8, len 4");
 	fakevm_pio_write(&vm, 0xc000 + 3, 1, 7);
-	tap_ok(t.last_off == 3 && t.last_write && t.bar_calls == 2,
+	tap_ok(t.last_off == 3 && t.last_write && t.bar_calls == 3,
 	    "I/O BAR write at offset 3");
 
 	/* Capability space goes to the hooks. */
