@@ -84,6 +84,7 @@ enum proto_vmfd {
 	PROTO_VMFD_DISK_RO,	/* raw image, read-only */
 	PROTO_VMFD_TAP,		/* tap device, with lladdr and locked */
 	PROTO_VMFD_KVM,		/* /dev/kvm, opened by vmm */
+	PROTO_VMFD_CDROM,	/* ISO image, read-only (virtio-scsi CD-ROM) */
 	PROTO_VMFD_MAX
 };
 

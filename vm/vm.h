@@ -58,6 +58,7 @@ struct vm_params {
 	struct vm_nic	 nics[PROTO_MAX_NICS];
 	int		 nnics;
 	int		 bootdev;	/* VM_BOOTDEV_*: firmware boots it first */
+	int		 cdrom_fd;	/* ISO image, read-only; -1 if none */
 };
 
 /*

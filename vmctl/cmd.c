@@ -17,7 +17,7 @@ static const struct vmctl_cmd cmd_table[] = {
 	{ "reload", "", cmd_reload },
 	{ "reset", "[all | switches | vms]", cmd_reset },
 	{ "run", "[-Ll] [-B device] [-b path] [-d [ro,direct:]disk] [-I initrd] [-i count] "
-	    "[-k cmdline] [-m size] [-p cpus] [-t tap]", cmd_run },
+	    "[-k cmdline] [-m size] [-p cpus] [-r path] [-t tap]", cmd_run },
 	{ "show", "[-jr] [id]", cmd_status },
 	{ "start", "[-cL] [-B device] [-b path] [-d disk] [-I initrd] "
 	    "[-i count]\n\t    [-k cmdline] [-m size] [-n switch] [-p cpus] "

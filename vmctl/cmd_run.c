@@ -23,6 +23,7 @@
 #include "lib/localaddr.h"
 #include "proto.h"
 #include "vm/kvm.h"
+#include "vm/dev/cdrom.h"
 #include "vm/vm.h"
 #include "vmctl.h"
 #include "vmd/netif.h"
@@ -32,7 +33,7 @@
 #define RUN_LOCAL_PREFIXLEN	10
 #define RUN_LOCAL_VMID		1		/* the foreground VM's id */
 /* kernel, initrd, console in and out, KVM, disks and taps */
-#define RUN_MAX_FDS		(5 + PROTO_MAX_DISKS + PROTO_MAX_NICS)
+#define RUN_MAX_FDS		(6 + PROTO_MAX_DISKS + PROTO_MAX_NICS)
 
 /* Where the VM process program is: beside vmctl, else the install path. */
 static int
@@ -211,7 +212,7 @@ run_local(struct run_devs *d, int i, int verbose)
 /* The VM's description: kernel, initrd, console, KVM, disks and taps. */
 static size_t
 run_fds(const struct run_devs *d, int kfd, int ifd, int cin, int cout,
-    int kvm, struct launch_fd *fds)
+    int kvm, int cdfd, struct launch_fd *fds)
 {
 	struct proto_fdreq	*f;
 	size_t			 n = 0;
@@ -232,6 +233,10 @@ run_fds(const struct run_devs *d, int kfd, int ifd, int cin, int cout,
 	fds[n++].fd = cout;
 	fds[n].req.which = PROTO_VMFD_KVM;
 	fds[n++].fd = kvm;
+	if (cdfd != -1) {
+		fds[n].req.which = PROTO_VMFD_CDROM;
+		fds[n++].fd = cdfd;
+	}
 	for (i = 0; i < d->ndisks; i++) {
 		fds[n].req.which = d->disk_ro[i] ? PROTO_VMFD_DISK_RO :
 		    PROTO_VMFD_DISK;
@@ -258,6 +263,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	struct run_devs		 devs;
 	struct proto_vmcreate	*c;
 	const char		*kernel = NULL, *initrd = NULL, *errstr;
+	const char		*cdrom = NULL;
 	struct launch		 l;
 	struct boot_image	 img;
 	struct launch_fd	 fds[RUN_MAX_FDS];
@@ -266,13 +272,14 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	pid_t			 pid;
 	size_t			 nfds;
 	int			 ch, sock, kfd, ifd = -1, cin, cout, status, kvm;
+	int			 cdfd = -1;
 	int			 ncpus = 1, n, i, nifs = 0;
 	uint64_t		 mem = RUN_DEFAULT_MEM;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		err(1, NULL);
 	memset(&devs, 0, sizeof(devs));
-	while ((ch = getopt(argc, argv, "B:b:d:I:i:k:Llm:p:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:b:d:I:i:k:Llm:p:r:t:")) != -1) {
 		switch (ch) {
 		case 'B':
 			if (strcmp(optarg, "disk") == 0)
@@ -316,6 +323,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		case 'I':
 			initrd = optarg;
 			break;
+		case 'r':
+			cdrom = optarg;
+			break;
 		case 'k':
 			if (strlcpy(c->cmdline, optarg, sizeof(c->cmdline)) >=
 			    sizeof(c->cmdline))
@@ -351,6 +361,12 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		errx(1, "boot device needs BIOS boot (no -b kernel)");
 	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", initrd);
+	if (cdrom != NULL) {
+		if ((cdfd = open(cdrom, O_RDONLY | O_CLOEXEC)) == -1)
+			err(1, "%s", cdrom);
+		if (cdrom_check_fd(cdfd, &errstr) == -1)
+			errx(1, "%s: %s", cdrom, errstr);
+	}
 	cin = -1;
 	if (run_is_stream(STDIN_FILENO) &&
 	    (cin = run_reopen(STDIN_FILENO, O_RDONLY)) == -1)
@@ -388,7 +404,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	l.own_uid = geteuid() == 0;
 	if ((pid = launch_spawn(&l, &sock)) == -1)
 		err(1, "cannot start the vm process");
-	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, fds);
+	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, cdfd, fds);
 	if (launch_send(sock, c, fds, nfds) == -1)
 		warnx("cannot launch the vm process");
 	close(sock);
@@ -396,6 +412,8 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	close(kfd);
 	if (ifd != -1)
 		close(ifd);
+	if (cdfd != -1)
+		close(cdfd);
 	if (cin != -1)
 		close(cin);
 	close(cout);

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "vm/boot.h"
+#include "vm/dev/cdrom.h"
 #include "vmd/parent.h"
 
 /*
@@ -20,13 +21,28 @@ start_devs(struct parent *p, struct parent_vm *vm, struct launch_fd *fds,
 {
 	struct launch_fd	*f;
 	char			 ifname[PROTO_IFNAME_MAX];
+	const char		*why;
 	size_t			 i, nnics;
-	int			 fd;
+	int			 fd, e;
 
 	if (vm->conf.cdrom[0] != '\0') {
-		parent_why(p, "vm %s: cdrom is not supported yet",
-		    vm->conf.name);
-		return EOPNOTSUPP;
+		if ((fd = files_open_as(vm->conf.cdrom, O_RDONLY,
+		    (vm->user_set & PROTO_VMSTART_CDROM) ? vm->uid : 0)) ==
+		    -1) {
+			e = errno;
+			parent_why(p, "vm %s: cdrom %s: %s", vm->conf.name,
+			    vm->conf.cdrom, strerror(e));
+			return e;
+		}
+		f = &fds[(*n)++];
+		memset(f, 0, sizeof(*f));
+		f->req.which = PROTO_VMFD_CDROM;
+		f->fd = fd;
+		if (cdrom_check_fd(fd, &why) == -1) {
+			parent_why(p, "vm %s: cdrom %s: %s", vm->conf.name,
+			    vm->conf.cdrom, why);
+			return EINVAL;
+		}
 	}
 	for (i = 0; i < vm->conf.ndisks; i++) {
 		if ((fd = files_open_disk(vm, &vm->conf.disks[i])) == -1)
