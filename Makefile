@@ -153,7 +153,8 @@ devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/boot.c vm/acpi.c vm/virtio/scsi.c vm/dev/cdrom.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
-		   vm/virtio/net.c vm/virtio/rng.c vm/dev/pci.c vm/bus.c vm/kvm.c \
+		   vm/virtio/net.c vm/virtio/rng.c vm/virtio/scsi.c \
+		   vm/dev/cdrom.c vm/dev/pci.c vm/bus.c vm/kvm.c \
 		   vm/mem.c vm/net/dhcp.c lib/log.c tests/helper/fakevm.c
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \
 		   lib/localaddr.c
@@ -161,7 +162,8 @@ dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
 ctl_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
 fwcfg_FUZZ_SRCS	:= vm/dev/fwcfg.c vm/boot.c vm/acpi.c vm/dev/pci.c vm/bus.c \
 		   vm/kvm.c vm/mem.c lib/log.c tests/helper/fakevm.c
-FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl fwcfg
+cdrom_FUZZ_SRCS	:= vm/dev/cdrom.c
+FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl fwcfg cdrom
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
