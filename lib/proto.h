@@ -85,6 +85,7 @@ enum proto_vmfd {
 	PROTO_VMFD_TAP,		/* tap device, with lladdr and locked */
 	PROTO_VMFD_KVM,		/* /dev/kvm, opened by vmm */
 	PROTO_VMFD_CDROM,	/* ISO image, read-only (virtio-scsi CD-ROM) */
+	PROTO_VMFD_OPTROM,	/* the first NIC's boot ROM (iPXE), read-only */
 	PROTO_VMFD_MAX
 };
 

@@ -15,6 +15,11 @@
  * package, its 128 KiB build, which fits whole below 1 MiB (vm/boot.c).
  */
 #define VMD_FIRMWARE		"/usr/share/seabios/bios.bin"
+/*
+ * The first NIC's option ROM when the firmware boots from the network:
+ * iPXE from Debian's ipxe-qemu, built for virtio-net 1af4:1041.
+ */
+#define VMD_NET_ROM		"/usr/lib/ipxe/qemu/pxe-virtio.rom"
 
 /* Boot devices (vm.conf boot device, vmctl -B), in the launch message. */
 #define VM_BOOTDEV_NONE		0	/* the default order: disk, CD-ROM */

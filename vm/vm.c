@@ -81,6 +81,13 @@ vm_receive(struct vm *vm, int sock)
 				}
 				vm->params.cdrom_fd = im->fd;
 				break;
+			case PROTO_VMFD_OPTROM:
+				if (vm->params.optrom_fd != -1) {
+					close(im->fd);
+					goto bad;
+				}
+				vm->params.optrom_fd = im->fd;
+				break;
 			case PROTO_VMFD_CON_IN:
 				vm->params.con_in = im->fd;
 				break;
@@ -386,7 +393,7 @@ vm_main(int sock)
 	vcpu_run_init(vm);
 	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
 	vm->params.kernel_fd = vm->params.initrd_fd = -1;
-	vm->params.cdrom_fd = -1;
+	vm->params.cdrom_fd = vm->params.optrom_fd = -1;
 	vm->params.con_in = vm->params.con_out = -1;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

@@ -59,6 +59,7 @@ struct vm_params {
 	int		 nnics;
 	int		 bootdev;	/* VM_BOOTDEV_*: firmware boots it first */
 	int		 cdrom_fd;	/* ISO image, read-only; -1 if none */
+	int		 optrom_fd;	/* the first NIC's boot ROM; -1 if none */
 };
 
 /*

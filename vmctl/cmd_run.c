@@ -33,7 +33,7 @@
 #define RUN_LOCAL_PREFIXLEN	10
 #define RUN_LOCAL_VMID		1		/* the foreground VM's id */
 /* kernel, initrd, console in and out, KVM, disks and taps */
-#define RUN_MAX_FDS		(6 + PROTO_MAX_DISKS + PROTO_MAX_NICS)
+#define RUN_MAX_FDS		(7 + PROTO_MAX_DISKS + PROTO_MAX_NICS)
 
 /* Where the VM process program is: beside vmctl, else the install path. */
 static int
@@ -212,7 +212,7 @@ run_local(struct run_devs *d, int i, int verbose)
 /* The VM's description: kernel, initrd, console, KVM, disks and taps. */
 static size_t
 run_fds(const struct run_devs *d, int kfd, int ifd, int cin, int cout,
-    int kvm, int cdfd, struct launch_fd *fds)
+    int kvm, int cdfd, int romfd, struct launch_fd *fds)
 {
 	struct proto_fdreq	*f;
 	size_t			 n = 0;
@@ -236,6 +236,10 @@ run_fds(const struct run_devs *d, int kfd, int ifd, int cin, int cout,
 	if (cdfd != -1) {
 		fds[n].req.which = PROTO_VMFD_CDROM;
 		fds[n++].fd = cdfd;
+	}
+	if (romfd != -1) {
+		fds[n].req.which = PROTO_VMFD_OPTROM;
+		fds[n++].fd = romfd;
 	}
 	for (i = 0; i < d->ndisks; i++) {
 		fds[n].req.which = d->disk_ro[i] ? PROTO_VMFD_DISK_RO :
@@ -272,7 +276,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	pid_t			 pid;
 	size_t			 nfds;
 	int			 ch, sock, kfd, ifd = -1, cin, cout, status, kvm;
-	int			 cdfd = -1;
+	int			 cdfd = -1, romfd = -1;
 	int			 ncpus = 1, n, i, nifs = 0;
 	uint64_t		 mem = RUN_DEFAULT_MEM;
 
@@ -359,6 +363,15 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		errx(1, "%s: %s", kernel, errstr);
 	if (c->bootdev != VM_BOOTDEV_NONE && img.kind != BOOT_KIND_FIRMWARE)
 		errx(1, "boot device needs BIOS boot (no -b kernel)");
+	/* Network boot: iPXE as the first NIC's option ROM. */
+	if (c->bootdev == VM_BOOTDEV_NET) {
+		if (devs.ntaps == 0 && nifs == 0)
+			errx(1, "boot device net needs an interface (-t, -i "
+			    "or -L)");
+		if ((romfd = open(VMD_NET_ROM, O_RDONLY | O_CLOEXEC)) == -1)
+			err(1, "%s (network boot needs ipxe-qemu)",
+			    VMD_NET_ROM);
+	}
 	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", initrd);
 	if (cdrom != NULL) {
@@ -404,7 +417,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	l.own_uid = geteuid() == 0;
 	if ((pid = launch_spawn(&l, &sock)) == -1)
 		err(1, "cannot start the vm process");
-	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, cdfd, fds);
+	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, cdfd, romfd, fds);
 	if (launch_send(sock, c, fds, nfds) == -1)
 		warnx("cannot launch the vm process");
 	close(sock);
@@ -414,6 +427,8 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		close(ifd);
 	if (cdfd != -1)
 		close(cdfd);
+	if (romfd != -1)
+		close(romfd);
 	if (cin != -1)
 		close(cin);
 	close(cout);

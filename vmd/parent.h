@@ -73,7 +73,7 @@ struct parent_oldid {
 #define PARENT_LOST_USEC	500000
 
 /* A VM's fds: KVM, console in and out, kernel, initrd, disks, NICs. */
-#define PARENT_MAX_FDS		(6 + CONFIG_MAX_DISKS + CONFIG_MAX_NICS)
+#define PARENT_MAX_FDS		(7 + CONFIG_MAX_DISKS + CONFIG_MAX_NICS)
 
 /* The parent context, set in parent_main. */
 struct parent {

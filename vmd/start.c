@@ -209,6 +209,18 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	c->memsize = vm->conf.memory;
 	c->ncpus = vm->conf.cpus;
 	c->bootdev = (uint32_t)vm->conf.bootdev;
+	/* Network boot: iPXE as the first NIC's option ROM. */
+	if (vm->conf.bootdev == CONFIG_BOOTDEV_NET) {
+		if (n == PARENT_MAX_FDS || (fds[n].fd = open(VMD_NET_ROM,
+		    O_RDONLY | O_CLOEXEC)) == -1) {
+			err = errno;
+			parent_why(p, "vm %s: %s: %s (network boot needs "
+			    "ipxe-qemu)", vm->conf.name, VMD_NET_ROM,
+			    strerror(err));
+			goto done;
+		}
+		fds[n++].req.which = PROTO_VMFD_OPTROM;
+	}
 	memset(&l, 0, sizeof(l));
 	l.prog = "/proc/self/exe";
 	l.verbose = log_getverbose();

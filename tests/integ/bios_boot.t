@@ -5,8 +5,11 @@
 # on virtio-blk after moving the PCI BARs itself; GRUB boots the test guest
 # through its 16-bit entry (linux16) on the serial console; the guest's
 # checks pass (its ACPI tables arrived through fw_cfg's table loader) and
-# it powers off. A disk without a boot sector: SeaBIOS says so, waits
-# etc/boot-fail-wait and resets (exit 11), it does not spin for ever.
+# it powers off. With a GRUB CD-ROM too (virtio-scsi), the disk boots by
+# default and -B cdrom picks the CD (each image its own tg.echo). A disk
+# without a boot sector: SeaBIOS says so, waits etc/boot-fail-wait and
+# resets (exit 11), it does not spin for ever. Bad boot files and CD
+# images are refused before a VM runs.
 . "$(dirname "$0")/lib.sh"
 need_kvm
 [ -f "$GUEST" ] || skip_all "no test guest built"
@@ -40,8 +43,12 @@ grub_image() {
 grub_image "$TMP/disk.img" grubdisk
 ok $? "grub-mkrescue made a GRUB disk image" ||
     diag <"$TMP/mkrescue-grubdisk.log"
+grub_image "$TMP/cd.img" grubcd
+ok $? "grub-mkrescue made a GRUB CD image" ||
+    diag <"$TMP/mkrescue-grubcd.log"
 
-run_vm "$TMP/disk" 300 -m 128M -d "$TMP/disk.img"
+# Both bootable: the default order is disk, then CD-ROM.
+run_vm "$TMP/disk" 300 -m 128M -d "$TMP/disk.img" -r "$TMP/cd.img"
 ok $rc "SeaBIOS -> virtio-blk -> GRUB -> test guest: powered off (exit $rc)"
 tr -d '\r' <"$TMP/disk.out" | grep -q "SeaBIOS (version"
 ok $? "SeaBIOS printed its banner on the serial console (etc/sercon-port)"
@@ -59,6 +66,15 @@ grep -q "^ok .* - virtio-rng: 64 bytes through the used ring" "$TMP/disk.out"
 ok $? "a device whose BAR the firmware moved keeps working"
 [ "$tap_failed" -eq 0 ] || tail -20 "$TMP/disk.out" | diag
 
+# -B cdrom: the CD-ROM first, over a bootable disk.
+run_vm "$TMP/cd" 300 -m 128M -d "$TMP/disk.img" -r "$TMP/cd.img" -B cdrom
+ok $rc "-B cdrom: SeaBIOS -> virtio-scsi CD-ROM -> GRUB -> test guest (exit $rc)"
+tr -d '\r' <"$TMP/cd.out" | grep -q "Booting from DVD/CD"
+ok $? "-B cdrom: SeaBIOS booted from the CD"
+guest_tap_clean "$TMP/cd" && grep -q "^ok .* - cmdline: tg.echo=grubcd" "$TMP/cd.out"
+ok $? "-B cdrom: the CD's GRUB booted the guest (tg.echo=grubcd), every check passed"
+[ "$tap_failed" -eq 0 ] || tail -20 "$TMP/cd.out" | diag
+
 # A disk without a boot sector.
 truncate -s 1M "$TMP/blank.img"
 run_vm "$TMP/blank" 120 -m 64M -d "$TMP/blank.img"
@@ -72,4 +88,9 @@ head -c 100000 "$SEABIOS" >"$TMP/trunc.bin"
 run_vm "$TMP/trunc" 30 -m 64M -b "$TMP/trunc.bin"
 [ "$rc" -eq 1 ] && grep -q "nor a firmware image" "$TMP/trunc.err"
 ok $? "a truncated firmware image is refused: $(cat "$TMP/trunc.err")"
+
+# A CD-ROM image that is not ISO 9660 is refused before any VM runs.
+run_vm "$TMP/notiso" 30 -m 64M -r "$TMP/blank.img"
+[ "$rc" -eq 1 ] && grep -q "not an ISO 9660 image" "$TMP/notiso.err"
+ok $? "a CD image that is not ISO 9660 is refused: $(cat "$TMP/notiso.err")"
 done_testing

@@ -22,6 +22,7 @@
 
 #define PCI_ADDR_ENABLE		0x80000000U
 #define PCI_RESET_CPU		0x04	/* 0xcf9: SeaBIOS resets through it */
+#define PCI_ROM_ENABLE		0x01
 #define PCI_ADDR_MASK		0x80fffffcU	/* bus, dev, fn, register */
 
 /* Where pci_add puts BARs: I/O above the legacy ports, MMIO in the hole. */
@@ -130,6 +131,24 @@ pci_cap_add(struct pci_dev *dev, const void *cap, size_t len)
 }
 
 int
+pci_set_rom(struct pci_dev *dev, const uint8_t *rom, size_t len)
+{
+	uint32_t	size = 2048;
+
+	if (len == 0 || len > (16U << 20)) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (size < len)
+		size <<= 1;
+	dev->rom = rom;
+	dev->rom_len = (uint32_t)len;
+	dev->rom_size = size;
+	dev->rom_addr = 0;
+	return 0;
+}
+
+int
 pci_intx_gsi(int slot, int pin)
 {
 	if (slot < 0 || slot >= PCI_MAX_SLOTS || pin < 1 || pin > 4)
@@ -226,7 +245,17 @@ pci_cfg_write_hdr(struct pci_dev *dev, uint32_t reg, const uint8_t *data,
 		}
 		pci_bar_write(dev, (int)((reg - PCI_CFG_BAR0) / 4), v);
 	}
-	if (reg < PCI_CFG_BAR0 + 4 * PCI_NBARS && reg + len > PCI_CFG_COMMAND)
+	if (dev->rom != NULL && reg >= PCI_CFG_ROM && reg < PCI_CFG_ROM + 4) {
+		v = pci_cfg_get(dev, PCI_CFG_ROM, 4);
+		for (i = 0; i < len && (reg & 3) + i < 4; i++) {
+			v &= ~(0xffU << (8 * ((reg & 3) + i)));
+			v |= (uint32_t)data[i] << (8 * ((reg & 3) + i));
+		}
+		pci_cfg_set32(dev, PCI_CFG_ROM, v & ((~(dev->rom_size - 1) &
+		    ~0x7ffU) | PCI_ROM_ENABLE));
+		pci_bar_update_all(dev->host);
+	} else if (reg < PCI_CFG_BAR0 + 4 * PCI_NBARS &&
+	    reg + len > PCI_CFG_COMMAND)
 		pci_bar_update_all(dev->host);
 }
 
@@ -354,6 +383,44 @@ pci_bar_update(struct pci *pci, struct pci_dev *dev)
 	}
 }
 
+/* pci_rom_io: reads of the expansion ROM; writes are dropped. */
+static void
+pci_rom_io(void *arg, uint64_t off, int is_write, uint8_t *data, size_t len)
+{
+	const struct pci_dev	*dev = arg;
+	size_t			 i;
+
+	if (is_write)
+		return;
+	for (i = 0; i < len; i++)
+		data[i] = off + i < dev->rom_len ? dev->rom[off + i] : 0;
+}
+
+/* pci_rom_update: map the ROM where its BAR says, if enabled. */
+static void
+pci_rom_update(struct pci *pci, struct pci_dev *dev)
+{
+	uint32_t	v, cmd;
+	uint64_t	want = 0;
+
+	if (dev->rom == NULL)
+		return;
+	v = pci_cfg_get(dev, PCI_CFG_ROM, 4);
+	cmd = pci_cfg_get(dev, PCI_CFG_COMMAND, 2);
+	if ((v & PCI_ROM_ENABLE) && (cmd & PCI_CMD_MEM) &&
+	    (v & ~0x7ffU) != 0 &&
+	    (uint64_t)(v & ~0x7ffU) + dev->rom_size < PLAT_PCI_HOLE_END)
+		want = v & ~0x7ffU;
+	if (want == dev->rom_addr)
+		return;
+	if (dev->rom_addr != 0 && bus_unregister(&pci->vm->mmio,
+	    dev->rom_addr, pci_rom_io, dev) == 0)
+		dev->rom_addr = 0;
+	if (want != 0 && bus_register(&pci->vm->mmio, dev->name, want,
+	    dev->rom_size, pci_rom_io, dev, &dev->bar_lock) == 0)
+		dev->rom_addr = want;
+}
+
 /* pci_bar_update_all: every function's BARs (one move may free room). */
 static void
 pci_bar_update_all(struct pci *pci)
@@ -361,8 +428,10 @@ pci_bar_update_all(struct pci *pci)
 	int	slot;
 
 	for (slot = 0; slot < PCI_MAX_SLOTS; slot++)
-		if (pci->devs[slot] != NULL)
+		if (pci->devs[slot] != NULL) {
 			pci_bar_update(pci, pci->devs[slot]);
+			pci_rom_update(pci, pci->devs[slot]);
+		}
 }
 
 /*
@@ -445,6 +514,13 @@ pci_add(struct vm *vm, struct pci_dev *dev)
 	}
 	if (pci_bar_place(pci, dev, addrs) == -1)
 		goto out;
+	if (dev->rom != NULL && (dev->rom_size < 2048 ||
+	    (dev->rom_size & (dev->rom_size - 1)) != 0 ||
+	    dev->rom_len > dev->rom_size)) {
+		log_warnx("%s: %s: bad ROM size", __func__, dev->name);
+		errno = EINVAL;
+		goto out;
+	}
 	pthread_mutex_init(&dev->bar_lock, NULL);
 	for (i = 0; i < PCI_NBARS; i++) {
 		bar = &dev->bars[i];

@@ -27,6 +27,7 @@ struct vm;
 #define PCI_CFG_BAR0		0x10
 #define PCI_CFG_SUBVENDOR	0x2c
 #define PCI_CFG_SUBSYSTEM	0x2e
+#define PCI_CFG_ROM		0x30
 #define PCI_CFG_CAP_PTR		0x34
 #define PCI_CFG_INTR_LINE	0x3c
 #define PCI_CFG_INTR_PIN	0x3d
@@ -110,6 +111,16 @@ struct pci_dev {
 	int			 warned;	/* pci.c: a refused map logged */
 	pthread_mutex_t		 bar_lock;	/* for BARs without a lock */
 	struct pci		*host;		/* set by pci_add */
+	/*
+	 * An expansion ROM (an option ROM for the firmware), or NULL: set
+	 * before pci_add; the guest maps it with the ROM BAR at 0x30, where
+	 * it reads rom_len bytes (then zeros) in a window of rom_size, a
+	 * power of two. rom_addr: where it is mapped now, or 0.
+	 */
+	const uint8_t		*rom;
+	uint32_t		 rom_len;
+	uint32_t		 rom_size;
+	uint64_t		 rom_addr;
 	uint32_t		 cap_last;	/* pci_cap_add: tail of list */
 	uint32_t		 cap_end;	/* pci_cap_add: first free */
 };
@@ -130,6 +141,13 @@ int	pci_add(struct vm *, struct pci_dev *);
  * offset, or -1 with errno EINVAL (len < 2) or ENOSPC.
  */
 int	pci_cap_add(struct pci_dev *, const void *cap, size_t len);
+
+/*
+ * pci_set_rom: give dev the expansion ROM rom (len bytes, kept, not
+ * copied) behind its ROM BAR. Before vCPUs run. 0, or -1 with errno
+ * EINVAL (empty or over 16 MiB).
+ */
+int	pci_set_rom(struct pci_dev *, const uint8_t *rom, size_t len);
 
 /* pci_intx_gsi: the GSI the DSDT routes slot's pin (1 = INTA .. 4) to. */
 int	pci_intx_gsi(int slot, int pin);
