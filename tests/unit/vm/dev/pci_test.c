@@ -250,7 +250,7 @@ test_full(void)
 	tap_ok(pci_add(&vm, &bad[0]) == -1 && errno == EINVAL,
 	    "64-bit BAR with its upper slot in use: EINVAL");
 	memset(&bad[0], 0, sizeof(bad[0]));
-	used = 3;		/* host bridge, test, caps */
+	used = 4;		/* host bridge, test, caps, rom */
 	for (i = 0; i < PCI_MAX_SLOTS - used; i++) {
 		bad[i].name = "filler";
 		if (pci_add(&vm, &bad[i]) == -1)
@@ -298,6 +298,47 @@ test_caps(void)
 	    "without a cfg_write hook capabilities are read-only");
 }
 
+/* An expansion ROM: sized, placed and enabled as firmware does. */
+static void
+test_rom(void)
+{
+	static struct pci_dev	dev;
+	static uint8_t		rom[3000];
+	uint8_t			data[4];
+	int			slot;
+
+	memset(&dev, 0, sizeof(dev));
+	dev.name = "rom";
+	memset(rom, 0x55, sizeof(rom));
+	rom[0] = 0x55;
+	rom[1] = 0xaa;
+	tap_ok(pci_set_rom(&dev, rom, 0) == -1, "an empty ROM is refused");
+	tap_is(pci_set_rom(&dev, rom, sizeof(rom)), 0, "pci_set_rom");
+	tap_is(dev.rom_size, 4096, "ROM window: the next power of two");
+	tap_is(pci_add(&vm, &dev), 0, "pci_add with a ROM");
+	slot = dev.slot;
+	tap_is(cfg_read(slot, PCI_CFG_ROM, 4), 0, "ROM BAR starts unset");
+	cfg_write(slot, PCI_CFG_ROM, 4, 0xfffff800);
+	tap_is(cfg_read(slot, PCI_CFG_ROM, 4), 0xfffff000,
+	    "ROM BAR sizing reads the 4K mask");
+	cfg_write(slot, PCI_CFG_ROM, 4, 0xd0000000);
+	tap_ok(bus_dispatch(&vm.mmio, 0xd0000000, 0, data, 2) == -1,
+	    "not mapped while its enable bit is clear");
+	cfg_write(slot, PCI_CFG_COMMAND, 2, PCI_CMD_MEM);
+	cfg_write(slot, PCI_CFG_ROM, 4, 0xd0000001);
+	tap_ok(bus_dispatch(&vm.mmio, 0xd0000000, 0, data, 2) == 0 &&
+	    data[0] == 0x55 && data[1] == 0xaa, "enabled: the ROM reads 55 AA");
+	tap_ok(bus_dispatch(&vm.mmio, 0xd0000000 + 3500, 0, data, 4) == 0 &&
+	    data[0] == 0 && data[3] == 0, "zeros past its end");
+	data[0] = 1;
+	(void)bus_dispatch(&vm.mmio, 0xd0000000, 1, data, 1);
+	(void)bus_dispatch(&vm.mmio, 0xd0000000, 0, data, 1);
+	tap_is(data[0], 0x55, "writes do not change it");
+	cfg_write(slot, PCI_CFG_ROM, 4, 0);
+	tap_ok(bus_dispatch(&vm.mmio, 0xd0000000, 0, data, 2) == -1 &&
+	    dev.rom_addr == 0, "disabled: unmapped");
+}
+
 static void
 test_intx(void)
 {
@@ -333,6 +374,7 @@ main(void)
 	test_host();
 	test_device();
 	test_caps();
+	test_rom();
 	test_full();
 	test_intx();
 	free(bus_find(&vm.pio, ADDR)->arg);
