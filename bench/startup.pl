@@ -16,6 +16,7 @@ my %o = (
 	runs	=> 10,		# timed runs of each VMM
 	memruns	=> 5,		# held runs of each VMM for the memory reading
 	q35runs	=> 3,		# timed runs of QEMU q35 (informational)
+	pvhruns	=> 5,		# boot path: timed runs of each VMM and path
 	mem	=> 128,		# guest memory, MiB
 	big	=> '4:1024',	# second memory configuration, CPUS:MiB
 	timeout	=> 15,		# seconds per run (3 after two timeouts in a row)
@@ -24,11 +25,12 @@ my %o = (
 	cmdline	=> $ENV{BENCH_GUEST_CMDLINE} // 'tg.checks=cmdline',
 	hold	=> $ENV{BENCH_HOLD_CMDLINE} // 'tg.end=wait-powerbutton',
 	guest	=> 'build/guest/testguest',
+	pvh	=> 'build/guest/testguest.pvh',	# the same guest as a PVH ELF
 	qemu_extra => $ENV{BENCH_QEMU_EXTRA} // '',
 );
 GetOptions(\%o, 'root=s', 'runs=i', 'memruns=i', 'q35runs=i', 'mem=i',
     'timeout=f', 'budget=f', 'json=s', 'cmdline=s', 'hold=s', 'guest=s',
-    'big=s',
+    'big=s', 'pvhruns=i', 'pvh=s',
     'qemu_extra|qemu-extra=s')
     or die "usage: startup.pl [--runs N] [--memruns N] [--guest FILE] ...\n";
 chdir $o{root} or die "$o{root}: $!\n";
@@ -126,15 +128,16 @@ sub mem_qemu {
 # the memory once it is idle, then end it (ours: SIGTERM to the VM process,
 # which presses the power button; QEMU: SIGTERM, which quits).
 sub run_one {
-	my ($vmm, $hold, $timeout, $cpus, $mem) = @_;
+	my ($vmm, $hold, $timeout, $cpus, $mem, $guest) = @_;
 	$cpus //= 1;
 	$mem //= $o{mem};
+	$guest //= $o{guest};
 	my $cmdline = join ' ', grep { length } $o{cmdline},
 	    $hold ? $o{hold} : ();
 	my (@argv, $fifo);
 	if ($vmm eq 'ours') {
 		# -v: the debug port's lines (the timings) are debug output.
-		@argv = ($vmctl, '-v', 'run', '-b', $o{guest}, '-p', $cpus,
+		@argv = ($vmctl, '-v', 'run', '-b', $guest, '-p', $cpus,
 		    '-m', "${mem}M", length $cmdline ? ('-k', $cmdline) : ());
 	} else {
 		$fifo = "$tmp/debugcon.$$";
@@ -145,7 +148,7 @@ sub run_one {
 		    '-display', 'none', '-serial', 'stdio',
 		    '-chardev', "pipe,id=dbg,path=$fifo",
 		    '-device', 'isa-debugcon,iobase=0xe9,chardev=dbg',
-		    '-kernel', $o{guest}, split(' ', $o{qemu_extra}),
+		    '-kernel', $guest, split(' ', $o{qemu_extra}),
 		    $hold ? '-no-shutdown' : (),
 		    length $cmdline ? ('-append', $cmdline) : ());
 	}
@@ -285,8 +288,8 @@ sub timeout_for {
 	return $o{timeout} < 3 ? $o{timeout} : 3;
 }
 sub one {
-	my ($v, $set, $hold, $cpus, $mem) = @_;
-	my $r = run_one($v, $hold, timeout_for($v), $cpus, $mem);
+	my ($v, $set, $hold, $cpus, $mem, $guest) = @_;
+	my $r = run_one($v, $hold, timeout_for($v), $cpus, $mem, $guest);
 	$tmo{$v} = ($r->{killed} // '') =~ /^timeout/ ? ($tmo{$v} // 0) + 1 : 0;
 	push @{$runs{$v}{$set}}, $r;
 }
@@ -320,6 +323,23 @@ for my $i (1 .. $o{q35runs}) {
 	last if $over->();
 	next if $why{q35};
 	one('q35', 'time', 0);
+}
+# Boot path: the same guest as a bzImage and as a PVH ELF (our 64-bit
+# boot protocol entry against our PVH entry; QEMU's 16-bit bzImage entry
+# against its PVH loader), interleaved, on microvm and (fewer) on q35.
+my $pvh_why = -f $o{pvh} ? '' : "no $o{pvh} (make all builds it)";
+for my $i (1 .. ($pvh_why ? 0 : $o{pvhruns})) {
+	last if $over->();
+	for my $v ('ours', 'microvm') {
+		next if $why{$v};
+		one($v, 'bz', 0);
+		one($v, 'pvh', 0, undef, undef, $o{pvh});
+	}
+}
+for my $i (1 .. ($pvh_why ? 0 : $o{q35runs})) {
+	last if $over->();
+	next if $why{q35};
+	one('q35', 'pvh', 0, undef, undef, $o{pvh});
 }
 
 # --- the table -----------------------------------------------------------
@@ -448,6 +468,40 @@ for my $v ('ours', 'microvm', 'q35') {
 		    join('', map { "; guest: $_" } @bad);
 	}
 }
+
+# The boot-path table: medians of the bz and pvh sets.
+my %bootpath;
+my @bp_cols = (['ours', 'bz', 'ours bzImage'], ['ours', 'pvh', 'ours PVH'],
+    ['microvm', 'bz', 'microvm bzImage'], ['microvm', 'pvh', 'microvm PVH'],
+    ['q35', 'time', 'q35 bzImage'], ['q35', 'pvh', 'q35 PVH']);
+my @bp_rows = (['first 0xe9 write (0x01)', sub { $_[0]{e9}{'0x01'} }],
+    ['guest main (0x02)', sub { $_[0]{e9}{'0x02'} }],
+    ['power-off request (0x03)', sub { $_[0]{e9}{'0x03'} }],
+    ['process exit', sub { $_[0]{exit} }]);
+print "\nboot path, ms from exec (median [min..max] n): the test guest as a "
+    . "bzImage and as a PVH ELF\n";
+printf "%-26s %s\n", '', join(' ', map { sprintf '%-22s', $_->[2] } @bp_cols);
+for my $row (@bp_rows) {
+	my ($name, $get) = @$row;
+	my @cells;
+	for my $c (@bp_cols) {
+		my ($v, $set, $label) = @$c;
+		my $st = stats(map { my $x = $get->($_); defined $x ? $x * 1000
+		    : undef } @{$runs{$v}{$set} || []});
+		$bootpath{$label}{$name} = $st;
+		push @cells, $st ? sprintf('%.1f [%.1f..%.1f] %d',
+		    @$st{qw(median min max n)}) : $pvh_why ? 'n/a' : '-';
+	}
+	printf "%-26s %s\n", $name, join(' ', map { sprintf '%-22s', $_ }
+	    @cells);
+}
+for my $label ('ours', 'microvm') {
+	my ($b, $p) = map { $bootpath{"$label $_"}{'guest main (0x02)'} }
+	    'bzImage', 'PVH';
+	printf "%s: PVH/bzImage to guest main %.2f\n", $label,
+	    $p->{median} / $b->{median} if $b && $p && $b->{median};
+}
+print "# boot path not measured: $pvh_why\n" if $pvh_why;
 print "# budget exhausted: some runs were dropped\n" if $budget_hit;
 
 my $kvm = -d '/sys/module/kvm_pvm' ? 'kvm-pvm' :
@@ -473,6 +527,8 @@ my $json = {
 	    . '-append CMDLINE (held runs: -no-shutdown)' },
 	metrics => \%json_metrics,
 	qemu_q35 => { first_e9_ms => $q35, exit_ms => $q35x },
+	boot_path => { guest_bzimage => $o{guest}, guest_pvh => $o{pvh},
+	    medians_ms => \%bootpath },
 	runs => \%runs,
 	seconds => 0 + sprintf('%.1f', now() - $T_START),
 };

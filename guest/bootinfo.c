@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* A copy of the zero page, with the e820 map from QEMU's fw_cfg if empty. */
+/*
+ * A copy of the zero page, with the e820 map from QEMU's fw_cfg if empty;
+ * after a PVH entry, one made from the hvm_start_info.
+ */
 #include "guest.h"
 
 #define FWCFG_SEL	0x510
@@ -9,6 +12,19 @@
 
 uint8_t		 bootparams[4096];
 int		 bootinfo_fwcfg;	/* QEMU's fw_cfg answered */
+struct pvh_info	 bootinfo_pvh;
+
+static uint32_t
+rd32(uint64_t a)
+{
+	return *(const volatile uint32_t *)a;
+}
+
+static uint64_t
+rd64(uint64_t a)
+{
+	return *(const volatile uint64_t *)a;
+}
 
 static void
 fwcfg_read(void *buf, size_t n)
@@ -96,10 +112,69 @@ fwcfg_e820(void)
 	}
 }
 
+/*
+ * pvh_bootparams: the zero page's fields we read, from the hvm_start_info
+ * at boot_startinfo (below 4G, identity-mapped): command line, the first
+ * module as the initrd, RSDP, and the memory map (24-byte entries) as the
+ * e820 table.
+ */
+static void
+pvh_bootparams(void)
+{
+	struct pvh_info		*pi = &bootinfo_pvh;
+	struct e820_entry	*e = (struct e820_entry *)(bootparams +
+				    BP_E820_TABLE);
+	uint64_t		 si = boot_startinfo, m;
+	uint32_t		 i;
+
+	memset(bootparams, 0, sizeof(bootparams));
+	pi->magic = rd32(si);
+	pi->version = rd32(si + 4);
+	if (pi->magic != PVH_MAGIC)
+		return;
+	pi->nr_modules = rd32(si + 12);
+	pi->modlist = rd64(si + 16);
+	pi->cmdline = rd64(si + 24);
+	pi->rsdp = rd64(si + 32);
+	if (pi->version >= 1) {
+		pi->memmap = rd64(si + 40);
+		pi->memmap_entries = rd32(si + 48);
+	}
+	if (pi->cmdline < 0x100000000ULL)
+		*(uint32_t *)(bootparams + BP_CMD_LINE_PTR) =
+		    (uint32_t)pi->cmdline;
+	if (pi->nr_modules > 0 && pi->modlist != 0 &&
+	    pi->modlist < 0x100000000ULL) {
+		m = rd64(pi->modlist);
+		*(uint32_t *)(bootparams + BP_RAMDISK_IMAGE) = (uint32_t)m;
+		*(uint32_t *)(bootparams + BP_EXT_RAMDISK_IMAGE) =
+		    (uint32_t)(m >> 32);
+		m = rd64(pi->modlist + 8);
+		*(uint32_t *)(bootparams + BP_RAMDISK_SIZE) = (uint32_t)m;
+		*(uint32_t *)(bootparams + BP_EXT_RAMDISK_SIZE) =
+		    (uint32_t)(m >> 32);
+	}
+	*(uint64_t *)(bootparams + BP_ACPI_RSDP) = pi->rsdp;
+	if (pi->memmap == 0 || pi->memmap >= 0x100000000ULL)
+		return;
+	for (i = 0; i < pi->memmap_entries && i < E820_MAX; i++) {
+		e[i].addr = rd64(pi->memmap + i * 24);
+		e[i].size = rd64(pi->memmap + i * 24 + 8);
+		e[i].type = rd32(pi->memmap + i * 24 + 16);
+	}
+	bootparams[BP_E820_ENTRIES] = (uint8_t)i;
+	/* QEMU's map is its raw fw_cfg table: do what a BIOS would. */
+	e820_fixup();
+}
+
 /* bootinfo_init: CPL3, before anything reads bootparams. */
 void
 bootinfo_init(void)
 {
+	if (boot_entry == BOOT_ENTRY_PVH) {
+		pvh_bootparams();
+		return;
+	}
 	memcpy(bootparams, (const void *)boot_zeropage, sizeof(bootparams));
 	if (bootparams[BP_E820_ENTRIES] == 0)
 		fwcfg_e820();

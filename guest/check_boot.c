@@ -151,3 +151,45 @@ check_acpi(void)
 	else
 		diag("# acpi: MADT lists %d CPUs\n", acpi.ncpus);
 }
+
+/*
+ * check_entry: which entry point the loader used; with tg.entry=32, 64 or
+ * pvh it must be that one. After a PVH entry the CPU state must be the
+ * ABI's (CR0 = PE without PG, CR4 clear, IF, TF and VM clear) and the
+ * hvm_start_info must have the magic, version 1 or later, a memory map,
+ * and the RSDP's address.
+ */
+void
+check_entry(void)
+{
+	const struct pvh_info	*pi = &bootinfo_pvh;
+	const char		*name;
+	char			 want[8];
+
+	name = boot_entry == BOOT_ENTRY_PVH ? "pvh" :
+	    boot_entry == BOOT_ENTRY_64 ? "64" :
+	    boot_entry == BOOT_ENTRY_32 ? "32" : "unknown";
+	if (cmdline_get("tg.entry", want, sizeof(want)))
+		tap_ok(strlen(want) == strlen(name) &&
+		    strncmp(want, name, strlen(name)) == 0,
+		    "entry: %s, tg.entry=%s", name, want);
+	else
+		diag("# entry: %s\n", name);
+	if (boot_entry != BOOT_ENTRY_PVH)
+		return;
+	tap_ok((boot_pvh_state[1] & 0x80000001) == 1 &&
+	    boot_pvh_state[2] == 0 && (boot_pvh_state[0] & 0x20300) == 0,
+	    "pvh: entered with CR0 0x%x (PE, no PG), CR4 0x%x, EFLAGS 0x%x "
+	    "(IF, TF, VM clear)", boot_pvh_state[1], boot_pvh_state[2],
+	    boot_pvh_state[0]);
+	if (!tap_ok(pi->magic == PVH_MAGIC && pi->version >= 1,
+	    "pvh: hvm_start_info at 0x%lx: magic 0x%x, version %u",
+	    boot_startinfo, pi->magic, pi->version))
+		return;
+	tap_ok(pi->memmap != 0 && pi->memmap_entries > 0,
+	    "pvh: memory map of %u entries at 0x%lx", pi->memmap_entries,
+	    pi->memmap);
+	tap_ok(pi->rsdp != 0 && pi->rsdp == acpi.rsdp,
+	    "pvh: rsdp_paddr 0x%lx is the RSDP found (0x%lx)", pi->rsdp,
+	    acpi.rsdp);
+}

@@ -6,8 +6,10 @@
 /*
  * The protected-mode part starts here, loaded at KERNEL_ADDR.  Offset 0 is
  * code32_start (32-bit boot protocol, or our own 16-bit entry); offset 0x200
- * is the 64-bit boot protocol entry.  Both switch to our page tables and
- * GDT and call cpu_boot() at CPL0 on the boot CPU's kernel stack.
+ * is the 64-bit boot protocol entry (and the ELF entry point); pvh_start32
+ * is the PVH entry (the Xen ELF note below).  Each records which way it
+ * came (boot_entry), switches to our page tables and GDT and calls
+ * cpu_boot() at CPL0 on the boot CPU's kernel stack.
  */
 	.section .head, "ax"
 	.code32
@@ -17,6 +19,8 @@ startup_32:
 	movb	$0x01, %al			/* boot timer: first insn */
 	outb	%al, $DEBUG_PORT
 	movl	%esi, boot_zeropage
+	movl	$BOOT_ENTRY_32, boot_entry
+startup_32_common:
 	movl	%cr4, %eax
 	orl	$0x20, %eax			/* PAE */
 	movl	%eax, %cr4
@@ -40,6 +44,7 @@ startup_64:
 	movb	$0x01, %al			/* boot timer: first insn */
 	outb	%al, $DEBUG_PORT
 	movq	%rsi, boot_zeropage
+	movl	$BOOT_ENTRY_64, boot_entry
 	movq	$pml4, %rax
 	movq	%rax, %cr3
 	lgdt	gdt_ptr
@@ -47,6 +52,30 @@ startup_64:
 	pushq	$start64_common
 	lretq
 
+/*
+ * The PVH entry (Xen's x86/HVM direct boot ABI): 32-bit protected mode,
+ * paging off, flat CS/DS/ES/SS, EBX = the hvm_start_info's address.  No
+ * stack, GDT or IDT may be assumed; startup_32_common needs none.
+ */
+	.code32
+	.globl	pvh_start32
+pvh_start32:
+	movb	$0x01, %al			/* boot timer: first insn */
+	outb	%al, $DEBUG_PORT
+	/* The state the ABI promises, for check_entry (a stack of ours). */
+	movl	$kstacks + KSTACK_SIZE, %esp
+	pushfl
+	popl	boot_pvh_state
+	cli
+	movl	%cr0, %eax
+	movl	%eax, boot_pvh_state + 4
+	movl	%cr4, %eax
+	movl	%eax, boot_pvh_state + 8
+	movl	%ebx, boot_startinfo
+	movl	$BOOT_ENTRY_PVH, boot_entry
+	jmp	startup_32_common
+
+	.code64
 start64_common:
 	movl	$SEL_KDATA, %eax
 	movl	%eax, %ds
@@ -274,11 +303,30 @@ io_bitmap:
 	.byte	0xff
 
 	.balign	8
-	.globl	boot_zeropage, ap_ticket
+	.globl	boot_zeropage, boot_startinfo, boot_entry, boot_pvh_state
+	.globl	ap_ticket
 boot_zeropage:
 	.quad	0
+boot_startinfo:				/* PVH: hvm_start_info's address */
+	.quad	0
+boot_entry:				/* BOOT_ENTRY_*: which way we came */
+	.long	0
+boot_pvh_state:				/* PVH entry: EFLAGS, CR0, CR4 */
+	.long	0, 0, 0
 ap_ticket:
 	.long	1
+
+/*
+ * The PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, type 18, name "Xen"): a
+ * loader that finds it may boot us through pvh_start32.
+ */
+	.section .note.Xen, "a", @note
+	.balign	4
+	.long	4				/* namesz: "Xen\0" */
+	.long	4				/* descsz */
+	.long	18				/* XEN_ELFNOTE_PHYS32_ENTRY */
+	.asciz	"Xen"
+	.long	pvh_start32
 
 	.section .bss.cpl0, "aw", @nobits
 	.balign	4096

@@ -23,6 +23,9 @@
 #define BP_CMD_LINE_PTR		0x228
 #define BP_E820_TABLE		0x2d0
 
+/* The PVH start of day (Xen's hvm_start_info, version 1). */
+#define PVH_MAGIC		0x336ec578
+
 struct e820_entry {
 	uint64_t	addr;
 	uint64_t	size;
@@ -156,6 +159,9 @@ read_rflags(void)
 
 /* entry.S */
 extern uint64_t		 boot_zeropage;
+extern uint64_t		 boot_startinfo;
+extern uint32_t		 boot_entry;
+extern uint32_t		 boot_pvh_state[3];	/* EFLAGS, CR0, CR4 */
 extern uint32_t		 ap_ticket;
 extern uint64_t		 pml4[], pdpt[];
 extern uint64_t		 gdt[];
@@ -213,6 +219,12 @@ void			 delay_us(uint64_t);
 /* bootinfo.c: boot_params as the loader left them. */
 extern uint8_t		 bootparams[4096];
 extern int		 bootinfo_fwcfg;
+/* What a PVH loader handed over (hvm_start_info), when it did. */
+struct pvh_info {
+	uint32_t	 magic, version, nr_modules, memmap_entries;
+	uint64_t	 modlist, cmdline, rsdp, memmap;
+};
+extern struct pvh_info	 bootinfo_pvh;
 void			 bootinfo_init(void);
 uint32_t		 bp32(unsigned int);
 uint64_t		 bp64(unsigned int);
@@ -271,6 +283,7 @@ void			 ioapic_mask(uint32_t);
 void			 check_smp(void);
 
 /* checks */
+void			 check_entry(void);
 void			 check_e820(void);
 void			 check_cmdline(void);
 void			 check_initrd(void);

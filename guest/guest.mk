@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: ISC
 # The test guest (owned by guest/); builds $(B)/guest/testguest.
 # Freestanding: no libc, own linker script, bzImage made with objcopy.
+# The same code as ELF files: testguest.pvh (PVH entry note: booted in
+# 32-bit mode through the PVH ABI) and testguest.elf64 (no note: entered
+# at the ELF entry in 64-bit mode with a zero page).
 
 GUEST_SRCS	:= guest/setup.S guest/entry.S guest/cpu.c guest/trap.c \
 		   guest/lib.c guest/serial.c guest/time.c guest/cmdline.c \
@@ -22,7 +25,8 @@ GUEST_LDFLAGS	:= -nostdlib -static -no-pie -Wl,--build-id=none \
 		   -Wl,--no-warn-rwx-segments -T guest/guest.ld
 
 .PHONY: guest
-guest: $(B)/guest/testguest
+guest: $(B)/guest/testguest $(B)/guest/testguest.pvh \
+    $(B)/guest/testguest.elf64
 
 $(B)/guest/obj/%.c.o: guest/%.c
 	@mkdir -p $(@D)
@@ -38,6 +42,14 @@ $(B)/guest/testguest.elf: $(GUEST_OBJS) guest/guest.ld
 # Written aside and renamed: tests running the guest never see half a file.
 $(B)/guest/testguest: $(B)/guest/testguest.elf
 	objcopy -O binary $< $@.tmp
+	mv -f $@.tmp $@
+
+$(B)/guest/testguest.pvh: $(B)/guest/testguest.elf
+	objcopy -R .setup $< $@.tmp
+	mv -f $@.tmp $@
+
+$(B)/guest/testguest.elf64: $(B)/guest/testguest.elf
+	objcopy -R .setup -R .note.Xen $< $@.tmp
 	mv -f $@.tmp $@
 
 # Header dependencies (the top Makefile includes only its own .d files).

@@ -9,6 +9,11 @@
 #define DEBUG_PORT	0xe9
 #define E820_MAX	128
 
+/* boot_entry: which entry point the loader used. */
+#define BOOT_ENTRY_32	32		/* code32_start (or our 16-bit entry) */
+#define BOOT_ENTRY_64	64		/* the 64-bit entry, RSI = zero page */
+#define BOOT_ENTRY_PVH	18		/* PVH, EBX = hvm_start_info */
+
 #define MAX_CPUS	64
 #define KSTACK_SIZE	8192		/* per CPU, CPL0 (TSS.RSP0) */
 #define USTACK_SIZE	32768		/* per CPU, CPL3 */

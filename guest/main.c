@@ -9,6 +9,7 @@ struct check {
 };
 
 static const struct check checks[] = {
+	{ "entry",	check_entry,	1 },
 	{ "e820",	check_e820,	1 },
 	{ "cmdline",	check_cmdline,	1 },
 	{ "initrd",	check_initrd,	1 },

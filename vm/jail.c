@@ -119,35 +119,41 @@ static const char *const jail_calls[] = {
 };
 
 /*
- * Move the disks to fds from JAIL_DISK_FD_MIN up and return the largest
- * writable one's size, or -1 (logged).
+ * Move every disk layer to fds from JAIL_DISK_FD_MIN up and return how
+ * far writes may reach: the largest disk_limit of a writable top (its
+ * file, or for qcow2 room for every cluster and its metadata), or -1
+ * (logged). The qcow2 code keeps under the same limit (virtio_blk_add).
  */
 static int64_t
 jail_disks(struct vm *vm)
 {
 	struct vm_params	*p = &vm->params;
-	struct stat		 st;
-	int64_t			 max = 0;
+	struct vm_disk		*d;
+	uint64_t		 max = 0, lim;
 	off_t			 size;
-	int			 i, fd;
+	int			 i, j, fd;
 
 	for (i = 0; i < p->ndisks; i++) {
-		if ((fd = fcntl(p->disks[i].fd, F_DUPFD_CLOEXEC,
-		    JAIL_DISK_FD_MIN)) == -1) {
+		d = &p->disks[i];
+		for (j = 0; j < d->nlayers; j++) {
+			if ((fd = fcntl(d->fd[j], F_DUPFD_CLOEXEC,
+			    JAIL_DISK_FD_MIN)) == -1) {
+				log_warn("%s: disk %d", __func__, i);
+				return -1;
+			}
+			close(d->fd[j]);
+			d->fd[j] = fd;
+		}
+		if ((size = lseek(d->fd[0], 0, SEEK_END)) == -1) {
 			log_warn("%s: disk %d", __func__, i);
 			return -1;
 		}
-		close(p->disks[i].fd);
-		p->disks[i].fd = fd;
-		if (fstat(fd, &st) == -1 ||
-		    (size = lseek(fd, 0, SEEK_END)) == -1) {
-			log_warn("%s: disk %d", __func__, i);
-			return -1;
-		}
-		if (!p->disks[i].readonly && size > max)
-			max = size;
+		lim = disk_limit(d->format[0], (uint64_t)size, d->size);
+		d->limit = lim;
+		if (!d->readonly && lim > max)
+			max = lim;
 	}
-	return max;
+	return max > INT64_MAX ? INT64_MAX : (int64_t)max;
 }
 
 /* The filter: everything above, and bounded writes to disks. */

@@ -16,6 +16,7 @@
 #include "boot.h"
 #include "bus.h"
 #include "mem.h"
+#include "disk/disk.h"
 #include "proto.h"
 #include "vmdef.h"
 
@@ -27,9 +28,17 @@ struct vcpu;
 
 #define VM_NAME_MAX		64
 
-/* A virtio-blk disk: a raw image fd, locked by the VM process. */
+/*
+ * A virtio-blk disk: its layers' fds, the top first, each with its
+ * format (enum disk_format), and the size the parent read from the top;
+ * lib/disk opens and locks them once the VM process is jailed.
+ */
 struct vm_disk {
-	int		 fd;
+	int		 fd[DISK_CHAIN_MAX];
+	int		 format[DISK_CHAIN_MAX];
+	int		 nlayers;
+	uint64_t	 size;
+	uint64_t	 limit;		/* set by the jail: writes stay below */
 	int		 readonly;
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* parent: the launch sequence: open what a VM needs, start its process. */
 #include <event2/event.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,10 +21,11 @@ start_devs(struct parent *p, struct parent_vm *vm, struct launch_fd *fds,
     size_t *n)
 {
 	struct launch_fd	*f;
+	struct disk_chain	 ch;
 	char			 ifname[PROTO_IFNAME_MAX];
 	const char		*why;
 	size_t			 i, nnics;
-	int			 fd, e;
+	int			 fd, e, j;
 
 	if (vm->conf.cdrom[0] != '\0') {
 		if ((fd = files_open_as(vm->conf.cdrom, O_RDONLY,
@@ -45,12 +47,18 @@ start_devs(struct parent *p, struct parent_vm *vm, struct launch_fd *fds,
 		}
 	}
 	for (i = 0; i < vm->conf.ndisks; i++) {
-		if ((fd = files_open_disk(vm, &vm->conf.disks[i])) == -1)
+		if (files_open_disk(vm, &vm->conf.disks[i], &ch) == -1)
 			return errno;
-		f = &fds[(*n)++];
-		memset(f, 0, sizeof(*f));
-		f->req.which = PROTO_VMFD_DISK;
-		f->fd = fd;
+		/* The top, then each backing layer under it, in order. */
+		for (j = 0; j < ch.n; j++) {
+			f = &fds[(*n)++];
+			memset(f, 0, sizeof(*f));
+			f->req.which = j == 0 ? PROTO_VMFD_DISK :
+			    PROTO_VMFD_DISK_BASE;
+			f->req.format = (uint8_t)ch.layer[j].format;
+			f->req.size = ch.layer[j].size;
+			f->fd = ch.layer[j].fd;
+		}
 	}
 	nnics = vm->conf.nnics > vm->conf.ninterfaces ? vm->conf.nnics :
 	    vm->conf.ninterfaces;
@@ -129,8 +137,8 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	struct proto_vmcreate	*c = NULL;
 	struct launch_fd	 fds[PARENT_MAX_FDS];
 	struct launch		 l;
-	struct timeval		 tv = { p->start_timeout, 0 };
 	struct boot_image	 img;
+	struct timeval		 tv = { p->start_timeout, 0 };
 	const char		*boot, *why;
 	size_t			 n = 0, i, nown = 0;
 	int			 kfd = -1, ifd = -1, err = 0, sock = -1;
@@ -153,7 +161,10 @@ start_vm(struct parent *p, struct parent_vm *vm)
 		    strerror(err));
 		goto done;
 	}
-	if (boot_check_fd(kfd, &img, &why) == -1) {
+	/* The VM process checks again; this says why to the client. */
+	if (boot_probe(kfd, &img, &why) == -1 ||
+	    (vm->conf.memory >= PLAT_MIN_MEM &&
+	    boot_fit(&img, vm->conf.memory, &why) == -1)) {
 		err = ENOEXEC;
 		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name, boot,
 		    why);
@@ -291,7 +302,7 @@ start_apply(struct config_vm *c, const struct proto_vmstart *r)
 	    r->nnics > CONFIG_MAX_NICS)
 		return -1;
 	for (i = 0; i < r->ndisks; i++)
-		if (r->diskfmt[i] > CONFIG_FORMAT_QCOW2)
+		if (r->diskfmt[i] > CONFIG_FORMAT_RAW_FORCE)
 			return -1;
 	if (r->set & PROTO_VMSTART_MEMORY)
 		c->memory = r->memsize;

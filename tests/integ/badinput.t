@@ -20,7 +20,7 @@ printf 'MZ' >"$TMP/tiny"
 if [ -f "$GUEST" ]; then head -c 2000 "$GUEST" >"$TMP/trunc"; fi
 
 expect_fail notbz "not a bzImage" -b "$TMP/junk" -m 64M
-expect_fail tiny "too small to be a bzImage" -b "$TMP/tiny" -m 64M
+expect_fail tiny "too small to be a kernel" -b "$TMP/tiny" -m 64M
 expect_fail missing "No such file" -b "$TMP/nonexistent" -m 64M
 expect_fail missing-initrd "No such file" -b "$TMP/junk" -I "$TMP/nope" -m 64M
 expect_fail lowmem "out of range" -b "$GUEST" -m 4M

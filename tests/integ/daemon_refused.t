@@ -1,7 +1,9 @@
 #!/bin/bash
 # vmd refuses, with a clear message that reaches vmctl, what it cannot run:
 # a forced boot device with a kernel (needs BIOS boot), a CD-ROM image that
-# is not ISO 9660, a qcow2 disk (not yet).
+# is not ISO 9660, a disk that is not a
+# qcow2 image it can read (a bad header, raw asked of a qcow2 image), a
+# boot file that is no kernel.
 # Nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon.sh"
@@ -36,7 +38,25 @@ refused bootnet "boot device net needs BIOS boot" -B net
 refused cdrom "cdrom $TMP/disk.img: not an ISO 9660 image" -r "$TMP/disk.img"
 printf 'QFI\373' >"$TMP/disk.qcow2"
 truncate -s 1M "$TMP/disk.qcow2"
-refused qcow "qcow2 is not supported yet" -d "$TMP/disk.qcow2"
+refused qcow "qcow2 version 0 is not supported" -d "$TMP/disk.qcow2"
+qemu-img create -q -f qcow2 "$TMP/good.qcow2" 1M
+refused asraw "is a qcow2 image but raw was asked for" -d "raw:$TMP/good.qcow2"
+
+# A boot file that is no kernel is refused by the parent, before a VM
+# process exists, with the loader's own reason.
+head -c 65536 /dev/zero >"$TMP/notakernel"
+refused notakernel "not a bzImage" -b "$TMP/notakernel"
+# An ELF kernel whose segment needs more RAM than the VM has (parent's
+# boot_fit): a 64-byte header, one program header, 16 bytes of code.
+python3 -c '
+import struct, sys
+eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack("<HHIQQQIHHHHHH",
+    2, 62, 1, 0x100000, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+ph = struct.pack("<IIQQQQQQ", 1, 5, 120, 0x100000, 0x100000, 16,
+    128 << 20, 0)
+sys.stdout.buffer.write(eh + ph + bytes(16))' >"$TMP/bigelf"
+refused bigelf "is beyond guest RAM (64 MB)" -b "$TMP/bigelf"
+
 vmctl start -b "$GUEST" -m 64M -k "tg.checks=none" fine >/dev/null 2>&1
 ok $? "a plain VM still starts afterwards"
 vmctl stop -f fine >/dev/null 2>&1

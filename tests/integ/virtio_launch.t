@@ -23,9 +23,9 @@ truncate -s 4M "$TMP/b.img"
 run_vmv "$TMP/devs" 3 -b "$GUEST" -m 64M -d "$TMP/a.img" -d "ro:$TMP/b.img"
 grep -q 'virtio-rng at slot' "$TMP/devs.err"
 ok $? "virtio-rng on the PCI bus"
-grep -q 'disk 0: 16384 sectors$' "$TMP/devs.err"
+grep -q 'disk 0: raw, 16384 sectors$' "$TMP/devs.err"
 ok $? "disk 0: read-write, capacity from the image size"
-grep -q 'disk 1: 8192 sectors, read-only' "$TMP/devs.err"
+grep -q 'disk 1: raw, 8192 sectors, read-only' "$TMP/devs.err"
 ok $? "disk 1: ro: prefix gives a read-only disk"
 if grep -q 'ioeventfd' "$TMP/devs.err"; then
 	grep 'ioeventfd' "$TMP/devs.err" | diag

@@ -46,7 +46,7 @@ expect staledaemon 1 "^vmctl: vmd is not running (no daemon on $TMP/stale.sock)$
 # run -b with a file that is neither a bzImage nor a firmware image (a
 # truncated SeaBIOS) says so; a boot device needs BIOS boot.
 head -c 100000 /dev/zero >"$TMP/trunc.bin"
-expect badboot 1 "^vmctl: $TMP/trunc.bin: neither a bzImage .* nor a firmware image (size not a multiple of 64 KiB from 64 KiB to 16 MiB)$" \
+expect badboot 1 "^vmctl: $TMP/trunc.bin: not a bzImage .* nor a firmware image (size not a multiple of 64 KiB from 64 KiB to 16 MiB)$" \
     "$VMCTL" run -m 64M -b "$TMP/trunc.bin"
 expect bootdevkernel 1 "^vmctl: boot device needs BIOS boot (no -b kernel)$" \
     "$VMCTL" run -m 64M -B disk -b "$GUEST"

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct vm;
+struct disk;
 struct virtio_pci;
 
 /* Device inits for vm/devices.c: one function per vm->params entry. */
@@ -23,13 +24,11 @@ int	virtio_scsi_init(struct vm *);	/* params.cdrom_fd: the CD-ROM */
 struct virtio_pci *virtio_scsi_add(struct vm *, int fd, uint64_t size);
 
 /*
- * virtio_blk_add: a virtio-blk function on raw image fd (index for
- * logs and the serial). Takes the image lock: exclusive, or shared if
- * readonly, failing with EBUSY when another VM holds it. NULL on error
- * (logged).
+ * virtio_blk_add: a virtio-blk function on disk (lib/disk, opened and
+ * locked; index for logs and the serial), which it keeps. NULL on
+ * failure (logged).
  */
-struct virtio_pci *virtio_blk_add(struct vm *, int fd, int readonly,
-	    int index);
+struct virtio_pci *virtio_blk_add(struct vm *, struct disk *, int index);
 /* virtio_rng_add: a virtio-rng function. NULL on error. */
 struct virtio_pci *virtio_rng_add(struct vm *);
 /*
