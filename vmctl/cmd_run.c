@@ -383,6 +383,8 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		kernel = VMD_FIRMWARE;
 	if ((kfd = open(kernel, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", kernel);
+	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
+		err(1, "%s", initrd);
 	if (boot_probe(kfd, &img, &why) == -1 ||
 	    (mem >= PLAT_MIN_MEM && boot_fit(&img, mem, &why) == -1))
 		errx(1, "%s: %s", kernel, why);
@@ -397,8 +399,6 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 			err(1, "%s (network boot needs ipxe-qemu)",
 			    VMD_NET_ROM);
 	}
-	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
-		err(1, "%s", initrd);
 	if (cdrom != NULL) {
 		if ((cdfd = open(cdrom, O_RDONLY | O_CLOEXEC)) == -1)
 			err(1, "%s", cdrom);

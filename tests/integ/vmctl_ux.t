@@ -206,10 +206,10 @@ if command -v man >/dev/null 2>&1; then
 	ok $? 'vm.conf.5: Instances shows vm "parent" instance "name"'
 	MANWIDTH=1000 man -l "$TOP/man/vmctl.8" 2>/dev/null >"$TMP/vmctl.txt"
 	! grep -q -e 'not yet honoured' -e 'networking work' "$TMP/vmctl.txt" &&
-	    grep -q 'vmd(8) refuses to start a VM with a boot device' \
+	    grep -q 'vmd(8) refuses a boot device for a VM that boots a kernel' \
 	    "$TMP/vmctl.txt" &&
 	    grep -q '100\.64\.n\.(2i+3) by DHCP' "$TMP/vmctl.txt"
-	ok $? "vmctl.8: -B is refused, -L's addresses are described"
+	ok $? "vmctl.8: -B needs BIOS boot, -L's addresses are described"
 	grep -q '0x7f000000 plus its pid.*chrooted.*seccomp' "$TMP/vmctl.txt" &&
 	    grep -q 'another vmctl console is attached' "$TMP/vmctl.txt"
 	ok $? "vmctl.8: run's sandbox and the one-console rule"
