@@ -34,7 +34,7 @@ bus_free(struct bus *bus)
 
 static int
 bus_insert(struct bus *bus, const char *name, uint64_t base, uint64_t len,
-    bus_io_fn fn, void *arg, pthread_mutex_t *lock)
+    bus_io_fn fn, void *arg, pthread_mutex_t *lock, int quiet)
 {
 	struct bus_range	*r;
 	size_t			 i, pos;
@@ -46,9 +46,10 @@ bus_insert(struct bus *bus, const char *name, uint64_t base, uint64_t len,
 	for (pos = 0; pos < bus->nranges; pos++) {
 		r = &bus->ranges[pos];
 		if (base < r->base + r->len && r->base < base + len) {
-			log_warnx("%s: %s [0x%llx+0x%llx] overlaps %s", __func__,
-			    name, (unsigned long long)base,
-			    (unsigned long long)len, r->name);
+			if (!quiet)
+				log_warnx("%s: %s [0x%llx+0x%llx] overlaps %s",
+				    __func__, name, (unsigned long long)base,
+				    (unsigned long long)len, r->name);
 			errno = EEXIST;
 			return -1;
 		}
@@ -86,7 +87,23 @@ bus_register(struct bus *bus, const char *name, uint64_t base, uint64_t len,
 	int	rv;
 
 	pthread_rwlock_wrlock(&bus->rw);
-	rv = bus_insert(bus, name, base, len, fn, arg, lock);
+	rv = bus_insert(bus, name, base, len, fn, arg, lock, 0);
+	pthread_rwlock_unlock(&bus->rw);
+	return rv;
+}
+
+int
+bus_map(struct bus *bus, const char *name, uint64_t base, uint64_t len,
+    bus_io_fn fn, void *arg, pthread_mutex_t *lock)
+{
+	int	rv;
+
+	if (lock == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_rwlock_wrlock(&bus->rw);
+	rv = bus_insert(bus, name, base, len, fn, arg, lock, 1);
 	pthread_rwlock_unlock(&bus->rw);
 	return rv;
 }

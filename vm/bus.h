@@ -51,6 +51,13 @@ void	bus_free(struct bus *);
 int	bus_register(struct bus *, const char *name, uint64_t base,
 	    uint64_t len, bus_io_fn fn, void *arg, pthread_mutex_t *lock);
 /*
+ * bus_map: bus_register for a range the guest places (a PCI BAR), at run
+ * time: the caller's lock is required, and an overlap (EEXIST) is not
+ * logged: the guest may cause it at will, the caller reports it once.
+ */
+int	bus_map(struct bus *, const char *name, uint64_t base, uint64_t len,
+	    bus_io_fn fn, void *arg, pthread_mutex_t *lock);
+/*
  * bus_unregister: unmap the range at base whose handler is fn with arg.
  * Its lock must be the caller's (not the bus's). 0, or -1 with errno
  * ENOENT (no such range) or EINVAL (the bus owns its lock).

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* libFuzzer harness: guest CDBs and buffer shapes for the CD-ROM (vm/dev/cdrom.c). */
+/* libFuzzer harness: guest CDBs and buffer shapes for vm/dev/cdrom.c. */
 #include <sys/mman.h>
 
 #include <string.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* libFuzzer harness: the guest's fw_cfg port and DMA accesses (vm/dev/fwcfg.c). */
+/* libFuzzer harness: a guest's fw_cfg port and DMA accesses (fwcfg.c). */
 #include <string.h>
 
 #include "vm/mem.h"

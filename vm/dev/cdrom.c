@@ -335,7 +335,7 @@ cdrom_get_configuration(const uint8_t *cdb, uint8_t *b)
 	/* Core (0001h): ATAPI-like, physical interface SCSI. */
 	if (start <= 1 && (rt != 2 || start == 1)) {
 		put16(b + n, 0x0001);
-		b[n + 2] = 0x0b;		/* version 2, persistent, current */
+		b[n + 2] = 0x0b;	/* version 2, persistent, current */
 		b[n + 3] = 8;
 		put32(b + n + 4, 1);		/* SCSI */
 		b[n + 8] = 0x01;		/* DBE */

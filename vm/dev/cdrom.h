@@ -22,7 +22,7 @@
  */
 struct cdrom {
 	int		 fd;
-	uint64_t	 blocks;		/* image size / 2048, rounded up */
+	uint64_t	 blocks;		/* size / 2048, rounded up */
 	uint64_t	 size;			/* image bytes */
 	uint8_t		 sense[CDROM_SENSE_LEN];
 	int		 locked;		/* PREVENT MEDIUM REMOVAL */

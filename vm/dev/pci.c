@@ -369,7 +369,7 @@ pci_bar_update(struct pci *pci, struct pci_dev *dev)
 		if (old != 0 && bus_unregister(bus, old, bar->fn,
 		    bar->arg) == 0)
 			bar->addr = 0;
-		if (want != 0 && bus_register(bus, dev->name, want, bar->size,
+		if (want != 0 && bus_map(bus, dev->name, want, bar->size,
 		    bar->fn, bar->arg, bar->lock) == 0)
 			bar->addr = want;
 		else if (want != 0 && !dev->warned) {
@@ -416,7 +416,7 @@ pci_rom_update(struct pci *pci, struct pci_dev *dev)
 	if (dev->rom_addr != 0 && bus_unregister(&pci->vm->mmio,
 	    dev->rom_addr, pci_rom_io, dev) == 0)
 		dev->rom_addr = 0;
-	if (want != 0 && bus_register(&pci->vm->mmio, dev->name, want,
+	if (want != 0 && bus_map(&pci->vm->mmio, dev->name, want,
 	    dev->rom_size, pci_rom_io, dev, &dev->bar_lock) == 0)
 		dev->rom_addr = want;
 }

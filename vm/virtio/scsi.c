@@ -39,7 +39,8 @@
 
 /* Request header: lun[8], id u64, task_attr, prio, crn, then the CDB. */
 #define SCSI_REQ_HDR		19
-/* Response: sense_len, resid (u32), status_qualifier (u16), status, response. */
+/* Response: sense_len, resid (u32), status_qualifier (u16), status,
+   response. */
 #define SCSI_RESP_HDR		12
 
 /* Response codes. */

@@ -117,7 +117,7 @@ loader_run(struct mem *m, const uint8_t *s, size_t len, uint64_t tgpa,
 	for (i = 0; i + 128 <= len; i += 128) {
 		c = s + i;
 		if (le32(c) == 1)
-			continue;		/* allocate: done by the caller */
+			continue;	/* allocate: the caller's job */
 		f = strcmp((const char *)c + 4, "etc/acpi/rsdp") == 0 ? rsdp :
 		    tables;
 		flen = f == rsdp ? ACPI_RSDP_LEN : tlen;
