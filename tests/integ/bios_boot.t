@@ -5,8 +5,10 @@
 # on virtio-blk after moving the PCI BARs itself; GRUB boots the test guest
 # through its 16-bit entry (linux16) on the serial console; the guest's
 # checks pass (its ACPI tables arrived through fw_cfg's table loader) and
-# it powers off. With a GRUB CD-ROM too (virtio-scsi), the disk boots by
-# default and -B cdrom picks the CD (each image its own tg.echo). A disk
+# it powers off. The disk is the GRUB image converted to qcow2 by qemu-img
+# (the installer's disk format). With a GRUB CD-ROM too (virtio-scsi), the
+# disk boots by default and -B cdrom picks the CD (each image its own
+# tg.echo). A disk
 # without a boot sector: SeaBIOS says so, waits etc/boot-fail-wait and
 # resets (exit 11), it does not spin for ever. Bad boot files and CD
 # images are refused before a VM runs.
@@ -18,6 +20,7 @@ SEABIOS=/usr/share/seabios/bios.bin
 command -v grub-mkrescue >/dev/null && [ -d /usr/lib/grub/i386-pc ] &&
     command -v xorriso >/dev/null && command -v mformat >/dev/null ||
     skip_all "no grub-mkrescue, grub-pc-bin, xorriso or mtools (make deps)"
+command -v qemu-img >/dev/null || skip_all "no qemu-img (make deps)"
 
 MEM=134217728
 
@@ -47,9 +50,12 @@ grub_image "$TMP/cd.img" grubcd
 ok $? "grub-mkrescue made a GRUB CD image" ||
     diag <"$TMP/mkrescue-grubcd.log"
 
+qemu-img convert -f raw -O qcow2 "$TMP/disk.img" "$TMP/disk.qcow2"
+ok $? "qemu-img converted the GRUB disk to qcow2"
+
 # Both bootable: the default order is disk, then CD-ROM.
-run_vm "$TMP/disk" 300 -m 128M -d "$TMP/disk.img" -r "$TMP/cd.img"
-ok $rc "SeaBIOS -> virtio-blk -> GRUB -> test guest: powered off (exit $rc)"
+run_vm "$TMP/disk" 300 -m 128M -d "$TMP/disk.qcow2" -r "$TMP/cd.img"
+ok $rc "SeaBIOS -> virtio-blk (qcow2) -> GRUB -> test guest: powered off (exit $rc)"
 tr -d '\r' <"$TMP/disk.out" | grep -q "SeaBIOS (version"
 ok $? "SeaBIOS printed its banner on the serial console (etc/sercon-port)"
 tr -d '\r' <"$TMP/disk.out" | grep -q "Booting .testguest'"
