@@ -28,9 +28,10 @@ VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/boot_elf.c \
 		   vm/acpi.c vm/devices.c vm/jail.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
-		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
-		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
-		   vm/virtio/net.c vm/virtio/rng.c
+		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c vm/dev/fwcfg.c \
+		   vm/dev/cdrom.c vm/virtio/virtq.c vm/virtio/pci.c \
+		   vm/virtio/blk.c vm/virtio/net.c vm/virtio/rng.c \
+		   vm/virtio/scsi.c
 VMD_SRCS	:= vmd/vmd.c vmd/parent.c vmd/control.c vmd/vmm.c vmd/priv.c \
 		   vmd/vms.c vmd/files.c vmd/netcfg.c vmd/start.c vmd/reload.c
 VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c vmctl/cmd_ctl.c \
@@ -146,16 +147,19 @@ FUZZ_CC		:= clang
 FUZZ_CFLAGS	:= -g -O1 -std=c17 -D_GNU_SOURCE -I. -Ilib -Itests \
 		   -isystem /usr/include/bsd -DLIBBSD_OVERLAY \
 		   -fsanitize=fuzzer,address,undefined
-boot_FUZZ_SRCS	:= vm/boot.c vm/boot_elf.c vm/mem.c lib/log.c
+boot_FUZZ_SRCS	:= vm/boot.c vm/boot_elf.c vm/mem.c vm/kvm.c lib/log.c
 proto_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
 devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/kvm.c vm/mem.c \
-		   vm/net/dhcp.c lib/log.c tests/helper/fakevm.c $(DISK_SRCS)
+		   vm/net/dhcp.c lib/log.c tests/helper/fakevm.c $(DISK_SRCS) \
+		   vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c \
+		   vm/virtio/scsi.c vm/dev/cdrom.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
-		   vm/virtio/net.c vm/virtio/rng.c vm/dev/pci.c vm/bus.c vm/kvm.c \
+		   vm/virtio/net.c vm/virtio/rng.c vm/virtio/scsi.c \
+		   vm/dev/cdrom.c vm/dev/pci.c vm/bus.c vm/kvm.c \
 		   vm/mem.c vm/net/dhcp.c lib/log.c tests/helper/fakevm.c \
 		   $(DISK_SRCS)
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \
@@ -164,7 +168,12 @@ parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
 ctl_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
 disk_FUZZ_SRCS	:= $(DISK_SRCS) lib/log.c
-FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl disk
+fwcfg_FUZZ_SRCS	:= vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c \
+		   vm/dev/pci.c vm/bus.c vm/kvm.c vm/mem.c lib/log.c \
+		   tests/helper/fakevm.c $(DISK_SRCS)
+cdrom_FUZZ_SRCS	:= vm/dev/cdrom.c
+FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl disk fwcfg \
+		   cdrom
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
@@ -180,8 +189,8 @@ fuzz: $(FUZZ_BINS)
 DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   acpica-tools qemu-system-x86 qemu-utils perl cpio clang \
 	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
-	   tshark python3 iproute2 procps zlib1g-dev \
-	   liburing-dev
+	   tshark python3 iproute2 procps zlib1g-dev liburing-dev seabios \
+	   grub-pc-bin xorriso mtools
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -417,6 +417,7 @@ proto_vmcreate_encode(const struct proto_vmcreate *c, uint8_t *buf)
 	proto_buf_writer(&b, buf);
 	proto_put_u64(&b, c->memsize);
 	proto_put_u32(&b, c->ncpus);
+	proto_put_u32(&b, c->bootdev);
 	proto_put_str(&b, c->name, sizeof(c->name));
 	proto_put_str(&b, c->cmdline, sizeof(c->cmdline));
 	return proto_buf_encoded(&b);
@@ -432,6 +433,7 @@ proto_vmcreate_decode(const uint8_t *buf, size_t len,
 	proto_buf_reader(&b, buf, len);
 	c->memsize = proto_get_u64(&b);
 	c->ncpus = proto_get_u32(&b);
+	c->bootdev = proto_get_u32(&b);
 	proto_get_str(&b, c->name, sizeof(c->name));
 	proto_get_str(&b, c->cmdline, sizeof(c->cmdline));
 	return proto_buf_decoded(&b, c, sizeof(*c));

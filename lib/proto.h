@@ -85,6 +85,8 @@ enum proto_vmfd {
 	PROTO_VMFD_TAP,		/* tap device, with lladdr and locked */
 	PROTO_VMFD_KVM,		/* /dev/kvm, opened by vmm */
 	PROTO_VMFD_DISK_BASE,	/* the last disk's next backing layer */
+	PROTO_VMFD_CDROM,	/* ISO image, read-only (virtio-scsi CD-ROM) */
+	PROTO_VMFD_OPTROM,	/* the first NIC's boot ROM (iPXE), read-only */
 	PROTO_VMFD_MAX
 };
 
@@ -96,6 +98,7 @@ struct proto_vmcreate {
 	char		name[PROTO_NAME_MAX];
 	uint64_t	memsize;
 	uint32_t	ncpus;
+	uint32_t	bootdev;	/* VM_BOOTDEV_* */
 	char		cmdline[PROTO_CMDLINE_MAX];	/* "" if none */
 };
 

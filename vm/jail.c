@@ -38,8 +38,9 @@
 /*
  * The ioctls a VM process makes once it runs: KVM on its VM and vCPU fds
  * (creating vCPUs, their registers and MSRs, interrupts, clocks, MSI
- * routes, irqfds and ioeventfds), and the size of a disk that is a block
- * device. No tap (TUNSET*), socket (SIOCS*) or terminal ioctl but TCGETS,
+ * routes, irqfds and ioeventfds, which move when the firmware moves a
+ * PCI BAR; the firmware ROM's read-only memory slot, added once the
+ * image is read), and the size of a disk that is a block device. No tap (TUNSET*), socket (SIOCS*) or terminal ioctl but TCGETS,
  * which stdio asks of stderr.
  */
 static const struct sandbox_rule jail_ioctls[] = {

@@ -17,9 +17,9 @@ static const struct vmctl_cmd cmd_table[] = {
 	{ "pause", "id", cmd_pause },
 	{ "reload", "", cmd_reload },
 	{ "reset", "[all | switches | vms]", cmd_reset },
-	{ "run", "[-Ll] -b path [-d [ro,direct,format:]disk] [-I initrd] "
-	    "[-i count] "
-	    "[-k cmdline] [-m size] [-p cpus] [-t tap]", cmd_run },
+	{ "run", "[-Ll] [-B device] [-b path] [-d [ro,direct,format:]disk] "
+	    "[-I initrd] [-i count]\n\t    [-k cmdline] [-m size] [-p cpus] "
+	    "[-r path] [-t tap]", cmd_run },
 	{ "show", "[-jr] [id]", cmd_status },
 	{ "start", "[-cL] [-B device] [-b path] [-d disk] [-I initrd] "
 	    "[-i count]\n\t    [-k cmdline] [-m size] [-n switch] [-p cpus] "

@@ -25,6 +25,7 @@
 #include "proto.h"
 #include "vm/boot.h"
 #include "vm/kvm.h"
+#include "vm/dev/cdrom.h"
 #include "vm/vm.h"
 #include "vmctl.h"
 #include "vmd/netif.h"
@@ -33,8 +34,8 @@
 #define RUN_LOCAL_PREFIX	"100.64.0.0"	/* vmd's default local prefix */
 #define RUN_LOCAL_PREFIXLEN	10
 #define RUN_LOCAL_VMID		1		/* the foreground VM's id */
-/* kernel, initrd, console in and out, KVM, disks and taps */
-#define RUN_MAX_FDS		(5 + PROTO_MAX_DISKS * DISK_CHAIN_MAX + \
+/* kernel, initrd, console in and out, KVM, CD-ROM, option ROM; disks; taps */
+#define RUN_MAX_FDS		(7 + PROTO_MAX_DISKS * DISK_CHAIN_MAX + \
 				    PROTO_MAX_NICS)
 
 /* Where the VM process program is: beside vmctl, else the install path. */
@@ -230,7 +231,7 @@ run_local(struct run_devs *d, int i, int verbose)
 /* The VM's description: kernel, initrd, console, KVM, disks and taps. */
 static size_t
 run_fds(const struct run_devs *d, int kfd, int ifd, int cin, int cout,
-    int kvm, struct launch_fd *fds)
+    int kvm, int cdfd, int romfd, struct launch_fd *fds)
 {
 	struct proto_fdreq	*f;
 	size_t			 n = 0;
@@ -251,6 +252,14 @@ run_fds(const struct run_devs *d, int kfd, int ifd, int cin, int cout,
 	fds[n++].fd = cout;
 	fds[n].req.which = PROTO_VMFD_KVM;
 	fds[n++].fd = kvm;
+	if (cdfd != -1) {
+		fds[n].req.which = PROTO_VMFD_CDROM;
+		fds[n++].fd = cdfd;
+	}
+	if (romfd != -1) {
+		fds[n].req.which = PROTO_VMFD_OPTROM;
+		fds[n++].fd = romfd;
+	}
 	for (i = 0; i < d->ndisks; i++) {
 		for (k = 0; k < d->disk[i].n; k++) {
 			fds[n].req.which = k > 0 ? PROTO_VMFD_DISK_BASE :
@@ -282,22 +291,34 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	struct run_devs		 devs;
 	struct proto_vmcreate	*c;
 	const char		*kernel = NULL, *initrd = NULL, *errstr, *why;
-	struct boot_image	 img;
+	const char		*cdrom = NULL;
 	struct launch		 l;
+	struct boot_image	 img;
 	struct launch_fd	 fds[RUN_MAX_FDS];
 	char			 vmd[PATH_MAX];
 	struct sigaction	 sa;
 	pid_t			 pid;
 	size_t			 nfds;
 	int			 ch, sock, kfd, ifd = -1, cin, cout, status, kvm;
+	int			 cdfd = -1, romfd = -1;
 	int			 ncpus = 1, n, i, nifs = 0;
 	uint64_t		 mem = RUN_DEFAULT_MEM;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		err(1, NULL);
 	memset(&devs, 0, sizeof(devs));
-	while ((ch = getopt(argc, argv, "b:d:I:i:k:Llm:p:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:b:d:I:i:k:Llm:p:r:t:")) != -1) {
 		switch (ch) {
+		case 'B':
+			if (strcmp(optarg, "disk") == 0)
+				c->bootdev = VM_BOOTDEV_DISK;
+			else if (strcmp(optarg, "cdrom") == 0)
+				c->bootdev = VM_BOOTDEV_CDROM;
+			else if (strcmp(optarg, "net") == 0)
+				c->bootdev = VM_BOOTDEV_NET;
+			else
+				errx(1, "invalid boot device: %s", optarg);
+			break;
 		case 'b':
 			kernel = optarg;
 			break;
@@ -330,6 +351,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		case 'I':
 			initrd = optarg;
 			break;
+		case 'r':
+			cdrom = optarg;
+			break;
 		case 'k':
 			if (strlcpy(c->cmdline, optarg, sizeof(c->cmdline)) >=
 			    sizeof(c->cmdline))
@@ -354,10 +378,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		devs.tap[devs.ntaps++] = "";
 	if (optind != argc)
 		cmd_usage(cmd_find("run", &ch));
-	if (kernel == NULL) {
-		warnx("missing -b path (the kernel to boot)");
-		cmd_usage(cmd_find("run", &ch));
-	}
+	/* Without a kernel the VM boots the firmware from its disks. */
+	if (kernel == NULL)
+		kernel = VMD_FIRMWARE;
 	if ((kfd = open(kernel, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", kernel);
 	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
@@ -365,6 +388,23 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	if (boot_probe(kfd, &img, &why) == -1 ||
 	    (mem >= PLAT_MIN_MEM && boot_fit(&img, mem, &why) == -1))
 		errx(1, "%s: %s", kernel, why);
+	if (c->bootdev != VM_BOOTDEV_NONE && img.kind != BOOT_KIND_FIRMWARE)
+		errx(1, "boot device needs BIOS boot (no -b kernel)");
+	/* Network boot: iPXE as the first NIC's option ROM. */
+	if (c->bootdev == VM_BOOTDEV_NET) {
+		if (devs.ntaps == 0 && nifs == 0)
+			errx(1, "boot device net needs an interface (-t, -i "
+			    "or -L)");
+		if ((romfd = open(VMD_NET_ROM, O_RDONLY | O_CLOEXEC)) == -1)
+			err(1, "%s (network boot needs ipxe-qemu)",
+			    VMD_NET_ROM);
+	}
+	if (cdrom != NULL) {
+		if ((cdfd = open(cdrom, O_RDONLY | O_CLOEXEC)) == -1)
+			err(1, "%s", cdrom);
+		if (cdrom_check_fd(cdfd, &errstr) == -1)
+			errx(1, "%s: %s", cdrom, errstr);
+	}
 	cin = -1;
 	if (run_is_stream(STDIN_FILENO) &&
 	    (cin = run_reopen(STDIN_FILENO, O_RDONLY)) == -1)
@@ -402,7 +442,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	l.own_uid = geteuid() == 0;
 	if ((pid = launch_spawn(&l, &sock)) == -1)
 		err(1, "cannot start the vm process");
-	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, fds);
+	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, cdfd, romfd, fds);
 	if (launch_send(sock, c, fds, nfds) == -1)
 		warnx("cannot launch the vm process");
 	close(sock);
@@ -410,6 +450,10 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	close(kfd);
 	if (ifd != -1)
 		close(ifd);
+	if (cdfd != -1)
+		close(cdfd);
+	if (romfd != -1)
+		close(romfd);
 	if (cin != -1)
 		close(cin);
 	close(cout);

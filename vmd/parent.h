@@ -73,8 +73,8 @@ struct parent_oldid {
 /* How long after vmm lost a VM's channel a process still there is ended. */
 #define PARENT_LOST_USEC	500000
 
-/* A VM's fds: KVM, console in and out, kernel, initrd, disks, NICs. */
-#define PARENT_MAX_FDS		(5 + CONFIG_MAX_DISKS * DISK_CHAIN_MAX + \
+/* kvm, console in and out, kernel, initrd, CD-ROM, option ROM; disks; NICs */
+#define PARENT_MAX_FDS		(7 + CONFIG_MAX_DISKS * DISK_CHAIN_MAX + \
 			    CONFIG_MAX_NICS)
 
 /* The parent context, set in parent_main. */

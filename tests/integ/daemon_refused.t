@@ -1,6 +1,7 @@
 #!/bin/bash
 # vmd refuses, with a clear message that reaches vmctl, what it cannot run:
-# a forced boot device (needs BIOS boot), a CD-ROM, a disk that is not a
+# a forced boot device with a kernel (needs BIOS boot), a CD-ROM image that
+# is not ISO 9660, a disk that is not a
 # qcow2 image it can read (a bad header, raw asked of a qcow2 image), a
 # boot file that is no kernel.
 # Nothing is left behind.
@@ -34,7 +35,7 @@ refused() {	# refused NAME LOG-PATTERN ARGS...
 
 refused bootdisk "boot device disk needs BIOS boot" -B disk -d "$TMP/disk.img"
 refused bootnet "boot device net needs BIOS boot" -B net
-refused cdrom "cdrom is not supported yet" -r "$TMP/disk.img"
+refused cdrom "cdrom $TMP/disk.img: not an ISO 9660 image" -r "$TMP/disk.img"
 printf 'QFI\373' >"$TMP/disk.qcow2"
 truncate -s 1M "$TMP/disk.qcow2"
 refused qcow "qcow2 version 0 is not supported" -d "$TMP/disk.qcow2"

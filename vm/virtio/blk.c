@@ -748,6 +748,9 @@ virtio_blk_add(struct vm *vm, struct disk *disk, struct disk_aio *aio,
 		log_warn("disk %d: virtio-blk", index);
 		return NULL;
 	}
+	/* The firmware boots from the first disk. */
+	if (index == 0)
+		vm->bootslot[VM_BOOTDEV_DISK] = b->vp.pci.slot;
 	pthread_cond_init(&b->work, NULL);
 	pthread_cond_init(&b->done, NULL);
 	for (i = 0; i <= BLK_WORKERS; i++) {

@@ -15,6 +15,14 @@ struct virtio_pci;
 int	virtio_rng_init(struct vm *);	/* always one */
 int	virtio_blk_init(struct vm *);	/* one per params.disks[] */
 int	virtio_net_init(struct vm *);	/* one per params.nics[] */
+int	virtio_scsi_init(struct vm *);	/* params.cdrom_fd: the CD-ROM */
+
+/*
+ * virtio_scsi_add: a virtio-scsi controller whose target 0 LUN 0 is a
+ * read-only MMC CD-ROM on the ISO image fd of size bytes (read with pread
+ * only). NULL on error (logged).
+ */
+struct virtio_pci *virtio_scsi_add(struct vm *, int fd, uint64_t size);
 
 /*
  * virtio_blk_add: a virtio-blk function on disk (lib/disk, opened and
