@@ -8,7 +8,7 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread \
 	   -isystem /usr/include/bsd -DLIBBSD_OVERLAY
 LDLIBS	:= -levent -levent_pthreads -lbsd -lseccomp -pthread
-LDLIBS	+= -lmnl -lz
+LDLIBS	+= -lmnl -lz -luring
 # `make V=1` shows the commands.
 V	?= 0
 ifeq ($(V),0)
@@ -20,7 +20,8 @@ ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One list of sources per program.
 DISK_SRCS	:= lib/disk/disk.c lib/disk/raw.c lib/disk/qcow2.c \
-		   lib/disk/qcow2_meta.c lib/disk/qcow2_walk.c lib/disk/chain.c
+		   lib/disk/qcow2_meta.c lib/disk/qcow2_walk.c lib/disk/chain.c \
+		   lib/disk/aio.c
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
 		   lib/sandbox.c lib/launch.c $(DISK_SRCS)
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
@@ -178,7 +179,7 @@ FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $($*_FUZZ_SRCS) -lbsd -levent -lmnl \
-	    -lz -pthread
+	    -lz -luring -pthread
 
 $(B)/fuzz/parse_fuzz: $(PARSE_C) vmd/config.h
 
@@ -188,8 +189,8 @@ fuzz: $(FUZZ_BINS)
 DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   acpica-tools qemu-system-x86 qemu-utils perl cpio clang \
 	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
-	   tshark python3 iproute2 procps zlib1g-dev seabios grub-pc-bin \
-	   xorriso mtools
+	   tshark python3 iproute2 procps zlib1g-dev \
+	   liburing-dev seabios grub-pc-bin xorriso mtools
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -29,7 +29,7 @@ if [ -n "$quick" ]; then
 else
 	s_args="--runs 10 --memruns 5 --q35runs 3 --pvhruns 5"
 	d_args="--runs 10 --counts 1:5,10:3,50:2"
-	i_args="--exitruns 7 --blkruns 5 --netruns 5 --ms 1000"
+	i_args="--exitruns 7 --blkruns 3 --netruns 5 --ms 1000"
 	b_args="--runs 3"
 fi
 

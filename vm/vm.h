@@ -16,6 +16,7 @@
 #include "boot.h"
 #include "bus.h"
 #include "mem.h"
+#include "disk/aio.h"
 #include "disk/disk.h"
 #include "proto.h"
 #include "vmdef.h"
@@ -39,6 +40,7 @@ struct vm_disk {
 	int		 nlayers;
 	uint64_t	 size;
 	uint64_t	 limit;		/* set by the jail: writes stay below */
+	struct disk_aio	*aio;		/* made by the jail, or NULL */
 	int		 readonly;
 };
 

@@ -67,19 +67,23 @@ disk_format_prefix(const char **path)
 int
 disk_detect(int fd, int asked, int *format, char *why)
 {
-	uint8_t	magic[4];
-	ssize_t	r;
-	int	qcow2;
+	uint8_t	*magic;
+	ssize_t	 r;
+	int	 qcow2;
 
-	while ((r = pread(fd, magic, sizeof(magic), 0)) == -1 &&
-	    errno == EINTR)
+	/* A whole aligned block: the file may be open with O_DIRECT. */
+	if (posix_memalign((void **)&magic, 4096, 4096) != 0) {
+		disk_why(why, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	while ((r = pread(fd, magic, 4096, 0)) == -1 && errno == EINTR)
 		;
+	qcow2 = r >= 4 && memcmp(magic, DISK_QCOW2_MAGIC, 4) == 0;
+	free(magic);
 	if (r == -1) {
 		disk_why(why, "cannot read: %s", strerror(errno));
 		return -1;
 	}
-	qcow2 = r == sizeof(magic) &&
-	    memcmp(magic, DISK_QCOW2_MAGIC, sizeof(magic)) == 0;
 	switch (asked) {
 	case DISK_FMT_AUTO:
 		*format = qcow2 ? DISK_FMT_QCOW2 : DISK_FMT_RAW;
@@ -271,6 +275,19 @@ disk_zero(struct disk *d, uint64_t off, uint64_t len, int flags)
 	if (!disk_inside(d, off, len))
 		return -1;
 	return d->ops->zero(d, off, len, flags);
+}
+
+int
+disk_map(struct disk *d, uint64_t off, uint64_t len, int write,
+    uint64_t *host)
+{
+	if (write && d->readonly) {
+		errno = EROFS;
+		return -1;
+	}
+	if (!disk_inside(d, off, len))
+		return -1;
+	return d->ops->map(d, off, len, write, host);
 }
 
 void

@@ -49,6 +49,9 @@ struct disk_ops {
 	int		(*zero)(struct disk *, uint64_t off, uint64_t len,
 			    int flags);
 	void		(*close)(struct disk *);
+	/* Where [off, off + len) is in the file, if in one piece: 1 or 0. */
+	int		(*map)(struct disk *, uint64_t off, uint64_t len,
+			    int write, uint64_t *host);
 };
 
 /* One layer. The fields are the formats'; users call the functions. */
@@ -96,6 +99,14 @@ int	disk_read(struct disk *, const struct iovec *, int, uint64_t off);
 int	disk_write(struct disk *, const struct iovec *, int, uint64_t off);
 int	disk_flush(struct disk *);
 int	disk_zero(struct disk *, uint64_t off, uint64_t len, int flags);
+/*
+ * disk_map: 1 if [off, off + len) is one run of bytes of the top layer's
+ * file, at *host, that a read (or with write, a write) may use as it is
+ * (asynchronous I/O does); 0 if not (unallocated, compressed, split, not
+ * aligned for O_DIRECT); -1 with errno.
+ */
+int	disk_map(struct disk *, uint64_t off, uint64_t len, int write,
+	    uint64_t *host);
 /* disk_close: close every layer, writing back what the format keeps. */
 void	disk_close(struct disk *);
 

@@ -753,6 +753,36 @@ qcow2_close(struct disk *d)
 	d->priv = NULL;
 }
 
+/* qcow2_map: the range is in data clusters, one after the other. */
+static int
+qcow2_map(struct disk *d, uint64_t off, uint64_t len, int write,
+    uint64_t *host)
+{
+	struct qcow2		*q = d->priv;
+	struct qcow2_map	 m;
+	uint64_t		 done, piece, first = 0;
+	int			 rv = 1;
+
+	(void)write;
+	pthread_mutex_lock(&q->lock);
+	for (done = 0; done < len && rv == 1; done += piece) {
+		piece = q->cs - ((off + done) & (q->cs - 1));
+		if (piece > len - done)
+			piece = len - done;
+		if (qcow2_meta_lookup(q, off + done, &m) == -1)
+			rv = -1;
+		else if (m.kind != QCOW2_DATA)
+			rv = 0;
+		else if (done == 0)
+			first = m.host + (off & (q->cs - 1));
+		else if (m.host != first + done)
+			rv = 0;
+	}
+	pthread_mutex_unlock(&q->lock);
+	*host = first;
+	return rv;
+}
+
 const struct disk_ops disk_qcow2_ops = {
 	.name = "qcow2",
 	.open = qcow2_open,
@@ -761,6 +791,7 @@ const struct disk_ops disk_qcow2_ops = {
 	.flush = qcow2_flush,
 	.zero = qcow2_zero,
 	.close = qcow2_close,
+	.map = qcow2_map,
 };
 
 /* Creating images. */

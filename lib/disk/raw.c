@@ -239,6 +239,22 @@ raw_zero(struct disk *d, uint64_t off, uint64_t len, int flags)
 	return rv;
 }
 
+static int
+raw_map(struct disk *d, uint64_t off, uint64_t len, int write,
+    uint64_t *host)
+{
+	struct raw	*r = d->priv;
+	uint64_t	 m = r->align - 1;
+
+	if (write && (off >= d->limit || len > d->limit - off))
+		return 0;
+	/* O_DIRECT: only what needs no bounce (memory is the caller's). */
+	if (d->direct && ((off | len) & m) != 0)
+		return 0;
+	*host = off;
+	return 1;
+}
+
 static void
 raw_close(struct disk *d)
 {
@@ -258,4 +274,5 @@ const struct disk_ops disk_raw_ops = {
 	.flush = raw_flush,
 	.zero = raw_zero,
 	.close = raw_close,
+	.map = raw_map,
 };

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "disk/aio.h"
 #include "log.h"
 #include "vm/vm.h"
 #include "vm/virtio/pci.h"
@@ -75,6 +76,17 @@
 #define BLK_POLL_NS		32000ULL
 #endif
 
+/*
+ * With io_uring (lib/disk/aio.c), one thread per disk pops every request
+ * there is, puts the reads and writes that map onto the image file on
+ * the ring as one batch, serves the rest itself, and waits on the ring
+ * for completions and for the next kick (a poll on the ring) at once.
+ * BLK_SLOTS requests may be in flight.
+ */
+#define BLK_SLOTS		(DISK_AIO_DEPTH / 2)
+#define BLK_TAG_KICK		UINT64_MAX
+#define BLK_REAP		64
+
 struct virtio_blk;
 
 /*
@@ -119,6 +131,12 @@ struct virtio_blk {
 	pthread_cond_t		 done;		/* a request completed */
 	int			 ncompleting;	/* workers about to complete */
 	struct blk_worker	 w[BLK_WORKERS + 1];
+	/* io_uring: the ring thread's (slots' seq under the lock). */
+	struct disk_aio		*aio;		/* NULL: the pool serves */
+	struct blk_worker	*slot;		/* BLK_SLOTS */
+	int			 free[BLK_SLOTS];	/* stack of free slots */
+	int			 nfree;
+	struct blk_worker	*flush;		/* waits for the ring to drain */
 };
 
 static void
@@ -252,6 +270,9 @@ blk_older(struct virtio_blk *b, uint64_t seq)
 
 	for (i = 0; i <= BLK_WORKERS; i++)
 		if (b->w[i].seq < seq)
+			return 1;
+	for (i = 0; b->aio != NULL && i < BLK_SLOTS; i++)
+		if (b->slot[i].seq < seq)
 			return 1;
 	return 0;
 }
@@ -460,6 +481,194 @@ blk_thread(void *arg)
 	return NULL;
 }
 
+/* blk_ring_done: complete slot w with status (lock held). */
+static void
+blk_ring_done(struct virtio_blk *b, struct blk_worker *w, uint8_t status,
+    uint32_t used)
+{
+	struct virtio_pci	*vp = &b->vp;
+
+	(void)virtq_write_buf(&w->chain, w->chain.wlen - 1, &status, 1);
+	w->seq = BLK_IDLE;
+	virtio_pci_end(vp);
+	virtio_pci_push(vp, 0, w->chain.head, used);
+	b->free[b->nfree++] = (int)(w - b->slot);
+}
+
+/* blk_ring_sync: serve w on this thread, without the lock. */
+static void
+blk_ring_sync(struct virtio_blk *b, struct blk_worker *w)
+{
+	uint32_t	used;
+	uint8_t		status;
+
+	virtio_pci_unlock(&b->vp);
+	status = blk_request(b, w, &used);
+	virtio_pci_lock(&b->vp);
+	blk_ring_done(b, w, status, used);
+}
+
+/*
+ * blk_ring_take: pop one request into a free slot (lock held): onto the
+ * ring if it maps onto the image, else served here. A flush waits in
+ * b->flush until what is on the ring has completed. 1 if one was taken.
+ */
+static int
+blk_ring_take(struct virtio_blk *b)
+{
+	struct virtio_pci	*vp = &b->vp;
+	struct blk_worker	*w;
+	uint64_t		 dlen;
+	uint8_t			 hdr[16];
+	int			 write, n, r;
+
+	if (b->nfree == 0 || b->flush != NULL)
+		return 0;
+	w = &b->slot[b->free[b->nfree - 1]];
+	if (virtio_pci_pop(vp, 0, &w->chain) != 1)
+		return 0;
+	if (w->chain.rlen < 16 || w->chain.wlen < 1) {
+		virtio_pci_fail(vp, "request without header or status");
+		return 0;
+	}
+	b->nfree--;
+	(void)virtq_read_buf(&w->chain, 0, hdr, sizeof(hdr));
+	memcpy(&w->type, hdr, 4);
+	memcpy(&w->sector, hdr + 8, 8);
+	w->seq = b->nextseq++;
+	virtio_pci_begin(vp);
+	write = w->type == VIRTIO_BLK_T_OUT;
+	if (w->type == VIRTIO_BLK_T_FLUSH && blk_older(b, w->seq)) {
+		b->flush = w;
+		return 1;
+	}
+	if ((w->type != VIRTIO_BLK_T_IN && !write) || (write && b->readonly)) {
+		blk_ring_sync(b, w);
+		return 1;
+	}
+	dlen = write ? w->chain.rlen - 16 : w->chain.wlen - 1;
+	if (dlen == 0 || !blk_range_ok(b, w->sector, dlen)) {
+		blk_ring_sync(b, w);
+		return 1;
+	}
+	n = virtq_iov_slice(&w->chain, !write, write ? 16 : 0, dlen, w->iov,
+	    VIRTQ_MAX_IOV);
+	r = disk_aio_rw(b->aio, write, w->iov, n, w->sector * BLK_SECTOR,
+	    (uint64_t)(w - b->slot));
+	if (r != 1)
+		blk_ring_sync(b, w);
+	return 1;
+}
+
+/* blk_ring_complete: a read or write the ring finished (lock held). */
+static void
+blk_ring_complete(struct virtio_blk *b, struct blk_worker *w, int res)
+{
+	uint64_t	dlen;
+	int		write = w->type == VIRTIO_BLK_T_OUT;
+
+	dlen = write ? w->chain.rlen - 16 : w->chain.wlen - 1;
+	if (res >= 0 && (uint64_t)res == dlen) {
+		blk_ring_done(b, w, VIRTIO_BLK_S_OK,
+		    write ? 1 : (uint32_t)w->chain.wlen);
+		return;
+	}
+	/* Short (the file's last block) or failed: once more, in full. */
+	blk_ring_sync(b, w);
+}
+
+/*
+ * blk_ring_thread: the disk's one thread with io_uring: pop and submit
+ * in batches, wait for a completion or a kick, complete in batches with
+ * one interrupt.
+ */
+static void *
+blk_ring_thread(void *arg)
+{
+	struct virtio_blk	*b = arg;
+	struct virtio_pci	*vp = &b->vp;
+	struct disk_aio_done	 done[BLK_REAP];
+	uint64_t		 v;
+	int			 took, armed = 0, n, i, pushed;
+
+	for (;;) {
+		virtio_pci_lock(vp);
+		for (took = 0; blk_ring_take(b); took++)
+			;
+		virtio_pci_unlock(vp);
+		if (!armed && disk_aio_watch(b->aio, BLK_TAG_KICK) == 0)
+			armed = 1;
+		if (disk_aio_submit(b->aio, took == 0) == -1) {
+			log_warn("disk %d: io_uring", b->index);
+			(void)usleep(1000);
+		}
+		n = disk_aio_reap(b->aio, done, BLK_REAP);
+		virtio_pci_lock(vp);
+		for (i = 0, pushed = 0; i < n; i++) {
+			if (done[i].tag == BLK_TAG_KICK) {
+				(void)read(vp->q[0].kick_fd, &v, sizeof(v));
+				armed = 0;
+			} else if (done[i].tag < BLK_SLOTS) {
+				blk_ring_complete(b, &b->slot[done[i].tag],
+				    done[i].res);
+				pushed++;
+			}
+		}
+		if (b->flush != NULL && !blk_older(b, b->flush->seq)) {
+			blk_ring_sync(b, b->flush);
+			b->flush = NULL;
+			pushed++;
+		}
+		if (pushed > 0 || took > 0)
+			virtio_pci_interrupt(vp, 0);
+		virtio_pci_unlock(vp);
+	}
+	/* NOTREACHED */
+	return NULL;
+}
+
+/*
+ * blk_ring_start: serve the disk through io_uring, if the host has it.
+ * 0 (the ring thread runs), or -1: the pool serves.
+ */
+static int
+blk_ring_start(struct virtio_blk *b, struct disk_aio *aio)
+{
+	pthread_t	t;
+	int		i;
+
+	if (aio == NULL) {
+		log_debug("disk %d: no io_uring: a pool of %d threads",
+		    b->index, BLK_WORKERS);
+		return -1;
+	}
+	if ((b->slot = calloc(BLK_SLOTS, sizeof(*b->slot))) == NULL ||
+	    disk_aio_start(aio, b->disk, b->vp.q[0].kick_fd) == -1) {
+		log_warn("disk %d: io_uring: a pool of %d threads instead",
+		    b->index, BLK_WORKERS);
+		disk_aio_free(aio);
+		free(b->slot);
+		b->slot = NULL;
+		return -1;
+	}
+	b->aio = aio;
+	for (i = 0; i < BLK_SLOTS; i++) {
+		b->slot[i].b = b;
+		b->slot[i].seq = BLK_IDLE;
+		b->free[i] = BLK_SLOTS - 1 - i;
+	}
+	b->nfree = BLK_SLOTS;
+	if ((errno = pthread_create(&t, NULL, blk_ring_thread, b)) != 0) {
+		log_warn("disk %d: thread", b->index);
+		disk_aio_free(b->aio);
+		b->aio = NULL;
+		return -1;
+	}
+	log_debug("disk %d: io_uring, %d requests in flight", b->index,
+	    BLK_SLOTS);
+	return 0;
+}
+
 /*
  * blk_notify: serve every available request on the caller's thread (the
  * pool may take some too). One caller at a time; others leave it to the
@@ -495,7 +704,8 @@ static const struct virtio_ops blk_ops = {
 };
 
 struct virtio_pci *
-virtio_blk_add(struct vm *vm, struct disk *disk, int index)
+virtio_blk_add(struct vm *vm, struct disk *disk, struct disk_aio *aio,
+    int index)
 {
 	struct virtio_blk	*b;
 	struct stat		 st;
@@ -547,6 +757,14 @@ virtio_blk_add(struct vm *vm, struct disk *disk, int index)
 		b->w[i].b = b;
 		b->w[i].seq = BLK_IDLE;
 	}
+	log_debug("disk %d: %s, %llu sectors%s%s", index, disk->ops->name,
+	    (unsigned long long)b->sectors, b->readonly ? ", read-only" : "",
+	    b->direct ? ", O_DIRECT" : "");
+	if (b->direct)
+		log_debug("disk %d: O_DIRECT blocks of %zu bytes", index,
+		    disk->blksize);
+	if (blk_ring_start(b, aio) == 0)
+		return &b->vp;
 	for (i = 0; i < BLK_WORKERS; i++) {
 		if ((e = pthread_create(&b->w[i].thread, NULL, blk_thread,
 		    &b->w[i])) != 0) {
@@ -555,12 +773,6 @@ virtio_blk_add(struct vm *vm, struct disk *disk, int index)
 			return NULL;
 		}
 	}
-	log_debug("disk %d: %s, %llu sectors%s%s", index, disk->ops->name,
-	    (unsigned long long)b->sectors, b->readonly ? ", read-only" : "",
-	    b->direct ? ", O_DIRECT" : "");
-	if (b->direct)
-		log_debug("disk %d: O_DIRECT blocks of %zu bytes", index,
-		    disk->blksize);
 	return &b->vp;
 }
 
@@ -570,6 +782,7 @@ virtio_blk_init(struct vm *vm)
 {
 	struct vm_disk	*d;
 	struct disk	*disk;
+	struct disk_aio	*aio;
 	char		 why[DISK_WHY_MAX];
 	int		 i;
 
@@ -583,7 +796,9 @@ virtio_blk_init(struct vm *vm)
 			return -1;
 		}
 		d->nlayers = 0;		/* the disk has the fds now */
-		if (virtio_blk_add(vm, disk, i) == NULL) {
+		aio = d->aio;
+		d->aio = NULL;		/* and the device the ring */
+		if (virtio_blk_add(vm, disk, aio, i) == NULL) {
 			disk_close(disk);
 			return -1;
 		}

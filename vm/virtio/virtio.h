@@ -8,6 +8,7 @@
 
 struct vm;
 struct disk;
+struct disk_aio;
 struct virtio_pci;
 
 /* Device inits for vm/devices.c: one function per vm->params entry. */
@@ -25,10 +26,12 @@ struct virtio_pci *virtio_scsi_add(struct vm *, int fd, uint64_t size);
 
 /*
  * virtio_blk_add: a virtio-blk function on disk (lib/disk, opened and
- * locked; index for logs and the serial), which it keeps. NULL on
- * failure (logged).
+ * locked; index for logs and the serial), served through the io_uring
+ * ring aio (disk_aio_prepare'd) or, if NULL, a pool of threads; it keeps
+ * both. NULL on failure (logged).
  */
-struct virtio_pci *virtio_blk_add(struct vm *, struct disk *, int index);
+struct virtio_pci *virtio_blk_add(struct vm *, struct disk *,
+	    struct disk_aio *, int index);
 /* virtio_rng_add: a virtio-rng function. NULL on error. */
 struct virtio_pci *virtio_rng_add(struct vm *);
 /*

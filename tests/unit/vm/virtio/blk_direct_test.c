@@ -385,7 +385,8 @@ attach(struct tdisk *d, int k, int dfd, int cmpw)
 	if (pwrite(cmpw, model, IMG, 0) != (ssize_t)IMG || fsync(cmpw) == -1)
 		abort();
 	d->fd = dfd;
-	if ((d->vp = virtio_blk_add(&vm, fakevm_disk(dup(dfd), 0), 10 + k)) == NULL) {
+	if ((d->vp = virtio_blk_add(&vm, fakevm_disk(dup(dfd), 0), NULL,
+	    10 + k)) == NULL) {
 		tap_ok(0, "%s: virtio_blk_add", d->name);
 		return -1;
 	}
