@@ -515,7 +515,7 @@ boot_page_tables(struct vm *vm)
 		pd[i] = ((uint64_t)i << 21) | 0x83;
 }
 
-/* A GDT matching the registers boot_set_regs(32) sets. */
+/* A GDT matching the registers boot_set_regs sets. */
 static void
 boot_gdt(struct vm *vm, int longmode)
 {
@@ -530,8 +530,15 @@ boot_gdt(struct vm *vm, int longmode)
 	gdt[BOOT_TSS / 8] = 0x00008b0000000067ULL;	/* busy TSS at 0 */
 }
 
+/*
+ * boot_set_regs: the boot vCPU at entry with flat segments from the boot
+ * GDT and a busy TSS at 0; long: the 64-bit entry (paging through the
+ * boot page tables, RSI = the zero page), else the PVH entry (32-bit
+ * protected mode, paging off, CR4 and EFER clear, EBX = start info).
+ * IF and TF clear either way. 0, or -1 (logged).
+ */
 static int
-boot_set_regs(struct vcpu *bsp, uint64_t entry)
+boot_set_regs(struct vcpu *bsp, int longmode, uint64_t entry, uint64_t arg)
 {
 	struct kvm_sregs	sregs;
 	struct kvm_regs		regs;
@@ -542,14 +549,14 @@ boot_set_regs(struct vcpu *bsp, uint64_t entry)
 		return -1;
 	}
 	memset(&seg, 0, sizeof(seg));
-	seg.base = 0;
 	seg.limit = 0xffffffff;
 	seg.present = 1;
 	seg.s = 1;
 	seg.g = 1;
 	seg.selector = BOOT_CS;
 	seg.type = 11;		/* execute/read, accessed */
-	seg.l = 1;
+	seg.l = longmode;
+	seg.db = !longmode;
 	sregs.cs = seg;
 	seg.selector = BOOT_DS;
 	seg.type = 3;		/* read/write, accessed */
@@ -559,17 +566,24 @@ boot_set_regs(struct vcpu *bsp, uint64_t entry)
 	memset(&seg, 0, sizeof(seg));
 	seg.selector = BOOT_TSS;
 	seg.limit = 0x67;
-	seg.type = 11;		/* 64-bit busy TSS */
+	seg.type = 11;		/* busy TSS (64- or 32-bit) */
 	seg.present = 1;
 	sregs.tr = seg;
 	sregs.gdt.base = PLAT_BOOT_GDT;
 	sregs.gdt.limit = 5 * 8 - 1;
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0;
-	sregs.cr0 = 0x80000011ULL;	/* PG | ET | PE */
-	sregs.cr3 = PLAT_BOOT_PML4;
-	sregs.cr4 = 0x20;		/* PAE */
-	sregs.efer = 0x500;		/* LMA | LME */
+	if (longmode) {
+		sregs.cr0 = 0x80000011ULL;	/* PG | ET | PE */
+		sregs.cr3 = PLAT_BOOT_PML4;
+		sregs.cr4 = 0x20;		/* PAE */
+		sregs.efer = 0x500;		/* LMA | LME */
+	} else {
+		sregs.cr0 = 0x11ULL;		/* ET (read-only) | PE */
+		sregs.cr3 = 0;
+		sregs.cr4 = 0;
+		sregs.efer = 0;
+	}
 	if (ioctl(bsp->fd, KVM_SET_SREGS, &sregs) == -1) {
 		log_warn("%s: KVM_SET_SREGS", __func__);
 		return -1;
@@ -577,65 +591,11 @@ boot_set_regs(struct vcpu *bsp, uint64_t entry)
 	memset(&regs, 0, sizeof(regs));
 	regs.rflags = 2;
 	regs.rip = entry;
-	regs.rsi = PLAT_BOOT_ZEROPAGE;
-	regs.rsp = PLAT_BOOT_PML4 - 16;
-	if (ioctl(bsp->fd, KVM_SET_REGS, &regs) == -1) {
-		log_warn("%s: KVM_SET_REGS", __func__);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The PVH entry state: 32-bit protected mode, paging off (CR0 = PE, CR4
- * and EFER clear), flat 32-bit CS, DS, ES and SS, a 32-bit busy TSS at 0
- * with limit 0x67, IF and TF clear, EBX = the start info's address.
- */
-static int
-boot_set_regs32(struct vcpu *bsp, uint64_t entry, uint64_t start_info)
-{
-	struct kvm_sregs	sregs;
-	struct kvm_regs		regs;
-	struct kvm_segment	seg;
-
-	if (ioctl(bsp->fd, KVM_GET_SREGS, &sregs) == -1) {
-		log_warn("%s: KVM_GET_SREGS", __func__);
-		return -1;
-	}
-	memset(&seg, 0, sizeof(seg));
-	seg.limit = 0xffffffff;
-	seg.present = 1;
-	seg.s = 1;
-	seg.g = 1;
-	seg.db = 1;
-	seg.selector = BOOT_CS;
-	seg.type = 11;		/* execute/read, accessed */
-	sregs.cs = seg;
-	seg.selector = BOOT_DS;
-	seg.type = 3;		/* read/write, accessed */
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
-	memset(&seg, 0, sizeof(seg));
-	seg.selector = BOOT_TSS;
-	seg.limit = 0x67;
-	seg.type = 11;		/* 32-bit busy TSS */
-	seg.present = 1;
-	sregs.tr = seg;
-	sregs.gdt.base = PLAT_BOOT_GDT;
-	sregs.gdt.limit = 5 * 8 - 1;
-	sregs.idt.base = 0;
-	sregs.idt.limit = 0;
-	sregs.cr0 = 0x11ULL;	/* ET (read-only) | PE */
-	sregs.cr3 = 0;
-	sregs.cr4 = 0;
-	sregs.efer = 0;
-	if (ioctl(bsp->fd, KVM_SET_SREGS, &sregs) == -1) {
-		log_warn("%s: KVM_SET_SREGS", __func__);
-		return -1;
-	}
-	memset(&regs, 0, sizeof(regs));
-	regs.rflags = 2;
-	regs.rip = entry;
-	regs.rbx = start_info;
+	if (longmode) {
+		regs.rsi = arg;
+		regs.rsp = PLAT_BOOT_PML4 - 16;
+	} else
+		regs.rbx = arg;
 	if (ioctl(bsp->fd, KVM_SET_REGS, &regs) == -1) {
 		log_warn("%s: KVM_SET_REGS", __func__);
 		return -1;
@@ -746,14 +706,14 @@ boot_enter64(struct vm *vm, struct vcpu *bsp, uint64_t entry,
 	    zp + BP_E820_TABLE, BP_E820_MAX);
 	boot_page_tables(vm);
 	boot_gdt(vm, 1);
-	return boot_set_regs(bsp, entry);
+	return boot_set_regs(bsp, 1, entry, PLAT_BOOT_ZEROPAGE);
 }
 
 int
 boot_enter32(struct vm *vm, struct vcpu *bsp, uint64_t entry, uint64_t ebx)
 {
 	boot_gdt(vm, 0);
-	return boot_set_regs32(bsp, entry, ebx);
+	return boot_set_regs(bsp, 0, entry, ebx);
 }
 
 static int
