@@ -8,7 +8,7 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread \
 	   -isystem /usr/include/bsd -DLIBBSD_OVERLAY
 LDLIBS	:= -levent -levent_pthreads -lbsd -lseccomp -pthread
-LDLIBS	+= -lmnl
+LDLIBS	+= -lmnl -lz -luring
 # `make V=1` shows the commands.
 V	?= 0
 ifeq ($(V),0)
@@ -19,22 +19,26 @@ endif
 ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One list of sources per program.
+DISK_SRCS	:= lib/disk/disk.c lib/disk/raw.c lib/disk/qcow2.c \
+		   lib/disk/qcow2_meta.c lib/disk/qcow2_walk.c lib/disk/chain.c \
+		   lib/disk/aio.c
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
-		   lib/sandbox.c lib/launch.c
+		   lib/sandbox.c lib/launch.c $(DISK_SRCS)
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/boot_elf.c \
 		   vm/acpi.c vm/devices.c vm/jail.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
-		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
-		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
-		   vm/virtio/net.c vm/virtio/rng.c
+		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c vm/dev/fwcfg.c \
+		   vm/dev/cdrom.c vm/virtio/virtq.c vm/virtio/pci.c \
+		   vm/virtio/blk.c vm/virtio/net.c vm/virtio/rng.c \
+		   vm/virtio/scsi.c
 VMD_SRCS	:= vmd/vmd.c vmd/parent.c vmd/control.c vmd/vmm.c vmd/priv.c \
 		   vmd/vms.c vmd/files.c vmd/netcfg.c vmd/start.c vmd/reload.c
 VMCTL_SRCS	:= vmctl/vmctl.c vmctl/cmd.c vmctl/cmd_run.c vmctl/cmd_ctl.c \
 		   vmctl/cmd_start.c vmctl/cmd_stop.c vmctl/cmd_status.c \
 		   vmctl/cmd_console.c vmctl/cmd_pause.c vmctl/cmd_wait.c \
 		   vmctl/cmd_load.c vmctl/cmd_reload.c vmctl/cmd_reset.c \
-		   vmctl/cmd_log.c
+		   vmctl/cmd_log.c vmctl/cmd_create.c
 
 # vm.conf: the data model plus the bison parser generated into $(B)/gen.
 CONF_SRCS	:= vmd/config.c vmd/lifecycle.c
@@ -143,28 +147,39 @@ FUZZ_CC		:= clang
 FUZZ_CFLAGS	:= -g -O1 -std=c17 -D_GNU_SOURCE -I. -Ilib -Itests \
 		   -isystem /usr/include/bsd -DLIBBSD_OVERLAY \
 		   -fsanitize=fuzzer,address,undefined
-boot_FUZZ_SRCS	:= vm/boot.c vm/boot_elf.c vm/mem.c lib/log.c
+boot_FUZZ_SRCS	:= vm/boot.c vm/boot_elf.c vm/mem.c vm/kvm.c lib/log.c
 proto_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
 devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/kvm.c vm/mem.c \
-		   vm/net/dhcp.c lib/log.c tests/helper/fakevm.c
+		   vm/net/dhcp.c lib/log.c tests/helper/fakevm.c $(DISK_SRCS) \
+		   vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c \
+		   vm/virtio/scsi.c vm/dev/cdrom.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
-		   vm/virtio/net.c vm/virtio/rng.c vm/dev/pci.c vm/bus.c vm/kvm.c \
-		   vm/mem.c vm/net/dhcp.c lib/log.c tests/helper/fakevm.c
+		   vm/virtio/net.c vm/virtio/rng.c vm/virtio/scsi.c \
+		   vm/dev/cdrom.c vm/dev/pci.c vm/bus.c vm/kvm.c \
+		   vm/mem.c vm/net/dhcp.c lib/log.c tests/helper/fakevm.c \
+		   $(DISK_SRCS)
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \
+		   $(DISK_SRCS) \
 		   lib/localaddr.c
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
 ctl_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
-FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl
+disk_FUZZ_SRCS	:= $(DISK_SRCS) lib/log.c
+fwcfg_FUZZ_SRCS	:= vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c \
+		   vm/dev/pci.c vm/bus.c vm/kvm.c vm/mem.c lib/log.c \
+		   tests/helper/fakevm.c $(DISK_SRCS)
+cdrom_FUZZ_SRCS	:= vm/dev/cdrom.c
+FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl disk fwcfg \
+		   cdrom
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $($*_FUZZ_SRCS) -lbsd -levent -lmnl \
-	    -pthread
+	    -lz -luring -pthread
 
 $(B)/fuzz/parse_fuzz: $(PARSE_C) vmd/config.h
 
@@ -174,7 +189,8 @@ fuzz: $(FUZZ_BINS)
 DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   acpica-tools qemu-system-x86 qemu-utils perl cpio clang \
 	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
-	   tshark python3 iproute2 procps
+	   tshark python3 iproute2 procps zlib1g-dev liburing-dev seabios \
+	   grub-pc-bin xorriso mtools
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -157,6 +157,9 @@ if ($o{blkruns} > 0 && !($why{ours} && $why{qemu})) {
 	# cache before the first run.
 	system("dd if=/dev/urandom of=$img bs=1M count=$o{imgmb} "
 	    . "status=none && cat $img >/dev/null") == 0 or die "$img\n";
+	# The same bytes as qcow2 (every cluster allocated), cached too.
+	system("qemu-img convert -f raw -O qcow2 $img $img.qcow2 && "
+	    . "cat $img.qcow2 >/dev/null") == 0 or die "$img.qcow2\n";
 }
 my $io = $o{iothread} ? ',iothread=io0' : '';
 my @qblk = ('-M', 'q35', $o{iothread} ? ('-object', 'iothread,id=io0') : ());
@@ -169,6 +172,11 @@ for my $i (1 .. $o{blkruns}) {
 	    $btmo) unless $why{ours};
 	push @{$blk{ours_direct}}, guest('ours', $bcmd, ['-d', "direct:$img"],
 	    [], undef, $btmo) unless $why{ours};
+	# Before io_uring: the thread pool, which hosts without it get.
+	push @{$blk{ours_pool}}, guest('ours', $bcmd, ['-d', $img], [],
+	    ['env', 'VMD_NO_IO_URING=1'], $btmo) unless $why{ours};
+	push @{$blk{ours_qcow2}}, guest('ours', $bcmd, ['-d', "$img.qcow2"],
+	    [], undef, $btmo) unless $why{ours};
 	next if $why{qemu};
 	push @{$blk{qemu_pc}}, guest('qemu', $bcmd, [], [@qblk, '-drive',
 	    "file=$img,if=none,id=d0,format=raw,$o{qemu_blk_pc}", '-device',
@@ -177,17 +185,24 @@ for my $i (1 .. $o{blkruns}) {
 	    "file=$img,if=none,id=d0,format=raw,$o{qemu_blk_direct}",
 	    '-device', "virtio-blk-pci,drive=d0,num-queues=1$io"], undef,
 	    $btmo);
+	push @{$blk{qemu_qcow2}}, guest('qemu', $bcmd, [], [@qblk, '-drive',
+	    "file=$img.qcow2,if=none,id=d0,format=qcow2,$o{qemu_blk_pc}",
+	    '-device', "virtio-blk-pci,drive=d0,num-queues=1$io"], undef,
+	    $btmo);
 }
 $json->{blk_runs} = \%blk;
 my @br;
-for my $mode (['pc', 'page cache'], ['direct', 'O_DIRECT']) {
-	my ($m, $mn) = @$mode;
+# Each: our runs, QEMU's, the row's name.
+for my $mode (['pc', 'pc', 'page cache'], ['direct', 'direct', 'O_DIRECT'],
+    ['qcow2', 'qcow2', 'qcow2, page cache'],
+    ['pool', 'pc', 'thread pool (no io_uring), page cache']) {
+	my ($m, $q, $mn) = @$mode;
 	for my $b (@blknames) {
 		my $unit = $b =~ /4k/ ? 'IOPS' : 'MB/s';
 		push @br, row("$b, $mn", $unit,
 		    col($why{ours}, $blk{"ours_$m"} || [],
 		    sub { $_[0]{bench}{"$b $unit"} }),
-		    col($why{qemu}, $blk{"qemu_$m"} || [],
+		    col($why{qemu}, $blk{"qemu_$q"} || [],
 		    sub { $_[0]{bench}{"$b $unit"} }));
 	}
 }

@@ -25,10 +25,12 @@ if [ -n "$quick" ]; then
 	s_args="--runs 3 --memruns 2 --q35runs 1 --pvhruns 2"
 	d_args="--runs 3 --counts 1:2,10:1,50:1"
 	i_args="--exitruns 2 --blkruns 1 --netruns 1 --ms 500"
+	b_args="--runs 1"
 else
 	s_args="--runs 10 --memruns 5 --q35runs 3 --pvhruns 5"
 	d_args="--runs 10 --counts 1:5,10:3,50:2"
-	i_args="--exitruns 7 --blkruns 5 --netruns 5 --ms 1000"
+	i_args="--exitruns 7 --blkruns 3 --netruns 5 --ms 1000"
+	b_args="--runs 3"
 fi
 
 echo "== start-up and memory (direct: vmctl run against qemu -M microvm)"
@@ -42,10 +44,11 @@ perl bench/io.pl --root "$top" $i_args --budget 420 --json "$out/io.json"
 # when guest/linux/build.sh has a kernel cached.
 perl bench/linux_boot.pl --root "$top" --budget 900 \
     --json "$out/linux_boot.json"
+perl bench/bios.pl --root "$top" $b_args --budget 240 --json "$out/bios.json"
 
 perl -MJSON::PP -e '
 	my %all;
-	for my $p (qw(startup daemon io linux_boot)) {
+	for my $p (qw(startup daemon io linux_boot bios)) {
 		my $f = "'"$out"'/$p.json";
 		open(my $fh, "<", $f) or do { $all{$p} = { error => "$f: $!" };
 		    next };

@@ -7,6 +7,8 @@
 #define UART_SCR	7
 #define PM1_SLP_EN_HI	0x20		/* SLP_EN (bit 13) in the high byte */
 #define FWCFG_DMA	0x514		/* QEMU fw_cfg DMA address, 8 bytes */
+#define RESET_CONTROL	0xcf9		/* PCI reset control register */
+#define RESET_CPU	0x04		/* ... its reset bit */
 
 /* The junk written to port p (one write and one read a port: ~3 s). */
 static uint8_t
@@ -19,7 +21,8 @@ junk(uint32_t p)
  * port_filter: adjust or veto (-1) a junk write that would legitimately
  * end the VM: S5 through PM1a_CNT, the FADT reset register, the i8042's
  * pulse-output commands (0xf0-0xff, 0xfe resets), the fast-reset bit of
- * port 0x92 (also keeping A20 on), boot-timer values on the debug port;
+ * port 0x92 (also keeping A20 on), the reset bit of the reset control
+ * register at 0xcf9, boot-timer values on the debug port;
  * and, under QEMU, fw_cfg's DMA address, which would have QEMU write over
  * our memory.
  */
@@ -34,6 +37,8 @@ port_filter(uint32_t p, uint8_t v)
 		return -1;
 	if (p == 0x92)
 		return (v & ~0x01) | 0x02;
+	if (p == RESET_CONTROL)
+		return v & ~RESET_CPU;
 	if (p == DEBUG_PORT)
 		return -1;
 	if (bootinfo_fwcfg && p >= FWCFG_DMA && p < FWCFG_DMA + 8)

@@ -417,6 +417,7 @@ proto_vmcreate_encode(const struct proto_vmcreate *c, uint8_t *buf)
 	proto_buf_writer(&b, buf);
 	proto_put_u64(&b, c->memsize);
 	proto_put_u32(&b, c->ncpus);
+	proto_put_u32(&b, c->bootdev);
 	proto_put_str(&b, c->name, sizeof(c->name));
 	proto_put_str(&b, c->cmdline, sizeof(c->cmdline));
 	return proto_buf_encoded(&b);
@@ -432,6 +433,7 @@ proto_vmcreate_decode(const uint8_t *buf, size_t len,
 	proto_buf_reader(&b, buf, len);
 	c->memsize = proto_get_u64(&b);
 	c->ncpus = proto_get_u32(&b);
+	c->bootdev = proto_get_u32(&b);
 	proto_get_str(&b, c->name, sizeof(c->name));
 	proto_get_str(&b, c->cmdline, sizeof(c->cmdline));
 	return proto_buf_decoded(&b, c, sizeof(*c));
@@ -468,6 +470,14 @@ proto_empty_decode(const uint8_t *buf, size_t len)
 }
 
 /* A tap carries its options; a local one its addresses and a u16 0 pad. */
+/* proto_fdreq_disk: an fd that carries a disk layer's format and size. */
+static int
+proto_fdreq_disk(uint32_t which)
+{
+	return which == PROTO_VMFD_DISK || which == PROTO_VMFD_DISK_RO ||
+	    which == PROTO_VMFD_DISK_BASE;
+}
+
 int
 proto_fdreq_encode(const struct proto_fdreq *f, uint8_t *buf)
 {
@@ -477,6 +487,11 @@ proto_fdreq_encode(const struct proto_fdreq *f, uint8_t *buf)
 	proto_buf_check(&b, f->which != 0 && f->which < PROTO_VMFD_MAX &&
 	    f->locked <= 1 && f->local <= 1);
 	proto_put_u32(&b, f->which);
+	if (proto_fdreq_disk(f->which)) {
+		proto_buf_check(&b, f->format == 1 || f->format == 2);
+		proto_put_u8(&b, f->format);
+		proto_put_u64(&b, f->size);
+	}
 	if (f->which == PROTO_VMFD_TAP) {
 		proto_put(&b, f->lladdr, sizeof(f->lladdr));
 		proto_put_u8(&b, f->locked);
@@ -500,6 +515,12 @@ proto_fdreq_decode(const uint8_t *buf, size_t len, struct proto_fdreq *f)
 	proto_buf_reader(&b, buf, len);
 	f->which = proto_get_u32(&b);
 	proto_buf_check(&b, f->which != 0 && f->which < PROTO_VMFD_MAX);
+	if (!b.err && proto_fdreq_disk(f->which)) {
+		f->format = proto_get_u8(&b);
+		f->size = proto_get_u64(&b);
+		/* raw (1) or qcow2 (2), as lib/disk/disk.h numbers them */
+		proto_buf_check(&b, f->format == 1 || f->format == 2);
+	}
 	if (!b.err && f->which == PROTO_VMFD_TAP) {
 		proto_get(&b, f->lladdr, sizeof(f->lladdr));
 		f->locked = proto_get_u8(&b);

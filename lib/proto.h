@@ -80,10 +80,13 @@ enum proto_vmfd {
 	PROTO_VMFD_INITRD,
 	PROTO_VMFD_CON_IN,
 	PROTO_VMFD_CON_OUT,
-	PROTO_VMFD_DISK,	/* raw image, read-write */
-	PROTO_VMFD_DISK_RO,	/* raw image, read-only */
+	PROTO_VMFD_DISK,	/* a disk's top layer, read-write */
+	PROTO_VMFD_DISK_RO,	/* a disk's top layer, read-only */
 	PROTO_VMFD_TAP,		/* tap device, with lladdr and locked */
 	PROTO_VMFD_KVM,		/* /dev/kvm, opened by vmm */
+	PROTO_VMFD_DISK_BASE,	/* the last disk's next backing layer */
+	PROTO_VMFD_CDROM,	/* ISO image, read-only (virtio-scsi CD-ROM) */
+	PROTO_VMFD_OPTROM,	/* the first NIC's boot ROM (iPXE), read-only */
 	PROTO_VMFD_MAX
 };
 
@@ -95,6 +98,7 @@ struct proto_vmcreate {
 	char		name[PROTO_NAME_MAX];
 	uint64_t	memsize;
 	uint32_t	ncpus;
+	uint32_t	bootdev;	/* VM_BOOTDEV_* */
 	char		cmdline[PROTO_CMDLINE_MAX];	/* "" if none */
 };
 
@@ -193,7 +197,7 @@ struct proto_vmstart {
 	char		cdrom[PROTO_PATH_MAX];
 	char		cmdline[PROTO_CMDLINE_MAX];
 	char		disks[PROTO_MAX_DISKS][PROTO_PATH_MAX];
-	uint32_t	diskfmt[PROTO_MAX_DISKS];	/* 0 auto, 1 raw, 2 qcow2 */
+	uint32_t	diskfmt[PROTO_MAX_DISKS];	/* enum disk_format */
 	char		nics[PROTO_MAX_NICS][PROTO_NAME_MAX]; /* switch, "" */
 	uint32_t	niclocal[PROTO_MAX_NICS];	/* -L */
 };
@@ -291,6 +295,8 @@ struct proto_fdreq {
 	uint8_t		local;		/* local interface: DHCP in the VM */
 	uint32_t	host, guest;	/* local: the /31 pair, network order */
 	uint8_t		server_mac[6];	/* local: the tap's MAC, or zero */
+	uint8_t		format;		/* disks: enum disk_format, raw/qcow2 */
+	uint64_t	size;		/* disk tops: the guest-visible size */
 };
 int	proto_fdreq_encode(const struct proto_fdreq *, uint8_t *buf);
 int	proto_fdreq_decode(const uint8_t *buf, size_t len,

@@ -10,6 +10,7 @@
 #include "devices.h"
 #include "platform.h"
 #include "vm.h"
+#include "dev/fwcfg.h"
 #include "dev/pci.h"
 
 #define ACPI_OEMID		"VMDLNX"	/* 6 bytes */
@@ -826,4 +827,163 @@ acpi_build(struct vm *vm)
 	free(buf);
 	vm->acpi_rsdp = PLAT_ACPI_START + ACPI_OFF_RSDP;
 	return 0;
+}
+
+/* The firmware's table loader (QEMU's BIOSLinkerLoader): 128-byte commands. */
+#define ACPI_LOADER_CMD_LEN	128
+#define ACPI_LOADER_ALLOCATE	1
+#define ACPI_LOADER_ADD_POINTER	2
+#define ACPI_LOADER_ADD_CHECKSUM 3
+#define ACPI_LOADER_ZONE_HIGH	1
+#define ACPI_LOADER_ZONE_FSEG	2
+#define ACPI_LOADER_FILE_LEN	56
+#define ACPI_LOADER_MAX		32
+
+#define ACPI_FILE_TABLES	"etc/acpi/tables"
+#define ACPI_FILE_RSDP		"etc/acpi/rsdp"
+
+static uint8_t *
+acpi_loader_cmd(struct acpi_buf *b, uint32_t cmd)
+{
+	uint8_t	*p;
+
+	if (b->overflow || b->cap - b->len < ACPI_LOADER_CMD_LEN) {
+		b->overflow = 1;
+		return NULL;
+	}
+	p = b->p + b->len;
+	b->len += ACPI_LOADER_CMD_LEN;
+	memset(p, 0, ACPI_LOADER_CMD_LEN);
+	acpi_set32(p, cmd);
+	return p;
+}
+
+static void
+acpi_loader_alloc(struct acpi_buf *b, const char *file, uint32_t align,
+    uint8_t zone)
+{
+	uint8_t	*p;
+
+	if ((p = acpi_loader_cmd(b, ACPI_LOADER_ALLOCATE)) == NULL)
+		return;
+	strlcpy((char *)p + 4, file, ACPI_LOADER_FILE_LEN);
+	acpi_set32(p + 4 + ACPI_LOADER_FILE_LEN, align);
+	p[4 + ACPI_LOADER_FILE_LEN + 4] = zone;
+}
+
+/* The size-byte pointer at off in dest gets src's address added. */
+static void
+acpi_loader_ptr(struct acpi_buf *b, const char *dest, const char *src,
+    uint32_t off, uint8_t size)
+{
+	uint8_t	*p;
+
+	if ((p = acpi_loader_cmd(b, ACPI_LOADER_ADD_POINTER)) == NULL)
+		return;
+	strlcpy((char *)p + 4, dest, ACPI_LOADER_FILE_LEN);
+	strlcpy((char *)p + 4 + ACPI_LOADER_FILE_LEN, src,
+	    ACPI_LOADER_FILE_LEN);
+	acpi_set32(p + 4 + 2 * ACPI_LOADER_FILE_LEN, off);
+	p[4 + 2 * ACPI_LOADER_FILE_LEN + 4] = size;
+}
+
+/* The checksum byte at off makes [start, start+len) of file sum to 0. */
+static void
+acpi_loader_sum(struct acpi_buf *b, const char *file, uint32_t off,
+    uint32_t start, uint32_t len)
+{
+	uint8_t	*p;
+
+	if ((p = acpi_loader_cmd(b, ACPI_LOADER_ADD_CHECKSUM)) == NULL)
+		return;
+	strlcpy((char *)p + 4, file, ACPI_LOADER_FILE_LEN);
+	acpi_set32(p + 4 + ACPI_LOADER_FILE_LEN, off);
+	acpi_set32(p + 4 + ACPI_LOADER_FILE_LEN + 4, start);
+	acpi_set32(p + 4 + ACPI_LOADER_FILE_LEN + 8, len);
+}
+
+static uint32_t
+acpi_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+int
+acpi_loader(uint8_t *tables, size_t len, int ncpus, size_t *used,
+    uint8_t *rsdp, uint8_t *script, size_t *scriptlen)
+{
+	struct acpi_buf	 b = { script, 0, ACPI_LOADER_MAX *
+			    ACPI_LOADER_CMD_LEN, 0 };
+	const char	*t = ACPI_FILE_TABLES;
+	uint32_t	 dsdt, tab[4];
+	int		 i;
+
+	/* Built at address 0, every pointer is an offset into the file. */
+	if (acpi_tables(tables, len, 0, ncpus, used) == -1)
+		return -1;
+	memcpy(rsdp, tables + ACPI_OFF_RSDP, ACPI_RSDP_LEN);
+	memset(tables + ACPI_OFF_RSDP, 0, ACPI_RSDP_LEN);
+	dsdt = acpi_get32(tables + ACPI_OFF_FADT + 40);
+
+	acpi_loader_alloc(&b, ACPI_FILE_RSDP, 16, ACPI_LOADER_ZONE_FSEG);
+	acpi_loader_alloc(&b, t, 64, ACPI_LOADER_ZONE_HIGH);
+	acpi_loader_ptr(&b, t, t, ACPI_OFF_FADT + 36, 4);	/* FACS */
+	acpi_loader_ptr(&b, t, t, ACPI_OFF_FADT + 40, 4);	/* DSDT */
+	acpi_loader_ptr(&b, t, t, ACPI_OFF_FADT + 140, 8);	/* X_DSDT */
+	for (i = 0; i < 2; i++) {
+		acpi_loader_ptr(&b, t, t, ACPI_OFF_RSDT + ACPI_HDR_LEN +
+		    4 * (uint32_t)i, 4);
+		acpi_loader_ptr(&b, t, t, ACPI_OFF_XSDT + ACPI_HDR_LEN +
+		    8 * (uint32_t)i, 8);
+	}
+	tab[0] = ACPI_OFF_FADT;
+	tab[1] = ACPI_OFF_MADT;
+	tab[2] = ACPI_OFF_RSDT;
+	tab[3] = ACPI_OFF_XSDT;
+	for (i = 0; i < 4; i++)
+		acpi_loader_sum(&b, t, tab[i] + 9, tab[i],
+		    acpi_get32(tables + tab[i] + 4));
+	acpi_loader_sum(&b, t, dsdt + 9, dsdt, acpi_get32(tables + dsdt + 4));
+	acpi_loader_ptr(&b, ACPI_FILE_RSDP, t, 16, 4);		/* RSDT */
+	acpi_loader_ptr(&b, ACPI_FILE_RSDP, t, 24, 8);		/* XSDT */
+	acpi_loader_sum(&b, ACPI_FILE_RSDP, 8, 0, 20);
+	acpi_loader_sum(&b, ACPI_FILE_RSDP, 32, 0, ACPI_RSDP_LEN);
+	if (b.overflow) {
+		errno = ENOSPC;
+		return -1;
+	}
+	*scriptlen = b.len;
+	return 0;
+}
+
+int
+acpi_fwcfg(struct vm *vm, struct fwcfg *fw)
+{
+	uint8_t	*buf, *script, rsdp[ACPI_RSDP_LEN];
+	size_t	 used, slen;
+	int	 rv = -1;
+
+	buf = malloc(PLAT_ACPI_SIZE);
+	script = malloc(ACPI_LOADER_MAX * ACPI_LOADER_CMD_LEN);
+	if (buf == NULL || script == NULL) {
+		log_warn("%s: malloc", __func__);
+		goto out;
+	}
+	if (acpi_loader(buf, PLAT_ACPI_SIZE, vm->params.ncpus, &used, rsdp,
+	    script, &slen) == -1) {
+		log_warn("%s: %d vCPUs", __func__, vm->params.ncpus);
+		goto out;
+	}
+	if (fwcfg_add_file(fw, ACPI_FILE_TABLES, buf, used) == -1 ||
+	    fwcfg_add_file(fw, ACPI_FILE_RSDP, rsdp, sizeof(rsdp)) == -1 ||
+	    fwcfg_add_file(fw, "etc/table-loader", script, slen) == -1) {
+		log_warn("%s: fw_cfg", __func__);
+		goto out;
+	}
+	rv = 0;
+ out:
+	free(buf);
+	free(script);
+	return rv;
 }

@@ -40,4 +40,15 @@
 int	acpi_tables(uint8_t *buf, size_t len, uint64_t gpa, int ncpus,
 	    size_t *used);
 
+/*
+ * acpi_loader: the tables for the firmware's table loader: built into
+ * tables (len bytes) at address 0, so each pointer holds an offset into
+ * etc/acpi/tables (*used bytes); the RSDP apart into rsdp (ACPI_RSDP_LEN
+ * bytes); and into script (32 commands of 128 bytes at most, *scriptlen)
+ * the etc/table-loader commands that allocate both, add the tables'
+ * address to each pointer and fix each checksum. 0, or -1 as acpi_tables.
+ */
+int	acpi_loader(uint8_t *tables, size_t len, int ncpus, size_t *used,
+	    uint8_t *rsdp, uint8_t *script, size_t *scriptlen);
+
 #endif /* VM_ACPI_H */

@@ -7,6 +7,7 @@
  */
 #include <sys/endian.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <linux/kvm.h>
@@ -19,6 +20,7 @@
 
 #include "log.h"
 #include "boot.h"
+#include "kvm.h"
 #include "platform.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -64,6 +66,7 @@
 
 static int	boot_load_bzimage(struct vm *, struct vcpu *,
 		    const struct boot_image *);
+static int	boot_pread(int, uint8_t *, size_t, off_t);
 
 /*
  * bzImage: the 64-bit Linux boot protocol (2.12 or later, loaded high,
@@ -127,6 +130,115 @@ boot_check_bzimage(const uint8_t *buf, size_t len, uint64_t filesize,
 }
 
 /*
+ * Firmware: a file no other kind recognises, sized as a ROM is (a weak
+ * match, so it goes last).
+ */
+static int
+boot_match_firmware(const uint8_t *buf, size_t len, uint64_t filesize)
+{
+	(void)buf;
+	(void)len;
+	return filesize >= BOOT_FW_ALIGN && filesize <= BOOT_FW_MAX &&
+	    filesize % BOOT_FW_ALIGN == 0;
+}
+
+int
+boot_firmware_vector(const uint8_t *v)
+{
+	/* ljmp F000:xxxx (SeaBIOS), or nop; nop; jmp near (OVMF, coreboot). */
+	if (v[0] == 0xea && v[3] == 0x00 && v[4] == 0xf0)
+		return 0;
+	if (v[0] == 0x90 && v[1] == 0x90 && v[2] == 0xe9)
+		return 0;
+	return -1;
+}
+
+static int
+boot_check_firmware(const uint8_t *buf, size_t len, uint64_t filesize,
+    struct boot_image *img, const char **why)
+{
+	(void)buf;
+	(void)len;
+	(void)filesize;
+	(void)img;
+	(void)why;
+	return 0;
+}
+
+/*
+ * boot_firmware_regs: the boot vCPU as after a reset: real mode, CS
+ * F000 with base FFFF0000, IP FFF0 (the ROM's last 16 bytes).
+ */
+static int
+boot_firmware_regs(struct vcpu *bsp)
+{
+	struct kvm_sregs	sregs;
+	struct kvm_regs		regs;
+
+	if (ioctl(bsp->fd, KVM_GET_SREGS, &sregs) == -1) {
+		log_warn("%s: KVM_GET_SREGS", __func__);
+		return -1;
+	}
+	sregs.cs.selector = 0xf000;
+	sregs.cs.base = 0xffff0000;
+	sregs.cs.limit = 0xffff;
+	sregs.cr0 &= ~0x80000001ULL;	/* PG, PE off */
+	sregs.efer = 0;
+	if (ioctl(bsp->fd, KVM_SET_SREGS, &sregs) == -1) {
+		log_warn("%s: KVM_SET_SREGS", __func__);
+		return -1;
+	}
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 2;
+	regs.rip = 0xfff0;
+	if (ioctl(bsp->fd, KVM_SET_REGS, &regs) == -1) {
+		log_warn("%s: KVM_SET_REGS", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * boot_load_firmware: read the whole image into a private mapping that
+ * KVM maps read-only ending at 4 GiB (writes there exit and are dropped),
+ * and copy its last 128 KiB into RAM ending at 1 MiB, where the firmware
+ * shadows itself: no chipset has to unlock that range first.
+ */
+static int
+boot_load_firmware(struct vm *vm, struct vcpu *bsp,
+    const struct boot_image *img)
+{
+	uint64_t	 size = img->filesize, low;
+	uint8_t		*rom;
+
+	rom = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rom == MAP_FAILED) {
+		log_warn("%s: mmap", __func__);
+		return -1;
+	}
+	if (boot_pread(vm->params.kernel_fd, rom, size, 0) == -1) {
+		log_warn("firmware: read");
+		munmap(rom, size);
+		return -1;
+	}
+	low = size < BOOT_FW_LOW ? size : BOOT_FW_LOW;
+	if (mem_write(&vm->mem, PLAT_HIGHMEM_START - low, rom + size - low,
+	    low) == -1) {
+		log_warn("firmware: below 1 MiB");
+		munmap(rom, size);
+		return -1;
+	}
+	if (kvm_map_rom(vm, PLAT_PCI_HOLE_END - size, rom, size) == -1) {
+		munmap(rom, size);
+		return -1;
+	}
+	vm->rom = rom;
+	vm->rom_size = size;
+	return boot_firmware_regs(bsp);
+}
+
+/*
  * The kinds of boot file, tried in this order: the first whose match
  * function recognises the file decides what it is, and its check function
  * what is wrong with it. A weak match (by size alone) goes last.
@@ -147,6 +259,8 @@ static const struct boot_kinds {
 	/* Never matched: boot_elf_notes turns an ELF file into it. */
 	{ BOOT_KIND_PVH, "ELF vmlinux with a PVH entry", NULL, NULL,
 	    boot_elf_load },
+	{ BOOT_KIND_FIRMWARE, "firmware image", boot_match_firmware,
+	    boot_check_firmware, boot_load_firmware },
 };
 
 /* Smaller than any kind's header. */
@@ -199,7 +313,8 @@ boot_check(const uint8_t *buf, size_t len, uint64_t filesize,
 		return 0;
 	}
 	*why = "not a bzImage or ELF kernel (no Linux boot protocol header, "
-	    "no ELF header)";
+	    "no ELF header), nor a firmware image (size not a multiple of "
+	    "64 KiB from 64 KiB to 16 MiB)";
 	return -1;
 }
 
@@ -293,6 +408,18 @@ boot_probe(int fd, struct boot_image *img, const char **why)
 	}
 	if (boot_check(buf, (size_t)n, (uint64_t)st.st_size, img, why) == -1)
 		return -1;
+	if (img->kind == BOOT_KIND_FIRMWARE) {
+		/* Sized as a ROM: it must also start as one (its last 16). */
+		if (boot_pread(fd, buf, BOOT_FW_VECTOR, (off_t)(img->filesize -
+		    BOOT_FW_VECTOR)) == -1 || boot_firmware_vector(buf) == -1) {
+			img->kind = BOOT_KIND_NONE;
+			*why = "not a bzImage or ELF kernel (no Linux boot "
+			    "protocol header, no ELF header), nor a firmware "
+			    "image (no jump into the BIOS at its reset vector)";
+			return -1;
+		}
+		return 0;
+	}
 	if (img->kind != BOOT_KIND_ELF)
 		return 0;
 	for (i = 0; i < img->nnote; i++) {
@@ -388,7 +515,7 @@ boot_page_tables(struct vm *vm)
 		pd[i] = ((uint64_t)i << 21) | 0x83;
 }
 
-/* A GDT matching the registers boot_set_regs(32) sets. */
+/* A GDT matching the registers boot_set_regs sets. */
 static void
 boot_gdt(struct vm *vm, int longmode)
 {
@@ -403,8 +530,15 @@ boot_gdt(struct vm *vm, int longmode)
 	gdt[BOOT_TSS / 8] = 0x00008b0000000067ULL;	/* busy TSS at 0 */
 }
 
+/*
+ * boot_set_regs: the boot vCPU at entry with flat segments from the boot
+ * GDT and a busy TSS at 0; long: the 64-bit entry (paging through the
+ * boot page tables, RSI = the zero page), else the PVH entry (32-bit
+ * protected mode, paging off, CR4 and EFER clear, EBX = start info).
+ * IF and TF clear either way. 0, or -1 (logged).
+ */
 static int
-boot_set_regs(struct vcpu *bsp, uint64_t entry)
+boot_set_regs(struct vcpu *bsp, int longmode, uint64_t entry, uint64_t arg)
 {
 	struct kvm_sregs	sregs;
 	struct kvm_regs		regs;
@@ -415,14 +549,14 @@ boot_set_regs(struct vcpu *bsp, uint64_t entry)
 		return -1;
 	}
 	memset(&seg, 0, sizeof(seg));
-	seg.base = 0;
 	seg.limit = 0xffffffff;
 	seg.present = 1;
 	seg.s = 1;
 	seg.g = 1;
 	seg.selector = BOOT_CS;
 	seg.type = 11;		/* execute/read, accessed */
-	seg.l = 1;
+	seg.l = longmode;
+	seg.db = !longmode;
 	sregs.cs = seg;
 	seg.selector = BOOT_DS;
 	seg.type = 3;		/* read/write, accessed */
@@ -432,17 +566,24 @@ boot_set_regs(struct vcpu *bsp, uint64_t entry)
 	memset(&seg, 0, sizeof(seg));
 	seg.selector = BOOT_TSS;
 	seg.limit = 0x67;
-	seg.type = 11;		/* 64-bit busy TSS */
+	seg.type = 11;		/* busy TSS (64- or 32-bit) */
 	seg.present = 1;
 	sregs.tr = seg;
 	sregs.gdt.base = PLAT_BOOT_GDT;
 	sregs.gdt.limit = 5 * 8 - 1;
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0;
-	sregs.cr0 = 0x80000011ULL;	/* PG | ET | PE */
-	sregs.cr3 = PLAT_BOOT_PML4;
-	sregs.cr4 = 0x20;		/* PAE */
-	sregs.efer = 0x500;		/* LMA | LME */
+	if (longmode) {
+		sregs.cr0 = 0x80000011ULL;	/* PG | ET | PE */
+		sregs.cr3 = PLAT_BOOT_PML4;
+		sregs.cr4 = 0x20;		/* PAE */
+		sregs.efer = 0x500;		/* LMA | LME */
+	} else {
+		sregs.cr0 = 0x11ULL;		/* ET (read-only) | PE */
+		sregs.cr3 = 0;
+		sregs.cr4 = 0;
+		sregs.efer = 0;
+	}
 	if (ioctl(bsp->fd, KVM_SET_SREGS, &sregs) == -1) {
 		log_warn("%s: KVM_SET_SREGS", __func__);
 		return -1;
@@ -450,65 +591,11 @@ boot_set_regs(struct vcpu *bsp, uint64_t entry)
 	memset(&regs, 0, sizeof(regs));
 	regs.rflags = 2;
 	regs.rip = entry;
-	regs.rsi = PLAT_BOOT_ZEROPAGE;
-	regs.rsp = PLAT_BOOT_PML4 - 16;
-	if (ioctl(bsp->fd, KVM_SET_REGS, &regs) == -1) {
-		log_warn("%s: KVM_SET_REGS", __func__);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The PVH entry state: 32-bit protected mode, paging off (CR0 = PE, CR4
- * and EFER clear), flat 32-bit CS, DS, ES and SS, a 32-bit busy TSS at 0
- * with limit 0x67, IF and TF clear, EBX = the start info's address.
- */
-static int
-boot_set_regs32(struct vcpu *bsp, uint64_t entry, uint64_t start_info)
-{
-	struct kvm_sregs	sregs;
-	struct kvm_regs		regs;
-	struct kvm_segment	seg;
-
-	if (ioctl(bsp->fd, KVM_GET_SREGS, &sregs) == -1) {
-		log_warn("%s: KVM_GET_SREGS", __func__);
-		return -1;
-	}
-	memset(&seg, 0, sizeof(seg));
-	seg.limit = 0xffffffff;
-	seg.present = 1;
-	seg.s = 1;
-	seg.g = 1;
-	seg.db = 1;
-	seg.selector = BOOT_CS;
-	seg.type = 11;		/* execute/read, accessed */
-	sregs.cs = seg;
-	seg.selector = BOOT_DS;
-	seg.type = 3;		/* read/write, accessed */
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
-	memset(&seg, 0, sizeof(seg));
-	seg.selector = BOOT_TSS;
-	seg.limit = 0x67;
-	seg.type = 11;		/* 32-bit busy TSS */
-	seg.present = 1;
-	sregs.tr = seg;
-	sregs.gdt.base = PLAT_BOOT_GDT;
-	sregs.gdt.limit = 5 * 8 - 1;
-	sregs.idt.base = 0;
-	sregs.idt.limit = 0;
-	sregs.cr0 = 0x11ULL;	/* ET (read-only) | PE */
-	sregs.cr3 = 0;
-	sregs.cr4 = 0;
-	sregs.efer = 0;
-	if (ioctl(bsp->fd, KVM_SET_SREGS, &sregs) == -1) {
-		log_warn("%s: KVM_SET_SREGS", __func__);
-		return -1;
-	}
-	memset(&regs, 0, sizeof(regs));
-	regs.rflags = 2;
-	regs.rip = entry;
-	regs.rbx = start_info;
+	if (longmode) {
+		regs.rsi = arg;
+		regs.rsp = PLAT_BOOT_PML4 - 16;
+	} else
+		regs.rbx = arg;
 	if (ioctl(bsp->fd, KVM_SET_REGS, &regs) == -1) {
 		log_warn("%s: KVM_SET_REGS", __func__);
 		return -1;
@@ -619,14 +706,14 @@ boot_enter64(struct vm *vm, struct vcpu *bsp, uint64_t entry,
 	    zp + BP_E820_TABLE, BP_E820_MAX);
 	boot_page_tables(vm);
 	boot_gdt(vm, 1);
-	return boot_set_regs(bsp, entry);
+	return boot_set_regs(bsp, 1, entry, PLAT_BOOT_ZEROPAGE);
 }
 
 int
 boot_enter32(struct vm *vm, struct vcpu *bsp, uint64_t entry, uint64_t ebx)
 {
 	boot_gdt(vm, 0);
-	return boot_set_regs32(bsp, entry, ebx);
+	return boot_set_regs(bsp, 0, entry, ebx);
 }
 
 static int

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* Direct kernel boot: what a boot file is, and loading it into guest RAM. */
+/*
+ * Boot: what a boot file is (a kernel or a firmware image), and loading it
+ * into guest RAM.
+ */
 #ifndef VM_BOOT_H
 #define VM_BOOT_H
 
@@ -21,7 +24,20 @@ enum boot_kind {
 	BOOT_KIND_BZIMAGE,	/* Linux bzImage, 64-bit boot protocol */
 	BOOT_KIND_ELF,		/* ELF64 vmlinux: 64-bit entry, zero page */
 	BOOT_KIND_PVH,		/* ELF64 with a PVH entry note (Xen ABI) */
+	BOOT_KIND_FIRMWARE,	/* a BIOS ROM, entered at F000:FFF0 */
 };
+
+/*
+ * A firmware image is any file that no other kind recognises whose size
+ * is a multiple of 64 KiB from 64 KiB to 16 MiB: it is mapped read-only
+ * ending at 4 GiB (the top 16 MiB stays clear of the IOAPIC and LAPIC
+ * pages) and its last 128 KiB (or all of it, if smaller) also end at
+ * 1 MiB, in RAM.
+ */
+#define BOOT_FW_ALIGN		(64ULL << 10)
+#define BOOT_FW_MAX		(16ULL << 20)
+#define BOOT_FW_LOW		(128ULL << 10)
+#define BOOT_FW_VECTOR		16	/* the reset vector: the last bytes */
 
 /* How much of the file's start boot_probe reads for boot_check. */
 #define BOOT_HDR_MAX	4096
@@ -62,6 +78,13 @@ struct boot_image {
 	char		 whybuf[160];	/* room for a message with numbers */
 };
 
+/*
+ * boot_firmware_vector: 0 if the BOOT_FW_VECTOR bytes at v (a firmware
+ * image's last ones, where the CPU starts) begin with a jump into the
+ * BIOS (ljmp F000:..., or nop; nop; jmp near), else -1. boot_probe
+ * checks it after boot_check matched a firmware image by its size.
+ */
+int	boot_firmware_vector(const uint8_t *v);
 /* boot_kind_name: "bzImage", ... for messages. */
 const char	*boot_kind_name(enum boot_kind);
 /*

@@ -20,6 +20,8 @@ static const struct {
 	{ "virtio-rng",	virtio_rng_init },
 	{ "virtio-blk",	virtio_blk_init },
 	{ "virtio-net",	virtio_net_init },
+	{ "virtio-scsi", virtio_scsi_init },
+	{ "fw_cfg",	fwcfg_init },	/* last: it lists the boot devices */
 };
 
 int

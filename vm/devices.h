@@ -17,6 +17,8 @@ int	rtc_init(struct vm *);		/* vm/dev/rtc.c */
 int	i8042_init(struct vm *);	/* vm/dev/i8042.c: sets vm->i8042 */
 int	pm_init(struct vm *);		/* vm/dev/pm.c: sets vm->pm */
 int	pci_init(struct vm *);		/* vm/dev/pci.c: host bridge */
+/* vm/dev/fwcfg.c: fw_cfg for firmware boot (nothing for a kernel) */
+int	fwcfg_init(struct vm *);
 
 /* devices_init: run every init of the list in order. 0 or -1. */
 int	devices_init(struct vm *);
@@ -31,5 +33,12 @@ void	i8042_ctrl_alt_del(struct i8042 *);	/* inject ctrl-alt-del */
  * vm->acpi_rsdp. 0 or -1.
  */
 int	acpi_build(struct vm *);
+/*
+ * acpi_fwcfg (vm/acpi.c): the same tables as files for the firmware's
+ * table loader: etc/acpi/tables, etc/acpi/rsdp and etc/table-loader
+ * (allocate, patch pointers, fix checksums). 0 or -1.
+ */
+struct fwcfg;
+int	acpi_fwcfg(struct vm *, struct fwcfg *);
 
 #endif /* VM_DEVICES_H */

@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -25,6 +26,7 @@
 #include "vm.h"
 
 #define JAIL_NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define JAIL_FSIZE_MIN	(1LL << 30)	/* files may grow this far at least */
 
 /* A rule with no comparison, or with one. */
 #define JAIL_ANY(n)		{ (n), 0, 0, { { 0, 0, 0, 0 } } }
@@ -36,8 +38,9 @@
 /*
  * The ioctls a VM process makes once it runs: KVM on its VM and vCPU fds
  * (creating vCPUs, their registers and MSRs, interrupts, clocks, MSI
- * routes, irqfds and ioeventfds), and the size of a disk that is a block
- * device. No tap (TUNSET*), socket (SIOCS*) or terminal ioctl but TCGETS,
+ * routes, irqfds and ioeventfds, which move when the firmware moves a
+ * PCI BAR; the firmware ROM's read-only memory slot, added once the
+ * image is read), and the size of a disk that is a block device. No tap (TUNSET*), socket (SIOCS*) or terminal ioctl but TCGETS,
  * which stdio asks of stderr.
  */
 static const struct sandbox_rule jail_ioctls[] = {
@@ -110,6 +113,10 @@ static const char *const jail_calls[] = {
 	"epoll_pwait2", "poll", "ppoll", "timerfd_create", "timerfd_settime",
 	"timerfd_gettime", "clock_gettime", "clock_getres", "gettimeofday",
 	"clock_nanosleep", "nanosleep",
+	/* virtio-blk's io_uring rings, made before the filter (no
+	   io_uring_setup here), each restricted to readv, writev and poll
+	   (lib/disk/aio.c); RLIMIT_FSIZE bounds their writes */
+	"io_uring_enter", "io_uring_register",
 	/* entropy (virtio-rng), logging (syslog's socket is open or
 	   refused), exit */
 	"getrandom", "newfstatat", "fstat", "sendto", "-socket", "-connect",
@@ -118,35 +125,44 @@ static const char *const jail_calls[] = {
 };
 
 /*
- * Move the disks to fds from JAIL_DISK_FD_MIN up and return the largest
- * writable one's size, or -1 (logged).
+ * Move every disk layer to fds from JAIL_DISK_FD_MIN up, make each
+ * disk's io_uring ring (disabled and restricted: the filter refuses
+ * io_uring_setup, so no other ring can exist) and return how far writes
+ * may reach: the largest disk_limit of a writable top (its file, or for
+ * qcow2 room for every cluster and its metadata), or -1 (logged). The
+ * qcow2 code keeps under the same limit (virtio_blk_add).
  */
 static int64_t
 jail_disks(struct vm *vm)
 {
 	struct vm_params	*p = &vm->params;
-	struct stat		 st;
-	int64_t			 max = 0;
+	struct vm_disk		*d;
+	uint64_t		 max = 0, lim;
 	off_t			 size;
-	int			 i, fd;
+	int			 i, j, fd;
 
 	for (i = 0; i < p->ndisks; i++) {
-		if ((fd = fcntl(p->disks[i].fd, F_DUPFD_CLOEXEC,
-		    JAIL_DISK_FD_MIN)) == -1) {
+		d = &p->disks[i];
+		for (j = 0; j < d->nlayers; j++) {
+			if ((fd = fcntl(d->fd[j], F_DUPFD_CLOEXEC,
+			    JAIL_DISK_FD_MIN)) == -1) {
+				log_warn("%s: disk %d", __func__, i);
+				return -1;
+			}
+			close(d->fd[j]);
+			d->fd[j] = fd;
+		}
+		if ((size = lseek(d->fd[0], 0, SEEK_END)) == -1) {
 			log_warn("%s: disk %d", __func__, i);
 			return -1;
 		}
-		close(p->disks[i].fd);
-		p->disks[i].fd = fd;
-		if (fstat(fd, &st) == -1 ||
-		    (size = lseek(fd, 0, SEEK_END)) == -1) {
-			log_warn("%s: disk %d", __func__, i);
-			return -1;
-		}
-		if (!p->disks[i].readonly && size > max)
-			max = size;
+		lim = disk_limit(d->format[0], (uint64_t)size, d->size);
+		d->limit = lim;
+		d->aio = disk_aio_prepare(DISK_AIO_DEPTH);
+		if (!d->readonly && lim > max)
+			max = lim;
 	}
-	return max;
+	return max > INT64_MAX ? INT64_MAX : (int64_t)max;
 }
 
 /* The filter: everything above, and bounded writes to disks. */
@@ -192,6 +208,28 @@ jail_filter(int64_t max)
 	return sandbox_filter_load(f);
 }
 
+/*
+ * jail_fsize: no file may grow past the disks' limit (at least
+ * JAIL_FSIZE_MIN, for a log on stderr): the kernel's bound on what the
+ * io_uring rings write, whose offsets the filter cannot see. Past it a
+ * write fails with EFBIG (SIGXFSZ is ignored). 0 or -1 (logged).
+ */
+static int
+jail_fsize(int64_t max)
+{
+	struct rlimit	rl;
+
+	if (max < JAIL_FSIZE_MIN)
+		max = JAIL_FSIZE_MIN;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)max;
+	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || setrlimit(RLIMIT_FSIZE,
+	    &rl) == -1) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	return 0;
+}
+
 /* End with the launcher, which may have gone already. 0 or -1. */
 static int
 jail_deathsig(pid_t ppid)
@@ -209,7 +247,7 @@ jail_enter(struct vm *vm)
 	pid_t	ppid = getppid();
 	int64_t	max;
 
-	if ((max = jail_disks(vm)) == -1)
+	if ((max = jail_disks(vm)) == -1 || jail_fsize(max) == -1)
 		return -1;
 	if (geteuid() != 0 && sandbox_has_chroot()) {
 		/* From vmd or vmctl run as root: a uid of our own. */

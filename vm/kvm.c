@@ -136,6 +136,25 @@ kvm_create_vm(struct vm *vm)
 	return 0;
 }
 
+int
+kvm_map_rom(struct vm *vm, uint64_t gpa, void *hva, uint64_t len)
+{
+	struct kvm_userspace_memory_region	region;
+
+	memset(&region, 0, sizeof(region));
+	region.slot = (uint32_t)vm->mem.nregions;
+	region.flags = KVM_MEM_READONLY;
+	region.guest_phys_addr = gpa;
+	region.memory_size = len;
+	region.userspace_addr = (uint64_t)(uintptr_t)hva;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) == -1) {
+		log_warn("%s: KVM_SET_USER_MEMORY_REGION 0x%llx", __func__,
+		    (unsigned long long)gpa);
+		return -1;
+	}
+	return 0;
+}
+
 /* kvm_route_irqchip: entry e routes gsi to pin of irqchip chip. */
 static void
 kvm_route_irqchip(struct kvm_irq_routing_entry *e, uint32_t gsi,

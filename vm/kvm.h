@@ -17,6 +17,11 @@ int	kvm_max_vcpus(int kvm_fd);
  * and PIT, and map vm->mem. Sets vm->vm_fd. 0 or -1.
  */
 int	kvm_create_vm(struct vm *);
+/*
+ * kvm_map_rom: map len bytes at hva read-only into the guest at gpa (a
+ * slot after the RAM's); guest writes there exit as MMIO. 0 or -1 (logged).
+ */
+int	kvm_map_rom(struct vm *, uint64_t gpa, void *hva, uint64_t len);
 /* kvm_supported_cpuid: KVM_GET_SUPPORTED_CPUID (caller frees), or NULL. */
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);
 

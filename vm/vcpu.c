@@ -159,6 +159,7 @@ vcpu_log_state(struct vcpu *vcpu)
 {
 	struct kvm_regs		regs;
 	struct kvm_sregs	sregs;
+	const uint8_t		*code;
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) == -1 ||
 	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) == -1)
@@ -169,6 +170,12 @@ vcpu_log_state(struct vcpu *vcpu)
 	    (unsigned long long)regs.rflags, sregs.cs.selector,
 	    (unsigned long long)sregs.cr0, (unsigned long long)sregs.cr3,
 	    (unsigned long long)sregs.cr4, (unsigned long long)sregs.efer);
+	/* Without paging, the code bytes it stopped at (for diagnosis). */
+	if (!(sregs.cr0 & 0x80000000ULL) && (code = mem_gpa2hva(&vcpu->vm->mem,
+	    (sregs.cs.base + regs.rip) & 0xffffffffULL, 8)) != NULL)
+		log_warnx("vcpu %d: code at cs:rip %02x %02x %02x %02x %02x "
+		    "%02x %02x %02x", vcpu->id, code[0], code[1], code[2],
+		    code[3], code[4], code[5], code[6], code[7]);
 }
 
 static void

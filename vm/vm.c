@@ -27,6 +27,31 @@
 #include "vcpu.h"
 #include "vm.h"
 
+/*
+ * vm_add_layer: a disk's top starts a new disk; a base goes under the
+ * last one. 0, or -1 for a layer out of place or one too many.
+ */
+static int
+vm_add_layer(struct vm_params *p, const struct proto_fdreq *f, int fd)
+{
+	struct vm_disk	*d;
+
+	if (f->which != PROTO_VMFD_DISK_BASE) {
+		if (p->ndisks == PROTO_MAX_DISKS)
+			return -1;
+		d = &p->disks[p->ndisks++];
+		d->readonly = f->which == PROTO_VMFD_DISK_RO;
+		d->size = f->size;
+	} else if (p->ndisks == 0)
+		return -1;
+	d = &p->disks[p->ndisks - 1];
+	if (d->nlayers == DISK_CHAIN_MAX)
+		return -1;
+	d->format[d->nlayers] = f->format;
+	d->fd[d->nlayers++] = fd;
+	return 0;
+}
+
 /* Receive the launch messages: create, fds, start. 0 or -1 (logged). */
 static int
 vm_receive(struct vm *vm, int sock)
@@ -56,6 +81,9 @@ vm_receive(struct vm *vm, int sock)
 			    sizeof(vm->params.name));
 			vm->params.memsize = c->memsize;
 			vm->params.ncpus = (int)c->ncpus;
+			if (c->bootdev > VM_BOOTDEV_MAX)
+				goto bad;
+			vm->params.bootdev = (int)c->bootdev;
 			if (c->cmdline[0] != '\0' &&
 			    (vm->params.cmdline = strdup(c->cmdline)) == NULL)
 				goto done;
@@ -70,6 +98,20 @@ vm_receive(struct vm *vm, int sock)
 				break;
 			case PROTO_VMFD_INITRD:
 				vm->params.initrd_fd = im->fd;
+				break;
+			case PROTO_VMFD_CDROM:
+				if (vm->params.cdrom_fd != -1) {
+					close(im->fd);
+					goto bad;
+				}
+				vm->params.cdrom_fd = im->fd;
+				break;
+			case PROTO_VMFD_OPTROM:
+				if (vm->params.optrom_fd != -1) {
+					close(im->fd);
+					goto bad;
+				}
+				vm->params.optrom_fd = im->fd;
 				break;
 			case PROTO_VMFD_CON_IN:
 				vm->params.con_in = im->fd;
@@ -86,13 +128,12 @@ vm_receive(struct vm *vm, int sock)
 				break;
 			case PROTO_VMFD_DISK:
 			case PROTO_VMFD_DISK_RO:
-				if (vm->params.ndisks == PROTO_MAX_DISKS) {
+			case PROTO_VMFD_DISK_BASE:
+				if (vm_add_layer(&vm->params, &fdreq,
+				    im->fd) == -1) {
 					close(im->fd);
 					goto bad;
 				}
-				vm->params.disks[vm->params.ndisks].fd = im->fd;
-				vm->params.disks[vm->params.ndisks++].readonly =
-				    fdreq.which == PROTO_VMFD_DISK_RO;
 				break;
 			case PROTO_VMFD_TAP:
 				if (vm->params.nnics == PROTO_MAX_NICS) {
@@ -268,6 +309,7 @@ vm_run(struct vm *vm)
 {
 	struct kvm_cpuid2	*cpuid = NULL;
 	struct event		*ev_exit = NULL, *ev_term = NULL, *ev_int = NULL;
+	const char		*why;
 	int			 i, status = VM_EXIT_ERROR;
 
 	/* vmd's vmm passes /dev/kvm; vmctl run's VM opens it. */
@@ -304,7 +346,14 @@ vm_run(struct vm *vm)
 		log_warnx("%s: events", __func__);
 		goto out;
 	}
-	if (devices_init(vm) == -1 || acpi_build(vm) == -1)
+	/* What boots decides the devices: firmware reads fw_cfg. */
+	if (boot_probe(vm->params.kernel_fd, &vm->boot, &why) == -1) {
+		log_warnx("kernel: %s", why);
+		goto out;
+	}
+	/* Firmware gets the ACPI tables through fw_cfg (vm/dev/fwcfg.c). */
+	if (devices_init(vm) == -1 || (vm->boot.kind != BOOT_KIND_FIRMWARE &&
+	    acpi_build(vm) == -1))
 		goto out;
 	if ((cpuid = kvm_supported_cpuid(vm->kvm_fd)) == NULL)
 		goto out;
@@ -372,6 +421,7 @@ vm_main(int sock)
 	vcpu_run_init(vm);
 	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
 	vm->params.kernel_fd = vm->params.initrd_fd = -1;
+	vm->params.cdrom_fd = vm->params.optrom_fd = -1;
 	vm->params.con_in = vm->params.con_out = -1;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

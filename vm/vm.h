@@ -13,8 +13,11 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "boot.h"
 #include "bus.h"
 #include "mem.h"
+#include "disk/aio.h"
+#include "disk/disk.h"
 #include "proto.h"
 #include "vmdef.h"
 
@@ -26,9 +29,18 @@ struct vcpu;
 
 #define VM_NAME_MAX		64
 
-/* A virtio-blk disk: a raw image fd, locked by the VM process. */
+/*
+ * A virtio-blk disk: its layers' fds, the top first, each with its
+ * format (enum disk_format), and the size the parent read from the top;
+ * lib/disk opens and locks them once the VM process is jailed.
+ */
 struct vm_disk {
-	int		 fd;
+	int		 fd[DISK_CHAIN_MAX];
+	int		 format[DISK_CHAIN_MAX];
+	int		 nlayers;
+	uint64_t	 size;
+	uint64_t	 limit;		/* set by the jail: writes stay below */
+	struct disk_aio	*aio;		/* made by the jail, or NULL */
 	int		 readonly;
 };
 
@@ -56,6 +68,9 @@ struct vm_params {
 	int		 ndisks;
 	struct vm_nic	 nics[PROTO_MAX_NICS];
 	int		 nnics;
+	int		 bootdev;	/* VM_BOOTDEV_*: firmware boots it first */
+	int		 cdrom_fd;	/* ISO image, read-only; -1 if none */
+	int		 optrom_fd;	/* the first NIC's boot ROM; -1 if none */
 };
 
 /*
@@ -77,6 +92,11 @@ struct vm {
 	struct pm		*pm;		/* power button from the host */
 	struct i8042		*i8042;		/* ctrl-alt-del from the host */
 	uint64_t		 acpi_rsdp;	/* guest address, for boot */
+	struct boot_image	 boot;		/* what the boot file is (main) */
+	int			 bootslot[VM_BOOTDEV_MAX + 1];	/* PCI slot of
+						   each boot device, 0: none */
+	uint8_t			*rom;		/* firmware mapped below 4G */
+	uint64_t		 rom_size;
 	int			 exit_efd;	/* eventfd: wakes the event loop */
 	int			 nsignals;	/* stop requests seen (main) */
 	/* The launch channel, kept for pause/unpause (event thread). */

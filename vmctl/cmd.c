@@ -11,13 +11,15 @@
 
 static const struct vmctl_cmd cmd_table[] = {
 	{ "console", "id", cmd_console },
+	{ "create", "[-b base | -i disk] [-s size] disk", cmd_create },
 	{ "load", "filename", cmd_load },
 	{ "log", "[brief | verbose]", cmd_log },
 	{ "pause", "id", cmd_pause },
 	{ "reload", "", cmd_reload },
 	{ "reset", "[all | switches | vms]", cmd_reset },
-	{ "run", "[-Ll] -b path [-d [ro,direct:]disk] [-I initrd] [-i count] "
-	    "[-k cmdline] [-m size] [-p cpus] [-t tap]", cmd_run },
+	{ "run", "[-Ll] [-B device] [-b path] [-d [ro,direct,format:]disk] "
+	    "[-I initrd] [-i count]\n\t    [-k cmdline] [-m size] [-p cpus] "
+	    "[-r path] [-t tap]", cmd_run },
 	{ "show", "[-jr] [id]", cmd_status },
 	{ "start", "[-cL] [-B device] [-b path] [-d disk] [-I initrd] "
 	    "[-i count]\n\t    [-k cmdline] [-m size] [-n switch] [-p cpus] "

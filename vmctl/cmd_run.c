@@ -19,11 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "disk/chain.h"
 #include "launch.h"
 #include "lib/localaddr.h"
 #include "proto.h"
 #include "vm/boot.h"
 #include "vm/kvm.h"
+#include "vm/dev/cdrom.h"
 #include "vm/vm.h"
 #include "vmctl.h"
 #include "vmd/netif.h"
@@ -32,8 +34,9 @@
 #define RUN_LOCAL_PREFIX	"100.64.0.0"	/* vmd's default local prefix */
 #define RUN_LOCAL_PREFIXLEN	10
 #define RUN_LOCAL_VMID		1		/* the foreground VM's id */
-/* kernel, initrd, console in and out, KVM, disks and taps */
-#define RUN_MAX_FDS		(5 + PROTO_MAX_DISKS + PROTO_MAX_NICS)
+/* kernel, initrd, console in and out, KVM, CD-ROM, option ROM; disks; taps */
+#define RUN_MAX_FDS		(7 + PROTO_MAX_DISKS * DISK_CHAIN_MAX + \
+				    PROTO_MAX_NICS)
 
 /* Where the VM process program is: beside vmctl, else the install path. */
 static int
@@ -95,12 +98,12 @@ run_reopen(int fd, int flags)
 }
 
 /*
- * The devices vmctl run attaches: disks ("-d [ro,direct:]path") and
+ * The devices vmctl run attaches: disks ("-d [ro,direct,qcow2:]path") and
  * interfaces on taps ("-t name", or "-i count" for taps the kernel names); "-l"
  * locks every interface's lladdr.
  */
 struct run_devs {
-	int		 disk[PROTO_MAX_DISKS];
+	struct disk_chain disk[PROTO_MAX_DISKS];
 	int		 disk_ro[PROTO_MAX_DISKS];
 	int		 ndisks;
 	const char	*tap[PROTO_MAX_NICS];	/* "" = kernel picks */
@@ -113,27 +116,43 @@ struct run_devs {
 	int		 locked;		/* -l: locked lladdr */
 };
 
+/* run_opener: lib/disk's opener; *arg adds O_DIRECT to the top layer. */
+static int
+run_opener(const char *path, int flags, void *arg)
+{
+	int	*direct = arg, fd;
+
+	fd = open(path, flags | O_CLOEXEC | *direct);
+	*direct = 0;
+	return fd;
+}
+
 /*
  * run_open_disk: "-d [opts:]path", opts a comma-separated list of "ro"
- * (read-only) and "direct" (O_DIRECT: no host page cache), e.g.
+ * (read-only), "direct" (O_DIRECT: no host page cache) and a format
+ * ("raw", "qcow2", "force-raw"; else the qcow2 magic decides), e.g.
  * "ro,direct:disk.img". A path that itself starts with such a prefix
- * can be given as "./ro:...".
+ * can be given as "./ro:...". Backing files are opened too.
  */
 static void
 run_open_disk(struct run_devs *d, const char *arg)
 {
 	const char	*p = arg;
+	char		 why[DISK_WHY_MAX], word[16];
 	size_t		 n;
-	int		 ro = 0, direct = 0, fd, ok = 0;
+	int		 ro = 0, direct = 0, flag, ok = 0, fmt = 0, f;
 
 	if (d->ndisks == PROTO_MAX_DISKS)
 		errx(1, "too many disks (at most %d)", PROTO_MAX_DISKS);
 	for (;;) {
 		n = strcspn(p, ",:");
-		if (n == 2 && strncmp(p, "ro", 2) == 0)
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		if (strcmp(word, "ro") == 0)
 			ro = 1;
-		else if (n == 6 && strncmp(p, "direct", 6) == 0)
+		else if (strcmp(word, "direct") == 0)
 			direct = 1;
+		else if (n < sizeof(word) && (f = disk_format_parse(word)) != -1)
+			fmt = f;
 		else
 			break;
 		if (p[n] == ':') {
@@ -148,15 +167,15 @@ run_open_disk(struct run_devs *d, const char *arg)
 	if (ok)
 		arg = p;
 	else
-		ro = direct = 0;	/* no option list: a plain path */
-	if ((fd = open(arg, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC |
-	    (direct ? O_DIRECT : 0))) == -1) {
-		if (direct && errno == EINVAL)
+		ro = direct = fmt = 0;	/* no option list: a plain path */
+	flag = direct ? O_DIRECT : 0;
+	if (disk_chain_open(arg, fmt, ro, run_opener, &flag,
+	    &d->disk[d->ndisks], why) == -1) {
+		if (direct && errno == EINVAL && flag != 0)
 			errx(1, "%s: O_DIRECT not supported here (tmpfs?)",
 			    arg);
-		err(1, "%s", arg);
+		errx(1, "%s", why);
 	}
-	d->disk[d->ndisks] = fd;
 	d->disk_ro[d->ndisks++] = ro;
 }
 
@@ -212,11 +231,11 @@ run_local(struct run_devs *d, int i, int verbose)
 /* The VM's description: kernel, initrd, console, KVM, disks and taps. */
 static size_t
 run_fds(const struct run_devs *d, int kfd, int ifd, int cin, int cout,
-    int kvm, struct launch_fd *fds)
+    int kvm, int cdfd, int romfd, struct launch_fd *fds)
 {
 	struct proto_fdreq	*f;
 	size_t			 n = 0;
-	int			 i, j;
+	int			 i, j, k;
 
 	memset(fds, 0, sizeof(*fds) * RUN_MAX_FDS);
 	fds[n].req.which = PROTO_VMFD_KERNEL;
@@ -233,10 +252,23 @@ run_fds(const struct run_devs *d, int kfd, int ifd, int cin, int cout,
 	fds[n++].fd = cout;
 	fds[n].req.which = PROTO_VMFD_KVM;
 	fds[n++].fd = kvm;
+	if (cdfd != -1) {
+		fds[n].req.which = PROTO_VMFD_CDROM;
+		fds[n++].fd = cdfd;
+	}
+	if (romfd != -1) {
+		fds[n].req.which = PROTO_VMFD_OPTROM;
+		fds[n++].fd = romfd;
+	}
 	for (i = 0; i < d->ndisks; i++) {
-		fds[n].req.which = d->disk_ro[i] ? PROTO_VMFD_DISK_RO :
-		    PROTO_VMFD_DISK;
-		fds[n++].fd = d->disk[i];
+		for (k = 0; k < d->disk[i].n; k++) {
+			fds[n].req.which = k > 0 ? PROTO_VMFD_DISK_BASE :
+			    d->disk_ro[i] ? PROTO_VMFD_DISK_RO :
+			    PROTO_VMFD_DISK;
+			fds[n].req.format = (uint8_t)d->disk[i].layer[k].format;
+			fds[n].req.size = d->disk[i].layer[k].size;
+			fds[n++].fd = d->disk[i].layer[k].fd;
+		}
 	}
 	for (j = 0; j < d->ntaps; j++) {
 		f = &fds[n].req;
@@ -259,22 +291,34 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	struct run_devs		 devs;
 	struct proto_vmcreate	*c;
 	const char		*kernel = NULL, *initrd = NULL, *errstr, *why;
-	struct boot_image	 img;
+	const char		*cdrom = NULL;
 	struct launch		 l;
+	struct boot_image	 img;
 	struct launch_fd	 fds[RUN_MAX_FDS];
 	char			 vmd[PATH_MAX];
 	struct sigaction	 sa;
 	pid_t			 pid;
 	size_t			 nfds;
 	int			 ch, sock, kfd, ifd = -1, cin, cout, status, kvm;
+	int			 cdfd = -1, romfd = -1;
 	int			 ncpus = 1, n, i, nifs = 0;
 	uint64_t		 mem = RUN_DEFAULT_MEM;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		err(1, NULL);
 	memset(&devs, 0, sizeof(devs));
-	while ((ch = getopt(argc, argv, "b:d:I:i:k:Llm:p:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:b:d:I:i:k:Llm:p:r:t:")) != -1) {
 		switch (ch) {
+		case 'B':
+			if (strcmp(optarg, "disk") == 0)
+				c->bootdev = VM_BOOTDEV_DISK;
+			else if (strcmp(optarg, "cdrom") == 0)
+				c->bootdev = VM_BOOTDEV_CDROM;
+			else if (strcmp(optarg, "net") == 0)
+				c->bootdev = VM_BOOTDEV_NET;
+			else
+				errx(1, "invalid boot device: %s", optarg);
+			break;
 		case 'b':
 			kernel = optarg;
 			break;
@@ -307,6 +351,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		case 'I':
 			initrd = optarg;
 			break;
+		case 'r':
+			cdrom = optarg;
+			break;
 		case 'k':
 			if (strlcpy(c->cmdline, optarg, sizeof(c->cmdline)) >=
 			    sizeof(c->cmdline))
@@ -331,10 +378,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 		devs.tap[devs.ntaps++] = "";
 	if (optind != argc)
 		cmd_usage(cmd_find("run", &ch));
-	if (kernel == NULL) {
-		warnx("missing -b path (the kernel to boot)");
-		cmd_usage(cmd_find("run", &ch));
-	}
+	/* Without a kernel the VM boots the firmware from its disks. */
+	if (kernel == NULL)
+		kernel = VMD_FIRMWARE;
 	if ((kfd = open(kernel, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", kernel);
 	if (initrd != NULL && (ifd = open(initrd, O_RDONLY | O_CLOEXEC)) == -1)
@@ -342,6 +388,23 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	if (boot_probe(kfd, &img, &why) == -1 ||
 	    (mem >= PLAT_MIN_MEM && boot_fit(&img, mem, &why) == -1))
 		errx(1, "%s: %s", kernel, why);
+	if (c->bootdev != VM_BOOTDEV_NONE && img.kind != BOOT_KIND_FIRMWARE)
+		errx(1, "boot device needs BIOS boot (no -b kernel)");
+	/* Network boot: iPXE as the first NIC's option ROM. */
+	if (c->bootdev == VM_BOOTDEV_NET) {
+		if (devs.ntaps == 0 && nifs == 0)
+			errx(1, "boot device net needs an interface (-t, -i "
+			    "or -L)");
+		if ((romfd = open(VMD_NET_ROM, O_RDONLY | O_CLOEXEC)) == -1)
+			err(1, "%s (network boot needs ipxe-qemu)",
+			    VMD_NET_ROM);
+	}
+	if (cdrom != NULL) {
+		if ((cdfd = open(cdrom, O_RDONLY | O_CLOEXEC)) == -1)
+			err(1, "%s", cdrom);
+		if (cdrom_check_fd(cdfd, &errstr) == -1)
+			errx(1, "%s: %s", cdrom, errstr);
+	}
 	cin = -1;
 	if (run_is_stream(STDIN_FILENO) &&
 	    (cin = run_reopen(STDIN_FILENO, O_RDONLY)) == -1)
@@ -379,7 +442,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	l.own_uid = geteuid() == 0;
 	if ((pid = launch_spawn(&l, &sock)) == -1)
 		err(1, "cannot start the vm process");
-	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, fds);
+	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, cdfd, romfd, fds);
 	if (launch_send(sock, c, fds, nfds) == -1)
 		warnx("cannot launch the vm process");
 	close(sock);
@@ -387,11 +450,15 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	close(kfd);
 	if (ifd != -1)
 		close(ifd);
+	if (cdfd != -1)
+		close(cdfd);
+	if (romfd != -1)
+		close(romfd);
 	if (cin != -1)
 		close(cin);
 	close(cout);
 	for (i = 0; i < devs.ndisks; i++)
-		close(devs.disk[i]);
+		disk_chain_close(&devs.disk[i]);
 	for (i = 0; i < devs.ntaps; i++)
 		close(devs.tapfd[i]);
 	free(c);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "disk/disk.h"
 #include "proto.h"
 #include "vmctl.h"
 
@@ -23,21 +24,15 @@ start_path(const char *arg, char *out, size_t len)
 		errx(1, "path too long: %s", arg);
 }
 
-/* -d [raw:|qcow2:]path */
+/* -d [raw:|qcow2:|force-raw:]path */
 static void
 start_disk(struct proto_vmstart *v, const char *arg)
 {
-	uint32_t	fmt = 0;
+	uint32_t	fmt;
 
 	if (v->ndisks == PROTO_MAX_DISKS)
 		errx(1, "too many disks (at most %d)", PROTO_MAX_DISKS);
-	if (strncmp(arg, "raw:", 4) == 0) {
-		fmt = 1;
-		arg += 4;
-	} else if (strncmp(arg, "qcow2:", 6) == 0) {
-		fmt = 2;
-		arg += 6;
-	}
+	fmt = (uint32_t)disk_format_prefix(&arg);
 	start_path(arg, v->disks[v->ndisks], sizeof(v->disks[0]));
 	v->diskfmt[v->ndisks++] = fmt;
 	v->set |= PROTO_VMSTART_DISKS;

@@ -36,6 +36,7 @@ void	cmd_usage(const struct vmctl_cmd *) __attribute__((noreturn));
  */
 uint64_t cmd_memsize(const char *arg);
 
+int	cmd_create(const struct vmctl_opts *, int, char *[]);
 int	cmd_run(const struct vmctl_opts *, int, char *[]);
 int	cmd_start(const struct vmctl_opts *, int, char *[]);
 int	cmd_stop(const struct vmctl_opts *, int, char *[]);

@@ -619,6 +619,8 @@ config_print_vm(FILE *fp, const struct config_vm *vm)
 			fprintf(fp, " format raw");
 		else if (vm->disks[i].format == CONFIG_FORMAT_QCOW2)
 			fprintf(fp, " format qcow2");
+		else if (vm->disks[i].format == CONFIG_FORMAT_RAW_FORCE)
+			fprintf(fp, " format force-raw");
 		fprintf(fp, "\n");
 	}
 	for (i = 0; i < vm->nnics; i++) {

@@ -46,10 +46,12 @@ struct config_owner {
 	gid_t	 gid;
 };
 
+/* The values are lib/disk's enum disk_format. */
 enum config_format {
 	CONFIG_FORMAT_AUTO = 0,	/* guess: qcow2 magic, else raw */
 	CONFIG_FORMAT_RAW,
-	CONFIG_FORMAT_QCOW2
+	CONFIG_FORMAT_QCOW2,
+	CONFIG_FORMAT_RAW_FORCE	/* raw even with the qcow2 magic */
 };
 
 enum config_bootdev {

@@ -111,33 +111,34 @@ files_opentty(struct parent_vm *vm)
 	return -1;
 }
 
-/* A disk image for vm: checked for the user, opened read-write. fd or -1. */
-int
-files_open_disk(struct parent_vm *vm, const struct config_disk *d)
+/* files_opener: lib/disk's opener, as the user in *arg would. */
+static int
+files_opener(const char *path, int flags, void *arg)
 {
-	uint8_t	magic[4];
-	int	fd, e;
+	return files_open_as(path, flags, *(uid_t *)arg);
+}
 
-	if ((fd = files_open_as(d->path, O_RDWR,
-	    (vm->user_set & PROTO_VMSTART_DISKS) ? vm->uid : 0)) == -1) {
+/*
+ * A disk image for vm, all its layers: the top read-write, each backing
+ * file read-only, every one opened with the user's rights and its
+ * format checked (lib/disk/chain.c). 0, or -1 with the reason sent.
+ */
+int
+files_open_disk(struct parent_vm *vm, const struct config_disk *d,
+    struct disk_chain *ch)
+{
+	char	why[DISK_WHY_MAX];
+	uid_t	uid = (vm->user_set & PROTO_VMSTART_DISKS) ? vm->uid : 0;
+	int	e;
+
+	if (disk_chain_open(d->path, (int)d->format, 0, files_opener, &uid,
+	    ch, why) == -1) {
 		e = errno;
-		parent_why(vm->p, "vm %s: disk %s: %s", vm->conf.name, d->path,
-		    strerror(e));
+		parent_why(vm->p, "vm %s: disk %s", vm->conf.name, why);
 		errno = e;
 		return -1;
 	}
-	/* The VM process speaks raw only, for now. */
-	if (d->format == CONFIG_FORMAT_QCOW2 ||
-	    (d->format == CONFIG_FORMAT_AUTO &&
-	    pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
-	    memcmp(magic, "QFI\xfb", 4) == 0)) {
-		parent_why(vm->p, "vm %s: disk %s: qcow2 is not supported yet",
-		    vm->conf.name, d->path);
-		close(fd);
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	return fd;
+	return 0;
 }
 
 /* A tap for NIC i of vm: the named one, or a new tapN. fd or -1. */

@@ -247,6 +247,9 @@ parent_wait_req(struct parent *p, uint32_t peerid, uid_t uid,
 	}
 	if (vms_add_waiter(vm, peerid, IMSG_VM_WAIT_RESP) == -1)
 		parent_reply(p, peerid, IMSG_VM_WAIT_RESP, ENOMEM, vm);
+	else
+		log_debug("vm %s: client %u waits for it", vm->conf.name,
+		    peerid);
 }
 
 static void

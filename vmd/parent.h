@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "disk/chain.h"
 #include "launch.h"
 #include "proc.h"
 #include "proto.h"
@@ -72,8 +73,9 @@ struct parent_oldid {
 /* How long after vmm lost a VM's channel a process still there is ended. */
 #define PARENT_LOST_USEC	500000
 
-/* A VM's fds: KVM, console in and out, kernel, initrd, disks, NICs. */
-#define PARENT_MAX_FDS		(5 + CONFIG_MAX_DISKS + CONFIG_MAX_NICS)
+/* kvm, console in and out, kernel, initrd, CD-ROM, option ROM; disks; NICs */
+#define PARENT_MAX_FDS		(7 + CONFIG_MAX_DISKS * DISK_CHAIN_MAX + \
+			    CONFIG_MAX_NICS)
 
 /* The parent context, set in parent_main. */
 struct parent {
@@ -123,7 +125,8 @@ void	vms_stop(struct parent *p, struct parent_vm *vm, int force);
 
 /* files.c: opening as a user */
 int	files_open_as(const char *path, int flags, uid_t uid);
-int	files_open_disk(struct parent_vm *vm, const struct config_disk *d);
+int	files_open_disk(struct parent_vm *vm, const struct config_disk *d,
+	    struct disk_chain *);
 int	files_open_tap(struct parent_vm *vm, const char *name, char *actual);
 int	files_opentty(struct parent_vm *vm);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/disk/disk.h"
 #include "lib/localaddr.h"
 #include "log.h"
 #include "util.h"
@@ -461,13 +462,13 @@ optlocal	: %empty	{ $$ = 0; }
 
 disk_format_o	: %empty
 		| FORMAT STRING {
-			if (strcmp($2, "raw") == 0)
-				ctx->disk->format = CONFIG_FORMAT_RAW;
-			else if (strcmp($2, "qcow2") == 0)
-				ctx->disk->format = CONFIG_FORMAT_QCOW2;
-			else
+			int	f = disk_format_parse($2);
+
+			if (f == -1)
 				parse_error(ctx, "unknown disk format: %s "
-				    "(raw or qcow2)", $2);
+				    "(raw, qcow2 or force-raw)", $2);
+			else
+				ctx->disk->format = (enum config_format)f;
 			free($2);
 		}
 		;

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "vm/boot.h"
+#include "vm/dev/cdrom.h"
 #include "vmd/parent.h"
 
 /*
@@ -20,30 +21,44 @@ start_devs(struct parent *p, struct parent_vm *vm, struct launch_fd *fds,
     size_t *n)
 {
 	struct launch_fd	*f;
+	struct disk_chain	 ch;
 	char			 ifname[PROTO_IFNAME_MAX];
+	const char		*why;
 	size_t			 i, nnics;
-	int			 fd;
+	int			 fd, e, j;
 
 	if (vm->conf.cdrom[0] != '\0') {
-		parent_why(p, "vm %s: cdrom is not supported yet",
-		    vm->conf.name);
-		return EOPNOTSUPP;
-	}
-	/* Boot devices need BIOS boot: refuse rather than boot the kernel. */
-	if (vm->conf.bootdev != CONFIG_BOOTDEV_NONE) {
-		parent_why(p, "vm %s: boot device %s needs BIOS boot, which "
-		    "is not supported yet", vm->conf.name,
-		    vm->conf.bootdev == CONFIG_BOOTDEV_DISK ? "disk" :
-		    vm->conf.bootdev == CONFIG_BOOTDEV_CDROM ? "cdrom" : "net");
-		return EOPNOTSUPP;
-	}
-	for (i = 0; i < vm->conf.ndisks; i++) {
-		if ((fd = files_open_disk(vm, &vm->conf.disks[i])) == -1)
-			return errno;
+		if ((fd = files_open_as(vm->conf.cdrom, O_RDONLY,
+		    (vm->user_set & PROTO_VMSTART_CDROM) ? vm->uid : 0)) ==
+		    -1) {
+			e = errno;
+			parent_why(p, "vm %s: cdrom %s: %s", vm->conf.name,
+			    vm->conf.cdrom, strerror(e));
+			return e;
+		}
 		f = &fds[(*n)++];
 		memset(f, 0, sizeof(*f));
-		f->req.which = PROTO_VMFD_DISK;
+		f->req.which = PROTO_VMFD_CDROM;
 		f->fd = fd;
+		if (cdrom_check_fd(fd, &why) == -1) {
+			parent_why(p, "vm %s: cdrom %s: %s", vm->conf.name,
+			    vm->conf.cdrom, why);
+			return EINVAL;
+		}
+	}
+	for (i = 0; i < vm->conf.ndisks; i++) {
+		if (files_open_disk(vm, &vm->conf.disks[i], &ch) == -1)
+			return errno;
+		/* The top, then each backing layer under it, in order. */
+		for (j = 0; j < ch.n; j++) {
+			f = &fds[(*n)++];
+			memset(f, 0, sizeof(*f));
+			f->req.which = j == 0 ? PROTO_VMFD_DISK :
+			    PROTO_VMFD_DISK_BASE;
+			f->req.format = (uint8_t)ch.layer[j].format;
+			f->req.size = ch.layer[j].size;
+			f->fd = ch.layer[j].fd;
+		}
 	}
 	nnics = vm->conf.nnics > vm->conf.ninterfaces ? vm->conf.nnics :
 	    vm->conf.ninterfaces;
@@ -124,15 +139,13 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	struct launch		 l;
 	struct boot_image	 img;
 	struct timeval		 tv = { p->start_timeout, 0 };
-	const char		*why;
+	const char		*boot, *why;
 	size_t			 n = 0, i, nown = 0;
 	int			 kfd = -1, ifd = -1, err = 0, sock = -1;
 	pid_t			 pid;
 
-	if (vm->conf.boot[0] == '\0') {
-		parent_why(p, "vm %s: no kernel to boot", vm->conf.name);
-		return PROTO_ENOKERNEL;
-	}
+	/* Without a kernel the VM boots the firmware (BIOS boot). */
+	boot = vm->conf.boot[0] != '\0' ? vm->conf.boot : VMD_FIRMWARE;
 	if (start_ratelimit(vm) == -1) {
 		parent_why(p, "vm %s: restarted too quickly", vm->conf.name);
 		return PROTO_ERESTART;
@@ -141,11 +154,11 @@ start_vm(struct parent *p, struct parent_vm *vm)
 		parent_why(p, "vm %s: no KVM on this host", vm->conf.name);
 		return ENODEV;
 	}
-	if ((kfd = files_open_as(vm->conf.boot, O_RDONLY,
+	if ((kfd = files_open_as(boot, O_RDONLY,
 	    (vm->user_set & PROTO_VMSTART_BOOT) ? vm->uid : 0)) == -1) {
 		err = errno;
-		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name,
-		    vm->conf.boot, strerror(err));
+		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name, boot,
+		    strerror(err));
 		goto done;
 	}
 	/* The VM process checks again; this says why to the client. */
@@ -153,8 +166,18 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	    (vm->conf.memory >= PLAT_MIN_MEM &&
 	    boot_fit(&img, vm->conf.memory, &why) == -1)) {
 		err = ENOEXEC;
-		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name,
-		    vm->conf.boot, why);
+		parent_why(p, "vm %s: kernel %s: %s", vm->conf.name, boot,
+		    why);
+		goto done;
+	}
+	/* A boot device is the firmware's choice: a kernel boots itself. */
+	if (vm->conf.bootdev != CONFIG_BOOTDEV_NONE &&
+	    img.kind != BOOT_KIND_FIRMWARE) {
+		err = EOPNOTSUPP;
+		parent_why(p, "vm %s: boot device %s needs BIOS boot (a VM "
+		    "without a kernel)", vm->conf.name,
+		    vm->conf.bootdev == CONFIG_BOOTDEV_DISK ? "disk" :
+		    vm->conf.bootdev == CONFIG_BOOTDEV_CDROM ? "cdrom" : "net");
 		goto done;
 	}
 	if (vm->conf.initrd[0] != '\0' &&
@@ -196,6 +219,19 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	strlcpy(c->cmdline, vm->conf.cmdline, sizeof(c->cmdline));
 	c->memsize = vm->conf.memory;
 	c->ncpus = vm->conf.cpus;
+	c->bootdev = (uint32_t)vm->conf.bootdev;
+	/* Network boot: iPXE as the first NIC's option ROM. */
+	if (vm->conf.bootdev == CONFIG_BOOTDEV_NET) {
+		if (n == PARENT_MAX_FDS || (fds[n].fd = open(VMD_NET_ROM,
+		    O_RDONLY | O_CLOEXEC)) == -1) {
+			err = errno;
+			parent_why(p, "vm %s: %s: %s (network boot needs "
+			    "ipxe-qemu)", vm->conf.name, VMD_NET_ROM,
+			    strerror(err));
+			goto done;
+		}
+		fds[n++].req.which = PROTO_VMFD_OPTROM;
+	}
 	memset(&l, 0, sizeof(l));
 	l.prog = "/proc/self/exe";
 	l.verbose = log_getverbose();
@@ -266,7 +302,7 @@ start_apply(struct config_vm *c, const struct proto_vmstart *r)
 	    r->nnics > CONFIG_MAX_NICS)
 		return -1;
 	for (i = 0; i < r->ndisks; i++)
-		if (r->diskfmt[i] > CONFIG_FORMAT_QCOW2)
+		if (r->diskfmt[i] > CONFIG_FORMAT_RAW_FORCE)
 			return -1;
 	if (r->set & PROTO_VMSTART_MEMORY)
 		c->memory = r->memsize;

@@ -91,6 +91,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			__builtin_trap();
 		return 0;
 	}
+	if (img.kind == BOOT_KIND_FIRMWARE) {
+		/* Matched by its size alone, and no other kind's header. */
+		if (filesize % BOOT_FW_ALIGN != 0 || filesize < BOOT_FW_ALIGN ||
+		    filesize > BOOT_FW_MAX || img.filesize != filesize)
+			__builtin_trap();
+		return 0;
+	}
 	if (img.kind == BOOT_KIND_BZIMAGE) {
 		if (img.setup_size >= filesize || img.kernel_size +
 		    img.setup_size != filesize || img.hdrlen > len)

@@ -17,11 +17,12 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define FUZZ_RAM	(16ULL << 20)
 #define FUZZ_RINGS	(512 * 1024)	/* guest RAM the input may write */
-#define FUZZ_NDEV	3
+#define FUZZ_NDEV	4
 
 /*
- * One VM with virtio-rng, a virtio-blk on a 1 MiB memfd image and a
- * virtio-net on a socketpair, kept across inputs like a long-lived guest.
+ * One VM with virtio-rng, a virtio-blk on a 1 MiB memfd image, a
+ * virtio-net on a socketpair and a virtio-scsi CD-ROM on a 64 KiB memfd
+ * image, kept across inputs like a long-lived guest.
  * Each 12-byte op: kind, device, le16 offset, le64 value. Kinds: BAR
  * write/read (width from the kind), RAM write, queue notify (run on this
  * thread), config-space write, a frame from the wire.
@@ -46,7 +47,7 @@ fuzz_setup(void)
 	static const uint8_t fuzz_mac[6] = { 0xfe, 0xe1, 0xbb, 0xd1, 0, 1 };
 	struct vm	*vm = &fuzz_vm;
 	struct in_addr	 host, guest;
-	int		 img, sv[2], i;
+	int		 img, iso, sv[2], i;
 
 	fakevm_init(vm);
 	if (mem_init(&vm->mem, FUZZ_RAM) == -1 || pci_init(vm) == -1)
@@ -56,8 +57,12 @@ fuzz_setup(void)
 	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1)
 		__builtin_trap();
 	fuzz_peer = sv[1];
+	if ((iso = memfd_create("iso", MFD_CLOEXEC)) == -1 ||
+	    ftruncate(iso, 64 << 10) == -1)
+		__builtin_trap();
+	fuzz_dev[3] = virtio_scsi_add(vm, iso, 64 << 10);
 	fuzz_dev[0] = virtio_rng_add(vm);
-	fuzz_dev[1] = virtio_blk_add(vm, img, 0, 0);
+	fuzz_dev[1] = virtio_blk_add(vm, fakevm_disk(img, 0), NULL, 0);
 	/* A fixed MAC the inputs can match; a local NIC: DHCP in the loop. */
 	fuzz_dev[2] = virtio_net_add(vm, sv[0], fuzz_mac, 1, 0);
 	host.s_addr = htonl(0x64400102);

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "disk/disk.h"
 #include "helper/fakevm.h"
 
 #define FAKEVM_WEAK	__attribute__((weak))
@@ -102,4 +103,13 @@ fakevm_pio_write(struct vm *vm, uint64_t port, size_t len, uint64_t val)
 	for (i = 0; i < len; i++)
 		data[i] = (uint8_t)(val >> (8 * i));
 	bus_dispatch(&vm->pio, port, 1, data, len);
+}
+
+struct disk *
+fakevm_disk(int fd, int readonly)
+{
+	int	fmt = DISK_FMT_RAW;
+	char	why[DISK_WHY_MAX];
+
+	return disk_open(&fd, &fmt, 1, readonly, 0, why);
 }

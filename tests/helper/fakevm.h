@@ -20,6 +20,8 @@ extern struct fakevm_log fakevm;
 
 /* fakevm_init: zero a struct vm with empty buses (no KVM) and reset the log. */
 void	fakevm_init(struct vm *);
+/* fakevm_disk: virtio_blk_add's disk on raw image fd (taken); NULL: errno. */
+struct disk *fakevm_disk(int fd, int readonly);
 void	fakevm_free(struct vm *);
 /* Dispatch helpers: value in/out as a little-endian integer. */
 uint64_t fakevm_pio_read(struct vm *, uint64_t port, size_t len);

@@ -27,7 +27,9 @@ expect_fail lowmem "out of range" -b "$GUEST" -m 4M
 expect_fail badmem "invalid memory size" -b "$GUEST" -m 12Q
 expect_fail cpus0 "number of cpus is too small" -b "$GUEST" -p 0
 expect_fail toomanycpus "vcpus requested, this host allows" -b "$GUEST" -p 4000 -m 64M
-expect_fail nokernel "usage" -m 64M
+# No -b is BIOS boot (tests/integ/bios_boot.t); booting from the network
+# needs an interface.
+expect_fail nonic "boot device net needs an interface" -B net -m 64M
 if [ -f "$TMP/trunc" ]; then
 	expect_fail truncated "short read of kernel\|truncated" -b "$TMP/trunc" -m 64M
 fi

@@ -111,9 +111,11 @@ ok $? "console shows the guest's output and ~. leaves"
 if [ $? -ne 0 ]; then diag <"$TMP/console.out"; diag <"$TMP/console.err"; fi
 
 # wait blocks until a polite stop has powered the guest off.
+vmctl log verbose >/dev/null 2>&1
 vmctl wait web >"$TMP/wait.out" 2>&1 &
 waiter=$!
-sleep 0.2
+wait_for 10 grep -q "vm web: client [0-9]* waits for it" "$VMD_LOG"
+vmctl log brief >/dev/null 2>&1
 vmctl stop web >"$TMP/stop.out" 2>&1
 grep -q '^vmctl: stopping vm web: requested to shutdown vm 1$' "$TMP/stop.out"
 ok $? "stop: requested to shutdown vm 1"

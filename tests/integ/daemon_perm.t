@@ -98,8 +98,11 @@ for c in "reload" "load $CONF" "reset" "log verbose"; do
 	ok $? "$c is for root only (EPERM)"
 done
 
+vmctl log verbose >/dev/null 2>&1
 uvmctl wait mine >/dev/null 2>&1 &
 waiter=$!
+# The stop only once vmd has the waiter (its debug line), not before.
+wait_for 10 grep -q "vm mine: client [0-9]* waits for it" "$VMD_LOG"
 uvmctl stop mine >/dev/null 2>&1
 ok $? "$TUSER stops its VM"
 wait "$waiter"

@@ -1,6 +1,8 @@
 #!/bin/bash
-# vmd refuses, with a clear message that reaches vmctl, what it cannot run
-# yet: a forced boot device (needs BIOS boot), a CD-ROM, a qcow2 disk, a
+# vmd refuses, with a clear message that reaches vmctl, what it cannot run:
+# a forced boot device with a kernel (needs BIOS boot), a CD-ROM image that
+# is not ISO 9660, a disk that is not a
+# qcow2 image it can read (a bad header, raw asked of a qcow2 image), a
 # boot file that is no kernel.
 # Nothing is left behind.
 . "$(dirname "$0")/lib.sh"
@@ -33,10 +35,12 @@ refused() {	# refused NAME LOG-PATTERN ARGS...
 
 refused bootdisk "boot device disk needs BIOS boot" -B disk -d "$TMP/disk.img"
 refused bootnet "boot device net needs BIOS boot" -B net
-refused cdrom "cdrom is not supported yet" -r "$TMP/disk.img"
+refused cdrom "cdrom $TMP/disk.img: not an ISO 9660 image" -r "$TMP/disk.img"
 printf 'QFI\373' >"$TMP/disk.qcow2"
 truncate -s 1M "$TMP/disk.qcow2"
-refused qcow "qcow2 is not supported yet" -d "$TMP/disk.qcow2"
+refused qcow "qcow2 version 0 is not supported" -d "$TMP/disk.qcow2"
+qemu-img create -q -f qcow2 "$TMP/good.qcow2" 1M
+refused asraw "is a qcow2 image but raw was asked for" -d "raw:$TMP/good.qcow2"
 
 # A boot file that is no kernel is refused by the parent, before a VM
 # process exists, with the loader's own reason.

@@ -16,7 +16,7 @@ INJ=$B/tests/tools/sysinject
 need_vmd_user
 
 # Victims: one VM per call that kills its process, started when needed.
-VICTIMS="persist hwaddr mmapx mprotx fork trunc falloc pwbig wdisk tgkill \
+VICTIMS="ursetup persist hwaddr mmapx mprotx fork trunc falloc pwbig wdisk tgkill \
     kill open dump ptrace dupfd junk"
 vmconf() {	# vmconf NAME [EXTRA]
 	truncate -s 4M "$TMP/$1.img"
@@ -101,8 +101,10 @@ ok $? "priv: its channel and the forwarding sysctls only"
 for v in a b; do
 	pid=$(status_field $v 2)
 	# shellcheck disable=SC2086
+	# anon_inode:[io_uring]: its disk's ring (lib/disk/aio.c).
 	only "$pid" socket /dev/kvm anon_inode:kvm-vm anon_inode:kvm-vcpu \
-	    /dev/ptmx /dev/net/tun memfd:guest-ram "$TMP/$v.img" $LOOP &&
+	    /dev/ptmx /dev/net/tun memfd:guest-ram "$TMP/$v.img" \
+	    anon_inode:[io_uring] $LOOP &&
 	    [ "$(fds "$pid" | grep -c ' socket$')" = 1 ] &&
 	    [ "$(readlink "/proc/$pid/fd/3")" != "" ] &&
 	    fds "$pid" | grep -q "^3 socket\$"
@@ -219,6 +221,8 @@ refused ptrace ptrace 16 PIDB 0 0
 ok $? "ptrace of VM b: killed"
 refused dupfd fcntl DISKFD 0 10
 ok $? "fcntl(F_DUPFD) of the disk (to write it elsewhere): killed"
+refused ursetup io_uring_setup 8 @buf
+ok $? "io_uring_setup (a ring without the disk ring's restrictions): killed"
 
 # Its channel leads to vmm only: junk there ends the VM, nothing else.
 vmctl start junk >/dev/null 2>&1 && wait_for 10 state_is junk running

@@ -44,7 +44,9 @@ need_kvm() {
 run_vm() {
 	local out=$1 t=$2
 	shift 2
-	timeout -s KILL "$t" "$VMCTL" run "$@" </dev/null >"$out.out" 2>"$out.err"
+	# shellcheck disable=SC2086 # VMCTL_FLAGS: words, e.g. -v
+	timeout -s KILL "$t" "$VMCTL" $VMCTL_FLAGS run "$@" </dev/null \
+	    >"$out.out" 2>"$out.err"
 	rc=$?
 }
 

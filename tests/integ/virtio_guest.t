@@ -73,7 +73,7 @@ ids=
 for i in 0 1 2 3; do
 	ids="$ids tg.disk$i.id=vmd$i-$(printf %x "$(stat -c %i "$TMP/d$i.img")")"
 done
-run_vm "$TMP/blk" 120 -b "$GUEST" -m 128M \
+VMCTL_FLAGS=-v run_vm "$TMP/blk" 120 -b "$GUEST" -m 128M \
     -d "$TMP/d0.img" -d "ro:$TMP/d1.img" -d "$TMP/d2.img" -d "$TMP/d3.img" \
     -k "$(echo tg.checks=virtio-rng,blk tg.disks=4 $ids \
 	tg.disk0.size=8388608 tg.disk0.filled=1 tg.disk0.ro=0 \
@@ -99,6 +99,27 @@ for i in 0 2 3; do
 done
 [ "$(md5sum <"$TMP/d1.img")" = "$md5_1" ]
 ok $? "blk: the read-only image is unchanged"
+
+# The same with the thread pool that serves disks where io_uring is
+# missing or disabled (VMD_NO_IO_URING), and the ring's use above.
+grep -q "disk 0: io_uring" "$TMP/blk.err" || [ -n "$VMD_NO_IO_URING" ] ||
+    [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" != 0 ]
+ok $? "blk: the disks were served through io_uring where the host has it"
+pattern "$TMP/d0.img" 8388608 $((0x5eed0000))
+truncate -s 0 "$TMP/d2.img" && truncate -s 4M "$TMP/d2.img"
+VMD_NO_IO_URING=1 timeout -s KILL 120 "$VMCTL" -v run -b "$GUEST" -m 128M \
+    -d "$TMP/d0.img" -d "ro:$TMP/d1.img" -d "$TMP/d2.img" \
+    -k "$(echo tg.checks=blk tg.disks=3 tg.disk0.size=8388608 \
+	tg.disk0.filled=1 tg.disk0.ro=0 tg.disk1.size=4194304 \
+	tg.disk1.filled=1 tg.disk1.ro=1 tg.disk2.size=4194304)" \
+    </dev/null >"$TMP/pool.out" 2>"$TMP/pool.err"
+ok $? "blk, thread pool: guest with 3 disks powered off"
+guest_tap_clean "$TMP/pool" && grep -q "disk 0: no io_uring" "$TMP/pool.err"
+ok $? "blk, thread pool: every guest check passed without io_uring"
+for i in 0 2; do
+	image_ok "$TMP/d$i.img" $((0xb10c0000 + i)) 1
+	ok $? "blk, thread pool: disk $i holds the guest's pattern, zeros and a hole"
+done
 
 # ---------------------------------------------------------------- hostile
 truncate -s 4M "$TMP/h0.img" "$TMP/h1.img"

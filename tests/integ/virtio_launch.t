@@ -23,9 +23,9 @@ truncate -s 4M "$TMP/b.img"
 run_vmv "$TMP/devs" 3 -b "$GUEST" -m 64M -d "$TMP/a.img" -d "ro:$TMP/b.img"
 grep -q 'virtio-rng at slot' "$TMP/devs.err"
 ok $? "virtio-rng on the PCI bus"
-grep -q 'disk 0: 16384 sectors$' "$TMP/devs.err"
+grep -q 'disk 0: raw, 16384 sectors$' "$TMP/devs.err"
 ok $? "disk 0: read-write, capacity from the image size"
-grep -q 'disk 1: 8192 sectors, read-only' "$TMP/devs.err"
+grep -q 'disk 1: raw, 8192 sectors, read-only' "$TMP/devs.err"
 ok $? "disk 1: ro: prefix gives a read-only disk"
 if grep -q 'ioeventfd' "$TMP/devs.err"; then
 	grep 'ioeventfd' "$TMP/devs.err" | diag
@@ -35,7 +35,10 @@ fi
 perl -e 'use Fcntl ":flock"; open(F, "<", $ARGV[0]) or die;
     flock(F, LOCK_EX) or die; sleep 30' "$TMP/a.img" &
 holder=$!
-sleep 0.3
+for _ in $(seq 200); do	# until the holder has the lock
+	flock -n "$TMP/a.img" true || break
+	sleep 0.01
+done
 run_vm "$TMP/locked" 20 -b "$GUEST" -m 64M -d "$TMP/a.img"
 [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]
 ok $? "locked image: the VM refuses to start (rc $rc)"
@@ -47,6 +50,17 @@ grep -q 'in use' "$TMP/lockedro.err"
 ok $? "read-only disk on a write-locked image: refused too"
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
+
+# The lock goes with the VM process, at once (its io_uring ring holds no
+# file): VMs started back to back on one image all start.
+n=0
+for i in 1 2 3 4 5; do
+	run_vm "$TMP/again$i" 20 -b "$GUEST" -m 64M -d "$TMP/a.img" \
+	    -k "tg.checks=blk tg.disks=1 tg.disk0.size=8388608"
+	[ "$rc" -eq 0 ] && n=$((n + 1))
+done
+[ $n -eq 5 ]
+ok $? "five VMs back to back on one image: each gets its lock ($n of 5)"
 
 # The same image twice in one VM: the second disk is refused.
 run_vmv "$TMP/twice" 20 -b "$GUEST" -m 64M -d "$TMP/a.img" -d "$TMP/a.img"

@@ -43,11 +43,15 @@ perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Type => SOCK_SEQPACKET,
 expect staledaemon 1 "^vmctl: vmd is not running (no daemon on $TMP/stale.sock)$" \
     "$VMCTL" -s "$TMP/stale.sock" status
 
-# run without -b names the flag, then shows the usage.
-expect nokernel 1 "^vmctl: missing -b path (the kernel to boot)$" \
-    "$VMCTL" run -m 64M
-grep -q '^usage:.* run .*-b path' "$TMP/nokernel.err"
-ok $? "nokernel: the usage follows"
+# run -b with a file that is neither a bzImage nor a firmware image (a
+# truncated SeaBIOS) says so; a boot device needs BIOS boot.
+head -c 100000 /dev/zero >"$TMP/trunc.bin"
+expect badboot 1 "^vmctl: $TMP/trunc.bin: not a bzImage .* nor a firmware image (size not a multiple of 64 KiB from 64 KiB to 16 MiB)$" \
+    "$VMCTL" run -m 64M -b "$TMP/trunc.bin"
+expect bootdevkernel 1 "^vmctl: boot device needs BIOS boot (no -b kernel)$" \
+    "$VMCTL" run -m 64M -B disk -b "$GUEST"
+expect badbootdev 1 "^vmctl: invalid boot device: floppy$" \
+    "$VMCTL" run -m 64M -B floppy
 
 # Sizes: decimals as in vm.conf; out of range names the range.
 expect bigmem 1 '^vmctl: memory size 200G out of range (16M to 128G)$' \
@@ -202,10 +206,10 @@ if command -v man >/dev/null 2>&1; then
 	ok $? 'vm.conf.5: Instances shows vm "parent" instance "name"'
 	MANWIDTH=1000 man -l "$TOP/man/vmctl.8" 2>/dev/null >"$TMP/vmctl.txt"
 	! grep -q -e 'not yet honoured' -e 'networking work' "$TMP/vmctl.txt" &&
-	    grep -q 'vmd(8) refuses to start a VM with a boot device' \
+	    grep -q 'vmd(8) refuses a boot device for a VM that boots a kernel' \
 	    "$TMP/vmctl.txt" &&
 	    grep -q '100\.64\.n\.(2i+3) by DHCP' "$TMP/vmctl.txt"
-	ok $? "vmctl.8: -B is refused, -L's addresses are described"
+	ok $? "vmctl.8: -B needs BIOS boot, -L's addresses are described"
 	grep -q '0x7f000000 plus its pid.*chrooted.*seccomp' "$TMP/vmctl.txt" &&
 	    grep -q 'another vmctl console is attached' "$TMP/vmctl.txt"
 	ok $? "vmctl.8: run's sandbox and the one-console rule"

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
+#include "vm/vcpu.h"
 #include "vm/vm.h"
 #include "vm/dev/pci.h"
 
@@ -20,6 +21,8 @@
 #define PCI_CLASS_HOST_BRIDGE	0x060000
 
 #define PCI_ADDR_ENABLE		0x80000000U
+#define PCI_RESET_CPU		0x04	/* 0xcf9: SeaBIOS resets through it */
+#define PCI_ROM_ENABLE		0x01
 #define PCI_ADDR_MASK		0x80fffffcU	/* bus, dev, fn, register */
 
 /* Where pci_add puts BARs: I/O above the legacy ports, MMIO in the hole. */
@@ -27,6 +30,7 @@
 #define PCI_IO_END		0x10000
 #define PCI_IO_MAXSIZE		256
 #define PCI_MEM_MINALIGN	0x1000
+#define PCI_MEM_LIMIT		(1ULL << 46)	/* 64-bit BARs end below */
 
 #define PCI_BAR_IO_FLAG		0x1
 #define PCI_BAR_MEM64_FLAG	0x4
@@ -60,7 +64,8 @@ static void	pci_data_io(void *, uint64_t, int, uint8_t *, size_t);
 static void	pci_cfg_write_hdr(struct pci_dev *, uint32_t,
 		    const uint8_t *, size_t);
 static void	pci_bar_write(struct pci_dev *, int, uint32_t);
-static void	pci_bar_check(struct pci_dev *);
+static void	pci_bar_update(struct pci *, struct pci_dev *);
+static void	pci_bar_update_all(struct pci *);
 static uint64_t	pci_bar_current(const struct pci_dev *, int);
 static int	pci_bar_place(struct pci *, struct pci_dev *, uint64_t *);
 
@@ -126,6 +131,24 @@ pci_cap_add(struct pci_dev *dev, const void *cap, size_t len)
 }
 
 int
+pci_set_rom(struct pci_dev *dev, const uint8_t *rom, size_t len)
+{
+	uint32_t	size = 2048;
+
+	if (len == 0 || len > (16U << 20)) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (size < len)
+		size <<= 1;
+	dev->rom = rom;
+	dev->rom_len = (uint32_t)len;
+	dev->rom_size = size;
+	dev->rom_addr = 0;
+	return 0;
+}
+
+int
 pci_intx_gsi(int slot, int pin)
 {
 	if (slot < 0 || slot >= PCI_MAX_SLOTS || pin < 1 || pin > 4)
@@ -140,6 +163,12 @@ pci_addr_io(void *arg, uint64_t off, int is_write, uint8_t *data, size_t len)
 	struct pci	*pci = arg;
 	uint32_t	 v;
 
+	/* 0xcf9, the reset control register: bit 2 resets the machine. */
+	if (off == 1 && len == 1 && is_write) {
+		if (data[0] & PCI_RESET_CPU)
+			vcpu_request_exit(pci->vm, VM_EXIT_REBOOT);
+		return;
+	}
 	if (off != 0 || len != 4) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -216,8 +245,18 @@ pci_cfg_write_hdr(struct pci_dev *dev, uint32_t reg, const uint8_t *data,
 		}
 		pci_bar_write(dev, (int)((reg - PCI_CFG_BAR0) / 4), v);
 	}
-	if (reg < PCI_CFG_BAR0 + 4 * PCI_NBARS && reg + len > PCI_CFG_COMMAND)
-		pci_bar_check(dev);
+	if (dev->rom != NULL && reg >= PCI_CFG_ROM && reg < PCI_CFG_ROM + 4) {
+		v = pci_cfg_get(dev, PCI_CFG_ROM, 4);
+		for (i = 0; i < len && (reg & 3) + i < 4; i++) {
+			v &= ~(0xffU << (8 * ((reg & 3) + i)));
+			v |= (uint32_t)data[i] << (8 * ((reg & 3) + i));
+		}
+		pci_cfg_set32(dev, PCI_CFG_ROM, v & ((~(dev->rom_size - 1) &
+		    ~0x7ffU) | PCI_ROM_ENABLE));
+		pci_bar_update_all(dev->host);
+	} else if (reg < PCI_CFG_BAR0 + 4 * PCI_NBARS &&
+	    reg + len > PCI_CFG_COMMAND)
+		pci_bar_update_all(dev->host);
 }
 
 /*
@@ -273,33 +312,126 @@ pci_bar_current(const struct pci_dev *dev, int i)
 }
 
 /*
- * pci_bar_check: the bus cannot remap a BAR once vCPUs run, so a guest
- * that enables decoding of a BAR it moved gets one log line and keeps the
- * device at the address pci_add gave it.
+ * pci_bar_want: where BAR i should be mapped now, or 0: decoding of its
+ * kind is on and its address is usable. Firmware sizing a BAR leaves the
+ * size mask in it for a moment; such an address reaches the top of the
+ * space and is not usable, so sizing does not move the device.
+ */
+static uint64_t
+pci_bar_want(const struct pci_dev *dev, int i)
+{
+	const struct pci_bar	*bar = &dev->bars[i];
+	uint32_t		 cmd;
+	uint64_t		 a, end;
+
+	cmd = pci_cfg_get(dev, PCI_CFG_COMMAND, 2);
+	a = pci_bar_current(dev, i);
+	end = a + bar->size;
+	switch (bar->type) {
+	case PCI_BAR_IO:
+		if (!(cmd & PCI_CMD_IO) || a == 0 || end >= PCI_IO_END)
+			return 0;
+		return a;
+	case PCI_BAR_MEM32:
+	case PCI_BAR_MEM64:
+		if (!(cmd & PCI_CMD_MEM) || a == 0 || end < a ||
+		    (a < PLAT_PCI_HOLE_END && end >= PLAT_PCI_HOLE_END) ||
+		    end > PCI_MEM_LIMIT)
+			return 0;
+		return a;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * pci_bar_update: make dev's mapped BARs match what its config space says
+ * (after a write to a BAR or the command register). A BAR that would
+ * overlap another range stays unmapped (logged once) until a later write.
  */
 static void
-pci_bar_check(struct pci_dev *dev)
+pci_bar_update(struct pci *pci, struct pci_dev *dev)
 {
-	uint32_t	cmd;
-	int		i, on;
+	struct pci_bar	*bar;
+	struct bus	*bus;
+	uint64_t	 want, old;
+	int		 i;
 
-	if (dev->warned)
-		return;
-	cmd = pci_cfg_get(dev, PCI_CFG_COMMAND, 2);
 	for (i = 0; i < PCI_NBARS; i++) {
-		if (dev->bars[i].type == PCI_BAR_NONE)
+		bar = &dev->bars[i];
+		if (bar->type == PCI_BAR_NONE)
 			continue;
-		on = dev->bars[i].type == PCI_BAR_IO ? (cmd & PCI_CMD_IO) :
-		    (cmd & PCI_CMD_MEM);
-		if (on && pci_bar_current(dev, i) != dev->bars[i].addr) {
-			log_warnx("%s: %s BAR%d moved to 0x%llx, stays at "
-			    "0x%llx", __func__, dev->name, i,
-			    (unsigned long long)pci_bar_current(dev, i),
-			    (unsigned long long)dev->bars[i].addr);
+		bus = bar->type == PCI_BAR_IO ? &pci->vm->pio : &pci->vm->mmio;
+		want = pci_bar_want(dev, i);
+		old = bar->addr;
+		if (want == old)
+			continue;
+		if (old != 0 && bus_unregister(bus, old, bar->fn,
+		    bar->arg) == 0)
+			bar->addr = 0;
+		if (want != 0 && bus_map(bus, dev->name, want, bar->size,
+		    bar->fn, bar->arg, bar->lock) == 0)
+			bar->addr = want;
+		else if (want != 0 && !dev->warned) {
+			log_warnx("%s: %s BAR%d at 0x%llx overlaps another "
+			    "range: not mapped", __func__, dev->name, i,
+			    (unsigned long long)want);
 			dev->warned = 1;
-			return;
 		}
+		if (bar->addr != old && dev->bar_moved != NULL)
+			dev->bar_moved(dev, i, old);
 	}
+}
+
+/* pci_rom_io: reads of the expansion ROM; writes are dropped. */
+static void
+pci_rom_io(void *arg, uint64_t off, int is_write, uint8_t *data, size_t len)
+{
+	const struct pci_dev	*dev = arg;
+	size_t			 i;
+
+	if (is_write)
+		return;
+	for (i = 0; i < len; i++)
+		data[i] = off + i < dev->rom_len ? dev->rom[off + i] : 0;
+}
+
+/* pci_rom_update: map the ROM where its BAR says, if enabled. */
+static void
+pci_rom_update(struct pci *pci, struct pci_dev *dev)
+{
+	uint32_t	v, cmd;
+	uint64_t	want = 0;
+
+	if (dev->rom == NULL)
+		return;
+	v = pci_cfg_get(dev, PCI_CFG_ROM, 4);
+	cmd = pci_cfg_get(dev, PCI_CFG_COMMAND, 2);
+	if ((v & PCI_ROM_ENABLE) && (cmd & PCI_CMD_MEM) &&
+	    (v & ~0x7ffU) != 0 &&
+	    (uint64_t)(v & ~0x7ffU) + dev->rom_size < PLAT_PCI_HOLE_END)
+		want = v & ~0x7ffU;
+	if (want == dev->rom_addr)
+		return;
+	if (dev->rom_addr != 0 && bus_unregister(&pci->vm->mmio,
+	    dev->rom_addr, pci_rom_io, dev) == 0)
+		dev->rom_addr = 0;
+	if (want != 0 && bus_map(&pci->vm->mmio, dev->name, want,
+	    dev->rom_size, pci_rom_io, dev, &dev->bar_lock) == 0)
+		dev->rom_addr = want;
+}
+
+/* pci_bar_update_all: every function's BARs (one move may free room). */
+static void
+pci_bar_update_all(struct pci *pci)
+{
+	int	slot;
+
+	for (slot = 0; slot < PCI_MAX_SLOTS; slot++)
+		if (pci->devs[slot] != NULL) {
+			pci_bar_update(pci, pci->devs[slot]);
+			pci_rom_update(pci, pci->devs[slot]);
+		}
 }
 
 /*
@@ -382,17 +514,21 @@ pci_add(struct vm *vm, struct pci_dev *dev)
 	}
 	if (pci_bar_place(pci, dev, addrs) == -1)
 		goto out;
+	if (dev->rom != NULL && (dev->rom_size < 2048 ||
+	    (dev->rom_size & (dev->rom_size - 1)) != 0 ||
+	    dev->rom_len > dev->rom_size)) {
+		log_warnx("%s: %s: bad ROM size", __func__, dev->name);
+		errno = EINVAL;
+		goto out;
+	}
+	pthread_mutex_init(&dev->bar_lock, NULL);
 	for (i = 0; i < PCI_NBARS; i++) {
 		bar = &dev->bars[i];
+		bar->addr = 0;
 		if (bar->type == PCI_BAR_NONE)
 			continue;
-		if (bus_register(bar->type == PCI_BAR_IO ? &vm->pio :
-		    &vm->mmio, dev->name, addrs[i], bar->size, bar->fn,
-		    bar->arg, bar->lock) == -1) {
-			log_warn("%s: %s BAR%d", __func__, dev->name, i);
-			goto out;
-		}
-		bar->addr = addrs[i];
+		if (bar->lock == NULL)
+			bar->lock = &dev->bar_lock;
 		end = addrs[i] + bar->size;
 		if (bar->type == PCI_BAR_IO) {
 			pci->next_io = end;
@@ -403,10 +539,9 @@ pci_add(struct vm *vm, struct pci_dev *dev)
 		}
 	}
 	for (i = 0; i < PCI_NBARS; i++) {
-		pci_bar_write(dev, i, (uint32_t)dev->bars[i].addr);
+		pci_bar_write(dev, i, (uint32_t)addrs[i]);
 		if (dev->bars[i].type == PCI_BAR_MEM64) {
-			pci_bar_write(dev, i + 1,
-			    (uint32_t)(dev->bars[i].addr >> 32));
+			pci_bar_write(dev, i + 1, (uint32_t)(addrs[i] >> 32));
 			i++;
 		}
 	}
@@ -424,6 +559,15 @@ pci_add(struct vm *vm, struct pci_dev *dev)
 	    dev->gsi == -1 ? 0xff : (uint8_t)dev->gsi);
 	dev->slot = slot;
 	dev->warned = 0;
+	dev->host = pci;
+	pci_bar_update(pci, dev);
+	for (i = 0; i < PCI_NBARS; i++)
+		if (dev->bars[i].type != PCI_BAR_NONE &&
+		    dev->bars[i].addr != addrs[i]) {
+			log_warn("%s: %s BAR%d", __func__, dev->name, i);
+			errno = EEXIST;
+			goto out;
+		}
 	pci->devs[slot] = dev;
 	ret = 0;
 out:
@@ -449,6 +593,7 @@ pci_init(struct vm *vm)
 	host = &pci->host;
 	host->name = "host bridge";
 	host->gsi = -1;
+	host->host = pci;
 	pci_cfg_set16(host, PCI_CFG_VENDOR, PCI_HOST_VENDOR);
 	pci_cfg_set16(host, PCI_CFG_DEVICE, PCI_HOST_DEVICE);
 	pci_cfg_set8(host, PCI_CFG_CLASS, PCI_CLASS_HOST_BRIDGE & 0xff);

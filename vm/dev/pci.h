@@ -27,6 +27,7 @@ struct vm;
 #define PCI_CFG_BAR0		0x10
 #define PCI_CFG_SUBVENDOR	0x2c
 #define PCI_CFG_SUBSYSTEM	0x2e
+#define PCI_CFG_ROM		0x30
 #define PCI_CFG_CAP_PTR		0x34
 #define PCI_CFG_INTR_LINE	0x3c
 #define PCI_CFG_INTR_PIN	0x3d
@@ -47,15 +48,20 @@ struct vm;
 #define PCI_INTX_GSI_BASE	16
 #define PCI_INTX_NGSI		8
 
+struct pci;
 struct pci_dev;
 
 /*
  * One BAR, filled in by the device before pci_add. size is a power of two
  * (>= 16 for memory, >= 4 for I/O). fn/arg/lock are passed to
- * bus_register as is; fn sees offsets relative to the BAR. pci_add assigns
- * addr (naturally aligned, inside the DSDT's PCI0 windows) and maps the
- * range there for the life of the VM: the bus is read-only once vCPUs
- * run, so a guest that moves a BAR is logged and not followed.
+ * bus_register as is (pci_add gives a BAR without a lock one of its own);
+ * fn sees offsets relative to the BAR. pci_add assigns an address
+ * (naturally aligned, inside the DSDT's PCI0 windows) and enables
+ * decoding, as firmware would. The guest (firmware) may size and move
+ * BARs and turn decoding off and on: the range is mapped where the BAR
+ * says while its decode bit is set and the address is usable (not 0, not
+ * reaching the top of the 32-bit or 16-bit space, not overlapping another
+ * range); addr says where it is mapped now, 0 when it is not.
  */
 struct pci_bar {
 	int		 type;		/* PCI_BAR_* */
@@ -63,8 +69,8 @@ struct pci_bar {
 	uint64_t	 size;
 	bus_io_fn	 fn;
 	void		*arg;
-	pthread_mutex_t	*lock;		/* NULL: the bus gives it one */
-	uint64_t	 addr;		/* set by pci_add */
+	pthread_mutex_t	*lock;		/* NULL: pci_add gives it one */
+	uint64_t	 addr;		/* mapped here (PCI host lock), or 0 */
 };
 
 /*
@@ -79,6 +85,12 @@ typedef void (*pci_cfg_read_fn)(struct pci_dev *, uint32_t off,
     uint8_t *data, size_t len);
 typedef void (*pci_cfg_write_fn)(struct pci_dev *, uint32_t off,
     const uint8_t *data, size_t len);
+/*
+ * bar_moved: BAR bar was unmapped from old (0: it was not mapped) and is
+ * now mapped at bars[bar].addr (0: it is not). With the PCI host lock
+ * held, on the vCPU thread whose config write moved it.
+ */
+typedef void (*pci_bar_moved_fn)(struct pci_dev *, int bar, uint64_t old);
 
 /*
  * A function on bus 0. The device fills cfg[] (use pci_cfg_set*: vendor,
@@ -92,10 +104,23 @@ struct pci_dev {
 	struct pci_bar		 bars[PCI_NBARS];
 	pci_cfg_read_fn		 cfg_read;
 	pci_cfg_write_fn	 cfg_write;
+	pci_bar_moved_fn	 bar_moved;	/* may be NULL */
 	void			*arg;		/* for the device's own use */
 	int			 slot;		/* set by pci_add */
 	int			 gsi;		/* INTx line, -1 if no pin */
-	int			 warned;	/* pci.c: BAR move logged */
+	int			 warned;	/* pci.c: a refused map logged */
+	pthread_mutex_t		 bar_lock;	/* for BARs without a lock */
+	struct pci		*host;		/* set by pci_add */
+	/*
+	 * An expansion ROM (an option ROM for the firmware), or NULL: set
+	 * before pci_add; the guest maps it with the ROM BAR at 0x30, where
+	 * it reads rom_len bytes (then zeros) in a window of rom_size, a
+	 * power of two. rom_addr: where it is mapped now, or 0.
+	 */
+	const uint8_t		*rom;
+	uint32_t		 rom_len;
+	uint32_t		 rom_size;
+	uint64_t		 rom_addr;
 	uint32_t		 cap_last;	/* pci_cap_add: tail of list */
 	uint32_t		 cap_end;	/* pci_cap_add: first free */
 };
@@ -116,6 +141,13 @@ int	pci_add(struct vm *, struct pci_dev *);
  * offset, or -1 with errno EINVAL (len < 2) or ENOSPC.
  */
 int	pci_cap_add(struct pci_dev *, const void *cap, size_t len);
+
+/*
+ * pci_set_rom: give dev the expansion ROM rom (len bytes, kept, not
+ * copied) behind its ROM BAR. Before vCPUs run. 0, or -1 with errno
+ * EINVAL (empty or over 16 MiB).
+ */
+int	pci_set_rom(struct pci_dev *, const uint8_t *rom, size_t len);
 
 /* pci_intx_gsi: the GSI the DSDT routes slot's pin (1 = INTA .. 4) to. */
 int	pci_intx_gsi(int slot, int pin);

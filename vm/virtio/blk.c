@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* virtio-blk on a raw image fd, requests served by a small thread pool. */
+/*
+ * virtio-blk: the protocol and its threading; every image byte goes through
+ * lib/disk (raw or qcow2, backing chains). Requests are served by a small
+ * thread pool.
+ */
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -13,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "disk/aio.h"
 #include "log.h"
 #include "vm/vm.h"
 #include "vm/virtio/pci.h"
@@ -57,9 +62,6 @@
 #define BLK_CFG_WZ_UNMAP	56
 #define BLK_CFG_SIZE		60
 
-#define BLK_BOUNCE		(1024 * 1024)	/* O_DIRECT bounce, per slot */
-#define BLK_ALIGN_MAX		4096		/* largest O_DIRECT block probed */
-
 #define BLK_WORKERS		4	/* threads serving one disk */
 #define BLK_IDLE		UINT64_MAX
 #define BLK_SLOW_BYTES		(64 * 1024)	/* larger I/O: wake a worker */
@@ -73,6 +75,17 @@
 #ifndef BLK_POLL_NS
 #define BLK_POLL_NS		32000ULL
 #endif
+
+/*
+ * With io_uring (lib/disk/aio.c), one thread per disk pops every request
+ * there is, puts the reads and writes that map onto the image file on
+ * the ring as one batch, serves the rest itself, and waits on the ring
+ * for completions and for the next kick (a poll on the ring) at once.
+ * BLK_SLOTS requests may be in flight.
+ */
+#define BLK_SLOTS		(DISK_AIO_DEPTH / 2)
+#define BLK_TAG_KICK		UINT64_MAX
+#define BLK_REAP		64
 
 struct virtio_blk;
 
@@ -89,7 +102,6 @@ struct blk_worker {
 	uint64_t		 sector;
 	struct virtq_chain	 chain;
 	struct iovec		 iov[VIRTQ_MAX_IOV];
-	uint8_t			*bounce;	/* O_DIRECT: BLK_BOUNCE, aligned */
 };
 
 /*
@@ -102,11 +114,9 @@ struct blk_worker {
  */
 struct virtio_blk {
 	struct virtio_pci	 vp;
-	int			 fd;
+	struct disk		*disk;
 	int			 readonly;
-	int			 direct;	/* fd opened O_DIRECT */
-	size_t			 align;		/* O_DIRECT: offsets, sizes, memory */
-	pthread_rwlock_t	 rmw;		/* O_DIRECT: partial-block writes */
+	int			 direct;	/* the top layer is O_DIRECT */
 	int			 index;
 	uint64_t		 sectors;
 	char			 serial[BLK_ID_BYTES + 1];
@@ -121,6 +131,12 @@ struct virtio_blk {
 	pthread_cond_t		 done;		/* a request completed */
 	int			 ncompleting;	/* workers about to complete */
 	struct blk_worker	 w[BLK_WORKERS + 1];
+	/* io_uring: the ring thread's (slots' seq under the lock). */
+	struct disk_aio		*aio;		/* NULL: the pool serves */
+	struct blk_worker	*slot;		/* BLK_SLOTS */
+	int			 free[BLK_SLOTS];	/* stack of free slots */
+	int			 nfree;
+	struct blk_worker	*flush;		/* waits for the ring to drain */
 };
 
 static void
@@ -137,151 +153,6 @@ blk_cfg_read(struct virtio_pci *vp, uint32_t off, uint8_t *data, size_t len)
 	memcpy(data, b->cfg + off, len);
 }
 
-/* blk_rw: the whole of iov at byte offset off, or -1. */
-static int
-blk_rw(struct virtio_blk *b, struct iovec *iov, int n, uint64_t off,
-    int write)
-{
-	ssize_t	r;
-
-	while (n > 0) {
-		r = write ? pwritev(b->fd, iov, n, (off_t)off) :
-		    preadv(b->fd, iov, n, (off_t)off);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		off += (uint64_t)r;
-		while (n > 0 && (size_t)r >= iov->iov_len) {
-			r -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + r;
-			iov->iov_len -= (size_t)r;
-		}
-	}
-	return 0;
-}
-
-/*
- * blk_full: len bytes at buf from/to the image at off, or -1. A read
- * past the end of the image (the last block of one whose size is not a
- * whole number of blocks) reads zeros there.
- */
-static int
-blk_full(struct virtio_blk *b, uint8_t *buf, size_t len, uint64_t off,
-    int write)
-{
-	struct iovec	iov;
-	ssize_t		r;
-
-	if (write) {
-		iov.iov_base = buf;
-		iov.iov_len = len;
-		return blk_rw(b, &iov, 1, off, 1);
-	}
-	while (len > 0) {
-		r = pread(b->fd, buf, len, (off_t)off);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -1;
-		if (r == 0) {
-			memset(buf, 0, len);
-			break;
-		}
-		buf += r;
-		off += (uint64_t)r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-/* blk_aligned: O_DIRECT can take iov and [off, off + len) as they are. */
-static int
-blk_aligned(const struct virtio_blk *b, const struct iovec *iov, int n,
-    uint64_t off, uint64_t len)
-{
-	uint64_t	m = b->align - 1;
-	int		i;
-
-	if ((off & m) != 0 || (len & m) != 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (((uintptr_t)iov[i].iov_base & m) != 0 ||
-		    (iov[i].iov_len & m) != 0)
-			return 0;
-	return 1;
-}
-
-/* blk_bounce_alloc: w's O_DIRECT bounce buffer, on first use. 0 or -1. */
-static int
-blk_bounce_alloc(struct blk_worker *w)
-{
-	if (w->bounce == NULL && posix_memalign((void **)&w->bounce,
-	    BLK_ALIGN_MAX, BLK_BOUNCE) != 0) {
-		w->bounce = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * blk_bounce: O_DIRECT I/O the device cannot hand over as it is (guest
- * buffers or range not aligned to b->align): through w's aligned bounce
- * buffer, BLK_BOUNCE at a time, whole blocks around the range. A write
- * that covers part of a block reads the block first, excluding every
- * other write (b->rmw) so none lands in between. The data is the
- * chain's readable part from roff (write), or its writable part from 0
- * (read). 0 or -1.
- */
-static int
-blk_bounce(struct virtio_blk *b, struct blk_worker *w, size_t roff,
-    uint64_t off, uint64_t len, int write)
-{
-	struct virtq_chain	*c = &w->chain;
-	uint64_t		 start, end, head, n, done = 0;
-	int			 partial, rv = 0;
-
-	if (blk_bounce_alloc(w) == -1)
-		return -1;
-	while (done < len && rv == 0) {
-		start = (off + done) & ~((uint64_t)b->align - 1);
-		head = off + done - start;
-		n = len - done;
-		if (n > BLK_BOUNCE - head)
-			n = BLK_BOUNCE - head;
-		end = (start + head + n + b->align - 1) &
-		    ~((uint64_t)b->align - 1);
-		if (!write) {
-			rv = blk_full(b, w->bounce, (size_t)(end - start),
-			    start, 0);
-			if (rv == 0)
-				(void)virtq_write_buf(c, (size_t)done,
-				    w->bounce + head, (size_t)n);
-		} else {
-			partial = head != 0 || end - start != n;
-			if (partial)
-				pthread_rwlock_wrlock(&b->rmw);
-			else
-				pthread_rwlock_rdlock(&b->rmw);
-			if (partial)
-				rv = blk_full(b, w->bounce,
-				    (size_t)(end - start), start, 0);
-			(void)virtq_read_buf(c, roff + (size_t)done,
-			    w->bounce + head, (size_t)n);
-			if (rv == 0)
-				rv = blk_full(b, w->bounce,
-				    (size_t)(end - start), start, 1);
-			pthread_rwlock_unlock(&b->rmw);
-		}
-		done += n;
-	}
-	return rv;
-}
-
 /*
  * blk_data: the data of an IN (write 0: the writable part but the
  * status byte) or OUT (write 1: the readable part after the header)
@@ -291,21 +162,14 @@ static int
 blk_data(struct virtio_blk *b, struct blk_worker *w, uint64_t off,
     uint64_t len, int write)
 {
-	int	n, rv;
+	int	n;
 
 	if (len == 0)
 		return 0;
 	n = virtq_iov_slice(&w->chain, !write, write ? 16 : 0, len, w->iov,
 	    VIRTQ_MAX_IOV);
-	if (!b->direct || blk_aligned(b, w->iov, n, off, len)) {
-		if (!b->direct || !write || b->align == BLK_SECTOR)
-			return blk_rw(b, w->iov, n, off, write);
-		pthread_rwlock_rdlock(&b->rmw);
-		rv = blk_rw(b, w->iov, n, off, write);
-		pthread_rwlock_unlock(&b->rmw);
-		return rv;
-	}
-	return blk_bounce(b, w, 16, off, len, write);
+	return write ? disk_write(b->disk, w->iov, n, off) :
+	    disk_read(b->disk, w->iov, n, off);
 }
 
 /* blk_range_ok: [sector, sector + bytes) inside the disk, whole sectors. */
@@ -314,69 +178,6 @@ blk_range_ok(struct virtio_blk *b, uint64_t sector, uint64_t bytes)
 {
 	return bytes % BLK_SECTOR == 0 && sector <= b->sectors &&
 	    bytes / BLK_SECTOR <= b->sectors - sector;
-}
-
-static int
-blk_zero(struct virtio_blk *b, uint64_t off, uint64_t len, int unmap)
-{
-	static const uint8_t	zeros[65536] __attribute__((aligned(4096)));
-	size_t			n;
-	ssize_t			r;
-
-	if (!unmap && fallocate(b->fd, FALLOC_FL_ZERO_RANGE, (off_t)off,
-	    (off_t)len) == 0)
-		return 0;
-	if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-	    (off_t)off, (off_t)len) == 0)
-		return 0;
-	while (len > 0) {
-		n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
-		if ((r = pwrite(b->fd, zeros, n, (off_t)off)) <= 0)
-			return -1;
-		off += (uint64_t)r;
-		len -= (uint64_t)r;
-	}
-	return 0;
-}
-
-/*
- * blk_zero_direct: blk_zero on an O_DIRECT disk of blocks larger than a
- * sector, where the range may cover blocks in part (neither fallocate on
- * a block device nor O_DIRECT writes take that): those are read, zeroed
- * in part and written back through w's bounce buffer excluding every
- * other write (b->rmw), as blk_bounce does; whole blocks go to blk_zero.
- */
-static int
-blk_zero_direct(struct virtio_blk *b, struct blk_worker *w, uint64_t off,
-    uint64_t len, int unmap)
-{
-	uint64_t	m = b->align - 1, start, n;
-	int		rv = 0;
-
-	if (blk_bounce_alloc(w) == -1)
-		return -1;
-	while (len > 0 && rv == 0) {
-		start = off & ~m;
-		if (off == start && len > m) {
-			n = len & ~m;
-			pthread_rwlock_rdlock(&b->rmw);
-			rv = blk_zero(b, off, n, unmap);
-		} else {
-			n = start + b->align - off;
-			if (n > len)
-				n = len;
-			pthread_rwlock_wrlock(&b->rmw);
-			rv = blk_full(b, w->bounce, b->align, start, 0);
-			if (rv == 0) {
-				memset(w->bounce + (off - start), 0, n);
-				rv = blk_full(b, w->bounce, b->align, start, 1);
-			}
-		}
-		pthread_rwlock_unlock(&b->rmw);
-		off += n;
-		len -= n;
-	}
-	return rv;
 }
 
 /* blk_segments: discard and write-zeroes. */
@@ -407,14 +208,10 @@ blk_segments(struct virtio_blk *b, struct blk_worker *w, uint32_t type)
 			return VIRTIO_BLK_S_UNSUPP;
 		if ((flags & ~1U) != 0)
 			return VIRTIO_BLK_S_UNSUPP;
-		unmap = type == VIRTIO_BLK_T_DISCARD || (flags & 1);
-		/* O_DIRECT blocks larger than a sector: may be in part. */
-		if (b->direct && b->align > BLK_SECTOR)
-			rv = blk_zero_direct(b, w, sector * BLK_SECTOR,
-			    num * BLK_SECTOR, unmap);
-		else
-			rv = blk_zero(b, sector * BLK_SECTOR,
-			    num * BLK_SECTOR, unmap);
+		unmap = type == VIRTIO_BLK_T_DISCARD ? DISK_ZERO_UNMAP |
+		    DISK_ZERO_MAY : (flags & 1) ? DISK_ZERO_UNMAP : 0;
+		rv = disk_zero(b->disk, sector * BLK_SECTOR, num * BLK_SECTOR,
+		    unmap);
 		if (rv == -1)
 			return VIRTIO_BLK_S_IOERR;
 	}
@@ -450,7 +247,7 @@ blk_request(struct virtio_blk *b, struct blk_worker *w, uint32_t *used)
 			return VIRTIO_BLK_S_IOERR;
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_FLUSH:
-		if (!b->readonly && fdatasync(b->fd) == -1)
+		if (disk_flush(b->disk) == -1)
 			return VIRTIO_BLK_S_IOERR;
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_GET_ID:
@@ -473,6 +270,9 @@ blk_older(struct virtio_blk *b, uint64_t seq)
 
 	for (i = 0; i <= BLK_WORKERS; i++)
 		if (b->w[i].seq < seq)
+			return 1;
+	for (i = 0; b->aio != NULL && i < BLK_SLOTS; i++)
+		if (b->slot[i].seq < seq)
 			return 1;
 	return 0;
 }
@@ -681,6 +481,194 @@ blk_thread(void *arg)
 	return NULL;
 }
 
+/* blk_ring_done: complete slot w with status (lock held). */
+static void
+blk_ring_done(struct virtio_blk *b, struct blk_worker *w, uint8_t status,
+    uint32_t used)
+{
+	struct virtio_pci	*vp = &b->vp;
+
+	(void)virtq_write_buf(&w->chain, w->chain.wlen - 1, &status, 1);
+	w->seq = BLK_IDLE;
+	virtio_pci_end(vp);
+	virtio_pci_push(vp, 0, w->chain.head, used);
+	b->free[b->nfree++] = (int)(w - b->slot);
+}
+
+/* blk_ring_sync: serve w on this thread, without the lock. */
+static void
+blk_ring_sync(struct virtio_blk *b, struct blk_worker *w)
+{
+	uint32_t	used;
+	uint8_t		status;
+
+	virtio_pci_unlock(&b->vp);
+	status = blk_request(b, w, &used);
+	virtio_pci_lock(&b->vp);
+	blk_ring_done(b, w, status, used);
+}
+
+/*
+ * blk_ring_take: pop one request into a free slot (lock held): onto the
+ * ring if it maps onto the image, else served here. A flush waits in
+ * b->flush until what is on the ring has completed. 1 if one was taken.
+ */
+static int
+blk_ring_take(struct virtio_blk *b)
+{
+	struct virtio_pci	*vp = &b->vp;
+	struct blk_worker	*w;
+	uint64_t		 dlen;
+	uint8_t			 hdr[16];
+	int			 write, n, r;
+
+	if (b->nfree == 0 || b->flush != NULL)
+		return 0;
+	w = &b->slot[b->free[b->nfree - 1]];
+	if (virtio_pci_pop(vp, 0, &w->chain) != 1)
+		return 0;
+	if (w->chain.rlen < 16 || w->chain.wlen < 1) {
+		virtio_pci_fail(vp, "request without header or status");
+		return 0;
+	}
+	b->nfree--;
+	(void)virtq_read_buf(&w->chain, 0, hdr, sizeof(hdr));
+	memcpy(&w->type, hdr, 4);
+	memcpy(&w->sector, hdr + 8, 8);
+	w->seq = b->nextseq++;
+	virtio_pci_begin(vp);
+	write = w->type == VIRTIO_BLK_T_OUT;
+	if (w->type == VIRTIO_BLK_T_FLUSH && blk_older(b, w->seq)) {
+		b->flush = w;
+		return 1;
+	}
+	if ((w->type != VIRTIO_BLK_T_IN && !write) || (write && b->readonly)) {
+		blk_ring_sync(b, w);
+		return 1;
+	}
+	dlen = write ? w->chain.rlen - 16 : w->chain.wlen - 1;
+	if (dlen == 0 || !blk_range_ok(b, w->sector, dlen)) {
+		blk_ring_sync(b, w);
+		return 1;
+	}
+	n = virtq_iov_slice(&w->chain, !write, write ? 16 : 0, dlen, w->iov,
+	    VIRTQ_MAX_IOV);
+	r = disk_aio_rw(b->aio, write, w->iov, n, w->sector * BLK_SECTOR,
+	    (uint64_t)(w - b->slot));
+	if (r != 1)
+		blk_ring_sync(b, w);
+	return 1;
+}
+
+/* blk_ring_complete: a read or write the ring finished (lock held). */
+static void
+blk_ring_complete(struct virtio_blk *b, struct blk_worker *w, int res)
+{
+	uint64_t	dlen;
+	int		write = w->type == VIRTIO_BLK_T_OUT;
+
+	dlen = write ? w->chain.rlen - 16 : w->chain.wlen - 1;
+	if (res >= 0 && (uint64_t)res == dlen) {
+		blk_ring_done(b, w, VIRTIO_BLK_S_OK,
+		    write ? 1 : (uint32_t)w->chain.wlen);
+		return;
+	}
+	/* Short (the file's last block) or failed: once more, in full. */
+	blk_ring_sync(b, w);
+}
+
+/*
+ * blk_ring_thread: the disk's one thread with io_uring: pop and submit
+ * in batches, wait for a completion or a kick, complete in batches with
+ * one interrupt.
+ */
+static void *
+blk_ring_thread(void *arg)
+{
+	struct virtio_blk	*b = arg;
+	struct virtio_pci	*vp = &b->vp;
+	struct disk_aio_done	 done[BLK_REAP];
+	uint64_t		 v;
+	int			 took, armed = 0, n, i, pushed;
+
+	for (;;) {
+		virtio_pci_lock(vp);
+		for (took = 0; blk_ring_take(b); took++)
+			;
+		virtio_pci_unlock(vp);
+		if (!armed && disk_aio_watch(b->aio, BLK_TAG_KICK) == 0)
+			armed = 1;
+		if (disk_aio_submit(b->aio, took == 0) == -1) {
+			log_warn("disk %d: io_uring", b->index);
+			(void)usleep(1000);
+		}
+		n = disk_aio_reap(b->aio, done, BLK_REAP);
+		virtio_pci_lock(vp);
+		for (i = 0, pushed = 0; i < n; i++) {
+			if (done[i].tag == BLK_TAG_KICK) {
+				(void)read(vp->q[0].kick_fd, &v, sizeof(v));
+				armed = 0;
+			} else if (done[i].tag < BLK_SLOTS) {
+				blk_ring_complete(b, &b->slot[done[i].tag],
+				    done[i].res);
+				pushed++;
+			}
+		}
+		if (b->flush != NULL && !blk_older(b, b->flush->seq)) {
+			blk_ring_sync(b, b->flush);
+			b->flush = NULL;
+			pushed++;
+		}
+		if (pushed > 0 || took > 0)
+			virtio_pci_interrupt(vp, 0);
+		virtio_pci_unlock(vp);
+	}
+	/* NOTREACHED */
+	return NULL;
+}
+
+/*
+ * blk_ring_start: serve the disk through io_uring, if the host has it.
+ * 0 (the ring thread runs), or -1: the pool serves.
+ */
+static int
+blk_ring_start(struct virtio_blk *b, struct disk_aio *aio)
+{
+	pthread_t	t;
+	int		i;
+
+	if (aio == NULL) {
+		log_debug("disk %d: no io_uring: a pool of %d threads",
+		    b->index, BLK_WORKERS);
+		return -1;
+	}
+	if ((b->slot = calloc(BLK_SLOTS, sizeof(*b->slot))) == NULL ||
+	    disk_aio_start(aio, b->disk, b->vp.q[0].kick_fd) == -1) {
+		log_warn("disk %d: io_uring: a pool of %d threads instead",
+		    b->index, BLK_WORKERS);
+		disk_aio_free(aio);
+		free(b->slot);
+		b->slot = NULL;
+		return -1;
+	}
+	b->aio = aio;
+	for (i = 0; i < BLK_SLOTS; i++) {
+		b->slot[i].b = b;
+		b->slot[i].seq = BLK_IDLE;
+		b->free[i] = BLK_SLOTS - 1 - i;
+	}
+	b->nfree = BLK_SLOTS;
+	if ((errno = pthread_create(&t, NULL, blk_ring_thread, b)) != 0) {
+		log_warn("disk %d: thread", b->index);
+		disk_aio_free(b->aio);
+		b->aio = NULL;
+		return -1;
+	}
+	log_debug("disk %d: io_uring, %d requests in flight", b->index,
+	    BLK_SLOTS);
+	return 0;
+}
+
 /*
  * blk_notify: serve every available request on the caller's thread (the
  * pool may take some too). One caller at a time; others leave it to the
@@ -715,85 +703,34 @@ static const struct virtio_ops blk_ops = {
 	.notify = blk_notify,
 };
 
-/*
- * blk_direct_align: the smallest block O_DIRECT reads of fd take (512 up
- * to BLK_ALIGN_MAX), found by trying; also used for memory alignment,
- * which is never stricter.
- */
-static size_t
-blk_direct_align(int fd, int index)
-{
-	void	*buf;
-	size_t	 a;
-	ssize_t	 r = -1;
-
-	if (posix_memalign(&buf, BLK_ALIGN_MAX, BLK_ALIGN_MAX) != 0)
-		return BLK_ALIGN_MAX;
-	for (a = BLK_SECTOR; a <= BLK_ALIGN_MAX; a *= 2) {
-		while ((r = pread(fd, buf, a, 0)) == -1 && errno == EINTR)
-			;
-		if (r >= 0 || errno != EINVAL)
-			break;
-	}
-	free(buf);
-	if (a > BLK_ALIGN_MAX) {
-		log_warnx("disk %d: O_DIRECT reads fail at every block size "
-		    "up to %d", index, BLK_ALIGN_MAX);
-		a = BLK_ALIGN_MAX;
-	}
-	return a;
-}
-
-/* blk_lock: vmd's rule: one writer per image, readers may share. */
-static int
-blk_lock(int fd, int readonly, int index)
-{
-	if (flock(fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
-		return 0;
-	if (errno == EWOULDBLOCK) {
-		log_warnx("disk %d: the image is in use by another VM or disk",
-		    index);
-		errno = EBUSY;
-	} else
-		log_warn("disk %d: lock", index);
-	return -1;
-}
-
 struct virtio_pci *
-virtio_blk_add(struct vm *vm, int fd, int readonly, int index)
+virtio_blk_add(struct vm *vm, struct disk *disk, struct disk_aio *aio,
+    int index)
 {
 	struct virtio_blk	*b;
 	struct stat		 st;
-	off_t			 size;
 	uint64_t		 features;
 	int			 e, i;
 
-	if (fstat(fd, &st) == -1 || (size = lseek(fd, 0, SEEK_END)) == -1) {
+	if (fstat(disk->fd, &st) == -1) {
 		log_warn("disk %d", index);
 		return NULL;
 	}
-	if (blk_lock(fd, readonly, index) == -1)
-		return NULL;
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		log_warn("%s", __func__);
 		return NULL;
 	}
-	b->fd = fd;
-	b->readonly = readonly;
+	b->disk = disk;
+	b->readonly = disk->readonly;
+	b->direct = disk->direct;
 	b->index = index;
-	b->align = BLK_SECTOR;
-	if ((e = fcntl(fd, F_GETFL)) != -1 && (e & O_DIRECT)) {
-		b->direct = 1;
-		b->align = blk_direct_align(fd, index);
-	}
-	pthread_rwlock_init(&b->rmw, NULL);
-	b->sectors = (uint64_t)size / BLK_SECTOR;
+	b->sectors = disk->size / BLK_SECTOR;
 	snprintf(b->serial, sizeof(b->serial), "vmd%d-%llx", index,
 	    (unsigned long long)st.st_ino);
 	memcpy(b->cfg + BLK_CFG_CAPACITY, &b->sectors, 8);
 	blk_put32(b->cfg + BLK_CFG_SEG_MAX, BLK_SEG_MAX);
 	/* O_DIRECT on a disk of larger blocks: tell the driver. */
-	blk_put32(b->cfg + BLK_CFG_BLK_SIZE, (uint32_t)b->align);
+	blk_put32(b->cfg + BLK_CFG_BLK_SIZE, (uint32_t)disk->blksize);
 	blk_put32(b->cfg + BLK_CFG_DISCARD_MAX, BLK_DISCARD_MAX);
 	blk_put32(b->cfg + BLK_CFG_DISCARD_SEG, BLK_DISCARD_SEG);
 	blk_put32(b->cfg + BLK_CFG_DISCARD_ALIGN, 8);
@@ -802,7 +739,7 @@ virtio_blk_add(struct vm *vm, int fd, int readonly, int index)
 	b->cfg[BLK_CFG_WZ_UNMAP] = 1;
 	features = (1ULL << VIRTIO_BLK_F_SEG_MAX) |
 	    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH);
-	if (readonly)
+	if (b->readonly)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
 	else
 		features |= (1ULL << VIRTIO_BLK_F_DISCARD) |
@@ -811,12 +748,23 @@ virtio_blk_add(struct vm *vm, int fd, int readonly, int index)
 		log_warn("disk %d: virtio-blk", index);
 		return NULL;
 	}
+	/* The firmware boots from the first disk. */
+	if (index == 0)
+		vm->bootslot[VM_BOOTDEV_DISK] = b->vp.pci.slot;
 	pthread_cond_init(&b->work, NULL);
 	pthread_cond_init(&b->done, NULL);
 	for (i = 0; i <= BLK_WORKERS; i++) {
 		b->w[i].b = b;
 		b->w[i].seq = BLK_IDLE;
 	}
+	log_debug("disk %d: %s, %llu sectors%s%s", index, disk->ops->name,
+	    (unsigned long long)b->sectors, b->readonly ? ", read-only" : "",
+	    b->direct ? ", O_DIRECT" : "");
+	if (b->direct)
+		log_debug("disk %d: O_DIRECT blocks of %zu bytes", index,
+		    disk->blksize);
+	if (blk_ring_start(b, aio) == 0)
+		return &b->vp;
 	for (i = 0; i < BLK_WORKERS; i++) {
 		if ((e = pthread_create(&b->w[i].thread, NULL, blk_thread,
 		    &b->w[i])) != 0) {
@@ -825,23 +773,35 @@ virtio_blk_add(struct vm *vm, int fd, int readonly, int index)
 			return NULL;
 		}
 	}
-	log_debug("disk %d: %llu sectors%s%s", index,
-	    (unsigned long long)b->sectors, readonly ? ", read-only" : "",
-	    b->direct ? ", O_DIRECT" : "");
-	if (b->direct)
-		log_debug("disk %d: O_DIRECT blocks of %zu bytes", index,
-		    b->align);
 	return &b->vp;
 }
 
+/* virtio_blk_init: each disk opened through lib/disk, now jailed. */
 int
 virtio_blk_init(struct vm *vm)
 {
-	int	i;
+	struct vm_disk	*d;
+	struct disk	*disk;
+	struct disk_aio	*aio;
+	char		 why[DISK_WHY_MAX];
+	int		 i;
 
-	for (i = 0; i < vm->params.ndisks; i++)
-		if (virtio_blk_add(vm, vm->params.disks[i].fd,
-		    vm->params.disks[i].readonly, i) == NULL)
+	for (i = 0; i < vm->params.ndisks; i++) {
+		d = &vm->params.disks[i];
+		why[0] = '\0';
+		if ((disk = disk_open(d->fd, d->format, d->nlayers,
+		    d->readonly, d->limit, why)) == NULL) {
+			d->nlayers = 0;
+			log_warnx("disk %d: %s", i, why);
 			return -1;
+		}
+		d->nlayers = 0;		/* the disk has the fds now */
+		aio = d->aio;
+		d->aio = NULL;		/* and the device the ring */
+		if (virtio_blk_add(vm, disk, aio, i) == NULL) {
+			disk_close(disk);
+			return -1;
+		}
+	}
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* virtio-net on a tap fd: rx/tx queues on the event thread, locked lladdr. */
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@
 
 #define VIRTIO_ID_NET		1
 #define NET_QSIZE		256
+#define NET_ROM_MAX		(1 << 20)	/* option ROM bytes */
 #define NET_RXQ			0
 #define NET_TXQ			1
 #define NET_HDR			12	/* struct virtio_net_hdr (1.x) */
@@ -358,6 +360,8 @@ virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
 		log_warn("interface %d: virtio-net", index);
 		return NULL;
 	}
+	if (index == 0)
+		vm->bootslot[VM_BOOTDEV_NET] = n->vp.pci.slot;
 	if (vm->evbase != NULL) {
 		n->ev = event_new(vm->evbase, fd, EV_READ | EV_PERSIST,
 		    net_on_tap, n);
@@ -400,6 +404,45 @@ virtio_net_set_local(struct virtio_pci *vp, struct in_addr host,
 	return 0;
 }
 
+/*
+ * net_option_rom: the boot ROM (iPXE) for the firmware, read whole from fd
+ * into memory kept for the VM's life, behind the NIC's ROM BAR. 0 or -1.
+ */
+static int
+net_option_rom(struct virtio_pci *vp, int fd)
+{
+	struct stat	 st;
+	uint8_t		*rom;
+	ssize_t		 n;
+	size_t		 done = 0;
+
+	if (fstat(fd, &st) == -1 || st.st_size <= 0 ||
+	    st.st_size > NET_ROM_MAX) {
+		log_warnx("option ROM: not a file of 1 byte to %d KiB",
+		    NET_ROM_MAX >> 10);
+		return -1;
+	}
+	if ((rom = malloc((size_t)st.st_size)) == NULL)
+		return -1;
+	while (done < (size_t)st.st_size) {
+		n = pread(fd, rom + done, (size_t)st.st_size - done,
+		    (off_t)done);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warnx("option ROM: short read");
+			free(rom);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (pci_set_rom(&vp->pci, rom, done) == -1) {
+		free(rom);
+		return -1;
+	}
+	return 0;
+}
+
 int
 virtio_net_init(struct vm *vm)
 {
@@ -414,6 +457,9 @@ virtio_net_init(struct vm *vm)
 			return -1;
 		if (nic->local && virtio_net_set_local(vp, nic->host,
 		    nic->guest, nic->server_mac) == -1)
+			return -1;
+		if (i == 0 && vm->params.optrom_fd != -1 &&
+		    net_option_rom(vp, vm->params.optrom_fd) == -1)
 			return -1;
 	}
 	return 0;

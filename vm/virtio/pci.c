@@ -60,6 +60,7 @@ static const struct {
 
 static void	virtio_pci_bar_io(void *, uint64_t, int, uint8_t *, size_t);
 static void	virtio_pci_reset(struct virtio_pci *);
+static void	virtio_pci_bar_moved(struct pci_dev *, int, uint64_t);
 
 void
 virtio_pci_lock(struct virtio_pci *vp)
@@ -689,6 +690,7 @@ virtio_pci_build(struct virtio_pci *vp)
 
 	d->name = vp->ops->name;
 	d->arg = vp;
+	d->bar_moved = virtio_pci_bar_moved;
 	d->cfg_read = virtio_pci_cfg_read;
 	d->cfg_write = virtio_pci_cfg_write;
 	pci_cfg_set16(d, PCI_CFG_VENDOR, VIRTIO_PCI_VENDOR);
@@ -732,6 +734,40 @@ virtio_pci_build(struct virtio_pci *vp)
 	d->bars[0].fn = virtio_pci_bar_io;
 	d->bars[0].arg = vp;
 	d->bars[0].lock = &vp->lock;
+}
+
+/*
+ * virtio_pci_bar_moved: the guest moved BAR0 (or turned its decoding off
+ * or on): the queues' kick doorbells follow it into KVM's ioeventfds.
+ * Until then a kick reaches the MMIO handler, which notifies as well.
+ */
+static void
+virtio_pci_bar_moved(struct pci_dev *d, int bar, uint64_t old)
+{
+	struct virtio_pci	*vp = d->arg;
+	struct virtio_pci_queue	*q;
+	uint64_t		 off;
+	int			 i;
+
+	if (bar != 0 || vp->vm->vm_fd == -1)
+		return;
+	virtio_pci_lock(vp);
+	for (i = 0; i < vp->ops->nqueues; i++) {
+		q = &vp->q[i];
+		if (q->kick_fd == -1)
+			continue;
+		off = VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT *
+		    (uint64_t)i;
+		if (q->ioeventfd && old != 0)
+			(void)kvm_ioeventfd(vp->vm, old + off, 2, q->kick_fd, 1);
+		q->ioeventfd = 0;
+		if (d->bars[0].addr != 0 && kvm_ioeventfd(vp->vm,
+		    d->bars[0].addr + off, 2, q->kick_fd, 0) == 0)
+			q->ioeventfd = 1;
+	}
+	virtio_pci_unlock(vp);
+	log_debug("%s: %s BAR0 0x%llx -> 0x%llx", __func__, vp->ops->name,
+	    (unsigned long long)old, (unsigned long long)d->bars[0].addr);
 }
 
 /*

@@ -7,21 +7,31 @@
 #include <stdint.h>
 
 struct vm;
+struct disk;
+struct disk_aio;
 struct virtio_pci;
 
 /* Device inits for vm/devices.c: one function per vm->params entry. */
 int	virtio_rng_init(struct vm *);	/* always one */
 int	virtio_blk_init(struct vm *);	/* one per params.disks[] */
 int	virtio_net_init(struct vm *);	/* one per params.nics[] */
+int	virtio_scsi_init(struct vm *);	/* params.cdrom_fd: the CD-ROM */
 
 /*
- * virtio_blk_add: a virtio-blk function on raw image fd (index for
- * logs and the serial). Takes the image lock: exclusive, or shared if
- * readonly, failing with EBUSY when another VM holds it. NULL on error
- * (logged).
+ * virtio_scsi_add: a virtio-scsi controller whose target 0 LUN 0 is a
+ * read-only MMC CD-ROM on the ISO image fd of size bytes (read with pread
+ * only). NULL on error (logged).
  */
-struct virtio_pci *virtio_blk_add(struct vm *, int fd, int readonly,
-	    int index);
+struct virtio_pci *virtio_scsi_add(struct vm *, int fd, uint64_t size);
+
+/*
+ * virtio_blk_add: a virtio-blk function on disk (lib/disk, opened and
+ * locked; index for logs and the serial), served through the io_uring
+ * ring aio (disk_aio_prepare'd) or, if NULL, a pool of threads; it keeps
+ * both. NULL on failure (logged).
+ */
+struct virtio_pci *virtio_blk_add(struct vm *, struct disk *,
+	    struct disk_aio *, int index);
 /* virtio_rng_add: a virtio-rng function. NULL on error. */
 struct virtio_pci *virtio_rng_add(struct vm *);
 /*

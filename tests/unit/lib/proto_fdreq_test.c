@@ -17,14 +17,37 @@ main(void)
 	int			len;
 
 	memset(&f, 0, sizeof(f));
-	f.which = PROTO_VMFD_DISK_RO;
-	tap_is(proto_fdreq_encode(&f, buf), 4, "disk: 4 bytes");
-	tap_ok(proto_u32_decode(buf, 4, &v) == 0 && v == PROTO_VMFD_DISK_RO,
+	f.which = PROTO_VMFD_KERNEL;
+	tap_is(proto_fdreq_encode(&f, buf), 4, "kernel: 4 bytes");
+	tap_ok(proto_u32_decode(buf, 4, &v) == 0 && v == PROTO_VMFD_KERNEL,
 	    "a plain fd request is a u32 (launchers may use proto_u32)");
 	tap_ok(proto_fdreq_decode(buf, 4, &g) == 0 &&
-	    g.which == PROTO_VMFD_DISK_RO, "disk decoded");
+	    g.which == PROTO_VMFD_KERNEL, "kernel decoded");
 	tap_ok(proto_fdreq_decode(buf, 5, &g) == -1 && errno == EBADMSG,
+	    "kernel with leftovers refused");
+	f.which = PROTO_VMFD_DISK_RO;
+	tap_ok(proto_fdreq_encode(&f, buf) == -1, "disk without a format "
+	    "refused");
+	f.format = 2;
+	f.size = 1ULL << 40;
+	tap_is(proto_fdreq_encode(&f, buf), 13, "disk: 13 bytes");
+	tap_ok(proto_fdreq_decode(buf, 13, &g) == 0 &&
+	    g.which == PROTO_VMFD_DISK_RO && g.format == 2 &&
+	    g.size == 1ULL << 40, "disk decoded with format and size");
+	tap_ok(proto_fdreq_decode(buf, 14, &g) == -1 && errno == EBADMSG,
 	    "disk with leftovers refused");
+	buf[4] = 3;
+	tap_ok(proto_fdreq_decode(buf, 13, &g) == -1, "unknown format "
+	    "refused");
+	tap_ok(proto_fdreq_decode(buf, 4, &g) == -1, "disk without format "
+	    "refused");
+	f.which = PROTO_VMFD_DISK_BASE;
+	f.format = 1;
+	tap_ok(proto_fdreq_encode(&f, buf) == 13 &&
+	    proto_fdreq_decode(buf, 13, &g) == 0 &&
+	    g.which == PROTO_VMFD_DISK_BASE && g.format == 1,
+	    "backing layer round trip");
+	memset(&f, 0, sizeof(f));
 	f.which = PROTO_VMFD_TAP;
 	memcpy(f.lladdr, "\xfe\xe1\xbb\xd1\x01\x02", 6);
 	f.locked = 1;

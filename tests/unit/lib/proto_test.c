@@ -11,6 +11,7 @@
 #include "helper/tap.h"
 #include "imsg.h"
 #include "proto.h"
+#include "vmdef.h"
 
 int
 main(void)
@@ -26,12 +27,13 @@ main(void)
 	strlcpy(c.cmdline, "console=ttyS0 tg.echo=x", sizeof(c.cmdline));
 	c.memsize = 256ULL << 20;
 	c.ncpus = 4;
+	c.bootdev = VM_BOOTDEV_CDROM;
 	len = proto_vmcreate_encode(&c, buf);
 	tap_ok(len > 0, "encode vmcreate");
 	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == 0 &&
 	    strcmp(d.name, "web") == 0 && d.ncpus == 4 &&
-	    d.memsize == c.memsize && strcmp(d.cmdline, c.cmdline) == 0,
-	    "decode gives it back");
+	    d.memsize == c.memsize && strcmp(d.cmdline, c.cmdline) == 0 &&
+	    d.bootdev == VM_BOOTDEV_CDROM, "decode gives it back");
 	tap_ok(proto_vmcreate_decode(buf, (size_t)len - 1, &d) == -1 &&
 	    errno == EBADMSG, "short payload refused");
 	for (i = 0, bad = 0; i < len; i++)
@@ -41,19 +43,19 @@ main(void)
 	tap_ok(proto_vmcreate_decode(buf, (size_t)len + 1, &d) == -1 &&
 	    d.name[0] == '\0' && d.ncpus == 0,
 	    "leftover byte refused, the output zeroed");
-	/* u64 memsize, u32 ncpus, u16 3 "web", u16 length, the cmdline */
-	tap_ok(buf[12] == 3 && buf[13] == 0 && memcmp(buf + 14, "web", 3) == 0,
+	/* u64 memsize, u32 ncpus, u32 bootdev, u16 3 "web", u16 len, cmdline */
+	tap_ok(buf[16] == 3 && buf[17] == 0 && memcmp(buf + 18, "web", 3) == 0,
 	    "name: u16 length, then its bytes");
-	buf[15] = '\0';
+	buf[19] = '\0';
 	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == -1 &&
 	    errno == EBADMSG, "embedded NUL refused");
-	buf[15] = 'e';
-	buf[12] = 0xff;
-	buf[13] = 0xff;
+	buf[19] = 'e';
+	buf[16] = 0xff;
+	buf[17] = 0xff;
 	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == -1,
 	    "lying name length refused");
-	buf[12] = PROTO_NAME_MAX;
-	buf[13] = 0;
+	buf[16] = PROTO_NAME_MAX;
+	buf[17] = 0;
 	tap_ok(proto_vmcreate_decode(buf, (size_t)len, &d) == -1,
 	    "name as long as its field refused");
 	memset(c.name, 'a', sizeof(c.name));

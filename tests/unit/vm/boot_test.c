@@ -384,8 +384,27 @@ main(void)
 	    strstr(why, "not a bzImage") != NULL, "no boot flag refused");
 	mkhdr(b, sizeof(b));
 	memset(b + 0x202, 0, 4);
-	tap_ok(boot_check(b, sizeof(b), 1 << 20, &img, &why) == -1 &&
-	    strstr(why, "not a bzImage") != NULL, "no HdrS: not a kernel");
+	tap_ok(boot_check(b, sizeof(b), (1 << 20) + 512, &img, &why) == -1 &&
+	    strstr(why, "not a bzImage") != NULL &&
+	    strstr(why, "nor a firmware image (size not a multiple of 64 KiB "
+	    "from 64 KiB to 16 MiB)") != NULL, "no HdrS: not a kernel");
+	tap_ok(boot_check(b, sizeof(b), 128 << 10, &img, &why) == 0 &&
+	    img.kind == BOOT_KIND_FIRMWARE && img.filesize == 128 << 10 &&
+	    strcmp(boot_kind_name(img.kind), "firmware image") == 0,
+	    "no header, 128 KiB: sized as a firmware image");
+	tap_ok(boot_check(b, sizeof(b), 64 << 10, &img, &why) == 0 &&
+	    img.kind == BOOT_KIND_FIRMWARE, "64 KiB: sized as a firmware image");
+	tap_ok(boot_check(b, sizeof(b), (16 << 20) + (64 << 10), &img,
+	    &why) == -1, "over 16 MiB: not a firmware image");
+	tap_ok(boot_check(b, sizeof(b), 100000, &img, &why) == -1,
+	    "a truncated firmware image (not a multiple of 64 KiB) refused");
+	tap_ok(boot_firmware_vector((const uint8_t[16]){ 0xea, 0x5b, 0xe0,
+	    0x00, 0xf0 }) == 0, "reset vector: ljmp F000:E05B (SeaBIOS)");
+	tap_ok(boot_firmware_vector((const uint8_t[16]){ 0x90, 0x90, 0xe9,
+	    0x10, 0x00 }) == 0, "reset vector: nop; nop; jmp near");
+	tap_ok(boot_firmware_vector((const uint8_t[16]){ 0 }) == -1 &&
+	    boot_firmware_vector((const uint8_t[16]){ 0xea, 0, 0, 0, 0 }) ==
+	    -1, "reset vector: zeros, or a far jump elsewhere, refused");
 	mkhdr(b, sizeof(b));
 	b[0x206] = 0x0b;
 	tap_ok(boot_check(b, sizeof(b), 1 << 20, &img, &why) == -1 &&

@@ -62,6 +62,27 @@ main(void)
 	tap_is(a.calls, i, "handler not called for a straddling access");
 	tap_ok(bus_find(&bus, 0x0f) == NULL && bus_find(&bus, 0x108) == NULL &&
 	    bus_find(&bus, 0x100) != NULL, "bus_find edges");
+
+	/* Moving a range (a PCI BAR the guest moves): unregister, register. */
+	{
+		static pthread_mutex_t	lk = PTHREAD_MUTEX_INITIALIZER;
+		struct probe		c = { 0 };
+
+		tap_is(bus_register(&bus, "c", 0x400, 0x10, probe_io, &c, &lk),
+		    0, "register a range with its own lock");
+		tap_ok(bus_unregister(&bus, 0x400, probe_io, &b) == -1 &&
+		    errno == ENOENT, "unregister needs the same handler arg");
+		tap_is(bus_unregister(&bus, 0x400, probe_io, &c), 0,
+		    "unregister it");
+		tap_ok(bus_dispatch(&bus, 0x404, 0, d, 4) == -1 && c.calls == 0,
+		    "its old place is unclaimed");
+		tap_is(bus_register(&bus, "c", 0x800, 0x10, probe_io, &c, &lk),
+		    0, "register it again elsewhere");
+		tap_ok(bus_dispatch(&bus, 0x804, 0, d, 4) == 0 && c.calls == 1 &&
+		    c.off == 4, "its new place reaches it, offsets relative");
+		tap_ok(bus_unregister(&bus, 0x100, probe_io, &a) == -1 &&
+		    errno == EINVAL, "a range whose lock the bus owns stays");
+	}
 	bus_free(&bus);
 	return tap_done();
 }

@@ -194,8 +194,17 @@ test_device(void)
 	/* Sub-dword BAR writes merge into the dword. */
 	cfg_write(1, 0x11, 1, 0xff);
 	tap_is(cfg_read(1, 0x10, 4), bar0 | 0xf000, "byte write to BAR0");
-	tap_ok(dev.warned == 1, "moving a decoded BAR is noticed");
+	memset(data, 0, sizeof(data));
+	tap_ok(bus_dispatch(&vm.mmio, bar0 + 0xf000 + 8, 0, data, 4) == 0 &&
+	    bus_dispatch(&vm.mmio, bar0 + 8, 0, data, 4) == -1 &&
+	    dev.bars[0].addr == (bar0 | 0xf000),
+	    "a decoded BAR that moves takes its range along");
+	cfg_write(1, PCI_CFG_COMMAND, 2, 0);
+	tap_ok(bus_dispatch(&vm.mmio, bar0 + 0xf000 + 8, 0, data, 4) == -1 &&
+	    dev.bars[0].addr == 0, "decoding off: unmapped");
 	cfg_write(1, 0x10, 4, bar0);
+	cfg_write(1, PCI_CFG_COMMAND, 2, PCI_CMD_IO | PCI_CMD_MEM);
+	tap_ok(dev.bars[0].addr == bar0, "decoding on: mapped where it says");
 
 	/* BAR ranges reach the device with BAR-relative offsets. */
 	memset(data, 0, sizeof(data));
@@ -204,7 +213,7 @@ test_device(void)
 	tap_ok(t.last_off == 8 && t.last_len == 4 && data[0] == 0x5a,
 	    "device sees offset 8, len 4");
 	fakevm_pio_write(&vm, 0xc000 + 3, 1, 7);
-	tap_ok(t.last_off == 3 && t.last_write && t.bar_calls == 2,
+	tap_ok(t.last_off == 3 && t.last_write && t.bar_calls == 3,
 	    "I/O BAR write at offset 3");
 
 	/* Capability space goes to the hooks. */
@@ -241,7 +250,7 @@ test_full(void)
 	tap_ok(pci_add(&vm, &bad[0]) == -1 && errno == EINVAL,
 	    "64-bit BAR with its upper slot in use: EINVAL");
 	memset(&bad[0], 0, sizeof(bad[0]));
-	used = 3;		/* host bridge, test, caps */
+	used = 4;		/* host bridge, test, caps, rom */
 	for (i = 0; i < PCI_MAX_SLOTS - used; i++) {
 		bad[i].name = "filler";
 		if (pci_add(&vm, &bad[i]) == -1)
@@ -289,6 +298,47 @@ test_caps(void)
 	    "without a cfg_write hook capabilities are read-only");
 }
 
+/* An expansion ROM: sized, placed and enabled as firmware does. */
+static void
+test_rom(void)
+{
+	static struct pci_dev	dev;
+	static uint8_t		rom[3000];
+	uint8_t			data[4];
+	int			slot;
+
+	memset(&dev, 0, sizeof(dev));
+	dev.name = "rom";
+	memset(rom, 0x55, sizeof(rom));
+	rom[0] = 0x55;
+	rom[1] = 0xaa;
+	tap_ok(pci_set_rom(&dev, rom, 0) == -1, "an empty ROM is refused");
+	tap_is(pci_set_rom(&dev, rom, sizeof(rom)), 0, "pci_set_rom");
+	tap_is(dev.rom_size, 4096, "ROM window: the next power of two");
+	tap_is(pci_add(&vm, &dev), 0, "pci_add with a ROM");
+	slot = dev.slot;
+	tap_is(cfg_read(slot, PCI_CFG_ROM, 4), 0, "ROM BAR starts unset");
+	cfg_write(slot, PCI_CFG_ROM, 4, 0xfffff800);
+	tap_is(cfg_read(slot, PCI_CFG_ROM, 4), 0xfffff000,
+	    "ROM BAR sizing reads the 4K mask");
+	cfg_write(slot, PCI_CFG_ROM, 4, 0xd0000000);
+	tap_ok(bus_dispatch(&vm.mmio, 0xd0000000, 0, data, 2) == -1,
+	    "not mapped while its enable bit is clear");
+	cfg_write(slot, PCI_CFG_COMMAND, 2, PCI_CMD_MEM);
+	cfg_write(slot, PCI_CFG_ROM, 4, 0xd0000001);
+	tap_ok(bus_dispatch(&vm.mmio, 0xd0000000, 0, data, 2) == 0 &&
+	    data[0] == 0x55 && data[1] == 0xaa, "enabled: the ROM reads 55 AA");
+	tap_ok(bus_dispatch(&vm.mmio, 0xd0000000 + 3500, 0, data, 4) == 0 &&
+	    data[0] == 0 && data[3] == 0, "zeros past its end");
+	data[0] = 1;
+	(void)bus_dispatch(&vm.mmio, 0xd0000000, 1, data, 1);
+	(void)bus_dispatch(&vm.mmio, 0xd0000000, 0, data, 1);
+	tap_is(data[0], 0x55, "writes do not change it");
+	cfg_write(slot, PCI_CFG_ROM, 4, 0);
+	tap_ok(bus_dispatch(&vm.mmio, 0xd0000000, 0, data, 2) == -1 &&
+	    dev.rom_addr == 0, "disabled: unmapped");
+}
+
 static void
 test_intx(void)
 {
@@ -324,6 +374,7 @@ main(void)
 	test_host();
 	test_device();
 	test_caps();
+	test_rom();
 	test_full();
 	test_intx();
 	free(bus_find(&vm.pio, ADDR)->arg);

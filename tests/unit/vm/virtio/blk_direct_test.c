@@ -37,7 +37,7 @@
 #define JUNK		0xa5
 #define MAXSEG		16
 
-struct disk {
+struct tdisk {
 	const char		*name;
 	struct virtio_pci	*vp;
 	struct tring		 tr;
@@ -120,7 +120,7 @@ rq_segs(struct rq *r, int n, const uint32_t *len, const uint32_t *mis)
 
 /* rq_post: lay out r's descriptors from *next on and make it available. */
 static void
-rq_post(struct disk *d, struct rq *r, int slot, uint16_t *next)
+rq_post(struct tdisk *d, struct rq *r, int slot, uint16_t *next)
 {
 	uint64_t	ga[MAXSEG + 3];
 	uint32_t	gl[MAXSEG + 3];
@@ -181,7 +181,7 @@ rq_post(struct disk *d, struct rq *r, int slot, uint16_t *next)
  * (event index) or no VIRTQ_USED_F_NO_NOTIFY.
  */
 static void
-kick(struct disk *d, uint16_t old)
+kick(struct tdisk *d, uint16_t old)
 {
 	uint16_t	newi = d->tr.avail_idx, ev;
 
@@ -200,7 +200,7 @@ kick(struct disk *d, uint16_t old)
 
 /* rq_run: post the n requests of r together; 1 if all completed. */
 static int
-rq_run(struct disk *d, struct rq *r, int n, uint32_t *used)
+rq_run(struct tdisk *d, struct rq *r, int n, uint32_t *used)
 {
 	uint32_t	id, len;
 	uint16_t	next = 0, old = d->tr.avail_idx;
@@ -232,7 +232,7 @@ rq_status(const struct rq *r)
 
 /* image_ok: the image, read plainly, is the model. */
 static int
-image_ok(struct disk *d)
+image_ok(struct tdisk *d)
 {
 	size_t	i;
 
@@ -265,7 +265,7 @@ wr_prep(struct rq *r)
 
 /* wr: one write of fresh data; status OK, used 1, image as modelled. */
 static void
-wr(struct disk *d, struct rq *r, const char *what)
+wr(struct tdisk *d, struct rq *r, const char *what)
 {
 	uint32_t	used = 0;
 	int		ok;
@@ -325,7 +325,7 @@ rd_check(struct rq *r)
 
 /* rd: one read; status OK, used data + 1, guest bytes as modelled. */
 static void
-rd(struct disk *d, struct rq *r, const char *what)
+rd(struct tdisk *d, struct rq *r, const char *what)
 {
 	uint32_t	used = 0;
 	int		ok;
@@ -358,7 +358,7 @@ many(struct rq *r, uint64_t sector, int n, const uint32_t *len,
 }
 
 static void
-start(struct disk *d, int k, int event_idx)
+start(struct tdisk *d, int k, int event_idx)
 {
 	uint64_t	cc = VT_CC(d->vp), feat;
 
@@ -377,7 +377,7 @@ start(struct disk *d, int k, int event_idx)
 
 /* attach: fill the image with random bytes, open the device on dfd. */
 static int
-attach(struct disk *d, int k, int dfd, int cmpw)
+attach(struct tdisk *d, int k, int dfd, int cmpw)
 {
 	uint64_t	devcfg;
 
@@ -385,7 +385,8 @@ attach(struct disk *d, int k, int dfd, int cmpw)
 	if (pwrite(cmpw, model, IMG, 0) != (ssize_t)IMG || fsync(cmpw) == -1)
 		abort();
 	d->fd = dfd;
-	if ((d->vp = virtio_blk_add(&vm, dfd, 0, 10 + k)) == NULL) {
+	if ((d->vp = virtio_blk_add(&vm, fakevm_disk(dup(dfd), 0), NULL,
+	    10 + k)) == NULL) {
 		tap_ok(0, "%s: virtio_blk_add", d->name);
 		return -1;
 	}
@@ -417,7 +418,7 @@ probe_ok(int fd, uint64_t align)
 }
 
 static void
-rw_tests(struct disk *d)
+rw_tests(struct tdisk *d)
 {
 	struct rq	r;
 	uint32_t	len[MAXSEG], mis[MAXSEG];
@@ -545,7 +546,7 @@ rw_tests(struct disk *d)
  * read-modify-write not excluding the others loses sectors.
  */
 static void
-concurrent_tests(struct disk *d, int zeros)
+concurrent_tests(struct tdisk *d, int zeros)
 {
 	struct rq	r[16];
 	uint8_t		seg[16];
@@ -607,7 +608,7 @@ concurrent_tests(struct disk *d, int zeros)
 
 /* zero: one discard (11) or write-zeroes (13) of n segments. */
 static void
-zero(struct disk *d, uint32_t type, int n, const uint64_t *sector,
+zero(struct tdisk *d, uint32_t type, int n, const uint64_t *sector,
     const uint32_t *num, const uint32_t *flags, const char *what)
 {
 	struct rq	r;
@@ -640,7 +641,7 @@ zero(struct disk *d, uint32_t type, int n, const uint64_t *sector,
 }
 
 static void
-zero_tests(struct disk *d)
+zero_tests(struct tdisk *d)
 {
 	uint64_t	s[4];
 	uint32_t	n[4], f[4];
@@ -680,7 +681,7 @@ zero_tests(struct disk *d)
  * times out.
  */
 static void
-honest_tests(struct disk *d, int k)
+honest_tests(struct tdisk *d, int k)
 {
 	struct rq	r;
 	uint32_t	used;
@@ -713,7 +714,7 @@ honest_tests(struct disk *d, int k)
 }
 
 static void
-all_tests(struct disk *d, int k)
+all_tests(struct tdisk *d, int k)
 {
 	rw_tests(d);
 	concurrent_tests(d, 0);
@@ -727,7 +728,7 @@ static void
 file_disk(void)
 {
 	static const char	*dirs[] = { "/var/tmp", "build", "." };
-	static struct disk	 d;
+	static struct tdisk	 d;
 	char			 path[256];
 	size_t			 i;
 	int			 fd = -1, wfd = -1;
@@ -758,7 +759,7 @@ file_disk(void)
 static void
 loop_disk(void)
 {
-	static struct disk	 d;
+	static struct tdisk	 d;
 	char			 path[64], cmd[256], dev[64];
 	FILE			*p;
 	int			 fd = -1, wfd;

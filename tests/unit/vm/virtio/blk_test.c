@@ -11,6 +11,7 @@
 
 #include "helper/tap.h"
 #include "unit/vm/virtio/vpci.h"
+#include "disk/aio.h"
 #include "vm/virtio/virtio.h"
 
 #define SECTORS		2048
@@ -172,7 +173,7 @@ pool_tests(void)
 	strcpy(path, "/tmp/vioblkp.XXXXXX");
 	if ((fd = mkstemp(path)) == -1 || ftruncate(fd, PQ_IMG) == -1)
 		abort();
-	if ((vp = virtio_blk_add(&vm, fd, 0, 9)) == NULL) {
+	if ((vp = virtio_blk_add(&vm, fakevm_disk(dup(fd), 0), NULL, 9)) == NULL) {
 		tap_ok(0, "pool: virtio_blk_add");
 		return;
 	}
@@ -368,7 +369,8 @@ main(void)
 
 	vt_vm(&vm);
 	fd = mkimage(path);
-	if ((vp = virtio_blk_add(&vm, fd, 0, 0)) == NULL) {
+	if ((vp = virtio_blk_add(&vm, fakevm_disk(dup(fd), 0),
+	    disk_aio_prepare(DISK_AIO_DEPTH), 0)) == NULL) {
 		tap_ok(0, "virtio_blk_add");
 		return tap_done();
 	}
@@ -448,9 +450,9 @@ main(void)
 	/* The image lock. */
 	fd2 = open(path, O_RDWR);
 	errno = 0;
-	tap_ok(virtio_blk_add(&vm, fd2, 0, 1) == NULL && errno == EBUSY,
+	tap_ok(fakevm_disk(dup(fd2), 0) == NULL && errno == EBUSY,
 	    "second writer refused: in use");
-	tap_ok(virtio_blk_add(&vm, fd2, 1, 1) == NULL && errno == EBUSY,
+	tap_ok(fakevm_disk(dup(fd2), 1) == NULL && errno == EBUSY,
 	    "reader refused while a writer holds it");
 	close(fd2);
 
@@ -458,13 +460,13 @@ main(void)
 	fd2 = mkimage(path2);
 	if (pwrite(fd2, "RORORORO", 8, 0) != 8)
 		abort();
-	if ((ro = virtio_blk_add(&vm, fd2, 1, 2)) == NULL) {
+	if ((ro = virtio_blk_add(&vm, fakevm_disk(dup(fd2), 1), NULL, 2)) == NULL) {
 		tap_ok(0, "read-only disk");
 		return tap_done();
 	}
 	ro->msi = vt_msi_hook;
 	fd3 = open(path2, O_RDONLY);
-	tap_ok(virtio_blk_add(&vm, fd3, 1, 3) != NULL,
+	tap_ok(virtio_blk_add(&vm, fakevm_disk(dup(fd3), 1), NULL, 3) != NULL,
 	    "two readers share a read-only image");
 	start(ro, &feat);
 	tap_ok(!!(feat & (1ULL << 5)), "RO feature offered");

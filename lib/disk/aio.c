@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Asynchronous disk I/O on io_uring: one ring per virtio queue. Reads and
+ * writes that map straight onto the top layer's file (disk_map) go on the
+ * ring. The ring is made disabled and restricted (readv, writev and poll;
+ * no registration) before the VM process's seccomp filter, which then
+ * refuses io_uring_setup, and enabled once the device is ready. Files
+ * are not registered with it: a ring holding the image would hold its
+ * lock past the process's exit, until the kernel tears the ring down in
+ * the background, and a VM restarted at once would find it taken. (What
+ * the ring writes is bounded by RLIMIT_FSIZE, vm/jail.c.) Anything else
+ * is the caller's, synchronously.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <liburing.h>
+
+#include "disk/aio.h"
+
+struct disk_aio {
+	struct io_uring	 ring;
+	struct disk	*disk;
+	int		 watch_fd;
+	unsigned	 queued;	/* SQEs not yet submitted */
+};
+
+struct disk_aio *
+disk_aio_prepare(unsigned depth)
+{
+	struct io_uring_restriction	 res[3];
+	struct disk_aio			*a;
+	int				 e;
+
+	if (getenv("VMD_NO_IO_URING") != NULL) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	if ((e = io_uring_queue_init(depth, &a->ring,
+	    IORING_SETUP_R_DISABLED)) < 0) {
+		free(a);
+		errno = -e;
+		return NULL;
+	}
+	/*
+	 * Reads, writes and polls; no registration at all once enabled.
+	 * (Debian's liburing 2.3 does not export its wrapper for this: the
+	 * raw registration call.)
+	 */
+	memset(res, 0, sizeof(res));
+	res[0].opcode = IORING_RESTRICTION_SQE_OP;
+	res[0].sqe_op = IORING_OP_READV;
+	res[1].opcode = IORING_RESTRICTION_SQE_OP;
+	res[1].sqe_op = IORING_OP_WRITEV;
+	res[2].opcode = IORING_RESTRICTION_SQE_OP;
+	res[2].sqe_op = IORING_OP_POLL_ADD;
+	if ((e = io_uring_register((unsigned)a->ring.ring_fd,
+	    IORING_REGISTER_RESTRICTIONS, res, 3)) < 0) {
+		io_uring_queue_exit(&a->ring);
+		free(a);
+		errno = -e;
+		return NULL;
+	}
+	return a;
+}
+
+int
+disk_aio_start(struct disk_aio *a, struct disk *d, int watch_fd)
+{
+	int	e;
+
+	a->disk = d;
+	a->watch_fd = watch_fd;
+	if ((e = io_uring_register((unsigned)a->ring.ring_fd,
+	    IORING_REGISTER_ENABLE_RINGS, NULL, 0)) < 0) {
+		errno = -e;
+		return -1;
+	}
+	return 0;
+}
+
+void
+disk_aio_free(struct disk_aio *a)
+{
+	if (a == NULL)
+		return;
+	io_uring_queue_exit(&a->ring);
+	free(a);
+}
+
+int
+disk_aio_rw(struct disk_aio *a, int write, const struct iovec *iov, int n,
+    uint64_t off, uint64_t tag)
+{
+	struct io_uring_sqe	*sqe;
+	uint64_t		 host;
+	int			 r;
+
+	if ((r = disk_map(a->disk, off, disk_iov_len(iov, n), write,
+	    &host)) != 1)
+		return r;
+	if ((sqe = io_uring_get_sqe(&a->ring)) == NULL) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (write)
+		io_uring_prep_writev(sqe, a->disk->fd, iov, (unsigned)n, host);
+	else
+		io_uring_prep_readv(sqe, a->disk->fd, iov, (unsigned)n, host);
+	io_uring_sqe_set_data64(sqe, tag);
+	a->queued++;
+	return 1;
+}
+
+int
+disk_aio_watch(struct disk_aio *a, uint64_t tag)
+{
+	struct io_uring_sqe	*sqe;
+
+	if ((sqe = io_uring_get_sqe(&a->ring)) == NULL) {
+		errno = EAGAIN;
+		return -1;
+	}
+	io_uring_prep_poll_add(sqe, a->watch_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, tag);
+	a->queued++;
+	return 0;
+}
+
+int
+disk_aio_submit(struct disk_aio *a, int wait)
+{
+	int	r;
+
+	do {
+		r = wait ? io_uring_submit_and_wait(&a->ring, 1) :
+		    io_uring_submit(&a->ring);
+	} while (r == -EINTR);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	a->queued = 0;
+	return 0;
+}
+
+int
+disk_aio_reap(struct disk_aio *a, struct disk_aio_done *out, int max)
+{
+	struct io_uring_cqe	*cqe;
+	int			 n = 0;
+
+	while (n < max && io_uring_peek_cqe(&a->ring, &cqe) == 0) {
+		out[n].tag = io_uring_cqe_get_data64(cqe);
+		out[n++].res = cqe->res;
+		io_uring_cqe_seen(&a->ring, cqe);
+	}
+	return n;
+}
