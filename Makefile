@@ -56,7 +56,7 @@ HELPER_SRCS	:= $(wildcard tests/helper/*.c)
 PROGS		:= $(B)/vmd $(B)/vmctl
 
 .PHONY: all check demo deps check-linux bench clean unit integ fuzz install
-.PHONY: tools vmd-asan
+.PHONY: tools vmd-asan linux-kernel
 
 all: $(PROGS) guest
 
@@ -173,7 +173,8 @@ fuzz: $(FUZZ_BINS)
 DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   acpica-tools qemu-system-x86 qemu-utils perl cpio clang \
 	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
-	   tshark python3 iproute2 procps
+	   tshark python3 iproute2 procps e2fsprogs flex bc lz4 xz-utils \
+	   patch
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -187,6 +188,11 @@ deps:
 
 check: deps
 	$(MAKE) all unit fuzz vmd-asan
+	@# The small Linux the linux_boot.t test boots: built from Debian's
+	@# linux-source-6.1 once per machine, cached outside the clone.
+	@guest/linux/build.sh -n >/dev/null 2>&1 || \
+	    echo "building the test kernel (guest/linux, once per machine)"
+	guest/linux/build.sh >/dev/null
 	@# Debian's kernel and busybox (apt-get download, unpacked under build/):
 	@# real guest and client for tests; a failure shows in linux_early.t.
 	-tests/linux/fetch.sh $(B)/linux >/dev/null
@@ -194,6 +200,10 @@ check: deps
 	@# namespace, a tap or bridge, or an nft table behind.
 	B=$(abspath $(B)) tests/leftovers.sh \
 	    prove --exec '' -r $(B)/tests tests/integ tests/tools tests/fuzz
+
+# linux-kernel: build (or find) the cached kernel of guest/linux/.
+linux-kernel:
+	guest/linux/build.sh
 
 demo: deps
 	$(MAKE) all
