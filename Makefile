@@ -174,7 +174,7 @@ DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   acpica-tools qemu-system-x86 qemu-utils perl cpio clang \
 	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
 	   tshark python3 iproute2 procps e2fsprogs flex bc lz4 xz-utils \
-	   patch
+	   patch libelf-dev
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -187,12 +187,16 @@ deps:
 	fi
 
 check: deps
+	@# The small Linux that linux_boot.t boots: built from Debian's
+	@# linux-source-6.1 once per machine and cached outside the clone
+	@# (guest/linux/README.md). When missing it is built in the background
+	@# (nice), beside the builds and tests below; the test waits for it.
+	@mkdir -p $(B)
+	@guest/linux/build.sh -n >/dev/null 2>&1 || { \
+	    echo "building the test kernel in the background (once per" \
+		"machine): guest/linux/build.sh, log $(B)/linux-kernel.log"; \
+	    guest/linux/build.sh >$(B)/linux-kernel.log 2>&1 </dev/null & }
 	$(MAKE) all unit fuzz vmd-asan
-	@# The small Linux the linux_boot.t test boots: built from Debian's
-	@# linux-source-6.1 once per machine, cached outside the clone.
-	@guest/linux/build.sh -n >/dev/null 2>&1 || \
-	    echo "building the test kernel (guest/linux, once per machine)"
-	guest/linux/build.sh >/dev/null
 	@# Debian's kernel and busybox (apt-get download, unpacked under build/):
 	@# real guest and client for tests; a failure shows in linux_early.t.
 	-tests/linux/fetch.sh $(B)/linux >/dev/null

@@ -29,7 +29,6 @@ system('mkdir', '-p', "$tmp/root/sbin", "$tmp/root/dev") == 0 or die;
 # Milestones, in boot order: name, pattern.
 my @MS = (
 	['first console line', qr/./],
-	['decompressor started', qr/Decompressing Linux/],
 	['kernel entered (Linux version)', qr/\] Linux version /],
 	['real console (ttyS0) enabled', qr/printk: console \[ttyS0\] enabled/],
 	['both CPUs up', qr/smp: Brought up 1 node, 2 CPUs/],
