@@ -216,6 +216,7 @@ demo: deps
 check-linux: deps
 	$(MAKE) all
 	tests/linux/check-linux.sh
+	tests/linux/check-linux.sh --kernel small
 
 bench: deps
 	$(MAKE) all

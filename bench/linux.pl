@@ -74,7 +74,8 @@ sub argv_for {
 	# is told the same, or its 2-vCPU guest hangs in a PV IPI here.
 	my $m = $vmm eq 'microvm' ? 'microvm,pcie=on,rtc=on' : 'q35';
 	return ($qemu, '-M', $m, '-enable-kvm', '-cpu',
-	    'host,kvm-pv-ipi=off,kvm-pv-unhalt=off,kvm-pv-sched-yield=off',
+	    'host,-arch-capabilities,kvm-pv-ipi=off,kvm-pv-unhalt=off,' .
+	    'kvm-pv-sched-yield=off',
 	    '-smp', 2, '-m', 128, '-nodefaults', '-no-user-config',
 	    '-display', 'none', '-serial', 'stdio', '-no-reboot',
 	    '-kernel', $k, '-append', $cmdline,
