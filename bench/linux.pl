@@ -18,9 +18,12 @@ my %o = (
 	timeout	=> 600,		# seconds per boot
 	budget	=> 20 * 60,	# seconds for everything; later runs dropped
 	json	=> 'build/bench/linux.json',
+	kdir	=> '',		# a kernel build dir (default: build.sh's)
 );
-GetOptions(\%o, 'root=s', 'runs=i', 'timeout=f', 'budget=f', 'json=s')
-    or die "usage: linux.pl [--runs N] [--timeout S] [--budget S]\n";
+GetOptions(\%o, 'root=s', 'runs=i', 'timeout=f', 'budget=f', 'json=s',
+    'kdir=s')
+    or die "usage: linux.pl [--runs N] [--timeout S] [--budget S] " .
+    "[--kdir DIR]\n";
 chdir $o{root} or die "$o{root}: $!\n";
 my $T_START = now();
 my $tmp = 'build/bench/linux';
@@ -41,7 +44,7 @@ my @MS = (
 	['Run /sbin/init', qr{Run /sbin/init as init process}],
 );
 
-my $kdir = `guest/linux/build.sh 2>$tmp/build.log`;
+my $kdir = $o{kdir} || `guest/linux/build.sh 2>$tmp/build.log`;
 chomp $kdir;
 my $why_all = '';
 $why_all = "no kernel (guest/linux/build.sh failed: $tmp/build.log)"
