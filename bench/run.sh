@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/run.sh: the benchmark suite against QEMU (make bench): start-up and
 # memory (bench/startup.pl), through the daemon (bench/daemon.pl), exit
-# costs, virtio-blk and virtio-net (bench/io.pl).  Prints one plain table
+# costs, virtio-blk and virtio-net (bench/io.pl), the boot of a small Linux
+# (bench/linux.pl).  Prints one plain table
 # per part; writes bench/results/latest.json (all parts, every sample).
 # Options: --quick (fewer runs, about 2 minutes); see bench/README.md.
 set -uo pipefail
@@ -45,10 +46,18 @@ perl bench/io.pl --root "$top" $i_args --budget 420 --json "$out/io.json"
 perl bench/linux_boot.pl --root "$top" --budget 900 \
     --json "$out/linux_boot.json"
 perl bench/bios.pl --root "$top" $b_args --budget 240 --json "$out/bios.json"
+# The small Linux of guest/linux/ (minutes per boot where kernel mode is
+# emulated): one boot per VMM, not in --quick.
+if [ -z "$quick" ]; then
+	perl bench/linux.pl --root "$top" --runs 1 --budget 1200 \
+	    --json "$out/linux.json"
+else
+	echo "== Linux boot: not run with --quick"
+fi
 
 perl -MJSON::PP -e '
 	my %all;
-	for my $p (qw(startup daemon io linux_boot bios)) {
+	for my $p (qw(startup daemon io linux_boot bios linux)) {
 		my $f = "'"$out"'/$p.json";
 		open(my $fh, "<", $f) or do { $all{$p} = { error => "$f: $!" };
 		    next };

@@ -26,7 +26,7 @@ GUEST_LDFLAGS	:= -nostdlib -static -no-pie -Wl,--build-id=none \
 
 .PHONY: guest
 guest: $(B)/guest/testguest $(B)/guest/testguest.pvh \
-    $(B)/guest/testguest.elf64
+    $(B)/guest/testguest.elf64 $(B)/guest/linux-init
 
 $(B)/guest/obj/%.c.o: guest/%.c
 	@mkdir -p $(@D)
@@ -54,3 +54,15 @@ $(B)/guest/testguest.elf64: $(B)/guest/testguest.elf
 
 # Header dependencies (the top Makefile includes only its own .d files).
 -include $(GUEST_OBJS:.o=.d)
+
+# /sbin/init of the linux_*.t root file system (guest/linux/README.md):
+# a static user-mode program, no libc.
+.PHONY: linux-init
+linux-init: $(B)/guest/linux-init
+
+$(B)/guest/linux-init: guest/linux/init.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -O2 $(WARN) -ffreestanding -fno-pic -fno-pie \
+	    -fno-stack-protector -fcf-protection=none -nostdlib -static \
+	    -no-pie -Wl,--build-id=none -o $@.tmp $<
+	mv -f $@.tmp $@

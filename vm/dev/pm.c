@@ -14,8 +14,16 @@
 #define PM1_TMR			0x0001
 #define PM1_GBL			0x0020
 #define PM1_PWRBTN		0x0100
+#define PM1_RTC			0x0400
 #define PM1_STS_W1C		0xc731	/* every defined status bit */
 #define PM1_EN_MASK		(PM1_TMR | PM1_GBL | PM1_PWRBTN)
+/*
+ * RTC_EN is kept as written but RTC_STS is never set: the FADT says
+ * FIX_RTC (no RTC wake status here). Linux's rtc-cmos enables the RTC
+ * fixed event whatever the FADT says, and ACPICA logs "ACPI Error: Could
+ * not enable RealTimeClock event" unless the bit reads back.
+ */
+#define PM1_EN_STORED		(PM1_EN_MASK | PM1_RTC)
 
 /* PM1_CNT bits (ACPI 6.x, 4.8.4.2). */
 #define PM1_CNT_SCI_EN		0x0001	/* no SMI_CMD: always set */
@@ -108,7 +116,7 @@ pm_evt_io(void *arg, uint64_t off, int is_write, uint8_t *data, size_t len)
 	pm->sts &= (uint16_t)~(v & mask & PM1_STS_W1C);
 	mask >>= 16;
 	v >>= 16;
-	pm->en = (uint16_t)((pm->en & ~mask) | (v & mask & PM1_EN_MASK));
+	pm->en = (uint16_t)((pm->en & ~mask) | (v & mask & PM1_EN_STORED));
 	pm_sci_update(pm);
 }
 

@@ -667,6 +667,9 @@ virtio_pci_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data,
 	    off + len > VIRTIO_PCI_CAP_MSIX + 3) {
 		ctrl = (uint16_t)pci_cfg_get(d, VIRTIO_PCI_CAP_MSIX + 2, 2);
 		virtio_pci_lock(vp);
+		if (vp->msix_enabled != ((ctrl & MSIX_CTRL_ENABLE) != 0))
+			log_debug("%s: %s: MSI-X %s", __func__, vp->ops->name,
+			    ctrl & MSIX_CTRL_ENABLE ? "enabled" : "disabled");
 		vp->msix_enabled = (ctrl & MSIX_CTRL_ENABLE) != 0;
 		vp->msix_fmask = (ctrl & MSIX_CTRL_FMASK) != 0;
 		virtio_pci_unmasked(vp);

@@ -7,6 +7,11 @@
  * fakevm's weak stand-ins with the real functions.
  */
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <linux/kvm.h>
+#include <linux/kvm_para.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +23,8 @@
 
 #include "helper/fakevm.h"
 #include "helper/tap.h"
+#include "vm/kvm.h"
+#include "vm/mem.h"
 #include "vm/vcpu.h"
 
 #define NCPUS	2
@@ -246,9 +253,77 @@ test_exit_wakes_pauser(void)
 	teardown();
 }
 
+/* cpuid_leaf: the entry of function fn (index 0) in c, or NULL. */
+static struct kvm_cpuid_entry2 *
+cpuid_leaf(struct kvm_cpuid2 *c, uint32_t fn)
+{
+	uint32_t	i;
+
+	for (i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == 0)
+			return &c->entries[i];
+	return NULL;
+}
+
+/*
+ * On /dev/kvm: the CPUID a vCPU gets has no KVM PV feature that works
+ * through hypercalls (Linux hung in a PV IPI on KVM-PVM), and keeps the
+ * others KVM offers (kvm-clock).
+ */
+static void
+test_cpuid(void)
+{
+	const uint32_t		 hc = (1U << KVM_FEATURE_PV_UNHALT) |
+				    (1U << KVM_FEATURE_PV_SEND_IPI) |
+				    (1U << KVM_FEATURE_PV_SCHED_YIELD);
+	struct kvm_cpuid2	*sup, *got;
+	struct kvm_cpuid_entry2	*s, *g;
+	struct vm		 kvm;
+	struct vcpu		 v;
+
+	fakevm_init(&kvm);
+	if (access("/dev/kvm", R_OK | W_OK) == -1 ||
+	    (kvm.kvm_fd = kvm_open()) == -1) {
+		tap_ok(1, "# SKIP no usable /dev/kvm");
+		fakevm_free(&kvm);
+		return;
+	}
+	kvm.params.ncpus = 2;
+	if (mem_init(&kvm.mem, 16ULL << 20) == -1 || kvm_create_vm(&kvm) == -1 ||
+	    (sup = kvm_supported_cpuid(kvm.kvm_fd)) == NULL) {
+		tap_ok(0, "a KVM VM and its supported CPUID");
+		return;
+	}
+	got = calloc(1, sizeof(*got) + 256 * sizeof(got->entries[0]));
+	got->nent = 256;
+	tap_ok(vcpu_create(&kvm, &v, 1, sup) == 0 &&
+	    ioctl(v.fd, KVM_GET_CPUID2, got) == 0, "vCPU 1 created, its "
+	    "CPUID read back");
+	s = cpuid_leaf(sup, KVM_CPUID_FEATURES);
+	g = cpuid_leaf(got, KVM_CPUID_FEATURES);
+	tap_ok(s != NULL && g != NULL && (g->eax & hc) == 0 &&
+	    g->eax == (s->eax & ~hc) &&
+	    (g->eax & (1U << KVM_FEATURE_CLOCKSOURCE2)) ==
+	    (s->eax & (1U << KVM_FEATURE_CLOCKSOURCE2)),
+	    "KVM features 0x%x of 0x%x: no PV IPI, kick or yield; kvm-clock "
+	    "kept", g ? g->eax : 0, s ? s->eax : 0);
+	if (v.run != NULL)
+		munmap(v.run, v.run_size);
+	if (v.fd > 0)
+		close(v.fd);
+	free(got);
+	free(sup);
+	kvm_routes_free(&kvm);
+	close(kvm.vm_fd);
+	close(kvm.kvm_fd);
+	mem_free(&kvm.mem);
+	fakevm_free(&kvm);
+}
+
 int
 main(void)
 {
+	test_cpuid();
 	test_refused();
 	test_exit();
 	test_start_fails_run();

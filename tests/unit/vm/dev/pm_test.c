@@ -11,6 +11,7 @@
 #define EN		(PLAT_PM1A_EVT + 2)
 #define CNT		PLAT_PM1A_CNT
 #define PWRBTN		0x0100
+#define RTC		0x0400
 #define SCI_EN		0x0001
 #define SLP_EN		0x2000
 #define SLP_TYP(t)	((t) << 10)
@@ -66,6 +67,23 @@ test_sleep(void)
 	    (SLP_TYP(PLAT_SLP_TYP_S5) | SLP_EN) >> 8);
 	tap_is(fakevm.exit_status, VM_EXIT_POWEROFF,
 	    "byte write of SLP_TYP S5 | SLP_EN powers off");
+	teardown();
+}
+
+/* RTC_EN reads back (ACPICA checks), but no RTC event ever comes. */
+static void
+test_rtc_en(void)
+{
+	setup();
+	fakevm_pio_write(&vm, EN, 2, RTC);
+	tap_is(fakevm_pio_read(&vm, EN, 2), RTC, "RTC_EN reads back");
+	tap_is(fakevm_pio_read(&vm, STS, 2) & RTC, 0, "RTC_STS stays clear");
+	tap_is(fakevm.irq_raises[PLAT_SCI_IRQ], 0, "no SCI");
+	fakevm_pio_write(&vm, EN, 2, 0);
+	tap_is(fakevm_pio_read(&vm, EN, 2), 0, "RTC_EN cleared");
+	fakevm_pio_write(&vm, EN, 2, 0x0200);
+	tap_is(fakevm_pio_read(&vm, EN, 2), 0,
+	    "an undefined enable bit (0x200) is not kept");
 	teardown();
 }
 
@@ -169,6 +187,7 @@ main(void)
 {
 	test_sleep();
 	test_reset();
+	test_rtc_en();
 	test_power_button();
 	test_timer();
 	return tap_done();
