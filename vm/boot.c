@@ -145,7 +145,8 @@ boot_match_firmware(const uint8_t *buf, size_t len, uint64_t filesize)
 int
 boot_firmware_vector(const uint8_t *v)
 {
-	/* ljmp F000:xxxx (SeaBIOS), or nop; nop; jmp near (OVMF, coreboot). */
+	/* A far jump into segment F000 (SeaBIOS), or nop; nop; jmp near
+	   (OVMF, coreboot). */
 	if (v[0] == 0xea && v[3] == 0x00 && v[4] == 0xf0)
 		return 0;
 	if (v[0] == 0x90 && v[1] == 0x90 && v[2] == 0xe9)
@@ -166,6 +167,34 @@ boot_check_firmware(const uint8_t *buf, size_t len, uint64_t filesize,
 }
 
 /*
+ * boot_put_regs: the boot vCPU's sregs, and general registers all zero
+ * but RFLAGS' fixed bit and rip, rsp, rsi, rbx as given. 0, or -1
+ * (logged).
+ */
+static int
+boot_put_regs(struct vcpu *bsp, const struct kvm_sregs *sregs, uint64_t rip,
+    uint64_t rsp, uint64_t rsi, uint64_t rbx)
+{
+	struct kvm_regs	regs;
+
+	if (ioctl(bsp->fd, KVM_SET_SREGS, sregs) == -1) {
+		log_warn("%s: KVM_SET_SREGS", __func__);
+		return -1;
+	}
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 2;
+	regs.rip = rip;
+	regs.rsp = rsp;
+	regs.rsi = rsi;
+	regs.rbx = rbx;
+	if (ioctl(bsp->fd, KVM_SET_REGS, &regs) == -1) {
+		log_warn("%s: KVM_SET_REGS", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * boot_firmware_regs: the boot vCPU as after a reset: real mode, CS
  * F000 with base FFFF0000, IP FFF0 (the ROM's last 16 bytes).
  */
@@ -173,7 +202,6 @@ static int
 boot_firmware_regs(struct vcpu *bsp)
 {
 	struct kvm_sregs	sregs;
-	struct kvm_regs		regs;
 
 	if (ioctl(bsp->fd, KVM_GET_SREGS, &sregs) == -1) {
 		log_warn("%s: KVM_GET_SREGS", __func__);
@@ -184,18 +212,7 @@ boot_firmware_regs(struct vcpu *bsp)
 	sregs.cs.limit = 0xffff;
 	sregs.cr0 &= ~0x80000001ULL;	/* PG, PE off */
 	sregs.efer = 0;
-	if (ioctl(bsp->fd, KVM_SET_SREGS, &sregs) == -1) {
-		log_warn("%s: KVM_SET_SREGS", __func__);
-		return -1;
-	}
-	memset(&regs, 0, sizeof(regs));
-	regs.rflags = 2;
-	regs.rip = 0xfff0;
-	if (ioctl(bsp->fd, KVM_SET_REGS, &regs) == -1) {
-		log_warn("%s: KVM_SET_REGS", __func__);
-		return -1;
-	}
-	return 0;
+	return boot_put_regs(bsp, &sregs, 0xfff0, 0, 0, 0);
 }
 
 /*
@@ -541,7 +558,6 @@ static int
 boot_set_regs(struct vcpu *bsp, int longmode, uint64_t entry, uint64_t arg)
 {
 	struct kvm_sregs	sregs;
-	struct kvm_regs		regs;
 	struct kvm_segment	seg;
 
 	if (ioctl(bsp->fd, KVM_GET_SREGS, &sregs) == -1) {
@@ -584,23 +600,10 @@ boot_set_regs(struct vcpu *bsp, int longmode, uint64_t entry, uint64_t arg)
 		sregs.cr4 = 0;
 		sregs.efer = 0;
 	}
-	if (ioctl(bsp->fd, KVM_SET_SREGS, &sregs) == -1) {
-		log_warn("%s: KVM_SET_SREGS", __func__);
-		return -1;
-	}
-	memset(&regs, 0, sizeof(regs));
-	regs.rflags = 2;
-	regs.rip = entry;
-	if (longmode) {
-		regs.rsi = arg;
-		regs.rsp = PLAT_BOOT_PML4 - 16;
-	} else
-		regs.rbx = arg;
-	if (ioctl(bsp->fd, KVM_SET_REGS, &regs) == -1) {
-		log_warn("%s: KVM_SET_REGS", __func__);
-		return -1;
-	}
-	return 0;
+	if (longmode)
+		return boot_put_regs(bsp, &sregs, entry, PLAT_BOOT_PML4 - 16,
+		    arg, 0);
+	return boot_put_regs(bsp, &sregs, entry, 0, 0, arg);
 }
 
 int

@@ -480,7 +480,10 @@ crash(void)
 int
 main(void)
 {
-	strlcpy(dir, "/tmp/qcow2_test.XXXXXX", sizeof(dir));
+	/* mkdtemp's template: the prefix and six X it replaces. */
+	strlcpy(dir, "/tmp/qcow2_test.", sizeof(dir) - 6);
+	memset(dir + strlen(dir), 'X', 6);
+	dir[strlen("/tmp/qcow2_test.") + 6] = '\0';
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	one_format("compat=0.10,cluster_size=65536", 0, 8 * MIB, 400);
