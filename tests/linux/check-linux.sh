@@ -48,9 +48,24 @@ if kver=$("$here/fetch.sh" "$cache" 2>>"$log"); then
 			prep_ok=0 prep_diag="guest/linux/build.sh failed"
 		fi
 	fi
-	initrd=$cache/initramfs-busybox.cpio
+	# Debian's kernel has virtio as modules: init loads these, in
+	# this order (the small kernel has them built in).
+	mods=
+	if [ $kind = debian ]; then
+		md=$cache/root/lib/modules/$kver/kernel
+		for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
+		    drivers/virtio/virtio_pci_modern_dev \
+		    drivers/virtio/virtio_pci_legacy_dev \
+		    drivers/virtio/virtio_pci drivers/block/virtio_blk \
+		    net/core/failover drivers/net/net_failover \
+		    drivers/net/virtio_net; do
+			mods="$mods $md/$m.ko"
+		done
+	fi
+	initrd=$cache/initramfs-busybox-$kind.cpio
+	# shellcheck disable=SC2086 # $mods: words
 	if "$here/mkinitramfs.sh" "$cache/root/bin/busybox" "$here/init" \
-	    "$initrd" 2>>"$log"; then
+	    "$initrd" $mods 2>>"$log"; then
 		echo "# kernel $kernel ($(wc -c < "$kernel") bytes)"
 		echo "# initramfs $initrd ($(wc -c < "$initrd") bytes)"
 	else
@@ -94,10 +109,27 @@ if [ -n "$skip" ]; then
 	exit 0
 fi
 
+# The disk: 8 MiB, a line of our own in its first sector for the guest to
+# read; the guest writes another into the second, which the host checks.
+disk=$cache/check-linux-disk.img
+rm -f "$disk"
+truncate -s 8M "$disk"
+want_in="vmd-disk-in-$$"
+printf '%s\n' "$want_in" | dd of="$disk" conv=notrunc status=none
+
+ns=
 case $vmm in
 ours)
-	set -- "$top/build/vmctl" run -b "$kernel" -I "$initrd" \
-	    -k "$cmdline" -m 512M -p 2 ;;
+	# A local interface (-L): the VM process answers DHCP. Its tap lives
+	# in a network namespace made here.
+	[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (a tap)"; exit 0; }
+	ns=vmdcl$$
+	ip netns add "$ns" || { echo "1..0 # SKIP cannot make a network" \
+	    "namespace"; exit 0; }
+	trap 'ip netns del "$ns" 2>/dev/null' EXIT
+	ip netns exec "$ns" ip link set lo up
+	set -- ip netns exec "$ns" "$top/build/vmctl" run -b "$kernel" \
+	    -I "$initrd" -k "$cmdline" -m 512M -p 2 -d "$disk" -L ;;
 qemu-kvm|qemu-tcg)
 	# A reference run of the same kernel and initramfs (checks this
 	# script and the initramfs, not our VMM).
@@ -105,20 +137,40 @@ qemu-kvm|qemu-tcg)
 	cpu=host; [ $vmm = qemu-tcg ] && cpu=max
 	set -- qemu-system-x86_64 -accel $accel -cpu $cpu -m 512 -smp 2 \
 	    -nodefaults -no-user-config -display none -serial stdio \
-	    -kernel "$kernel" -initrd "$initrd" -append "$cmdline" ;;
+	    -kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
+	    -drive "file=$disk,format=raw,if=virtio" \
+	    -netdev user,id=n0 -device virtio-net-pci,netdev=n0 ;;
 *)	echo "unknown --vmm $vmm" >&2; exit 2 ;;
 esac
 
-echo "1..7"
+# What the guest does at its shell, each a test: WHAT, COMMAND, and the
+# regex its output must match (the tty echoes the command itself).
+tab=$(printf '\t')
+step1="read the disk with dd${tab}dd if=/dev/vda bs=32 count=1 2>/dev/null | tr -d '\\000'${tab}^vmd-disk-in-[0-9]+\$"
+step2="write the disk with dd${tab}echo vmd-disk-out-\$((6*7)) | dd of=/dev/vda bs=512 seek=1 conv=sync,fsync 2>/dev/null; echo dd=\$?${tab}^dd=0\$"
+step3="udhcpc gets a lease on eth0${tab}ip link set eth0 up && udhcpc -i eth0 -n -q -t 10 -T 2 -s /bin/true 2>&1${tab}lease of [0-9.]+ obtained"
+
+echo "1..11"
 echo "ok 1 - kernel $kver, busybox-static unpacked"
 echo "ok 2 - built the busybox initramfs"
 if [ $vmm = ours ] && [ ! -x "$top/build/vmctl" ]; then
 	echo "not ok 3 - $top/build/vmctl exists (run make all)"
-	for i in 4 5 6 7; do echo "not ok $i - # SKIP no vmctl"; done
+	for i in 4 5 6 7 8 9 10 11; do echo "not ok $i - # SKIP no vmctl"; done
 	exit 1
 fi
 echo "ok 3 - VMM: $*" | cut -c1-200
 echo "# console transcript: $cache/console.log, VMM stderr: $cache/vmm.log"
-exec perl "$here/console.pl" --first 4 --boot-timeout "$boot_to" \
+perl "$here/console.pl" --first 4 --boot-timeout "$boot_to" \
     --timeout 30 --log "$cache/console.log" --stderr "$cache/vmm.log" \
-    -- "$@"
+    --step "$step1" --step "$step2" --step "$step3" -- "$@"
+rc=$?
+# The second sector, written by the guest, read back on the host.
+got=$(dd if="$disk" bs=512 skip=1 count=1 status=none | tr -d '\000' |
+    head -1)
+if [ "$got" = vmd-disk-out-42 ]; then
+	echo "ok 11 - the host reads what the guest wrote ($got)"
+else
+	echo "not ok 11 - the host reads what the guest wrote (got '$got')"
+	rc=1
+fi
+exit $rc

@@ -1,11 +1,16 @@
 #!/usr/bin/perl
 # Drive a Linux guest's serial console through a VMM's stdin/stdout: wait for
 # the initramfs marker and the shell prompt, run one command, check its
-# answer, power off and check that the VMM exits with status 0.
-# Prints five TAP test lines numbered from --first.
+# answer, run each --step, power off and check that the VMM exits with
+# status 0. Prints 4 + (number of steps) TAP test lines numbered from
+# --first.
 #
 # usage: console.pl [--first N] [--boot-timeout S] [--timeout S]
-#                   [--log FILE] [--stderr FILE] -- VMM-COMMAND...
+#                   [--log FILE] [--stderr FILE]
+#                   [--step 'WHAT<TAB>COMMAND<TAB>REGEX' ...] -- VMM-COMMAND...
+# A step types COMMAND and passes when REGEX (a Perl regex, multi-line)
+# matches what the console printed after it. The tty echoes the command,
+# so REGEX must match only what the command prints.
 use strict;
 use warnings;
 use Getopt::Long;
@@ -13,9 +18,13 @@ use POSIX qw(:sys_wait_h setpgid);
 use Time::HiRes qw(time);
 
 my ($first, $boot_to, $to, $log, $errlog) = (1, 120, 30, undef, '/dev/null');
+my @steps;
 GetOptions('first=i' => \$first, 'boot-timeout=f' => \$boot_to,
-    'timeout=f' => \$to, 'log=s' => \$log, 'stderr=s' => \$errlog)
+    'timeout=f' => \$to, 'log=s' => \$log, 'stderr=s' => \$errlog,
+    'step=s' => \@steps)
     or die "usage: console.pl [options] -- command...\n";
+@steps = map { [split /\t/, $_, 3] } @steps;
+for (@steps) { @$_ == 3 or die "console.pl: a step is WHAT<TAB>CMD<TAB>RE\n" }
 @ARGV or die "console.pl: no command\n";
 
 my $marker = 'VMD-LINUX-INIT-OK';
@@ -113,7 +122,7 @@ sub finish {
 }
 
 my @rest = ('shell prompt on the console', 'command answered in the guest',
-    'VM exits 0 after poweroff');
+    (map { $_->[0] } @steps), 'VM exits 0 after poweroff');
 if (!expect(qr/\Q$marker\E/, 0, $boot_to)) {
 	my $why = reap() ? sprintf('VMM exited (status %d) before the marker',
 	    $status >> 8) : "no marker within $boot_to s";
@@ -127,7 +136,7 @@ tap(1, sprintf("initramfs /init reached after %.2f s", $t_marker));
 my $at = index($out, $marker);
 if (!expect(qr/\Q$prompt\E/, $at, $to)) {
 	tap(0, $rest[0], "no prompt within $to s\n" . tail_diag());
-	finish('skipped: no prompt', @rest[1, 2]);
+	finish('skipped: no prompt', @rest[1 .. $#rest]);
 }
 tap(1, $rest[0]);
 
@@ -137,9 +146,27 @@ $at = length $out;
 print $in_w 'echo "answer=$((6*7))"', "\n";
 if (!expect(qr/^answer=42$/m, $at, $to)) {
 	tap(0, $rest[1], "no answer=42 within $to s\n" . tail_diag());
-	finish('skipped: no answer', $rest[2]);
+	finish('skipped: no answer', @rest[2 .. $#rest]);
 }
 tap(1, "$rest[1] (6*7=42)");
+
+for my $i (0 .. $#steps) {
+	my ($what, $cmd, $re) = @{$steps[$i]};
+	$at = length $out;
+	print $in_w "$cmd\n";
+	# Past the echoed command line: what the command printed.
+	expect(qr/\n/, $at, $to);
+	my $from = index($out, "\n", $at);
+	$from = $at if $from < 0;
+	if (!expect(qr/$re/m, $from, $to)) {
+		tap(0, $what, "no /$re/ within $to s\n" . tail_diag());
+		finish('skipped: a step failed',
+		    (map { $_->[0] } @steps[$i + 1 .. $#steps]), $rest[-1]);
+	}
+	my ($m) = substr($out, $from) =~ /($re)/m;
+	tap(1, "$what ($m)");
+	expect(qr/\Q$prompt\E/, $from, $to);
+}
 
 print $in_w "poweroff -f\n";
 my $end = time + $to;
@@ -147,11 +174,11 @@ until (reap() || time > $end) {
 	expect(qr/(?!)/, length $out, 0.2);	# drain the console
 }
 if (!defined $status) {
-	tap(0, $rest[2], "still running $to s after poweroff\n" . tail_diag());
+	tap(0, $rest[-1], "still running $to s after poweroff\n" . tail_diag());
 	kill_tree();
 	exit 1;
 }
 my $code = $status & 127 ? 128 + ($status & 127) : $status >> 8;
-tap($code == 0, $rest[2] . sprintf(' (%.2f s in all)', time - $t0),
+tap($code == 0, $rest[-1] . sprintf(' (%.2f s in all)', time - $t0),
     "exit status $code" . ($code == 11 ? ' (guest reboot: a panic?)' : ''));
 exit($code == 0 ? 0 : 1);
