@@ -172,8 +172,9 @@ fwcfg_FUZZ_SRCS	:= vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c \
 		   vm/dev/pci.c vm/bus.c vm/kvm.c vm/mem.c lib/log.c \
 		   tests/helper/fakevm.c $(DISK_SRCS)
 cdrom_FUZZ_SRCS	:= vm/dev/cdrom.c
+emul_FUZZ_SRCS	:= vm/emul.c vm/mem.c lib/log.c
 FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl disk fwcfg \
-		   cdrom
+		   cdrom emul
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
