@@ -192,7 +192,7 @@ DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
 	   tshark python3 iproute2 procps zlib1g-dev liburing-dev seabios \
 	   grub-pc-bin xorriso mtools e2fsprogs flex bc lz4 xz-utils patch \
-	   libelf-dev ipxe-qemu dnsmasq-base
+	   libelf-dev ipxe-qemu dnsmasq-base isolinux syslinux-common
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
