@@ -10,7 +10,8 @@
  * must lie within its limit; EFLAGS takes the popped flags CPL 0 may set.
  * Refused: CPL other than 0, paging, long and virtual-8086 mode, a
  * nested task return (NT), a return to virtual-8086 mode or to an outer
- * privilege level; no firmware seen here needs them.
+ * privilege level; no firmware seen here needs them. NMI blocking, which
+ * an IRET ends, stays as KVM keeps it (no firmware here takes NMIs).
  *
  * Where the frame is. KVM-PVM delivers an interrupt or exception in
  * 32-bit protected mode with the frame at ESP taken as a linear address,

@@ -199,8 +199,8 @@ vcpu_log_state(struct vcpu *vcpu)
 	    sregs.ss.limit, sregs.ss.db, (unsigned long long)sregs.gdt.base,
 	    sregs.gdt.limit);
 	if (!(sregs.cr0 & 0x80000000ULL) && (code = mem_gpa2hva(&vcpu->vm->mem,
-	    (sregs.ss.base + (regs.rsp & 0xffffffffULL)) & 0xffffffffULL,
-	    12)) != NULL)
+	    (sregs.ss.base + (regs.rsp & (sregs.ss.db ? 0xffffffffULL :
+	    0xffffULL))) & 0xffffffffULL, 12)) != NULL)
 		log_warnx("vcpu %d: bytes at ss:esp %02x %02x %02x %02x %02x "
 		    "%02x %02x %02x %02x %02x %02x %02x", vcpu->id, code[0],
 		    code[1], code[2], code[3], code[4], code[5], code[6],
@@ -220,7 +220,7 @@ vcpu_emulate(struct vcpu *vcpu)
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) == -1 ||
 	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) == -1) {
-		log_warn("vcpu %d: KVM_GET_REGS", vcpu->id);
+		log_warn("vcpu %d: KVM_GET_REGS or KVM_GET_SREGS", vcpu->id);
 		return -1;
 	}
 	before = regs;
