@@ -8,10 +8,14 @@
 # fetches the script and the test guest by TFTP and boots the guest
 # through its 16-bit entry with the script's command line. The guest's
 # checks pass (its own virtio-net set-up too, after iPXE's use of the
-# device) and it powers off. On KVM-PVM hosts iPXE's interrupt returns
-# (IRET in protected mode) run in vm/emul.c. dnsmasq and the namespace,
-# with the bridge and the tap in it, go when the test ends.
+# device) and it powers off. Then the same through vmd, also in the
+# namespace: a VM with `boot device net` and an interface on a switch that
+# is the same bridge (the parent opens the ROM). On KVM-PVM hosts iPXE's
+# interrupt returns (IRET in protected mode) run in vm/emul.c. vmd,
+# dnsmasq and the namespace, with the bridge and the taps in it, go when
+# the test ends.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon.sh"
 need_kvm
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 [ -f "$GUEST" ] || skip_all "no test guest built"
@@ -19,9 +23,15 @@ need_kvm
     skip_all "no SeaBIOS or iPXE ROM (make deps installs seabios, ipxe-qemu)"
 command -v dnsmasq >/dev/null || skip_all "no dnsmasq (make deps installs dnsmasq-base)"
 command -v ip >/dev/null || skip_all "needs ip"
+need_vmd_user
 NS=vmdnb$$
 dpid=
 teardown() {
+	if [ -n "$VMD_PID" ]; then
+		vmd_term 30
+		[ -z "$VMD_PID" ] || kill -KILL "$VMD_PID" 2>/dev/null
+		VMD_PID=
+	fi
 	if [ -n "$dpid" ]; then
 		kill "$dpid" 2>/dev/null
 		wait "$dpid" 2>/dev/null
@@ -29,7 +39,7 @@ teardown() {
 	fi
 	ip netns del "$NS" 2>/dev/null
 }
-trap 'teardown; [ -n "$KEEP_TMP" ] || rm -rf "$TMP"' EXIT
+trap 'teardown; daemon_cleanup' EXIT
 ip netns add "$NS" 2>/dev/null || skip_all "cannot create a network namespace"
 nsx() { ip netns exec "$NS" "$@"; }
 
@@ -109,8 +119,40 @@ ok $? "the guest set up the virtio-net device iPXE had used"
 ok $? "no emulation failure ended the VM"
 [ "$tap_failed" -eq 0 ] || { tail -20 "$TMP/nb.out"; tail -20 "$TMP/nb.err"; } | diag
 
+# Through vmd, in the namespace (what it creates stays there): its switch
+# is the bridge dnsmasq serves, which vmd finds and leaves in place.
+vmctl() { ip netns exec "$NS" "$VMCTL" -s "$SOCK" "$@"; }
+cat >"$CONF" <<EOF
+switch "lan" {
+	interface br0
+}
+vm "nb" {
+	disable
+	memory 128M
+	boot device net
+	interface { switch "lan" }
+}
+EOF
+ip netns exec "$NS" "$VMD" -d -f "$CONF" -s "$SOCK" >>"$VMD_LOG" 2>&1 &
+VMD_PID=$!
+wait_for 10 vmctl status
+ok $? "vmd runs in the namespace with a VM that boots from the network"
+failed=$tap_failed
+( wait_for 20 state_is nb running; wait_for 580 state_is nb stopped;
+    printf '~.' ) | timeout 620 ip netns exec "$NS" "$VMCTL" -s "$SOCK" \
+    start -c nb >"$TMP/d.out" 2>"$TMP/d.err"
+tr -d '\r' <"$TMP/d.out" >"$TMP/d.txt"
+dmac=$(sed -n 's/^.*net0: \([0-9a-f:]\{17\}\) using virtio-net on 0000:00:02.0.*$/\1/p' "$TMP/d.txt" | head -1)
+[ -n "$dmac" ] && grep -q "DHCPACK(br0) 10\.0\.2\.[0-9]* $dmac" "$TMP/dnsmasq.log"
+ok $? "boot device net: iPXE drove the NIC on switch lan and got a lease ($dmac)"
+grep -q "^ok .* - cmdline: tg.echo=netboot" "$TMP/d.txt" &&
+    grep -q "^testguest: done, powering off" "$TMP/d.txt" &&
+    ! grep -q "^not ok" "$TMP/d.txt"
+ok $? "boot device net: the guest booted from the network, its checks passed, it powered off"
+[ "$tap_failed" -eq "$failed" ] || { tail -20 "$TMP/d.txt" | diag; show_log; }
+
 teardown
 ! pgrep -f "tftp-root=$TMP/tftp" >/dev/null &&
     ! ip netns list | grep -q "^$NS\b"
-ok $? "dnsmasq and the namespace (bridge, tap) are gone"
+ok $? "vmd, dnsmasq and the namespace (bridge, taps) are gone"
 done_testing
