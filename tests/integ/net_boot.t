@@ -139,7 +139,7 @@ wait_for 10 vmctl status
 ok $? "vmd runs in the namespace with a VM that boots from the network"
 failed=$tap_failed
 ( wait_for 20 state_is nb running; wait_for 580 state_is nb stopped;
-    printf '~.' ) | timeout 620 ip netns exec "$NS" "$VMCTL" -s "$SOCK" \
+    printf '~.' 2>/dev/null ) | timeout 620 ip netns exec "$NS" "$VMCTL" -s "$SOCK" \
     start -c nb >"$TMP/d.out" 2>"$TMP/d.err"
 tr -d '\r' <"$TMP/d.out" >"$TMP/d.txt"
 dmac=$(sed -n 's/^.*net0: \([0-9a-f:]\{17\}\) using virtio-net on 0000:00:02.0.*$/\1/p' "$TMP/d.txt" | head -1)
