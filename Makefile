@@ -24,7 +24,7 @@ DISK_SRCS	:= lib/disk/disk.c lib/disk/raw.c lib/disk/qcow2.c \
 		   lib/disk/aio.c
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
 		   lib/sandbox.c lib/launch.c $(DISK_SRCS)
-VM_SRCS		:= vm/vm.c vm/vcpu.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
+VM_SRCS		:= vm/vm.c vm/vcpu.c vm/emul.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/boot_elf.c \
 		   vm/acpi.c vm/devices.c vm/jail.c \
 		   vm/dev/debugport.c vm/dev/uart.c vm/dev/rtc.c \
@@ -172,8 +172,9 @@ fwcfg_FUZZ_SRCS	:= vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c \
 		   vm/dev/pci.c vm/bus.c vm/kvm.c vm/mem.c lib/log.c \
 		   tests/helper/fakevm.c $(DISK_SRCS)
 cdrom_FUZZ_SRCS	:= vm/dev/cdrom.c
+emul_FUZZ_SRCS	:= vm/emul.c vm/mem.c lib/log.c
 FUZZ_NAMES	:= boot proto devices virtq parse dhcp virtio ctl disk fwcfg \
-		   cdrom
+		   cdrom emul
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(B)/fuzz/%_fuzz)
 
 $(B)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(CORE_SRCS) $(HELPER_SRCS)
@@ -191,7 +192,7 @@ DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
 	   tshark python3 iproute2 procps zlib1g-dev liburing-dev seabios \
 	   grub-pc-bin xorriso mtools e2fsprogs flex bc lz4 xz-utils patch \
-	   libelf-dev
+	   libelf-dev ipxe-qemu dnsmasq-base isolinux syslinux-common
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "emul.h"
 #include "log.h"
 #include "platform.h"
 #include "vcpu.h"
@@ -191,6 +192,55 @@ vcpu_log_state(struct vcpu *vcpu)
 		log_warnx("vcpu %d: code at cs:rip %02x %02x %02x %02x %02x "
 		    "%02x %02x %02x", vcpu->id, code[0], code[1], code[2],
 		    code[3], code[4], code[5], code[6], code[7]);
+	log_warnx("vcpu %d: cs base 0x%llx limit 0x%x d %u, ss 0x%x base "
+	    "0x%llx limit 0x%x b %u, gdt 0x%llx limit 0x%x", vcpu->id,
+	    (unsigned long long)sregs.cs.base, sregs.cs.limit, sregs.cs.db,
+	    sregs.ss.selector, (unsigned long long)sregs.ss.base,
+	    sregs.ss.limit, sregs.ss.db, (unsigned long long)sregs.gdt.base,
+	    sregs.gdt.limit);
+	if (!(sregs.cr0 & 0x80000000ULL) && (code = mem_gpa2hva(&vcpu->vm->mem,
+	    (sregs.ss.base + (regs.rsp & (sregs.ss.db ? 0xffffffffULL :
+	    0xffffULL))) & 0xffffffffULL, 12)) != NULL)
+		log_warnx("vcpu %d: bytes at ss:esp %02x %02x %02x %02x %02x "
+		    "%02x %02x %02x %02x %02x %02x %02x", vcpu->id, code[0],
+		    code[1], code[2], code[3], code[4], code[5], code[6],
+		    code[7], code[8], code[9], code[10], code[11]);
+}
+
+/*
+ * vcpu_emulate: run the instruction KVM's emulator failed on (emul.c)
+ * and continue. 0, or -1 if it cannot be (logged).
+ */
+static int
+vcpu_emulate(struct vcpu *vcpu)
+{
+	struct kvm_regs		regs, before;
+	struct kvm_sregs	sregs, sbefore;
+	const char		*why;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) == -1 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) == -1) {
+		log_warn("vcpu %d: KVM_GET_REGS or KVM_GET_SREGS", vcpu->id);
+		return -1;
+	}
+	before = regs;
+	sbefore = sregs;
+	if (emul_insn(&vcpu->vm->mem, &regs, &sregs, &why) == -1) {
+		log_warnx("vcpu %d: cannot emulate the instruction: %s",
+		    vcpu->id, why);
+		return -1;
+	}
+	if (memcmp(&sregs, &sbefore, sizeof(sregs)) != 0 &&
+	    ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) == -1) {
+		log_warn("vcpu %d: KVM_SET_SREGS", vcpu->id);
+		return -1;
+	}
+	if (memcmp(&regs, &before, sizeof(regs)) != 0 &&
+	    ioctl(vcpu->fd, KVM_SET_REGS, &regs) == -1) {
+		log_warn("vcpu %d: KVM_SET_REGS", vcpu->id);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -259,6 +309,9 @@ vcpu_handle_exit(struct vcpu *vcpu)
 		}
 		return -1;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+		    vcpu_emulate(vcpu) == 0)
+			return 0;
 		log_warnx("vcpu %d: KVM internal error, suberror %u",
 		    vcpu->id, run->internal.suberror);
 		vcpu_log_state(vcpu);
