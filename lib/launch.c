@@ -21,6 +21,19 @@
 /* Room for the launch messages and more before a sender would block. */
 #define LAUNCH_SOCKBUF	(1024 * 1024)
 
+int
+launch_vm_prog(const char *vmd, char *path, size_t len)
+{
+	if ((size_t)snprintf(path, len, "%s%s", vmd, LAUNCH_VM_SUFFIX) <
+	    len && access(path, X_OK) == 0)
+		return 0;
+	if (strlcpy(path, vmd, len) >= len) {
+		log_warnx("%s: %s: path too long", __func__, vmd);
+		return -1;
+	}
+	return 0;
+}
+
 uid_t
 launch_uid(pid_t pid)
 {

@@ -22,7 +22,7 @@
 
 /* How to start a VM process. */
 struct launch {
-	const char	*prog;		/* the vmd program */
+	const char	*prog;		/* the VM program (launch_vm_prog) */
 	int		 verbose;	/* -v count */
 	int		 syslog;	/* -L: log to syslog, not stderr */
 	int		 own_uid;	/* run as launch_uid(pid) (from root) */
@@ -37,6 +37,17 @@ struct launch_fd {
 /* launch_fork flags. */
 #define LAUNCH_F_OWN_UID	0x1	/* become launch_uid(pid) (from root) */
 #define LAUNCH_F_DEATHSIG	0x2	/* SIGKILL when this thread ends */
+
+/*
+ * launch_vm_prog: the program VM processes of the vmd program at vmd
+ * exec: vmd-vm beside it (vmd's path with LAUNCH_VM_SUFFIX appended:
+ * build/vmd -> build/vmd-vm), statically linked, when it is there; else
+ * vmd itself, whose -V runs the same VM process (vmd-asan, whose VM
+ * processes are ASan builds too). 0, or -1 if a path does not fit in
+ * len (logged).
+ */
+#define LAUNCH_VM_SUFFIX	"-vm"
+int	launch_vm_prog(const char *vmd, char *path, size_t len);
 
 /* launch_uid: the uid (and gid) of the VM process pid. */
 uid_t	launch_uid(pid_t pid);

@@ -295,7 +295,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	struct launch		 l;
 	struct boot_image	 img;
 	struct launch_fd	 fds[RUN_MAX_FDS];
-	char			 vmd[PATH_MAX];
+	char			 vmd[PATH_MAX], vmprog[PATH_MAX];
 	struct sigaction	 sa;
 	pid_t			 pid;
 	size_t			 nfds;
@@ -420,6 +420,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	if (run_find_vmd(vmd, sizeof(vmd)) == -1)
 		errx(1, "cannot find the vmd program beside vmctl or in "
 		    "/usr/sbin");
+	/* vmd-vm beside it, else vmd -V. */
+	if (launch_vm_prog(vmd, vmprog, sizeof(vmprog)) == -1)
+		errx(1, "%s: cannot name the VM program", vmd);
 	/* The VM process may not open /dev/kvm under its own uid. */
 	if ((kvm = kvm_open()) == -1)
 		errx(1, "cannot use KVM");
@@ -437,7 +440,7 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	sigaction(SIGQUIT, &sa, NULL);
 
 	memset(&l, 0, sizeof(l));
-	l.prog = vmd;
+	l.prog = vmprog;
 	l.verbose = opts->verbose;
 	l.own_uid = geteuid() == 0;
 	if ((pid = launch_spawn(&l, &sock)) == -1)

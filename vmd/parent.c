@@ -4,9 +4,11 @@
 #include <sys/wait.h>
 
 #include <event2/event.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sandbox.h"
@@ -683,6 +685,8 @@ parent_main(const struct vmd_opts *opts)
 	struct parent		*p;
 	struct vmd_config	*conf;
 	const char		*errstr, *s;
+	char			 self[PATH_MAX];
+	ssize_t			 n;
 	int			 lfd;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -701,6 +705,13 @@ parent_main(const struct vmd_opts *opts)
 		if (errstr != NULL)
 			fatalx("VMD_START_TIMEOUT %s: %s", s, errstr);
 	}
+	/* VM processes exec vmd-vm beside us, else this program (-V). */
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
+		fatal("%s: /proc/self/exe", __func__);
+	self[n] = '\0';
+	if (launch_vm_prog(self, p->vmprog, sizeof(p->vmprog)) == -1)
+		exit(1);
+	log_debug("VM processes run %s", p->vmprog);
 	/* Every VM process gets it: it may not open /dev/kvm itself. */
 	if ((p->kvm_fd = kvm_open()) == -1)
 		log_warnx("%s: no KVM: VMs will not start", __func__);

@@ -233,7 +233,7 @@ start_vm(struct parent *p, struct parent_vm *vm)
 		fds[n++].req.which = PROTO_VMFD_OPTROM;
 	}
 	memset(&l, 0, sizeof(l));
-	l.prog = "/proc/self/exe";
+	l.prog = p->vmprog;
 	l.verbose = log_getverbose();
 	l.syslog = !p->opts->debug;
 	l.own_uid = 1;
