@@ -6,6 +6,8 @@
  * holds less memory. vmd and `vmctl run` exec it as "vmd [-L] [-v...]
  * -V fd" when it is installed beside vmd (lib/launch.c).
  */
+#include <sys/prctl.h>
+
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -52,7 +54,11 @@ main(int argc, char *argv[], char *envp[])
 	/* Stderr, or syslog when vmd runs detached. */
 	log_init(!vmsyslog, verbose);
 	log_procname("vm");
-	/* vm_main adds the name once it has read it. */
+	/*
+	 * Named as `vmd -V` is: command name vmd (ps -C vmd, pgrep -x vmd),
+	 * title `vmd: vm` (vm_main adds the name once it has read it).
+	 */
+	(void)prctl(PR_SET_NAME, "vmd", 0, 0, 0);
 	setproctitle("vm");
 	/* Nothing it starts inherits its channel. */
 	if (fcntl(vmfd, F_SETFD, FD_CLOEXEC) == -1)
