@@ -9,6 +9,11 @@ CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread \
 	   -isystem /usr/include/bsd -DLIBBSD_OVERLAY
 LDLIBS	:= -levent -levent_pthreads -lbsd -lseccomp -pthread
 LDLIBS	+= -lmnl -lz -luring
+# vmd and vmctl: these libraries linked in statically (Debian's -dev
+# packages ship the archives), libc and libmnl (no archive) shared: fewer
+# objects for the dynamic loader to map and relocate at each exec.
+PROG_LDLIBS := -Wl,-O1,--as-needed -Wl,-Bstatic -levent_pthreads -levent \
+	   -lbsd -lmd -lseccomp -lz -luring -Wl,-Bdynamic -lmnl -pthread
 # The VM process program (vmd-vm) is linked statically: no dynamic loader
 # at its start, no shared library mapped (bench/README.md: start-up and
 # memory). It needs none of vmd's NSS (user names) or dlopen (libnftables).
@@ -106,10 +111,10 @@ $(B)/libcore-asan.a: $(ASAN_OBJS)
 	ar rcs $@ $^
 
 $(B)/vmd: $(VMD_OBJS) $(B)/libcore.a
-	$(CC) $(CFLAGS) -o $@ $(VMD_OBJS) $(B)/libcore.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(VMD_OBJS) $(B)/libcore.a $(PROG_LDLIBS)
 
 $(B)/vmctl: $(VMCTL_OBJS) $(B)/libcore.a
-	$(CC) $(CFLAGS) -o $@ $(VMCTL_OBJS) $(B)/libcore.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(VMCTL_OBJS) $(B)/libcore.a $(PROG_LDLIBS)
 
 # glibc's linker warnings that NSS functions (getpwnam in lib/sandbox.o,
 # getaddrinfo in libevent's evutil.o) need its shared libraries at run
