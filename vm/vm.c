@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,55 @@ vm_on_signal(evutil_socket_t sig, short ev, void *arg)
 	vcpu_request_exit(vm, VM_EXIT_ERROR);
 }
 
+/* The device event thread: the event loop until the VM ends. */
+static void *
+vm_event_thread(void *arg)
+{
+	struct vm	*vm = arg;
+
+	event_base_dispatch(vm->evbase);
+	return NULL;
+}
+
+/*
+ * vm_go: start every vCPU thread but the boot vCPU's, tell the launcher
+ * the guest runs, start the device event thread (from here on it owns the
+ * launch channel), then run the boot vCPU on this, the main, thread, which
+ * is on a CPU already, until the VM ends; then wait for the other threads.
+ */
+static void
+vm_go(struct vm *vm)
+{
+	pthread_t	evthread;
+	int		i, error, evstarted = 0;
+
+	for (i = 1; i < vm->params.ncpus; i++)
+		if (vcpu_start(&vm->vcpus[i]) == -1) {
+			vcpu_request_exit(vm, VM_EXIT_ERROR);
+			break;
+		}
+	/* Tell the launcher the guest runs (vmctl run has gone: ignored). */
+	if (vcpu_exit_status(vm) == -1 && vm->ctl_fd != -1)
+		(void)imsg_send(vm->ctl_fd, IMSG_VMP_START_RESP, 0,
+		    (const uint8_t[4]){ 0 }, 4, -1);
+	if ((error = pthread_create(&evthread, NULL, vm_event_thread,
+	    vm)) != 0) {
+		errno = error;
+		log_warn("%s: event thread", __func__);
+		vcpu_request_exit(vm, VM_EXIT_ERROR);
+	} else
+		evstarted = 1;
+	if (vcpu_exit_status(vm) == -1 && vcpu_run(&vm->vcpus[0]) == -1) {
+		log_warn("%s: vcpu 0", __func__);
+		vcpu_request_exit(vm, VM_EXIT_ERROR);
+	}
+	/* The exit request broke the event loop (vm_on_exit). */
+	if (evstarted)
+		pthread_join(evthread, NULL);
+	for (i = 0; i < vm->params.ncpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+}
+
 static int
 vm_run(struct vm *vm)
 {
@@ -381,19 +431,7 @@ vm_run(struct vm *vm)
 		log_warnx("%s: launch channel", __func__);
 		goto out;
 	}
-	for (i = 0; i < vm->params.ncpus; i++)
-		if (vcpu_start(&vm->vcpus[i]) == -1) {
-			vcpu_request_exit(vm, VM_EXIT_ERROR);
-			break;
-		}
-	/* Tell the launcher the guest runs (vmctl run has gone: ignored). */
-	if (vcpu_exit_status(vm) == -1 && vm->ctl_fd != -1)
-		(void)imsg_send(vm->ctl_fd, IMSG_VMP_START_RESP, 0,
-		    (const uint8_t[4]){ 0 }, 4, -1);
-	if (vcpu_exit_status(vm) == -1)
-		event_base_dispatch(vm->evbase);
-	for (i = 0; i < vm->params.ncpus; i++)
-		vcpu_join(&vm->vcpus[i]);
+	vm_go(vm);
 	status = vcpu_exit_status(vm);
 	if (status == -1)
 		status = VM_EXIT_ERROR;
