@@ -94,7 +94,6 @@ int
 kvm_create_vm(struct vm *vm)
 {
 	struct kvm_userspace_memory_region	 region;
-	struct kvm_pit_config			 pit = { 0 };
 	uint64_t				 ident = KVM_IDENTITY_ADDR;
 	int					 i;
 
@@ -128,11 +127,20 @@ kvm_create_vm(struct vm *vm)
 		log_warn("%s: KVM_CREATE_IRQCHIP", __func__);
 		return -1;
 	}
+	kvm_routes_init(vm);
+	return 0;
+}
+
+int
+kvm_create_pit(struct vm *vm)
+{
+	struct kvm_pit_config	pit;
+
+	memset(&pit, 0, sizeof(pit));
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) == -1) {
 		log_warn("%s: KVM_CREATE_PIT2", __func__);
 		return -1;
 	}
-	kvm_routes_init(vm);
 	return 0;
 }
 
