@@ -141,7 +141,7 @@ launch_spawn(const struct launch *l, int *sock)
 
 int
 launch_send(int sock, const struct proto_vmcreate *c,
-    const struct launch_fd *fds, size_t n)
+    const struct launch_fd *fds, size_t n, const struct proto_cpuid *cpuid)
 {
 	uint8_t	*buf, fbuf[64];
 	size_t	 i;
@@ -161,6 +161,10 @@ launch_send(int sock, const struct proto_vmcreate *c,
 		    fds[i].fd) == -1)
 			goto fail;
 	}
+	if (cpuid != NULL && ((len = proto_cpuid_encode(cpuid, buf)) == -1 ||
+	    imsg_send(sock, IMSG_VMP_CPUID_REQ, 0, buf, (size_t)len,
+	    -1) == -1))
+		goto fail;
 	if (imsg_send(sock, IMSG_VMP_START_REQ, 0, NULL, 0, -1) == -1)
 		goto fail;
 	free(buf);

@@ -75,10 +75,11 @@ pid_t	launch_fork(const char *prog, char *const argv[], int flags,
 
 /*
  * launch_send: send a VM process its description on sock: what to run,
- * then each fd (n of them), then the start request. The fds stay ours.
- * 0, or -1 with errno (logged).
+ * then each fd (n of them), then KVM's supported CPUID table if cpuid is
+ * not NULL (else the VM process asks KVM itself), then the start request.
+ * The fds stay ours. 0, or -1 with errno (logged).
  */
 int	launch_send(int sock, const struct proto_vmcreate *,
-	    const struct launch_fd *, size_t n);
+	    const struct launch_fd *, size_t n, const struct proto_cpuid *cpuid);
 
 #endif /* LIB_LAUNCH_H */

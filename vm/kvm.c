@@ -14,6 +14,7 @@
 #include "log.h"
 #include "kvm.h"
 #include "platform.h"
+#include "proto.h"
 #include "vm.h"
 
 /*
@@ -324,6 +325,51 @@ kvm_supported_cpuid(int kvm_fd)
 		}
 		n *= 2;
 	}
+}
+
+int
+kvm_cpuid_export(const struct kvm_cpuid2 *k, struct proto_cpuid *p)
+{
+	uint32_t	i;
+
+	if (k->nent > PROTO_CPUID_MAX)
+		return -1;
+	memset(p, 0, sizeof(*p));
+	p->nent = k->nent;
+	for (i = 0; i < k->nent; i++) {
+		p->e[i].function = k->entries[i].function;
+		p->e[i].index = k->entries[i].index;
+		p->e[i].flags = k->entries[i].flags;
+		p->e[i].eax = k->entries[i].eax;
+		p->e[i].ebx = k->entries[i].ebx;
+		p->e[i].ecx = k->entries[i].ecx;
+		p->e[i].edx = k->entries[i].edx;
+	}
+	return 0;
+}
+
+struct kvm_cpuid2 *
+kvm_cpuid_import(const struct proto_cpuid *p)
+{
+	struct kvm_cpuid2	*k;
+	uint32_t		 i;
+
+	if ((k = calloc(1, sizeof(*k) + p->nent * sizeof(k->entries[0]))) ==
+	    NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	k->nent = p->nent;
+	for (i = 0; i < p->nent; i++) {
+		k->entries[i].function = p->e[i].function;
+		k->entries[i].index = p->e[i].index;
+		k->entries[i].flags = p->e[i].flags;
+		k->entries[i].eax = p->e[i].eax;
+		k->entries[i].ebx = p->e[i].ebx;
+		k->entries[i].ecx = p->e[i].ecx;
+		k->entries[i].edx = p->e[i].edx;
+	}
+	return k;
 }
 
 int

@@ -7,6 +7,7 @@
 
 struct vm;
 struct kvm_cpuid2;
+struct proto_cpuid;
 
 /* kvm_open: open /dev/kvm and check API version and capabilities. fd or -1. */
 int	kvm_open(void);
@@ -33,6 +34,13 @@ int	kvm_create_pit(struct vm *);
 int	kvm_map_rom(struct vm *, uint64_t gpa, void *hva, uint64_t len);
 /* kvm_supported_cpuid: KVM_GET_SUPPORTED_CPUID (caller frees), or NULL. */
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);
+/*
+ * kvm_cpuid_export: the table in its message form (IMSG_VMP_CPUID_REQ);
+ * kvm_cpuid_import: back (caller frees), or NULL (logged).
+ * Export: 0, or -1 if it has more than PROTO_CPUID_MAX entries.
+ */
+int	kvm_cpuid_export(const struct kvm_cpuid2 *, struct proto_cpuid *);
+struct kvm_cpuid2 *kvm_cpuid_import(const struct proto_cpuid *);
 
 /*
  * kvm_ioeventfd: have KVM signal eventfd fd on a len-byte guest write to

@@ -58,6 +58,7 @@ static int
 vm_receive(struct vm *vm, int sock)
 {
 	struct proto_vmcreate	*c;
+	struct proto_cpuid	*cpuid = NULL;
 	struct imsg		*im;
 	struct proto_fdreq	 fdreq;
 	int			 rv = -1, got_create = 0;
@@ -160,6 +161,16 @@ vm_receive(struct vm *vm, int sock)
 				goto bad;
 			}
 			break;
+		case IMSG_VMP_CPUID_REQ:
+			if (vm->cpuid != NULL || (cpuid == NULL &&
+			    (cpuid = malloc(sizeof(*cpuid))) == NULL))
+				goto bad;
+			if (proto_cpuid_decode(im->data, im->hdr.len,
+			    cpuid) == -1)
+				goto bad;
+			if ((vm->cpuid = kvm_cpuid_import(cpuid)) == NULL)
+				goto done;
+			break;
 		case IMSG_VMP_START_REQ:
 			if (!got_create || vm->params.kernel_fd == -1)
 				goto bad;
@@ -174,6 +185,7 @@ vm_receive(struct vm *vm, int sock)
 		close(im->fd);
 	log_warnx("%s: bad %s message", __func__, proto_name(im->hdr.type));
  done:
+	free(cpuid);
 	free(c);
 	free(im);
 	return rv;
@@ -432,7 +444,10 @@ vm_run(struct vm *vm)
 	if (devices_init(vm) == -1 || (vm->boot.kind != BOOT_KIND_FIRMWARE &&
 	    acpi_build(vm) == -1))
 		goto out;
-	if ((cpuid = kvm_supported_cpuid(vm->kvm_fd)) == NULL)
+	/* The launcher's table (vm_receive), else KVM's answer. */
+	if ((cpuid = vm->cpuid) != NULL)
+		vm->cpuid = NULL;
+	else if ((cpuid = kvm_supported_cpuid(vm->kvm_fd)) == NULL)
 		goto out;
 	if ((vm->vcpus = calloc((size_t)vm->params.ncpus,
 	    sizeof(*vm->vcpus))) == NULL)

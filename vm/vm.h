@@ -95,6 +95,9 @@ struct vm {
 	struct i8042		*i8042;		/* ctrl-alt-del from the host */
 	uint64_t		 acpi_rsdp;	/* guest address, for boot */
 	struct boot_image	 boot;		/* what the boot file is (main) */
+	struct kvm_cpuid2	*cpuid;		/* KVM's, from the launcher
+						   (main, until the vCPUs
+						   exist); NULL: ask KVM */
 	int			 bootslot[VM_BOOTDEV_MAX + 1];	/* PCI slot of
 						   each boot device, 0: none */
 	uint8_t			*rom;		/* firmware mapped below 4G */

@@ -290,6 +290,8 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 {
 	struct run_devs		 devs;
 	struct proto_vmcreate	*c;
+	struct proto_cpuid	*cpuid;
+	struct kvm_cpuid2	*kcpuid = NULL;
 	const char		*kernel = NULL, *initrd = NULL, *errstr, *why;
 	const char		*cdrom = NULL;
 	struct launch		 l;
@@ -445,9 +447,18 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	l.own_uid = geteuid() == 0;
 	if ((pid = launch_spawn(&l, &sock)) == -1)
 		err(1, "cannot start the vm process");
+	/* While the VM process execs: KVM's CPUID table, sent to it. */
+	if ((cpuid = calloc(1, sizeof(*cpuid))) != NULL &&
+	    ((kcpuid = kvm_supported_cpuid(kvm)) == NULL ||
+	    kvm_cpuid_export(kcpuid, cpuid) == -1)) {
+		free(cpuid);
+		cpuid = NULL;
+	}
+	free(kcpuid);
 	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, cdfd, romfd, fds);
-	if (launch_send(sock, c, fds, nfds) == -1)
+	if (launch_send(sock, c, fds, nfds, cpuid) == -1)
 		warnx("cannot launch the vm process");
+	free(cpuid);
 	close(sock);
 	close(kvm);
 	close(kfd);

@@ -95,6 +95,8 @@ struct parent {
 	int			 kvm_fd;	/* /dev/kvm, for every VM */
 	char			 vmprog[PATH_MAX];	/* what VM processes
 							   exec (launch_vm_prog) */
+	struct proto_cpuid	*cpuid;		/* KVM's, sent to each VM
+						   process; NULL: it asks */
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_stagger;
 	struct event		*ev_chld;
 	int			 quitting;
