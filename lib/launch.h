@@ -22,7 +22,7 @@
 
 /* How to start a VM process. */
 struct launch {
-	const char	*prog;		/* the VM program (launch_vm_prog) */
+	const char	*prog;		/* launch_vm_prog's */
 	int		 verbose;	/* -v count */
 	int		 syslog;	/* -L: log to syslog, not stderr */
 	int		 own_uid;	/* run as launch_uid(pid) (from root) */
@@ -80,6 +80,7 @@ pid_t	launch_fork(const char *prog, char *const argv[], int flags,
  * The fds stay ours. 0, or -1 with errno (logged).
  */
 int	launch_send(int sock, const struct proto_vmcreate *,
-	    const struct launch_fd *, size_t n, const struct proto_cpuid *cpuid);
+	    const struct launch_fd *, size_t n,
+	    const struct proto_cpuid *cpuid);
 
 #endif /* LIB_LAUNCH_H */

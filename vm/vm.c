@@ -162,7 +162,8 @@ vm_receive(struct vm *vm, int sock)
 			}
 			break;
 		case IMSG_VMP_CPUID_REQ:
-			if (vm->cpuid != NULL || (cpuid == NULL &&
+			if (im->fd != -1 || vm->cpuid != NULL ||
+			    (cpuid == NULL &&
 			    (cpuid = malloc(sizeof(*cpuid))) == NULL))
 				goto bad;
 			if (proto_cpuid_decode(im->data, im->hdr.len,
