@@ -9,6 +9,16 @@ CFLAGS	+= -std=c17 -D_GNU_SOURCE $(WARN) -I. -Ilib -pthread \
 	   -isystem /usr/include/bsd -DLIBBSD_OVERLAY
 LDLIBS	:= -levent -levent_pthreads -lbsd -lseccomp -pthread
 LDLIBS	+= -lmnl -lz -luring
+# vmd and vmctl: these libraries linked in statically (Debian's -dev
+# packages ship the archives), libc and libmnl (no archive) shared: fewer
+# objects for the dynamic loader to map and relocate at each exec.
+PROG_LDLIBS := -Wl,-O1,--as-needed -Wl,-Bstatic -levent_pthreads -levent \
+	   -lbsd -lmd -lseccomp -lz -luring -Wl,-Bdynamic -lmnl -pthread
+# The VM process program (vmd-vm) is linked statically: no dynamic loader
+# at its start, no shared library mapped (bench/README.md: start-up and
+# memory). It needs none of vmd's NSS (user names) or dlopen (libnftables).
+VMVM_LDLIBS := -static -levent_pthreads -levent_core -lbsd -lmd -lseccomp \
+	   -lz -luring -pthread
 # `make V=1` shows the commands.
 V	?= 0
 ifeq ($(V),0)
@@ -58,7 +68,7 @@ UNIT_SRCS	:= $(shell find tests/unit -name '*_test.c' 2>/dev/null)
 UNIT_BINS	:= $(UNIT_SRCS:tests/%_test.c=$(B)/tests/%_test.t)
 HELPER_SRCS	:= $(wildcard tests/helper/*.c)
 
-PROGS		:= $(B)/vmd $(B)/vmctl
+PROGS		:= $(B)/vmd $(B)/vmctl $(B)/vmd-vm
 
 .PHONY: all check demo deps check-linux bench clean unit integ fuzz install
 .PHONY: tools vmd-asan linux-kernel
@@ -101,10 +111,19 @@ $(B)/libcore-asan.a: $(ASAN_OBJS)
 	ar rcs $@ $^
 
 $(B)/vmd: $(VMD_OBJS) $(B)/libcore.a
-	$(CC) $(CFLAGS) -o $@ $(VMD_OBJS) $(B)/libcore.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(VMD_OBJS) $(B)/libcore.a $(PROG_LDLIBS)
 
 $(B)/vmctl: $(VMCTL_OBJS) $(B)/libcore.a
-	$(CC) $(CFLAGS) -o $@ $(VMCTL_OBJS) $(B)/libcore.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(VMCTL_OBJS) $(B)/libcore.a $(PROG_LDLIBS)
+
+# glibc's linker warnings that NSS functions (getpwnam in lib/sandbox.o,
+# getaddrinfo in libevent's evutil.o) need its shared libraries at run
+# time are left out: vmd-vm calls none of them.
+$(B)/vmd-vm: $(B)/obj/vm/main.o $(B)/libcore.a
+	$(CC) $(CFLAGS) -o $@ $(B)/obj/vm/main.o $(B)/libcore.a \
+	    $(VMVM_LDLIBS) 2>$@.ld; rc=$$?; grep -v -e ': in function' \
+	    -e 'in statically linked applications requires' $@.ld >&2; \
+	    rm -f $@.ld; exit $$rc
 
 # Unit tests: tests/unit/a/b_test.c -> build/tests/unit/a/b_test.t,
 # built with ASan+UBSan against the core library.
@@ -192,7 +211,8 @@ DEPS	:= gcc make libc6-dev libevent-dev libseccomp-dev libbsd-dev bison \
 	   libclang-rt-14-dev pkg-config libmnl-dev libnftables-dev nftables \
 	   tshark python3 iproute2 procps zlib1g-dev liburing-dev seabios \
 	   grub-pc-bin xorriso mtools e2fsprogs flex bc lz4 xz-utils patch \
-	   libelf-dev ipxe-qemu dnsmasq-base isolinux syslinux-common
+	   libelf-dev ipxe-qemu dnsmasq-base isolinux syslinux-common \
+	   libmd-dev
 deps:
 	@missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -249,7 +269,7 @@ PREFIX	?= /usr/local
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/vmd \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 $(B)/vmd $(B)/vmctl $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 $(B)/vmd $(B)/vmd-vm $(B)/vmctl $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 man/vmd.8 man/vmctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 man/vm.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 $(B)/guest/testguest examples/vmd.service \

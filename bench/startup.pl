@@ -84,12 +84,13 @@ sub children {
 	return @c;
 }
 
-# Memory of our VM process: guest RAM is a memfd shared mapping, so it is
-# RssShmem; everything else is the VMM's.
+# Memory of our VM process (build/vmd-vm, or build/vmd -V without it):
+# guest RAM is a memfd shared mapping, so it is RssShmem; everything else
+# is the VMM's.
 sub mem_ours {
 	my ($vmctl_pid) = @_;
-	my ($vm) = grep {
-		(readlink("/proc/$_/exe") // '') =~ m{/vmd$} } children($vmctl_pid);
+	my ($vm) = grep { (readlink("/proc/$_/exe") // '') =~ m{/vmd(-vm)?$} }
+	    children($vmctl_pid);
 	return { error => 'no VM process under vmctl' } unless $vm;
 	my $s = kb_fields("/proc/$vm/status") or return { error => 'no status' };
 	my $c = kb_fields("/proc/$vmctl_pid/status") // {};

@@ -21,6 +21,19 @@
 /* Room for the launch messages and more before a sender would block. */
 #define LAUNCH_SOCKBUF	(1024 * 1024)
 
+int
+launch_vm_prog(const char *vmd, char *path, size_t len)
+{
+	if ((size_t)snprintf(path, len, "%s%s", vmd, LAUNCH_VM_SUFFIX) <
+	    len && access(path, X_OK) == 0)
+		return 0;
+	if (strlcpy(path, vmd, len) >= len) {
+		log_warnx("%s: %s: path too long", __func__, vmd);
+		return -1;
+	}
+	return 0;
+}
+
 uid_t
 launch_uid(pid_t pid)
 {
@@ -128,7 +141,7 @@ launch_spawn(const struct launch *l, int *sock)
 
 int
 launch_send(int sock, const struct proto_vmcreate *c,
-    const struct launch_fd *fds, size_t n)
+    const struct launch_fd *fds, size_t n, const struct proto_cpuid *cpuid)
 {
 	uint8_t	*buf, fbuf[64];
 	size_t	 i;
@@ -148,6 +161,10 @@ launch_send(int sock, const struct proto_vmcreate *c,
 		    fds[i].fd) == -1)
 			goto fail;
 	}
+	if (cpuid != NULL && ((len = proto_cpuid_encode(cpuid, buf)) == -1 ||
+	    imsg_send(sock, IMSG_VMP_CPUID_REQ, 0, buf, (size_t)len,
+	    -1) == -1))
+		goto fail;
 	if (imsg_send(sock, IMSG_VMP_START_REQ, 0, NULL, 0, -1) == -1)
 		goto fail;
 	free(buf);

@@ -22,7 +22,7 @@
 
 /* How to start a VM process. */
 struct launch {
-	const char	*prog;		/* the vmd program */
+	const char	*prog;		/* launch_vm_prog's */
 	int		 verbose;	/* -v count */
 	int		 syslog;	/* -L: log to syslog, not stderr */
 	int		 own_uid;	/* run as launch_uid(pid) (from root) */
@@ -37,6 +37,17 @@ struct launch_fd {
 /* launch_fork flags. */
 #define LAUNCH_F_OWN_UID	0x1	/* become launch_uid(pid) (from root) */
 #define LAUNCH_F_DEATHSIG	0x2	/* SIGKILL when this thread ends */
+
+/*
+ * launch_vm_prog: the program VM processes of the vmd program at vmd
+ * exec: vmd-vm beside it (vmd's path with LAUNCH_VM_SUFFIX appended:
+ * build/vmd -> build/vmd-vm), statically linked, when it is there; else
+ * vmd itself, whose -V runs the same VM process (vmd-asan, whose VM
+ * processes are ASan builds too). 0, or -1 if a path does not fit in
+ * len (logged).
+ */
+#define LAUNCH_VM_SUFFIX	"-vm"
+int	launch_vm_prog(const char *vmd, char *path, size_t len);
 
 /* launch_uid: the uid (and gid) of the VM process pid. */
 uid_t	launch_uid(pid_t pid);
@@ -64,10 +75,12 @@ pid_t	launch_fork(const char *prog, char *const argv[], int flags,
 
 /*
  * launch_send: send a VM process its description on sock: what to run,
- * then each fd (n of them), then the start request. The fds stay ours.
- * 0, or -1 with errno (logged).
+ * then each fd (n of them), then KVM's supported CPUID table if cpuid is
+ * not NULL (else the VM process asks KVM itself), then the start request.
+ * The fds stay ours. 0, or -1 with errno (logged).
  */
 int	launch_send(int sock, const struct proto_vmcreate *,
-	    const struct launch_fd *, size_t n);
+	    const struct launch_fd *, size_t n,
+	    const struct proto_cpuid *cpuid);
 
 #endif /* LIB_LAUNCH_H */

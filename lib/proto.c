@@ -52,6 +52,8 @@ static const struct proto_route proto_routes[IMSG_TYPE_MAX] = {
 	    PROTO_TO_VM, IMSG_VMP_UNPAUSE_RESP },
 	[IMSG_VMP_UNPAUSE_RESP] = { "vmp-unpause-resp", PROTO_FROM_VM,
 	    PROTO_TO_PARENT, 0 },
+	[IMSG_VMP_CPUID_REQ] = { "vmp-cpuid-req", PROTO_FROM_DAEMON,
+	    PROTO_TO_VM },
 	[IMSG_VMP_LOG_EVENT] = { "vmp-log-event", PROTO_FROM_DAEMON,
 	    PROTO_TO_VM },
 	[IMSG_VMP_START_RESP] = { "vmp-start-resp", PROTO_FROM_DAEMON,
@@ -436,6 +438,52 @@ proto_vmcreate_decode(const uint8_t *buf, size_t len,
 	c->bootdev = proto_get_u32(&b);
 	proto_get_str(&b, c->name, sizeof(c->name));
 	proto_get_str(&b, c->cmdline, sizeof(c->cmdline));
+	return proto_buf_decoded(&b, c, sizeof(*c));
+}
+
+int
+proto_cpuid_encode(const struct proto_cpuid *c, uint8_t *buf)
+{
+	struct proto_buf	b;
+	uint32_t		i;
+
+	if (c->nent > PROTO_CPUID_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	proto_buf_writer(&b, buf);
+	proto_put_u32(&b, c->nent);
+	for (i = 0; i < c->nent; i++) {
+		proto_put_u32(&b, c->e[i].function);
+		proto_put_u32(&b, c->e[i].index);
+		proto_put_u32(&b, c->e[i].flags);
+		proto_put_u32(&b, c->e[i].eax);
+		proto_put_u32(&b, c->e[i].ebx);
+		proto_put_u32(&b, c->e[i].ecx);
+		proto_put_u32(&b, c->e[i].edx);
+	}
+	return proto_buf_encoded(&b);
+}
+
+int
+proto_cpuid_decode(const uint8_t *buf, size_t len, struct proto_cpuid *c)
+{
+	struct proto_buf	b;
+	uint32_t		i;
+
+	memset(c, 0, sizeof(*c));
+	proto_buf_reader(&b, buf, len);
+	c->nent = proto_get_u32(&b);
+	proto_buf_check(&b, c->nent <= PROTO_CPUID_MAX);
+	for (i = 0; !b.err && i < c->nent; i++) {
+		c->e[i].function = proto_get_u32(&b);
+		c->e[i].index = proto_get_u32(&b);
+		c->e[i].flags = proto_get_u32(&b);
+		c->e[i].eax = proto_get_u32(&b);
+		c->e[i].ebx = proto_get_u32(&b);
+		c->e[i].ecx = proto_get_u32(&b);
+		c->e[i].edx = proto_get_u32(&b);
+	}
 	return proto_buf_decoded(&b, c, sizeof(*c));
 }
 

@@ -422,17 +422,25 @@ vcpu_set_state(struct vcpu *vcpu, enum vcpu_state from, enum vcpu_state to)
 	return 0;
 }
 
-int
-vcpu_start(struct vcpu *vcpu)
+/* vcpu_kick_init: the kick signal's handler (it only interrupts). 0/-1. */
+static int
+vcpu_kick_init(void)
 {
-	struct vm		*vm = vcpu->vm;
-	struct sigaction	 sa;
-	int			 error, rv;
+	struct sigaction	sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = vcpu_kick_handler;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) == -1)
+	return sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+}
+
+int
+vcpu_start(struct vcpu *vcpu)
+{
+	struct vm		*vm = vcpu->vm;
+	int			 error, rv;
+
+	if (vcpu_kick_init() == -1)
 		return -1;
 	/* RUNNING before the thread exists: it may park at once. */
 	pthread_mutex_lock(&vm->run_mtx);
@@ -450,6 +458,27 @@ vcpu_start(struct vcpu *vcpu)
 		return -1;
 	}
 	vcpu->started = 1;
+	return 0;
+}
+
+int
+vcpu_run(struct vcpu *vcpu)
+{
+	struct vm	*vm = vcpu->vm;
+	int		 rv;
+
+	if (vcpu_kick_init() == -1)
+		return -1;
+	pthread_mutex_lock(&vm->run_mtx);
+	if ((rv = vcpu_set_state(vcpu, VCPU_CREATED, VCPU_RUNNING)) == 0) {
+		/* Kicks reach this thread; vcpu_join has nothing to wait for. */
+		vcpu->thread = pthread_self();
+		vcpu->started = 1;
+	}
+	pthread_mutex_unlock(&vm->run_mtx);
+	if (rv == -1)
+		return -1;
+	(void)vcpu_thread(vcpu);
 	return 0;
 }
 
@@ -497,7 +526,9 @@ vcpu_join(struct vcpu *vcpu)
 {
 	if (!vcpu->started)
 		return;
-	pthread_join(vcpu->thread, NULL);
+	/* Run by this thread (vcpu_run): it has left its loop already. */
+	if (!pthread_equal(vcpu->thread, pthread_self()))
+		pthread_join(vcpu->thread, NULL);
 	vcpu->started = 0;
 	pthread_mutex_lock(&vcpu->vm->run_mtx);
 	vcpu->state = VCPU_JOINED;

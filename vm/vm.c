@@ -11,6 +11,8 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +59,7 @@ static int
 vm_receive(struct vm *vm, int sock)
 {
 	struct proto_vmcreate	*c;
+	struct proto_cpuid	*cpuid = NULL;
 	struct imsg		*im;
 	struct proto_fdreq	 fdreq;
 	int			 rv = -1, got_create = 0;
@@ -159,6 +162,17 @@ vm_receive(struct vm *vm, int sock)
 				goto bad;
 			}
 			break;
+		case IMSG_VMP_CPUID_REQ:
+			if (im->fd != -1 || vm->cpuid != NULL ||
+			    (cpuid == NULL &&
+			    (cpuid = malloc(sizeof(*cpuid))) == NULL))
+				goto bad;
+			if (proto_cpuid_decode(im->data, im->hdr.len,
+			    cpuid) == -1)
+				goto bad;
+			if ((vm->cpuid = kvm_cpuid_import(cpuid)) == NULL)
+				goto done;
+			break;
 		case IMSG_VMP_START_REQ:
 			if (!got_create || vm->params.kernel_fd == -1)
 				goto bad;
@@ -173,6 +187,7 @@ vm_receive(struct vm *vm, int sock)
 		close(im->fd);
 	log_warnx("%s: bad %s message", __func__, proto_name(im->hdr.type));
  done:
+	free(cpuid);
 	free(c);
 	free(im);
 	return rv;
@@ -304,13 +319,85 @@ vm_on_signal(evutil_socket_t sig, short ev, void *arg)
 	vcpu_request_exit(vm, VM_EXIT_ERROR);
 }
 
+/* The PIT being created on a thread of its own (kvm_create_pit). */
+struct vm_pit {
+	struct vm	*vm;
+	int		 rv;		/* kvm_create_pit's */
+};
+
+static void *
+vm_pit_thread(void *arg)
+{
+	struct vm_pit	*pit = arg;
+
+	pit->rv = kvm_create_pit(pit->vm);
+	return NULL;
+}
+
+/*
+ * The device event thread: the event loop until the VM ends. First, off
+ * the boot vCPU's way, it gives the kernel back the heap pages the set-up
+ * freed (libseccomp's rule database, the launch messages, the CPUID
+ * table): 136 KiB of the VM process's RSS here.
+ */
+static void *
+vm_event_thread(void *arg)
+{
+	struct vm	*vm = arg;
+
+	(void)malloc_trim(0);
+	event_base_dispatch(vm->evbase);
+	return NULL;
+}
+
+/*
+ * vm_go: start every vCPU thread but the boot vCPU's, tell the launcher
+ * the guest runs, start the device event thread (from here on it owns the
+ * launch channel), then run the boot vCPU on this, the main, thread, which
+ * is on a CPU already, until the VM ends; then wait for the other threads.
+ */
+static void
+vm_go(struct vm *vm)
+{
+	pthread_t	evthread;
+	int		i, error, evstarted = 0;
+
+	for (i = 1; i < vm->params.ncpus; i++)
+		if (vcpu_start(&vm->vcpus[i]) == -1) {
+			vcpu_request_exit(vm, VM_EXIT_ERROR);
+			break;
+		}
+	/* Tell the launcher the guest runs (vmctl run has gone: ignored). */
+	if (vcpu_exit_status(vm) == -1 && vm->ctl_fd != -1)
+		(void)imsg_send(vm->ctl_fd, IMSG_VMP_START_RESP, 0,
+		    (const uint8_t[4]){ 0 }, 4, -1);
+	if ((error = pthread_create(&evthread, NULL, vm_event_thread,
+	    vm)) != 0) {
+		errno = error;
+		log_warn("%s: event thread", __func__);
+		vcpu_request_exit(vm, VM_EXIT_ERROR);
+	} else
+		evstarted = 1;
+	if (vcpu_exit_status(vm) == -1 && vcpu_run(&vm->vcpus[0]) == -1) {
+		log_warn("%s: vcpu 0", __func__);
+		vcpu_request_exit(vm, VM_EXIT_ERROR);
+	}
+	/* The exit request broke the event loop (vm_on_exit). */
+	if (evstarted)
+		pthread_join(evthread, NULL);
+	for (i = 0; i < vm->params.ncpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+}
+
 static int
 vm_run(struct vm *vm)
 {
 	struct kvm_cpuid2	*cpuid = NULL;
 	struct event		*ev_exit = NULL, *ev_term = NULL, *ev_int = NULL;
+	struct vm_pit		 pit;
+	pthread_t		 pit_thread;
 	const char		*why;
-	int			 i, status = VM_EXIT_ERROR;
+	int			 i, status = VM_EXIT_ERROR, pit_started = 0;
 
 	/* vmd's vmm passes /dev/kvm; vmctl run's VM opens it. */
 	if (vm->kvm_fd == -1 && (vm->kvm_fd = kvm_open()) == -1)
@@ -336,6 +423,16 @@ vm_run(struct vm *vm)
 		log_warn("%s: eventfd", __func__);
 		return VM_EXIT_ERROR;
 	}
+	/*
+	 * The PIT meanwhile, under the filter like this thread: KVM may wait
+	 * for a CPU for it (kvm_create_pit); the guest waits for it below.
+	 */
+	pit.vm = vm;
+	pit.rv = -1;
+	if (pthread_create(&pit_thread, NULL, vm_pit_thread, &pit) == 0)
+		pit_started = 1;
+	else
+		pit.rv = kvm_create_pit(vm);
 	ev_exit = event_new(vm->evbase, vm->exit_efd, EV_READ | EV_PERSIST,
 	    vm_on_exit, vm);
 	ev_term = evsignal_new(vm->evbase, SIGTERM, vm_on_signal, vm);
@@ -355,7 +452,10 @@ vm_run(struct vm *vm)
 	if (devices_init(vm) == -1 || (vm->boot.kind != BOOT_KIND_FIRMWARE &&
 	    acpi_build(vm) == -1))
 		goto out;
-	if ((cpuid = kvm_supported_cpuid(vm->kvm_fd)) == NULL)
+	/* The launcher's table (vm_receive), else KVM's answer. */
+	if ((cpuid = vm->cpuid) != NULL)
+		vm->cpuid = NULL;
+	else if ((cpuid = kvm_supported_cpuid(vm->kvm_fd)) == NULL)
 		goto out;
 	if ((vm->vcpus = calloc((size_t)vm->params.ncpus,
 	    sizeof(*vm->vcpus))) == NULL)
@@ -381,23 +481,19 @@ vm_run(struct vm *vm)
 		log_warnx("%s: launch channel", __func__);
 		goto out;
 	}
-	for (i = 0; i < vm->params.ncpus; i++)
-		if (vcpu_start(&vm->vcpus[i]) == -1) {
-			vcpu_request_exit(vm, VM_EXIT_ERROR);
-			break;
-		}
-	/* Tell the launcher the guest runs (vmctl run has gone: ignored). */
-	if (vcpu_exit_status(vm) == -1 && vm->ctl_fd != -1)
-		(void)imsg_send(vm->ctl_fd, IMSG_VMP_START_RESP, 0,
-		    (const uint8_t[4]){ 0 }, 4, -1);
-	if (vcpu_exit_status(vm) == -1)
-		event_base_dispatch(vm->evbase);
-	for (i = 0; i < vm->params.ncpus; i++)
-		vcpu_join(&vm->vcpus[i]);
+	if (pit_started) {
+		pthread_join(pit_thread, NULL);
+		pit_started = 0;
+	}
+	if (pit.rv == -1)
+		goto out;
+	vm_go(vm);
 	status = vcpu_exit_status(vm);
 	if (status == -1)
 		status = VM_EXIT_ERROR;
  out:
+	if (pit_started)
+		pthread_join(pit_thread, NULL);
 	free(cpuid);
 	if (ev_exit != NULL)
 		event_free(ev_exit);

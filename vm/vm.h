@@ -75,8 +75,10 @@ struct vm_params {
 
 /*
  * The per-VM context, created in vm_main. Set-up happens on the main
- * thread; afterwards the buses are read-only, devices own their state
- * (behind their bus lock) and the fields below say who writes them.
+ * thread, which then runs the boot vCPU (vcpu_run) beside the device
+ * event thread and the other vCPUs' threads; afterwards the buses are
+ * read-only, devices own their state (behind their bus lock) and the
+ * fields below say who writes them.
  */
 struct vm {
 	struct vm_params	 params;
@@ -93,12 +95,16 @@ struct vm {
 	struct i8042		*i8042;		/* ctrl-alt-del from the host */
 	uint64_t		 acpi_rsdp;	/* guest address, for boot */
 	struct boot_image	 boot;		/* what the boot file is (main) */
+	struct kvm_cpuid2	*cpuid;		/* KVM's, from the launcher
+						   (main, until the vCPUs
+						   exist); NULL: ask KVM */
 	int			 bootslot[VM_BOOTDEV_MAX + 1];	/* PCI slot of
 						   each boot device, 0: none */
 	uint8_t			*rom;		/* firmware mapped below 4G */
 	uint64_t		 rom_size;
 	int			 exit_efd;	/* eventfd: wakes the event loop */
-	int			 nsignals;	/* stop requests seen (main) */
+	int			 nsignals;	/* stop requests seen (event
+						   thread) */
 	/* The launch channel, kept for pause/unpause (event thread). */
 	int			 ctl_fd;	/* -1 once the launcher left */
 	struct event		*ev_ctl;
@@ -118,8 +124,8 @@ struct vm {
 	uint64_t		 paused_clock;	/* KVM_GET_CLOCK at pause */
 	uint64_t		*paused_tsc;	/* per vCPU, at pause */
 	struct timespec		 paused_at;	/* CLOCK_MONOTONIC at pause */
-	struct timespec		 start;		/* CLOCK_MONOTONIC at exec, moved
-						   on by pauses */
+	struct timespec		 start;		/* CLOCK_MONOTONIC at vm_main,
+						   moved on by pauses */
 };
 
 /*

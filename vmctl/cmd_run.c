@@ -290,12 +290,14 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 {
 	struct run_devs		 devs;
 	struct proto_vmcreate	*c;
+	struct proto_cpuid	*cpuid;
+	struct kvm_cpuid2	*kcpuid = NULL;
 	const char		*kernel = NULL, *initrd = NULL, *errstr, *why;
 	const char		*cdrom = NULL;
 	struct launch		 l;
 	struct boot_image	 img;
 	struct launch_fd	 fds[RUN_MAX_FDS];
-	char			 vmd[PATH_MAX];
+	char			 vmd[PATH_MAX], vmprog[PATH_MAX];
 	struct sigaction	 sa;
 	pid_t			 pid;
 	size_t			 nfds;
@@ -420,6 +422,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	if (run_find_vmd(vmd, sizeof(vmd)) == -1)
 		errx(1, "cannot find the vmd program beside vmctl or in "
 		    "/usr/sbin");
+	/* vmd-vm beside it, else vmd -V. */
+	if (launch_vm_prog(vmd, vmprog, sizeof(vmprog)) == -1)
+		errx(1, "%s: cannot name the VM program", vmd);
 	/* The VM process may not open /dev/kvm under its own uid. */
 	if ((kvm = kvm_open()) == -1)
 		errx(1, "cannot use KVM");
@@ -437,14 +442,23 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	sigaction(SIGQUIT, &sa, NULL);
 
 	memset(&l, 0, sizeof(l));
-	l.prog = vmd;
+	l.prog = vmprog;
 	l.verbose = opts->verbose;
 	l.own_uid = geteuid() == 0;
 	if ((pid = launch_spawn(&l, &sock)) == -1)
 		err(1, "cannot start the vm process");
+	/* While the VM process execs: KVM's CPUID table, sent to it. */
+	if ((cpuid = calloc(1, sizeof(*cpuid))) != NULL &&
+	    ((kcpuid = kvm_supported_cpuid(kvm)) == NULL ||
+	    kvm_cpuid_export(kcpuid, cpuid) == -1)) {
+		free(cpuid);
+		cpuid = NULL;
+	}
+	free(kcpuid);
 	nfds = run_fds(&devs, kfd, ifd, cin, cout, kvm, cdfd, romfd, fds);
-	if (launch_send(sock, c, fds, nfds) == -1)
+	if (launch_send(sock, c, fds, nfds, cpuid) == -1)
 		warnx("cannot launch the vm process");
+	free(cpuid);
 	close(sock);
 	close(kvm);
 	close(kfd);

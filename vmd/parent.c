@@ -4,9 +4,11 @@
 #include <sys/wait.h>
 
 #include <event2/event.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sandbox.h"
@@ -677,12 +679,35 @@ parent_spawn(struct parent *p, const char *name, struct proc_chan *ch,
 		fatal("%s: %s", __func__, name);
 }
 
+/*
+ * parent_cpuid: KVM's supported CPUID table, asked once for every VM
+ * process (it would take each of them 0.3 ms here), or NULL: each asks.
+ */
+static struct proto_cpuid *
+parent_cpuid(int kvm_fd)
+{
+	struct proto_cpuid	*c;
+	struct kvm_cpuid2	*k;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((k = kvm_supported_cpuid(kvm_fd)) == NULL ||
+	    kvm_cpuid_export(k, c) == -1) {
+		free(c);
+		c = NULL;
+	}
+	free(k);
+	return c;
+}
+
 int
 parent_main(const struct vmd_opts *opts)
 {
 	struct parent		*p;
 	struct vmd_config	*conf;
 	const char		*errstr, *s;
+	char			 self[PATH_MAX];
+	ssize_t			 n;
 	int			 lfd;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -701,9 +726,18 @@ parent_main(const struct vmd_opts *opts)
 		if (errstr != NULL)
 			fatalx("VMD_START_TIMEOUT %s: %s", s, errstr);
 	}
+	/* VM processes exec vmd-vm beside us, else this program (-V). */
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
+		fatal("%s: /proc/self/exe", __func__);
+	self[n] = '\0';
+	if (launch_vm_prog(self, p->vmprog, sizeof(p->vmprog)) == -1)
+		exit(1);
+	log_debug("VM processes run %s", p->vmprog);
 	/* Every VM process gets it: it may not open /dev/kvm itself. */
 	if ((p->kvm_fd = kvm_open()) == -1)
 		log_warnx("%s: no KVM: VMs will not start", __func__);
+	else
+		p->cpuid = parent_cpuid(p->kvm_fd);
 	TAILQ_INIT(&p->vms);
 	TAILQ_INIT(&p->oldids);
 	if (sandbox_prepare(SANDBOX_USER) == -1)

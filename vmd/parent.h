@@ -6,6 +6,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include <limits.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -92,6 +93,10 @@ struct parent {
 	int			 stop_timeout;	/* seconds */
 	int			 start_timeout;	/* seconds */
 	int			 kvm_fd;	/* /dev/kvm, for every VM */
+	char			 vmprog[PATH_MAX];	/* what VM processes
+							   exec (launch_vm_prog) */
+	struct proto_cpuid	*cpuid;		/* KVM's, sent to each VM
+						   process; NULL: it asks */
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_stagger;
 	struct event		*ev_chld;
 	int			 quitting;

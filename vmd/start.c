@@ -233,7 +233,7 @@ start_vm(struct parent *p, struct parent_vm *vm)
 		fds[n++].req.which = PROTO_VMFD_OPTROM;
 	}
 	memset(&l, 0, sizeof(l));
-	l.prog = "/proc/self/exe";
+	l.prog = p->vmprog;
 	l.verbose = log_getverbose();
 	l.syslog = !p->opts->debug;
 	l.own_uid = 1;
@@ -250,7 +250,7 @@ start_vm(struct parent *p, struct parent_vm *vm)
 	log_debug("vm %s (vm %u) is pid %d, uid %u", vm->conf.name, vm->id,
 	    (int)pid, (unsigned)launch_uid(pid));
 	/* It runs now: a failure from here on ends it, and its exit answers. */
-	if (sock == -1 || launch_send(sock, c, fds, n) == -1 ||
+	if (sock == -1 || launch_send(sock, c, fds, n, p->cpuid) == -1 ||
 	    start_attach(p, vm, sock) == -1) {
 		vm->start_err = EIO;
 		vms_event(p, vm, LC_EV_START_FAILED);

@@ -17,6 +17,7 @@ int
 main(void)
 {
 	struct proto_vmcreate	 c, d;
+	struct proto_cpuid	*cp, *cq;
 	struct imsg		*im;
 	uint8_t			 buf[IMSG_MAX_PAYLOAD];
 	uint32_t		 v;
@@ -61,6 +62,45 @@ main(void)
 	memset(c.name, 'a', sizeof(c.name));
 	tap_ok(proto_vmcreate_encode(&c, buf) == -1 && errno == EINVAL,
 	    "unterminated name refused (EINVAL)");
+	/* KVM's CPUID table from the launcher: u32 nent, 7 u32 per entry. */
+	if ((cp = calloc(1, sizeof(*cp))) == NULL ||
+	    (cq = calloc(1, sizeof(*cq))) == NULL) {
+		printf("Bail out! calloc\n");
+		return 1;
+	}
+	cp->nent = 2;
+	cp->e[0].function = 1;
+	cp->e[0].eax = 0x806f8;
+	cp->e[1].function = 7;
+	cp->e[1].index = 0;
+	cp->e[1].flags = 1;
+	cp->e[1].edx = 0xdeadbeef;
+	len = proto_cpuid_encode(cp, buf);
+	tap_is(len, 4 + 2 * 28, "encode cpuid: u32 nent, 28 bytes an entry");
+	tap_ok(proto_cpuid_decode(buf, (size_t)len, cq) == 0 &&
+	    cq->nent == 2 && memcmp(cp->e, cq->e, 2 * sizeof(cp->e[0])) == 0,
+	    "decode cpuid gives it back");
+	for (i = 0, bad = 0; i < len; i++)
+		if (proto_cpuid_decode(buf, (size_t)i, cq) == 0)
+			bad++;
+	tap_is(bad, 0, "cpuid: every truncation refused");
+	tap_ok(proto_cpuid_decode(buf, (size_t)len + 1, cq) == -1 &&
+	    errno == EBADMSG && cq->nent == 0,
+	    "cpuid: leftover byte refused, the output zeroed");
+	v = PROTO_CPUID_MAX + 1;
+	memcpy(buf, &v, 4);
+	tap_ok(proto_cpuid_decode(buf, (size_t)len, cq) == -1 &&
+	    errno == EBADMSG, "cpuid: more entries than KVM has refused");
+	cp->nent = PROTO_CPUID_MAX;
+	len = proto_cpuid_encode(cp, buf);
+	tap_ok(len > 0 && proto_cpuid_decode(buf, (size_t)len, cq) == 0 &&
+	    cq->nent == PROTO_CPUID_MAX, "cpuid: the largest table fits");
+	cp->nent = PROTO_CPUID_MAX + 1;
+	tap_ok(proto_cpuid_encode(cp, buf) == -1 && errno == EINVAL,
+	    "cpuid: encoding too many entries refused (EINVAL)");
+	free(cp);
+	free(cq);
+
 	tap_ok(proto_u32_encode(7, buf) == 4 && proto_u32_decode(buf, 4, &v) ==
 	    0 && v == 7, "u32 round trip");
 	tap_ok(proto_u32_decode(buf, 5, &v) == -1 && errno == EBADMSG,

@@ -173,6 +173,34 @@ test_start_fails_run(void)
 	teardown();
 }
 
+/*
+ * The boot vCPU run by the calling thread (vcpu_run): its loop runs there
+ * and returns when the VM ends; joining it waits for nothing.
+ */
+static void
+test_run_here(void)
+{
+	setup();
+	vm.params.ncpus = 1;
+	tap_is(vcpu_run(&vcpus[0]), 0, "vcpu_run: returns once the VM ends");
+	tap_is(vcpu_exit_status(&vm), VM_EXIT_ERROR,
+	    "KVM_RUN failing on the calling thread ends the VM with an error");
+	tap_is(vcpu_state(&vcpus[0]), VCPU_EXITED, "then it is exited");
+	vcpu_join(&vcpus[0]);
+	tap_is(vcpu_state(&vcpus[0]), VCPU_JOINED,
+	    "vcpu_join from the same thread: joined, without waiting");
+	errno = 0;
+	tap_is(vcpu_run(&vcpus[0]), -1, "joined: run refused");
+	tap_is(errno, EINVAL, "with EINVAL");
+	teardown();
+	setup();
+	vcpu_request_exit(&vm, VM_EXIT_POWEROFF);
+	tap_is(vcpu_run(&vcpus[0]), 0, "run after an exit request returns");
+	tap_is(vcpu_exit_status(&vm), VM_EXIT_POWEROFF,
+	    "without running the guest: the request stands");
+	teardown();
+}
+
 static uint64_t
 ms_since(const struct timespec *t0)
 {
@@ -327,6 +355,7 @@ main(void)
 	test_refused();
 	test_exit();
 	test_start_fails_run();
+	test_run_here();
 	test_pause();
 	test_exit_wakes_pauser();
 	return tap_done();
