@@ -46,7 +46,7 @@ PARSE_C		:= $(B)/gen/vmd/parse.c
 
 # Networking building blocks (issue 5): the VM process's DHCP server, local
 # interface addressing, and host interfaces and NAT for the priv process.
-NET_SRCS	:= vm/net/dhcp.c lib/localaddr.c vmd/netif.c vmd/nat.c
+NET_SRCS	:= vm/net/dhcp.c vm/net/tapio.c lib/localaddr.c vmd/netif.c vmd/nat.c
 
 CORE_SRCS	:= $(LIB_SRCS) $(VM_SRCS) $(CONF_SRCS) $(NET_SRCS)
 CORE_OBJS	:= $(CORE_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/vmd/parse.o

@@ -64,7 +64,7 @@ fuzz_setup(void)
 	fuzz_dev[0] = virtio_rng_add(vm);
 	fuzz_dev[1] = virtio_blk_add(vm, fakevm_disk(img, 0), NULL, 0);
 	/* A fixed MAC the inputs can match; a local NIC: DHCP in the loop. */
-	fuzz_dev[2] = virtio_net_add(vm, sv[0], fuzz_mac, 1, 0);
+	fuzz_dev[2] = virtio_net_add(vm, sv[0], fuzz_mac, 1, 0, NULL);
 	host.s_addr = htonl(0x64400102);
 	guest.s_addr = htonl(0x64400103);
 	if (fuzz_dev[2] == NULL ||
