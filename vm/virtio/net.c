@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +40,16 @@
 #define NET_RX_MAX		256	/* frames per tap wakeup */
 #define NET_RX_WANT_MIN		4	/* reads tried when the tap was quiet */
 #define NET_POOL		1024	/* iovecs of one batch's frames */
+/*
+ * When the rx ring runs dry while the tap still holds frames, the device
+ * watches the avail index this long, rx kicks suppressed, before it
+ * re-arms them and leaves the tap until the next kick: a driver that
+ * reposts buffers as it takes frames costs no kick (a VM exit) and no
+ * wake-up. Bounded: it runs on the event thread. 0 turns polling off.
+ */
+#ifndef NET_POLL_NS
+#define NET_POLL_NS		32000ULL
+#endif
 
 #define VIRTIO_NET_F_MAC	5
 #define VIRTIO_NET_F_STATUS	16
@@ -156,15 +167,26 @@ net_rx_pending(struct virtio_net *n)
 	return 0;
 }
 
-/* net_rx_stall: no rx buffers: the tap waits for the driver's kick. */
-static void
+/*
+ * net_rx_stall: no rx buffers: kicks on (they are off whenever the device
+ * is not waiting for buffers: the tap wakes it for frames) and the tap
+ * left until the driver's kick. 1 if buffers came meanwhile: then
+ * nothing is left, the caller goes on.
+ */
+static int
 net_rx_stall(struct virtio_net *n)
 {
-	if (n->ev != NULL && !n->rx_stalled &&
-	    virtio_pci_ready(&n->vp, NET_RXQ)) {
+	struct virtq	*vq = &n->vp.q[NET_RXQ].vq;
+
+	if (!virtio_pci_ready(&n->vp, NET_RXQ))
+		return 0;
+	if (vq->nonotify && virtq_notify(vq, 1))
+		return 1;
+	if (n->ev != NULL && !n->rx_stalled) {
 		event_del(n->ev);
 		n->rx_stalled = 1;
 	}
+	return 0;
 }
 
 /*
@@ -276,6 +298,59 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	return got;
 }
 
+static uint64_t
+net_now_ns(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * net_rx_poll: the rx ring ran dry with frames waiting: kicks off, watch
+ * the avail index for NET_POLL_NS without the lock (the ring's host view
+ * stays mapped for the VM's life). Called and returns with the lock
+ * held. 1 if buffers may have come (kicks stay off; net_rx turns them on
+ * before it leaves), 0 if not: kicks are on again, and the ring was
+ * looked at after that, so no buffer is left without a kick or a taker.
+ */
+static int
+net_rx_poll(struct virtio_net *n)
+{
+	struct virtio_pci	*vp = &n->vp;
+	struct virtq		*vq = &vp->q[NET_RXQ].vq;
+	const uint8_t		*avail;
+	uint64_t		 t0;
+	uint16_t		 last;
+	unsigned		 i;
+	int			 moved = 0;
+
+	if (NET_POLL_NS == 0 || !virtio_pci_ready(vp, NET_RXQ))
+		return 0;
+	(void)virtq_notify(vq, 0);
+	avail = vq->avail;
+	last = vq->last_avail;
+	n->st.rx_polls++;
+	virtio_pci_unlock(vp);
+	t0 = net_now_ns();
+	for (i = 0; !moved; i++) {
+		if ((moved = virtq_avail_moved(avail, last)))
+			break;
+		if ((i & 15) == 15 && net_now_ns() - t0 >= NET_POLL_NS)
+			break;
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
+	virtio_pci_lock(vp);
+	if (!virtio_pci_ready(vp, NET_RXQ))
+		return 0;
+	if (moved)
+		return 1;
+	return virtq_notify(vq, 1);
+}
+
 /* net_rx: move frames from the tap into rx buffers (lock held). */
 static void
 net_rx(struct virtio_net *n)
@@ -283,9 +358,10 @@ net_rx(struct virtio_net *n)
 	struct virtio_pci	*vp = &n->vp;
 	int			 i, got, total = 0, more, nobuf;
 
-	if (n->npend > 0 && net_rx_pending(n) == -1) {
+	while (n->npend > 0 && net_rx_pending(n) == -1) {
 		/* Replies first: the tap waits for the next buffers. */
-		net_rx_stall(n);
+		if (net_rx_stall(n))
+			continue;
 		virtio_pci_interrupt(vp, NET_RXQ);
 		return;
 	}
@@ -308,12 +384,18 @@ net_rx(struct virtio_net *n)
 		if (n->rx_want > NET_BATCH)
 			n->rx_want = NET_BATCH;
 		if (nobuf && more) {
-			net_rx_stall(n);
+			/* Tell the driver what it has, then wait a little. */
+			virtio_pci_interrupt(vp, NET_RXQ);
+			if (net_rx_poll(n) || net_rx_stall(n))
+				continue;
 			break;
 		}
 		if (!more)
 			break;
 	}
+	/* Not waiting for buffers: the driver may spare its kicks. */
+	if (!n->rx_stalled && virtio_pci_ready(vp, NET_RXQ))
+		(void)virtq_notify(&vp->q[NET_RXQ].vq, 0);
 	virtio_pci_interrupt(vp, NET_RXQ);
 }
 
@@ -443,11 +525,8 @@ net_tx(struct virtio_net *n)
 		if (!virtio_pci_ready(vp, NET_TXQ) || !virtq_notify(vq, 1))
 			break;
 	}
-	if (replies && n->npend > 0) {
-		if (net_rx_pending(n) == -1)
-			net_rx_stall(n);
-		virtio_pci_interrupt(vp, NET_RXQ);
-	}
+	if (replies && n->npend > 0)
+		net_rx(n);
 }
 
 static void

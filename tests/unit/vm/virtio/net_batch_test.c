@@ -156,6 +156,9 @@ test_mode(struct vm *vm, int ring)
 	    "%s: %llu calls for %d frames", m,
 	    (unsigned long long)(st.tap_calls - calls), NRX);
 	tap_is(vt_msi.n, 1, "%s: one rx interrupt", m);
+	tap_ok((uint16_t)(tr_avail_event(&rx) - rx.avail_idx) > QSZ,
+	    "%s: buffers left: rx kicks spared (avail_event %u behind %u)",
+	    m, tr_avail_event(&rx), rx.avail_idx);
 	/* The 6 buffers left take the next frames. */
 	(void)send(sv[1], f, frame(f, 0x99, 200), 0);
 	vt_pump(vm);
@@ -171,6 +174,13 @@ test_mode(struct vm *vm, int ring)
 	for (i = 0; tr_get_used(&rx, &id, &len); i++)
 		;
 	tap_is(i, 5, "%s: 5 buffers filled, 3 frames wait", m);
+	virtio_pci_lock(vp);
+	virtio_net_get_stats(vp, &st);
+	virtio_pci_unlock(vp);
+	tap_ok(st.rx_polls >= 1 && tr_avail_event(&rx) == rx.avail_idx &&
+	    !(tr_r16(&vm->mem, rx.used) & 1),
+	    "%s: ring dry: polled (%llu), then kicks wanted again", m,
+	    (unsigned long long)st.rx_polls);
 	tr_desc(&rx, 0, RXBUF, 2048, TR_F_WRITE, 0);
 	tr_post(&rx, 0);
 	tr_post(&rx, 1);
