@@ -299,6 +299,14 @@ for my $b (['net-tx-60b', 'pps'], ['net-tx-1514b', 'pps'],
 	    map { col($netwhy || $why{$_}, $net{$_} || [],
 	    sub { $_[0]{bench}{"$n $u"} }) } 'ours', 'qemu');
 }
+for my $n ('net-tx-60b', 'net-tx-1514b', 'net-rx-60b', 'net-rx-1514b') {
+	push @nr, row("$n: guest kicks per 1000 frames", 'kicks',
+	    (map { col($netwhy || $why{$_}, $net{$_} || [],
+	    sub { $_[0]{bench}{"$n-kicks per-1000-frames"} }) } 'ours', 'qemu'),
+	    $n eq 'net-rx-1514b' ? 'the guest kicks after 32 frames sent or '
+	    . 'buffers posted, unless the device set VIRTQ_USED_F_NO_NOTIFY '
+	    . '(lower is better: each kick is a VM exit)' : undef);
+}
 push @nr, row('guest-to-host: tap received / guest sent', '%', map { col($netwhy || $why{$_}, $net{$_} || [], sub {
     $_[0]{guest_tx_frames} && defined $_[0]{tap_rx_frames} ?
     100 * $_[0]{tap_rx_frames} / $_[0]{guest_tx_frames} : undef }) }
