@@ -56,7 +56,7 @@ PARSE_C		:= $(B)/gen/vmd/parse.c
 
 # Networking building blocks (issue 5): the VM process's DHCP server, local
 # interface addressing, and host interfaces and NAT for the priv process.
-NET_SRCS	:= vm/net/dhcp.c lib/localaddr.c vmd/netif.c vmd/nat.c
+NET_SRCS	:= vm/net/dhcp.c vm/net/tapio.c lib/localaddr.c vmd/netif.c vmd/nat.c
 
 CORE_SRCS	:= $(LIB_SRCS) $(VM_SRCS) $(CONF_SRCS) $(NET_SRCS)
 CORE_OBJS	:= $(CORE_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/vmd/parse.o
@@ -172,14 +172,16 @@ devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/uart.c \
 		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/kvm.c vm/mem.c \
-		   vm/net/dhcp.c lib/log.c tests/helper/fakevm.c $(DISK_SRCS) \
+		   vm/net/dhcp.c vm/net/tapio.c lib/log.c tests/helper/fakevm.c \
+		   $(DISK_SRCS) \
 		   vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c \
 		   vm/virtio/scsi.c vm/dev/cdrom.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/virtio/scsi.c \
 		   vm/dev/cdrom.c vm/dev/pci.c vm/bus.c vm/kvm.c \
-		   vm/mem.c vm/net/dhcp.c lib/log.c tests/helper/fakevm.c \
+		   vm/mem.c vm/net/dhcp.c vm/net/tapio.c lib/log.c \
+		   tests/helper/fakevm.c \
 		   $(DISK_SRCS)
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \
 		   $(DISK_SRCS) \

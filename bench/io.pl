@@ -24,11 +24,13 @@ my %o = (
 	qemu_blk_pc => 'cache=writeback,aio=io_uring',
 	qemu_blk_direct => 'cache=none,aio=io_uring',
 	iothread => 1,
+	sender	=> 'c',			# net-rx: c (sendmmsg) or perl
 );
 GetOptions(\%o, 'root=s', 'exitruns=i', 'blkruns=i', 'netruns=i', 'ms=i',
     'mem=i', 'imgmb=i', 'guest=s', 'json=s', 'budget=f', 'qemu_blk_pc=s',
-    'qemu_blk_direct=s', 'iothread=i') or die "usage: io.pl [--exitruns N] "
-    . "[--blkruns N] [--netruns N] [--ms MS] [--json FILE]\n";
+    'qemu_blk_direct=s', 'iothread=i', 'sender=s') or die "usage: io.pl "
+    . "[--exitruns N] [--blkruns N] [--netruns N] [--ms MS] [--sender c|perl] "
+    . "[--json FILE]\n";
 chdir $o{root} or die "$o{root}: $!\n";
 my $T0 = now();
 my $tmp = "build/bench/io.$$";
@@ -243,14 +245,21 @@ my $ncmd = "tg.checks=net-bench,net-rx-bench tg.bench.ms=$o{ms} "
     . "tg.net.ip=$gip tg.net.host=$hip tg.bench.rxport=$rxport";
 # tx: 2 rounds; rx: 2 rounds of ms + about 1 s (ARP, ready, drain).
 my $ntmo = 40 + 5 * $o{ms} / 1000 + 2 * ($o{ms} / 1000 + 1);
+# The host's sender: the C one (sendmmsg, built by `make all`) unless
+# --sender perl or it is missing.
+my $csender = 'build/guest/net-rx-sender';
+$o{sender} = 'perl' unless -x $csender;
+my @snd_argv = $o{sender} eq 'c' ? ($csender, '-p', $rxport, '-r', 2, '-t',
+    int($ntmo + 5)) : ('perl', 'guest/tools/net-rx-sender.pl', '--port',
+    $rxport, '--rounds', 2, '--timeout', int($ntmo + 5));
+$json->{net_sender} = $o{sender};
 for my $i (1 .. ($netwhy ? 0 : $o{netruns})) {
 	last if $over->();
 	for my $v ('ours', 'qemu') {
 		next if $why{$v};
 		my $rx0 = tap_rx();
-		my $snd = $sender = spawn(['ip', 'netns', 'exec', $ns, 'perl',
-		    'guest/tools/net-rx-sender.pl', '--port', $rxport,
-		    '--rounds', 2, '--timeout', int($ntmo + 5)]);
+		my $snd = $sender = spawn(['ip', 'netns', 'exec', $ns,
+		    @snd_argv]);
 		my $r = guest($v, $ncmd, ['-t', $tap], ['-M', 'q35', '-netdev',
 		    "tap,id=n0,ifname=$tap,script=no,downscript=no",
 		    '-device', 'virtio-net-pci,netdev=n0'],
@@ -289,6 +298,14 @@ for my $b (['net-tx-60b', 'pps'], ['net-tx-1514b', 'pps'],
 	push @nr, row("guest-to-host UDP $n", $u,
 	    map { col($netwhy || $why{$_}, $net{$_} || [],
 	    sub { $_[0]{bench}{"$n $u"} }) } 'ours', 'qemu');
+}
+for my $n ('net-tx-60b', 'net-tx-1514b', 'net-rx-60b', 'net-rx-1514b') {
+	push @nr, row("$n: guest kicks per 1000 frames", 'kicks',
+	    (map { col($netwhy || $why{$_}, $net{$_} || [],
+	    sub { $_[0]{bench}{"$n-kicks per-1000-frames"} }) } 'ours', 'qemu'),
+	    $n eq 'net-rx-1514b' ? 'the guest kicks after 32 frames sent or '
+	    . 'buffers posted, unless the device set VIRTQ_USED_F_NO_NOTIFY '
+	    . '(lower is better: each kick is a VM exit)' : undef);
 }
 push @nr, row('guest-to-host: tap received / guest sent', '%', map { col($netwhy || $why{$_}, $net{$_} || [], sub {
     $_[0]{guest_tx_frames} && defined $_[0]{tap_rx_frames} ?

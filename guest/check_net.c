@@ -521,10 +521,14 @@ out:
 	    netif.tx_frames, netif.rx_frames, netif.arp_answered);
 }
 
-/* bench_tx: UDP frames of len bytes to host for ms: frames sent, us. */
+/*
+ * bench_tx: UDP frames of len bytes to host for ms: frames sent, us, and
+ * the kicks made (one per 32 frames at most, none while the device says
+ * it is still working through the ring).
+ */
 static uint64_t
 bench_tx(const uint8_t hmac[6], const uint8_t host[4], uint16_t port,
-    uint32_t len, uint64_t ms, uint64_t *us)
+    uint32_t len, uint64_t ms, uint64_t *us, uint64_t *kicks)
 {
 	struct vq	*q = &netif.v.q[TXQ];
 	struct vbuf	 b;
@@ -533,6 +537,7 @@ bench_tx(const uint8_t hmac[6], const uint8_t host[4], uint16_t port,
 	uint32_t	 flen, rlen, i;
 	int		 batch = 0;
 
+	*kicks = 0;
 	net_reclaim();
 	memset(data, 'b', sizeof(data));
 	flen = (uint32_t)net_udp_frame(f, hmac, netif.ip, host, UDP_SPORT,
@@ -557,7 +562,7 @@ bench_tx(const uint8_t hmac[6], const uint8_t host[4], uint16_t port,
 				continue;
 		}
 		if (batch > 0) {
-			vq_kick(q);
+			*kicks += (uint64_t)vq_notify(q);
 			batch = 0;
 		}
 		while (net_poll(rx, &rlen))
@@ -581,7 +586,7 @@ check_net_bench(void)
 	static const uint32_t lens[] = { 60, 1514 };
 	char		 s[32];
 	uint8_t		 host[4], hmac[6];
-	uint64_t	 ms = 2000, port = 9, n, us;
+	uint64_t	 ms = 2000, port = 9, n, us, kicks;
 	size_t		 i;
 
 	if (net_up() == -1) {
@@ -603,13 +608,16 @@ check_net_bench(void)
 	vq_intr(&netif.v.q[RXQ], 0);
 	vq_intr(&netif.v.q[TXQ], 0);
 	for (i = 0; i < nitems(lens); i++) {
-		n = bench_tx(hmac, host, (uint16_t)port, lens[i], ms, &us);
+		n = bench_tx(hmac, host, (uint16_t)port, lens[i], ms, &us,
+		    &kicks);
 		if (us == 0)
 			us = 1;
 		printf("# bench: net-tx-%ub %lu pps\n", lens[i],
 		    n * 1000000 / us);
 		printf("# bench: net-tx-%ub %lu MB/s\n", lens[i],
 		    n * lens[i] / us);
+		printf("# bench: net-tx-%ub-kicks %lu per-1000-frames\n",
+		    lens[i], n > 0 ? kicks * 1000 / n : 0);
 	}
 	vq_intr(&netif.v.q[RXQ], 1);
 	vq_intr(&netif.v.q[TXQ], 1);
@@ -652,21 +660,23 @@ rx_say(const uint8_t hmac[6], const uint8_t host[4], uint16_t port,
  * bench_rx: one receive round (guest/README.md, "net-rx-bench"): "ready"
  * from port to the host's hport every 500 ms until the host's first
  * frame to port comes; from it, count frames to port for ms; "done".
- * Frames counted, their bytes and us taken; -1 if the host never sent.
+ * Frames counted, their bytes, us taken and kicks made meanwhile (one
+ * per 32 buffers posted at most, none while the device says it polls);
+ * -1 if the host never sent.
  */
 static int
 bench_rx(const uint8_t hmac[6], const uint8_t host[4], uint16_t hport,
     uint16_t port, uint32_t size, uint64_t ms, uint64_t *frames,
-    uint64_t *bytes, uint64_t *us)
+    uint64_t *bytes, uint64_t *us, uint64_t *kicks)
 {
 	struct vq	*q = &netif.v.q[RXQ];
 	const uint8_t	*f;
 	char		 msg[64];
 	uint64_t	 t0 = 0, end = 0, last = 0, now, w0, quiet;
 	uint32_t	 n;
-	int		 head, posted = 0, i;
+	int		 head, posted = 0, i, k;
 
-	*frames = *bytes = *us = 0;
+	*frames = *bytes = *us = *kicks = 0;
 	snprintf(msg, sizeof(msg), "tg-rx-ready %u %lu", size, ms);
 	w0 = time_us();
 	for (;;) {
@@ -696,15 +706,19 @@ bench_rx(const uint8_t hmac[6], const uint8_t host[4], uint16_t hport,
 				(void)net_arp(f, n);
 			net_post_rx();
 			if (++posted >= 32) {
-				vq_kick(q);
+				k = vq_notify(q);
 				posted = 0;
+				if (t0 != 0 && time_us() < end)
+					*kicks += (uint64_t)k;
 			}
 			if (t0 != 0 && time_us() >= end)
 				break;
 		}
 		if (posted > 0) {
-			vq_kick(q);
+			k = vq_notify(q);
 			posted = 0;
+			if (t0 != 0 && time_us() < end)
+				*kicks += (uint64_t)k;
 		}
 		net_reclaim();
 	}
@@ -747,7 +761,8 @@ check_net_rx_bench(void)
 	static const uint32_t sizes[] = { 60, 1514 };
 	char		 s[32];
 	uint8_t		 host[4], hmac[6];
-	uint64_t	 ms = 2000, hport = 9999, frames, bytes, us, total = 0;
+	uint64_t	 ms = 2000, hport = 9999, frames, bytes, us, kicks;
+	uint64_t	 total = 0;
 	size_t		 i;
 	int		 good = 1;
 
@@ -772,7 +787,7 @@ check_net_rx_bench(void)
 	for (i = 0; i < nitems(sizes); i++) {
 		if (bench_rx(hmac, host, (uint16_t)hport,
 		    (uint16_t)(RX_SPORT + i), sizes[i], ms, &frames, &bytes,
-		    &us) == -1) {
+		    &us, &kicks) == -1) {
 			printf("# net-rx-bench: no %ub frames from port %lu's "
 			    "sender in %llu s\n", sizes[i], hport,
 			    RX_WAIT_US / 1000000);
@@ -785,6 +800,8 @@ check_net_rx_bench(void)
 		printf("# bench: net-rx-%ub %lu pps\n", sizes[i],
 		    frames * 1000000 / us);
 		printf("# bench: net-rx-%ub %lu MB/s\n", sizes[i], bytes / us);
+		printf("# bench: net-rx-%ub-kicks %lu per-1000-frames\n",
+		    sizes[i], frames > 0 ? kicks * 1000 / frames : 0);
 	}
 	vq_intr(&netif.v.q[RXQ], 1);
 	vq_intr(&netif.v.q[TXQ], 1);

@@ -66,3 +66,10 @@ $(B)/guest/linux-init: guest/linux/init.c
 	    -fno-stack-protector -fcf-protection=none -nostdlib -static \
 	    -no-pie -Wl,--build-id=none -o $@.tmp $<
 	mv -f $@.tmp $@
+
+# The host side of net-rx-bench (bench/io.pl): a host program, not part
+# of the guest, built with the host's compiler and flags.
+guest: $(B)/guest/net-rx-sender
+$(B)/guest/net-rx-sender: guest/tools/net-rx-sender.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lbsd

@@ -431,6 +431,17 @@ vq_kick(struct vq *q)
 	*(volatile uint16_t *)q->notify = q->index;
 }
 
+int
+vq_notify(struct vq *q)
+{
+	/* Our avail index store before the look at the device's flags. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (*(volatile uint16_t *)q->used & VU_NO_NOTIFY)
+		return 0;
+	*(volatile uint16_t *)q->notify = q->index;
+	return 1;
+}
+
 /* vq_free_chain: put the descriptors of chain head back on the free list. */
 void
 vq_free_chain(struct vq *q, uint16_t head)

@@ -26,6 +26,7 @@
 #define VD_WRITE		2
 #define VD_INDIRECT		4
 #define VA_NO_INTERRUPT		1
+#define VU_NO_NOTIFY		1	/* used->flags: the device polls */
 
 #define VQ_MAX			4	/* queues per function */
 
@@ -91,6 +92,12 @@ struct vbuf {
 int		 vq_add(struct vq *, const struct vbuf *, int n);
 void		 vq_add_raw(struct vq *, uint16_t head);
 void		 vq_kick(struct vq *);
+/*
+ * vq_notify: kick unless the device asked to be spared the kicks
+ * (VIRTQ_USED_F_NO_NOTIFY: it is still working through the ring, and
+ * turns them on again before it stops). 1 if it kicked.
+ */
+int		 vq_notify(struct vq *);
 int		 vq_poll(struct vq *, uint32_t *len);
 void		 vq_free_chain(struct vq *, uint16_t head);
 void		 vq_intr(struct vq *, int on);

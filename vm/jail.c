@@ -23,6 +23,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "jail.h"
+#include "vm/net/tapio.h"
 #include "vm.h"
 
 #define JAIL_NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -116,9 +117,10 @@ static const char *const jail_calls[] = {
 	"epoll_pwait2", "poll", "ppoll", "timerfd_create", "timerfd_settime",
 	"timerfd_gettime", "clock_gettime", "clock_getres", "gettimeofday",
 	"clock_nanosleep", "nanosleep",
-	/* virtio-blk's io_uring rings, made before the filter (no
-	   io_uring_setup here), each restricted to readv, writev and poll
-	   (lib/disk/aio.c); RLIMIT_FSIZE bounds their writes */
+	/* virtio-blk's and virtio-net's io_uring rings, made before the
+	   filter (no io_uring_setup here), each restricted to readv, writev
+	   and poll (lib/disk/aio.c) or readv and writev (vm/net/tapio.c,
+	   one enter per batch of frames); RLIMIT_FSIZE bounds their writes */
 	"io_uring_enter", "io_uring_register",
 	/* entropy (virtio-rng), logging (syslog's socket is open or
 	   refused), exit */
@@ -166,6 +168,21 @@ jail_disks(struct vm *vm)
 			max = lim;
 	}
 	return max > INT64_MAX ? INT64_MAX : (int64_t)max;
+}
+
+/* Each interface's tap ring (vm/net/tapio.c), while io_uring_setup works. */
+static int
+jail_nics(struct vm *vm)
+{
+	struct vm_params	*p = &vm->params;
+	int			 i;
+
+	for (i = 0; i < p->nnics; i++)
+		if ((p->nics[i].io = tapio_prepare(1)) == NULL) {
+			log_warn("%s: interface %d", __func__, i);
+			return -1;
+		}
+	return 0;
 }
 
 /* The filter: everything above, and bounded writes to disks. */
@@ -250,7 +267,8 @@ jail_enter(struct vm *vm)
 	pid_t	ppid = getppid();
 	int64_t	max;
 
-	if ((max = jail_disks(vm)) == -1 || jail_fsize(max) == -1)
+	if ((max = jail_disks(vm)) == -1 || jail_nics(vm) == -1 ||
+	    jail_fsize(max) == -1)
 		return -1;
 	if (geteuid() != 0 && sandbox_has_chroot()) {
 		/* From vmd or vmctl run as root: a uid of our own. */

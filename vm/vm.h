@@ -25,6 +25,7 @@ struct event;
 struct event_base;
 struct imsg;
 struct kvm_routes;
+struct tapio;
 struct vcpu;
 
 #define VM_NAME_MAX		64
@@ -52,6 +53,7 @@ struct vm_nic {
 	int		 local;		/* local interface: answer DHCP */
 	struct in_addr	 host, guest;	/* local: the /31 pair */
 	uint8_t		 server_mac[6];	/* local: the tap's MAC, or zero */
+	struct tapio	*io;		/* made by the jail, or NULL */
 };
 
 /* What the VM process is asked to run (decoded from the launch message). */

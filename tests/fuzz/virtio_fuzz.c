@@ -9,6 +9,7 @@
 
 #include "helper/fakevm.h"
 #include "vm/devices.h"
+#include "vm/net/tapio.h"
 #include "vm/platform.h"
 #include "vm/virtio/pci.h"
 #include "vm/virtio/virtio.h"
@@ -21,8 +22,9 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /*
  * One VM with virtio-rng, a virtio-blk on a 1 MiB memfd image, a
- * virtio-net on a socketpair and a virtio-scsi CD-ROM on a 64 KiB memfd
- * image, kept across inputs like a long-lived guest.
+ * virtio-net on a socketpair (its frames batched through an io_uring
+ * ring) and a virtio-scsi CD-ROM on a 64 KiB memfd image, kept across
+ * inputs like a long-lived guest.
  * Each 12-byte op: kind, device, le16 offset, le64 value. Kinds: BAR
  * write/read (width from the kind), RAM write, queue notify (run on this
  * thread), config-space write, a frame from the wire.
@@ -64,7 +66,8 @@ fuzz_setup(void)
 	fuzz_dev[0] = virtio_rng_add(vm);
 	fuzz_dev[1] = virtio_blk_add(vm, fakevm_disk(img, 0), NULL, 0);
 	/* A fixed MAC the inputs can match; a local NIC: DHCP in the loop. */
-	fuzz_dev[2] = virtio_net_add(vm, sv[0], fuzz_mac, 1, 0);
+	fuzz_dev[2] = virtio_net_add(vm, sv[0], fuzz_mac, 1, 0,
+	    tapio_prepare(1));
 	host.s_addr = htonl(0x64400102);
 	guest.s_addr = htonl(0x64400103);
 	if (fuzz_dev[2] == NULL ||

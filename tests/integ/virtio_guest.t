@@ -184,8 +184,8 @@ icmp_in() {	# the namespace's InEchos and OutEchoReps
 	    /proc/net/snmp
 }
 icmp0=$(icmp_in)
-timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" run -b "$GUEST" -m 128M \
-    -t $TAPIF -k "$(echo tg.checks=net tg.net.ip=$GUESTIP \
+timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" \
+    -m 128M -t $TAPIF -k "$(echo tg.checks=net tg.net.ip=$GUESTIP \
 	tg.net.host=$HOSTIP tg.net.udp=7777 tg.net.pings=8 tg.net.udpn=8)" \
     </dev/null >"$TMP/net.out" 2>"$TMP/net.err"
 rc=$?
@@ -211,6 +211,24 @@ htx=$(($(stat_of tx_packets) - tx0))
 ok $? "net: the tap received every frame the guest sent (guest $gtx, tap $hrx)"
 [ -n "$grx" ] && [ "$grx" -le "$htx" ] && [ "$grx" -ge 17 ]
 ok $? "net: the guest received what the tap sent ($grx of $htx)"
+grep -q "interface 0: frames in batches, io_uring" "$TMP/net.err" ||
+    [ -n "$VMD_NO_IO_URING" ] ||
+    [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" != 0 ]
+ok $? "net: frames moved through io_uring where the host has it"
+# The same without io_uring: one readv or writev per frame.
+: >"$TMP/udp.log"
+VMD_NO_IO_URING=1 timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run \
+    -b "$GUEST" -m 128M -t $TAPIF -k "$(echo tg.checks=net \
+	tg.net.ip=$GUESTIP tg.net.host=$HOSTIP tg.net.udp=7777 \
+	tg.net.pings=8 tg.net.udpn=8)" \
+    </dev/null >"$TMP/netsys.out" 2>"$TMP/netsys.err"
+ok $? "net, system calls: guest powered off"
+guest_tap_clean "$TMP/netsys" &&
+    grep -q "^ok .*8/8 ICMP echo replies" "$TMP/netsys.out" &&
+    grep -q "^ok .*8/8 UDP echoes" "$TMP/netsys.out" &&
+    grep -q "interface 0: frames in batches, one system call each" \
+    "$TMP/netsys.err"
+ok $? "net, system calls: every guest check passed without io_uring"
 
 # ---------------------------------------------------------------- dhcp
 # The client's frames, decoded by tshark. The answers come from a

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: ISC */
-/* virtio-net on a tap fd: rx/tx queues on the event thread, locked lladdr. */
+/*
+ * virtio-net on a tap fd: rx/tx queues on the event thread, locked lladdr.
+ * Both queues work in batches: every chain available (up to NET_BATCH) is
+ * popped, their frames read or written with one call (vm/net/tapio.c),
+ * completed together and signalled with one interrupt; kicks are
+ * suppressed while the transmit ring is being drained.
+ */
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -9,11 +15,13 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "vm/net/dhcp.h"
+#include "vm/net/tapio.h"
 #include "vm/vm.h"
 #include "vm/virtio/pci.h"
 #include "vm/virtio/virtio.h"
@@ -27,7 +35,21 @@
 #define NET_HDR_NUMBUF		10	/* its num_buffers field */
 #define NET_ETH_MIN		14
 #define NET_FRAME_MAX		65550
-#define NET_BURST		64	/* frames per tap wakeup */
+#define NET_BURST		64	/* frames dropped per wakeup, no driver */
+#define NET_BATCH		64	/* chains per tapio_run */
+#define NET_RX_MAX		256	/* frames per tap wakeup */
+#define NET_RX_WANT_MIN		4	/* reads tried when the tap was quiet */
+#define NET_POOL		1024	/* iovecs of one batch's frames */
+/*
+ * When the rx ring runs dry while the tap still holds frames, the device
+ * watches the avail index this long, rx kicks suppressed, before it
+ * re-arms them and leaves the tap until the next kick: a driver that
+ * reposts buffers as it takes frames costs no kick (a VM exit) and no
+ * wake-up. Bounded: it runs on the event thread. 0 turns polling off.
+ */
+#ifndef NET_POLL_NS
+#define NET_POLL_NS		32000ULL
+#endif
 
 #define VIRTIO_NET_F_MAC	5
 #define VIRTIO_NET_F_STATUS	16
@@ -52,6 +74,17 @@ struct virtio_net {
 	struct virtq_chain	 chain;
 	struct iovec		 iov[VIRTQ_MAX_IOV];
 	uint8_t			 scratch[NET_FRAME_MAX];
+	/* The batch being moved: its chains and their frames' iovecs. */
+	struct tapio		*io;
+	struct net_slot {
+		uint16_t	 head;
+		int		 iov;		/* first in pool, or -1: no I/O */
+		int		 cnt;
+		size_t		 room;		/* rx: bytes after the header */
+	}			 slot[NET_BATCH];
+	struct iovec		 pool[NET_POOL];
+	int			 res[NET_BATCH];
+	int			 rx_want;	/* reads to try next */
 	/* Local interface: the DHCP server's settings, or NULL. */
 	struct dhcp_config	*dhcp;
 	/* Replies for the guest, oldest first, until rx buffers come. */
@@ -76,6 +109,7 @@ virtio_net_get_stats(struct virtio_pci *vp, struct virtio_net_stats *st)
 	struct virtio_net	*n = vp->softc;
 
 	*st = n->st;
+	st->tap_calls = tapio_calls(n->io);
 }
 
 static void
@@ -133,38 +167,82 @@ net_rx_pending(struct virtio_net *n)
 	return 0;
 }
 
-/* net_rx: move frames from the tap into rx buffers (lock held). */
-static void
-net_rx(struct virtio_net *n)
+/*
+ * net_rx_stall: no rx buffers: kicks on (they are off whenever the device
+ * is not waiting for buffers: the tap wakes it for frames) and the tap
+ * left until the driver's kick. 1 if buffers came meanwhile: then
+ * nothing is left, the caller goes on.
+ */
+static int
+net_rx_stall(struct virtio_net *n)
+{
+	struct virtq	*vq = &n->vp.q[NET_RXQ].vq;
+
+	if (!virtio_pci_ready(&n->vp, NET_RXQ))
+		return 0;
+	if (vq->nonotify && virtq_notify(vq, 1))
+		return 1;
+	if (n->ev != NULL && !n->rx_stalled) {
+		event_del(n->ev);
+		n->rx_stalled = 1;
+	}
+	return 0;
+}
+
+/*
+ * net_iov_move: copy len bytes from src (scnt entries) to dst (dcnt);
+ * the bytes copied.
+ */
+static size_t
+net_iov_move(const struct iovec *dst, int dcnt, const struct iovec *src,
+    int scnt, size_t len)
+{
+	size_t	done = 0, doff = 0, soff = 0, k;
+	int	d = 0, s = 0;
+
+	while (done < len && d < dcnt && s < scnt) {
+		k = dst[d].iov_len - doff;
+		if (k > src[s].iov_len - soff)
+			k = src[s].iov_len - soff;
+		if (k > len - done)
+			k = len - done;
+		memmove((uint8_t *)dst[d].iov_base + doff,
+		    (const uint8_t *)src[s].iov_base + soff, k);
+		done += k;
+		if ((doff += k) == dst[d].iov_len) {
+			d++;
+			doff = 0;
+		}
+		if ((soff += k) == src[s].iov_len) {
+			s++;
+			soff = 0;
+		}
+	}
+	return done;
+}
+
+/*
+ * net_rx_batch: pop up to want rx chains, read a frame into each with
+ * one tapio_run, complete the ones filled and give the rest back (lock
+ * held). The frames moved, or -1 if the driver broke the queue; *more
+ * is 1 if no read found the tap empty (it may hold more), *nobuf 1 if
+ * the ring ran out of buffers.
+ */
+static int
+net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 {
 	struct virtio_pci	*vp = &n->vp;
 	struct virtq_chain	*c = &n->chain;
+	struct net_slot		*sl = n->slot;
 	uint8_t			 hdr[NET_HDR];
-	ssize_t			 r;
-	int			 i, cnt;
+	int			 k = 0, used = 0, m, i, got;
 
-	if (n->npend > 0 && net_rx_pending(n) == -1) {
-		/* Replies first: the tap waits for the next buffers. */
-		if (n->ev != NULL && !n->rx_stalled) {
-			event_del(n->ev);
-			n->rx_stalled = 1;
-		}
-		virtio_pci_interrupt(vp, NET_RXQ);
-		return;
-	}
-	for (i = 0; i < NET_BURST; i++) {
-		if (!virtio_pci_ready(vp, NET_RXQ)) {
-			/* No driver: the wire drops what nobody takes. */
-			if (read(n->fd, n->scratch, sizeof(n->scratch)) <= 0)
-				break;
-			n->st.rx_dropped++;
-			continue;
-		}
+	*more = *nobuf = 0;
+	memset(hdr, 0, sizeof(hdr));
+	hdr[NET_HDR_NUMBUF] = 1;
+	while (k < want && NET_POOL - used >= VIRTQ_MAX_IOV) {
 		if (virtio_pci_pop(vp, NET_RXQ, c) != 1) {
-			if (virtio_pci_ready(vp, NET_RXQ) && n->ev != NULL) {
-				event_del(n->ev);
-				n->rx_stalled = 1;
-			}
+			*nobuf = 1;
 			break;
 		}
 		if (c->wlen <= NET_HDR || c->nread != 0) {
@@ -172,18 +250,152 @@ net_rx(struct virtio_net *n)
 			    "frame");
 			break;
 		}
-		cnt = virtq_iov_slice(c, 1, NET_HDR, c->wlen - NET_HDR,
-		    n->iov, VIRTQ_MAX_IOV);
-		if ((r = readv(n->fd, n->iov, cnt)) <= 0) {
-			virtq_unpop(&vp->q[NET_RXQ].vq);
+		sl[k].head = c->head;
+		sl[k].iov = used;
+		sl[k].room = c->wlen - NET_HDR;
+		sl[k].cnt = virtq_iov_slice(c, 1, NET_HDR, sl[k].room,
+		    n->pool + used, NET_POOL - used);
+		(void)virtq_write_buf(c, 0, hdr, sizeof(hdr));
+		(void)tapio_read(n->io, n->pool + used, sl[k].cnt);
+		used += sl[k].cnt;
+		k++;
+	}
+	if (vp->status & VIRTIO_STATUS_NEEDS_RESET) {
+		(void)tapio_run(n->io, n->res);	/* frames lost with the queue */
+		return -1;
+	}
+	if (k == 0) {
+		*more = 1;		/* nothing tried: the tap may hold some */
+		return 0;
+	}
+	n->st.rx_batches++;
+	(void)tapio_run(n->io, n->res);
+	/*
+	 * Filled buffers first: a frame that came while the batch ran may
+	 * sit after a buffer whose read found none; move it down so the
+	 * unfilled ones are the last popped, which go back to the ring.
+	 */
+	for (i = 0, m = 0, got = 0; i < k; i++) {
+		if (n->res[i] <= 0)
+			continue;
+		if (i != m && ((size_t)n->res[i] > sl[m].room ||
+		    net_iov_move(n->pool + sl[m].iov, sl[m].cnt,
+		    n->pool + sl[i].iov, sl[i].cnt, (size_t)n->res[i]) !=
+		    (size_t)n->res[i])) {
+			/* It does not fit lower: those buffers go back empty. */
+			for (; m < i; m++)
+				virtio_pci_push(vp, NET_RXQ, sl[m].head, 0);
+		}
+		virtio_pci_push(vp, NET_RXQ, sl[m].head,
+		    (uint32_t)(NET_HDR + n->res[i]));
+		n->st.rx_packets++;
+		got++;
+		m++;
+	}
+	for (i = m; i < k; i++)
+		virtq_unpop(&vp->q[NET_RXQ].vq);
+	*more = got == k;
+	return got;
+}
+
+static uint64_t
+net_now_ns(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * net_rx_poll: the rx ring ran dry with frames waiting: kicks off, watch
+ * the avail index for NET_POLL_NS without the lock (the ring's host view
+ * stays mapped for the VM's life). Called and returns with the lock
+ * held. 1 if buffers may have come (kicks stay off; net_rx turns them on
+ * before it leaves), 0 if not: kicks are on again, and the ring was
+ * looked at after that, so no buffer is left without a kick or a taker.
+ */
+static int
+net_rx_poll(struct virtio_net *n)
+{
+	struct virtio_pci	*vp = &n->vp;
+	struct virtq		*vq = &vp->q[NET_RXQ].vq;
+	const uint8_t		*avail;
+	uint64_t		 t0;
+	uint16_t		 last;
+	unsigned		 i;
+	int			 moved = 0;
+
+	if (NET_POLL_NS == 0 || !virtio_pci_ready(vp, NET_RXQ))
+		return 0;
+	(void)virtq_notify(vq, 0);
+	avail = vq->avail;
+	last = vq->last_avail;
+	n->st.rx_polls++;
+	virtio_pci_unlock(vp);
+	t0 = net_now_ns();
+	for (i = 0; !moved; i++) {
+		if ((moved = virtq_avail_moved(avail, last)))
+			break;
+		if ((i & 15) == 15 && net_now_ns() - t0 >= NET_POLL_NS)
+			break;
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
+	virtio_pci_lock(vp);
+	if (!virtio_pci_ready(vp, NET_RXQ))
+		return 0;
+	if (moved)
+		return 1;
+	return virtq_notify(vq, 1);
+}
+
+/* net_rx: move frames from the tap into rx buffers (lock held). */
+static void
+net_rx(struct virtio_net *n)
+{
+	struct virtio_pci	*vp = &n->vp;
+	int			 i, got, total = 0, more, nobuf;
+
+	while (n->npend > 0 && net_rx_pending(n) == -1) {
+		/* Replies first: the tap waits for the next buffers. */
+		if (net_rx_stall(n))
+			continue;
+		virtio_pci_interrupt(vp, NET_RXQ);
+		return;
+	}
+	if (!virtio_pci_ready(vp, NET_RXQ)) {
+		/* No driver: the wire drops what nobody takes. */
+		for (i = 0; i < NET_BURST; i++) {
+			if (read(n->fd, n->scratch, sizeof(n->scratch)) <= 0)
+				break;
+			n->st.rx_dropped++;
+		}
+		return;
+	}
+	while (total < NET_RX_MAX) {
+		got = net_rx_batch(n, n->rx_want, &more, &nobuf);
+		if (got == -1)
+			break;
+		total += got;
+		/* As many reads next time as found frames, and then some. */
+		n->rx_want = more ? n->rx_want * 2 : got + NET_RX_WANT_MIN;
+		if (n->rx_want > NET_BATCH)
+			n->rx_want = NET_BATCH;
+		if (nobuf && more) {
+			/* Tell the driver what it has, then wait a little. */
+			virtio_pci_interrupt(vp, NET_RXQ);
+			if (net_rx_poll(n) || net_rx_stall(n))
+				continue;
 			break;
 		}
-		memset(hdr, 0, sizeof(hdr));
-		hdr[NET_HDR_NUMBUF] = 1;
-		(void)virtq_write_buf(c, 0, hdr, sizeof(hdr));
-		virtio_pci_push(vp, NET_RXQ, c->head, (uint32_t)(NET_HDR + r));
-		n->st.rx_packets++;
+		if (!more)
+			break;
 	}
+	/* Not waiting for buffers: the driver may spare its kicks. */
+	if (!n->rx_stalled && virtio_pci_ready(vp, NET_RXQ))
+		(void)virtq_notify(&vp->q[NET_RXQ].vq, 0);
 	virtio_pci_interrupt(vp, NET_RXQ);
 }
 
@@ -233,21 +445,29 @@ net_local(struct virtio_net *n, struct virtq_chain *c, size_t len)
 	}
 }
 
-/* net_tx: send the guest's frames to the tap (lock held). */
-static void
-net_tx(struct virtio_net *n)
+/*
+ * net_tx_batch: pop up to NET_BATCH tx chains, write their frames with
+ * one tapio_run and complete them all (lock held). The chains taken;
+ * *replies set if the DHCP server queued an answer.
+ */
+static int
+net_tx_batch(struct virtio_net *n, int *replies)
 {
 	struct virtio_pci	*vp = &n->vp;
 	struct virtq_chain	*c = &n->chain;
+	struct net_slot		*sl = n->slot;
 	uint8_t			 src[6];
 	size_t			 len;
-	int			 cnt, replies = 0;
+	int			 k = 0, used = 0, nio = 0, i;
 
-	while (virtio_pci_pop(vp, NET_TXQ, c) == 1) {
+	while (k < NET_BATCH && NET_POOL - used >= VIRTQ_MAX_IOV &&
+	    virtio_pci_pop(vp, NET_TXQ, c) == 1) {
 		if (c->rlen < NET_HDR) {
 			virtio_pci_fail(vp, "tx chain without a header");
 			break;
 		}
+		sl[k].head = c->head;
+		sl[k].iov = -1;
 		len = c->rlen - NET_HDR;
 		if (len < NET_ETH_MIN || len > NET_FRAME_MAX) {
 			n->st.tx_dropped++;
@@ -255,26 +475,58 @@ net_tx(struct virtio_net *n)
 		    6) != 6 || memcmp(src, n->lladdr, 6) != 0)) {
 			n->st.tx_locked++;
 		} else if (n->dhcp != NULL && net_local(n, c, len)) {
-			replies = 1;
+			*replies = 1;
 		} else {
-			cnt = virtq_iov_slice(c, 0, NET_HDR, len, n->iov,
-			    VIRTQ_MAX_IOV);
-			if (writev(n->fd, n->iov, cnt) == -1)
+			sl[k].iov = used;
+			sl[k].cnt = virtq_iov_slice(c, 0, NET_HDR, len,
+			    n->pool + used, NET_POOL - used);
+			(void)tapio_write(n->io, n->pool + used, sl[k].cnt);
+			used += sl[k].cnt;
+			nio++;
+		}
+		k++;
+	}
+	if (nio > 0) {
+		n->st.tx_batches++;
+		(void)tapio_run(n->io, n->res);
+	}
+	for (i = 0, nio = 0; i < k; i++) {
+		if (sl[i].iov != -1) {
+			if (n->res[nio++] < 0)
 				n->st.tx_dropped++;
 			else
 				n->st.tx_packets++;
 		}
-		virtio_pci_push(vp, NET_TXQ, c->head, 0);
+		virtio_pci_push(vp, NET_TXQ, sl[i].head, 0);
 	}
-	virtio_pci_interrupt(vp, NET_TXQ);
-	if (replies && n->npend > 0) {
-		if (net_rx_pending(n) == -1 && n->ev != NULL &&
-		    !n->rx_stalled) {
-			event_del(n->ev);
-			n->rx_stalled = 1;
+	return k;
+}
+
+/*
+ * net_tx: send the guest's frames to the tap, batch after batch until
+ * the ring stays empty, kicks suppressed meanwhile (lock held).
+ */
+static void
+net_tx(struct virtio_net *n)
+{
+	struct virtio_pci	*vp = &n->vp;
+	struct virtq		*vq = &vp->q[NET_TXQ].vq;
+	int			 replies = 0;
+
+	if (!virtio_pci_ready(vp, NET_TXQ))
+		return;
+	(void)virtq_notify(vq, 0);
+	for (;;) {
+		if (net_tx_batch(n, &replies) > 0) {
+			virtio_pci_interrupt(vp, NET_TXQ);
+			continue;
 		}
-		virtio_pci_interrupt(vp, NET_RXQ);
+		/* Dry: kicks on again, and a last look for what came. */
+		if (!virtio_pci_ready(vp, NET_TXQ) || !virtq_notify(vq, 1))
+			break;
 	}
+	if (replies && n->npend > 0)
+		net_rx(n);
 }
 
 static void
@@ -333,7 +585,7 @@ static const struct virtio_ops net_ops = {
 
 struct virtio_pci *
 virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
-    int index)
+    int index, struct tapio *io)
 {
 	static const uint8_t	 zero[6];
 	struct virtio_net	*n;
@@ -351,6 +603,15 @@ virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
 	n->fd = fd;
 	n->index = index;
 	n->locked = locked;
+	n->rx_want = NET_RX_WANT_MIN;
+	if ((n->io = io) == NULL && (n->io = tapio_prepare(0)) == NULL) {
+		log_warn("%s", __func__);
+		free(n);
+		return NULL;
+	}
+	if (tapio_start(n->io, fd) == -1)
+		log_warn("interface %d: io_uring (one system call per frame)",
+		    index);
 	if (lladdr == NULL || memcmp(lladdr, zero, 6) == 0)
 		virtio_net_mac_generate(index, n->lladdr);
 	else
@@ -373,6 +634,8 @@ virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
 	log_debug("interface %d: lladdr %02x:%02x:%02x:%02x:%02x:%02x%s",
 	    index, n->lladdr[0], n->lladdr[1], n->lladdr[2], n->lladdr[3],
 	    n->lladdr[4], n->lladdr[5], locked ? " (locked)" : "");
+	log_debug("interface %d: frames in batches, %s", index,
+	    tapio_uring(n->io) ? "io_uring" : "one system call each");
 	return &n->vp;
 }
 
@@ -452,8 +715,10 @@ virtio_net_init(struct vm *vm)
 
 	for (i = 0; i < vm->params.nnics; i++) {
 		nic = &vm->params.nics[i];
-		if ((vp = virtio_net_add(vm, nic->fd, nic->lladdr,
-		    nic->locked, i)) == NULL)
+		vp = virtio_net_add(vm, nic->fd, nic->lladdr, nic->locked, i,
+		    nic->io);
+		nic->io = NULL;		/* the device's now */
+		if (vp == NULL)
 			return -1;
 		if (nic->local && virtio_net_set_local(vp, nic->host,
 		    nic->guest, nic->server_mac) == -1)

@@ -10,6 +10,7 @@ struct vm;
 struct disk;
 struct disk_aio;
 struct virtio_pci;
+struct tapio;
 
 /* Device inits for vm/devices.c: one function per vm->params entry. */
 int	virtio_rng_init(struct vm *);	/* always one */
@@ -37,10 +38,13 @@ struct virtio_pci *virtio_rng_add(struct vm *);
 /*
  * virtio_net_add: a virtio-net function on tap fd (one frame per
  * read/write, no packet-info header) with MAC lladdr; with locked, frames
- * the guest sends from another source MAC are dropped. NULL on error.
+ * the guest sends from another source MAC are dropped. Frames move in
+ * batches through io (vm/net/tapio.h: made before the sandbox, the
+ * device's from now on), or, if NULL, one system call each. NULL on
+ * error.
  */
 struct virtio_pci *virtio_net_add(struct vm *, int fd,
-	    const uint8_t lladdr[6], int locked, int index);
+	    const uint8_t lladdr[6], int locked, int index, struct tapio *io);
 /*
  * virtio_net_mac_generate: vmd's address for interface index when the
  * configuration has none: fe:e1:bb:dN:xx:xx, N = index + 1, xx random.
@@ -65,6 +69,10 @@ struct virtio_net_stats {
 	uint64_t	tx_locked;	/* dropped by locked lladdr */
 	uint64_t	dhcp_replies;	/* local: DHCP/ARP answers queued */
 	uint64_t	dhcp_dropped;	/* local: taken, not answered */
+	uint64_t	rx_batches;	/* tapio_run calls with reads */
+	uint64_t	tx_batches;	/* ... with writes */
+	uint64_t	tap_calls;	/* system calls they made */
+	uint64_t	rx_polls;	/* rx ring dry: avail index watched */
 };
 void	virtio_net_get_stats(struct virtio_pci *, struct virtio_net_stats *);
 

@@ -102,7 +102,7 @@ main(void)
 	inet_pton(AF_INET, "100.64.1.2", &host);
 	inet_pton(AF_INET, "100.64.1.3", &guest);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1 ||
-	    (vp = virtio_net_add(&vm, sv[0], mac, 0, 0)) == NULL ||
+	    (vp = virtio_net_add(&vm, sv[0], mac, 0, 0, NULL)) == NULL ||
 	    virtio_net_set_local(vp, host, guest, tapmac) == -1) {
 		tap_ok(0, "local virtio-net");
 		return tap_done();

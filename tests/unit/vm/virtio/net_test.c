@@ -56,7 +56,7 @@ main(void)
 
 	vt_vm(&vm);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1 ||
-	    (vp = virtio_net_add(&vm, sv[0], mac, 1, 0)) == NULL) {
+	    (vp = virtio_net_add(&vm, sv[0], mac, 1, 0, NULL)) == NULL) {
 		tap_ok(0, "virtio_net_add");
 		return tap_done();
 	}
@@ -146,7 +146,7 @@ main(void)
 	    m1[3] == 0xd3, "generated prefix fe:e1:bb:d3 for interface 2");
 	tap_ok(differ >= 7, "random tail differs");
 	memset(m1, 0, 6);
-	vp = virtio_net_add(&vm, sv[1], m1, 0, 1);
+	vp = virtio_net_add(&vm, sv[1], m1, 0, 1, NULL);
 	tap_ok(vp != NULL, "interface without MAC");
 	for (i = 0; vp != NULL && i < 4; i++)
 		got[i] = (uint8_t)vt_rd(&vm, vp->pci.bars[0].addr +

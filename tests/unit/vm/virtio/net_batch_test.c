@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Unit tests for virtio-net's batches (vm/virtio/net.c): many chains per
+ * kick moved with one tapio_run, one interrupt per batch, transmit kicks
+ * suppressed while the ring drains; with the io_uring ring and with
+ * system calls. A seqpacket socket stands in for the tap.
+ */
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper/tap.h"
+#include "unit/vm/virtio/vpci.h"
+#include "vm/net/tapio.h"
+#include "vm/virtio/virtio.h"
+
+#define QSZ	128
+#define RXBUF	0x300000ULL	/* rx buffer i at RXBUF + 0x800 * i */
+#define TXBUF	0x340000ULL	/* tx header + frame i at TXBUF + 0x800 * i */
+#define NTX	40
+#define NRX	10
+
+static const uint8_t	mac[6] = { 0xfe, 0xe1, 0xbb, 0xd1, 0x12, 0x34 };
+
+static size_t
+frame(uint8_t *f, uint8_t fill, size_t len)
+{
+	memset(f, 0xff, 6);
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	memset(f + 14, fill, len - 14);
+	return len;
+}
+
+/* msix: vectors 0 (rx) and 1 (tx) programmed, MSI-X on. */
+static void
+msix(struct vm *vm, struct virtio_pci *vp)
+{
+	uint64_t	t = vp->pci.bars[0].addr + VIRTIO_PCI_MSIX_OFF;
+	int		v;
+
+	for (v = 0; v < 2; v++) {
+		vt_wr(vm, t + 16 * (uint64_t)v, 4, 0xfee00000);
+		vt_wr(vm, t + 16 * (uint64_t)v + 4, 4, 0);
+		vt_wr(vm, t + 16 * (uint64_t)v + 8, 4, 0x40 + (uint64_t)v);
+		vt_wr(vm, t + 16 * (uint64_t)v + 12, 4, 0);
+	}
+	vt_cfg_wr(vm, vp->pci.slot, VIRTIO_PCI_CAP_MSIX + 2, 2, 0x8000);
+}
+
+static void
+test_mode(struct vm *vm, int ring)
+{
+	const char		*m = ring ? "ring" : "syscalls";
+	struct virtio_pci	*vp;
+	struct virtio_net_stats	 st;
+	struct tring		 rx, tx;
+	struct tapio		*io;
+	uint8_t			 f[2048], got[2048], hdr[12];
+	uint32_t		 id, len;
+	uint64_t		 calls;
+	int			 sv[2], i, ok, used, uring;
+	ssize_t			 n;
+
+	vt_vm(vm);
+	io = tapio_prepare(ring);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1 || io == NULL ||
+	    (vp = virtio_net_add(vm, sv[0], mac, 0, 0, io)) == NULL) {
+		tap_ok(0, "%s: virtio_net_add", m);
+		return;
+	}
+	uring = tapio_uring(io);
+	if (ring && !uring)
+		printf("# no io_uring here: the ring part ran on system "
+		    "calls\n");
+	vp->msi = vt_msi_hook;
+	vt_negotiate(vm, vp, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5) |
+	    (1ULL << VIRTIO_F_EVENT_IDX));
+	tr_init(&rx, &vm->mem, QSZ, 0x10000);
+	tr_init(&tx, &vm->mem, QSZ, 0x20000);
+	vt_setup_queue(vm, vp, 0, &rx, 0);
+	vt_setup_queue(vm, vp, 1, &tx, 1);
+	msix(vm, vp);
+	vt_driver_ok(vm, vp);
+	vt_pump(vm);
+
+	/* tx: NTX chains (header, frame), one kick. */
+	memset(hdr, 0, sizeof(hdr));
+	for (i = 0; i < NTX; i++) {
+		mem_write(&vm->mem, TXBUF + 0x800ULL * (uint64_t)i, hdr, 12);
+		mem_write(&vm->mem, TXBUF + 0x800ULL * (uint64_t)i + 0x100, f,
+		    frame(f, (uint8_t)i, (size_t)(60 + i)));
+		tr_desc(&tx, (uint16_t)(2 * i), TXBUF + 0x800ULL * (uint64_t)i,
+		    12, TR_F_NEXT, (uint16_t)(2 * i + 1));
+		tr_desc(&tx, (uint16_t)(2 * i + 1), TXBUF + 0x800ULL *
+		    (uint64_t)i + 0x100, (uint32_t)(60 + i), 0, 0);
+		tr_post(&tx, (uint16_t)(2 * i));
+	}
+	tr_set_used_event(&tx, 0);
+	memset(&vt_msi, 0, sizeof(vt_msi));
+	calls = 0;
+	vt_kick(vm, vp, 1);
+	vt_pump(vm);
+	for (i = 0, ok = 1; i < NTX; i++) {
+		n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
+		ok &= n == 60 + i && got[14] == i && got[59 + i] == i;
+	}
+	tap_ok(ok, "%s: %d frames on the tap, whole and in order", m, NTX);
+	for (used = 0; tr_get_used(&tx, &id, &len); used++)
+		;
+	tap_is(used, NTX, "%s: every tx chain completed", m);
+	virtio_pci_lock(vp);
+	virtio_net_get_stats(vp, &st);
+	virtio_pci_unlock(vp);
+	tap_ok(st.tx_packets == NTX && st.tx_batches == 1,
+	    "%s: one batch (%llu frames, %llu batches)", m,
+	    (unsigned long long)st.tx_packets,
+	    (unsigned long long)st.tx_batches);
+	tap_is(st.tap_calls, uring ? 1 : NTX, "%s: %d call(s) for %d frames",
+	    m, uring ? 1 : NTX, NTX);
+	tap_is(vt_msi.n, 1, "%s: one tx interrupt for the batch", m);
+	tap_ok(tr_avail_event(&tx) == NTX &&
+	    !(tr_r16(&vm->mem, tx.used) & 1),
+	    "%s: kicks wanted again once the ring is dry (avail_event %u)",
+	    m, tr_avail_event(&tx));
+	calls = st.tap_calls;
+
+	/* rx: NRX frames waiting, 16 buffers posted, one kick. */
+	for (i = 0; i < NRX; i++)
+		(void)send(sv[1], f, frame(f, (uint8_t)(0x80 + i),
+		    (size_t)(100 + i)), 0);
+	for (i = 0; i < 16; i++) {
+		tr_desc(&rx, (uint16_t)i, RXBUF + 0x800ULL * (uint64_t)i, 2048,
+		    TR_F_WRITE, 0);
+		tr_post(&rx, (uint16_t)i);
+	}
+	tr_set_used_event(&rx, 0);
+	memset(&vt_msi, 0, sizeof(vt_msi));
+	vt_kick(vm, vp, 0);
+	vt_pump(vm);
+	for (i = 0, ok = 1; tr_get_used(&rx, &id, &len); i++) {
+		mem_read(&vm->mem, RXBUF + 0x800ULL * id, got, len);
+		ok &= id == (uint32_t)i && len == (uint32_t)(12 + 100 + i) &&
+		    got[10] == 1 && got[12 + 14] == 0x80 + i;
+	}
+	tap_is(i, NRX, "%s: %d frames in rx buffers", m, NRX);
+	tap_ok(ok, "%s: in order, header and bytes right", m);
+	virtio_pci_lock(vp);
+	virtio_net_get_stats(vp, &st);
+	virtio_pci_unlock(vp);
+	tap_ok(uring ? st.tap_calls - calls < NRX :
+	    st.tap_calls - calls == NRX + 1,
+	    "%s: %llu calls for %d frames", m,
+	    (unsigned long long)(st.tap_calls - calls), NRX);
+	tap_is(vt_msi.n, 1, "%s: one rx interrupt", m);
+	tap_ok((uint16_t)(tr_avail_event(&rx) - rx.avail_idx) > QSZ,
+	    "%s: buffers left: rx kicks spared (avail_event %u behind %u)",
+	    m, tr_avail_event(&rx), rx.avail_idx);
+	/* The 6 buffers left take the next frames. */
+	(void)send(sv[1], f, frame(f, 0x99, 200), 0);
+	vt_pump(vm);
+	id = len = 0;
+	ok = tr_get_used(&rx, &id, &len);
+	tap_ok(ok && id == NRX && len == 212,
+	    "%s: the next frame in the next buffer (id %u len %u)", m, id,
+	    len);
+	/* More frames than buffers: the rest wait in the tap. */
+	for (i = 0; i < 8; i++)
+		(void)send(sv[1], f, frame(f, (uint8_t)i, 64), 0);
+	vt_pump(vm);
+	for (i = 0; tr_get_used(&rx, &id, &len); i++)
+		;
+	tap_is(i, 5, "%s: 5 buffers filled, 3 frames wait", m);
+	virtio_pci_lock(vp);
+	virtio_net_get_stats(vp, &st);
+	virtio_pci_unlock(vp);
+	tap_ok(st.rx_polls >= 1 && tr_avail_event(&rx) == rx.avail_idx &&
+	    !(tr_r16(&vm->mem, rx.used) & 1),
+	    "%s: ring dry: polled (%llu), then kicks wanted again", m,
+	    (unsigned long long)st.rx_polls);
+	tr_desc(&rx, 0, RXBUF, 2048, TR_F_WRITE, 0);
+	tr_post(&rx, 0);
+	tr_post(&rx, 1);
+	tr_post(&rx, 2);
+	vt_kick(vm, vp, 0);
+	vt_pump(vm);
+	for (i = 0; tr_get_used(&rx, &id, &len); i++)
+		;
+	tap_is(i, 3, "%s: they come with the kick", m);
+	/* A buffer the device may not write: the queue is broken. */
+	tr_desc(&rx, 3, RXBUF, 2048, 0, 0);
+	tr_post(&rx, 3);
+	(void)send(sv[1], f, frame(f, 1, 64), 0);
+	vt_kick(vm, vp, 0);
+	vt_pump(vm);
+	tap_ok(vt_rd(vm, VT_CC(vp) + 0x14, 1) & 0x40,
+	    "%s: read-only rx buffer: NEEDS_RESET", m);
+	close(sv[1]);
+}
+
+int
+main(void)
+{
+	static struct vm	vm1, vm2;
+
+	test_mode(&vm1, 1);
+	test_mode(&vm2, 0);
+	return tap_done();
+}
