@@ -124,8 +124,8 @@ sub loadavg {
 sub meminfo {
 	my ($key) = @_;
 	open(my $f, '<', '/proc/meminfo') or return undef;
-	while (<$f>) {
-		return $1 if /^\Q$key\E:\s+(\d+) kB/;
+	while (my $l = <$f>) {
+		return $1 if $l =~ /^\Q$key\E:\s+(\d+) kB/;
 	}
 	return undef;
 }
@@ -143,8 +143,8 @@ sub cputicks {
 sub smaps {
 	my ($pid, $key) = @_;
 	open(my $f, '<', "/proc/$pid/smaps_rollup") or return undef;
-	while (<$f>) {
-		return $1 if /^\Q$key\E:\s+(\d+) kB/;
+	while (my $l = <$f>) {
+		return $1 if $l =~ /^\Q$key\E:\s+(\d+) kB/;
 	}
 	return undef;
 }
@@ -154,8 +154,8 @@ sub log_count {
 	my ($re) = @_;
 	open(my $f, '<', $log) or return 0;
 	my $n = 0;
-	while (<$f>) {
-		$n++ if /$re/;
+	while (my $l = <$f>) {
+		$n++ if $l =~ $re;
 	}
 	return $n;
 }
@@ -302,9 +302,9 @@ if (!$why) {
 	my @pids = map { $_->{pid} } @vms;
 	select(undef, undef, undef, 1);
 	my ($pss, $rss) = (0, 0);
-	for (@pids) {
-		$pss += smaps($_, 'Pss') // 0;
-		$rss += smaps($_, 'Rss') // 0;
+	for my $pid (@pids) {
+		$pss += smaps($pid, 'Pss') // 0;
+		$rss += smaps($pid, 'Rss') // 0;
 	}
 	$d{mem_available_after_kb} = meminfo('MemAvailable');
 	if (@pids) {
