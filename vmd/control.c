@@ -286,15 +286,16 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 
 	(void)ev;
 	/*
-	 * Every slot taken (root's clients only can take the last ones: a
-	 * thousand vmctl start at once): the next connections wait in the
-	 * kernel, their connect(2) blocked, until control_client_free frees
-	 * a slot, instead of being refused.
+	 * Every slot taken (only root's clients can take the last ones):
+	 * the next connections wait in the kernel, their connect(2) blocked,
+	 * until control_client_free frees a slot, instead of being refused.
+	 * Root holding every slot with requests that never end (vmctl wait)
+	 * makes its next vmctl wait too: said once in the log.
 	 */
 	if (ctl->nclients >= VMD_MAX_CLIENTS) {
 		if (!ctl->full)
-			log_debug("%s: every slot is taken, connections wait",
-			    __func__);
+			log_warnx("%s: every slot is taken, new connections "
+			    "wait for one", __func__);
 		ctl->full = 1;
 		event_del(ctl->ev_accept);
 		return;

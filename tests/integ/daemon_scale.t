@@ -1,6 +1,7 @@
 #!/bin/bash
 # vmd with many VMs: 20 at once, how fast vmctl start brings them to
-# running, the daemon's own memory with 0 and 20 VMs, stop -a.
+# running, the daemon's own memory with 0 and 20 VMs, stop -a; then 300
+# vmctl start at once, idle guests.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon.sh"
 need_kvm
@@ -52,6 +53,34 @@ wait_for 15 sh -c "! $VMCTL -s $SOCK status >/dev/null 2>&1"
 ok $? "and they all power off"
 [ "$(grep -c 'stopped, status 0' "$VMD_LOG")" -eq "$N" ]
 ok $? "politely (status 0 each)"
+
+# A burst: M vmctl start at once, each holding a control connection until
+# its VM runs (connections past control's last slot wait for one instead
+# of being refused); every VM runs, then stops politely, and none is
+# taken for a process that broke the protocol while it exits.
+M=${VMD_SCALE_BURST:-300}
+pids=
+for i in $(seq "$M"); do
+	vmctl start -b "$GUEST" -m 64M -k "tg.checks=none tg.end=idle" \
+	    "b$i" >"$TMP/burst.$i" 2>&1 &
+	pids="$pids $!"
+done
+fails=0
+for p in $pids; do
+	wait "$p" || fails=$((fails + 1))
+done
+[ "$fails" -eq 0 ]
+ok $? "$M vmctl start at once: every one succeeds ($fails failed)" ||
+    cat "$TMP"/burst.* | grep -v 'successfully' | sort | uniq -c | diag
+[ "$(vmctl status | awk '$8 == "running" && $9 ~ /^b/' | wc -l)" -eq "$M" ]
+ok $? "$M VMs running"
+before=$(grep -c 'stopped, status 0' "$VMD_LOG")
+vmctl stop -a >/dev/null 2>&1
+wait_for 60 sh -c "! $VMCTL -s $SOCK status >/dev/null 2>&1"
+ok $? "stop -a: all $M gone"
+[ $(($(grep -c 'stopped, status 0' "$VMD_LOG") - before)) -eq "$M" ] &&
+    ! grep -q 'broke the protocol' "$VMD_LOG"
+ok $? "politely, each, none taken for broken while it exits"
 vmd_stop
 if [ "$tap_failed" -ne 0 ]; then show_log; fi
 done_testing
