@@ -214,13 +214,14 @@ sub start {
 }
 
 # stop_all: vmctl stop -a, then wait (up to secs) until status lists none;
-# the seconds it took, or undef.
+# the seconds it took, or undef, and the seconds vmctl stop -a itself took.
 sub stop_all {
 	my ($secs) = @_;
 	my $t = now();
 	ctl('stop', '-a');
+	my $cmd = now() - $t;
 	my $gone = wait_until($secs, sub { !@{status()} });
-	return $gone ? now() - $t : undef;
+	return ($gone ? now() - $t : undef, $cmd);
 }
 
 my $why = why_not();
@@ -257,7 +258,7 @@ for my $spec (split /,/, $o{rates}) {
 		my %r = (n => $n, round => $round, start_failed => $fail);
 		$r{start_s} = $t1 - $t0 if $ok;
 		$r{error} = $fwhy // "not all running within 60 s" unless $ok;
-		$r{stop_s} = stop_all(60);
+		($r{stop_s}) = stop_all(60);
 		$r{error} //= 'not all gone within 60 s' unless defined
 		    $r{stop_s};
 		push @rate_runs, \%r;
@@ -347,7 +348,7 @@ if (!$why) {
 	}
 	$d{status_ms} = \@lat;
 	my $polite0 = log_count(qr/^parent: vm \S+ \(vm \d+\) stopped, status 0$/);
-	$d{stop_s} = stop_all(300);
+	($d{stop_s}, $d{stop_cmd_s}) = stop_all(300);
 	$d{stopped_politely} = log_count(
 	    qr/^parent: vm \S+ \(vm \d+\) stopped, status 0$/) - $polite0;
 	$d{broke_protocol} = log_count(qr/broke the protocol/);
