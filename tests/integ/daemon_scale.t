@@ -22,8 +22,18 @@ daemon_rss() {
 	echo "$total"
 }
 
+# Started under the usual soft limit of 1024 open files, vmd raises it to
+# the hard one (it holds a few fds per VM); its VM processes get at most
+# 4096 each, soft and hard.
+hard=$(ulimit -Hn)
+ulimit -Sn 1024
 vmd_start
 ok $? "vmd starts"
+nofile() {	# nofile PID: "soft hard" open files
+	awk '/^Max open files/ { print $4, $5 }' "/proc/$1/limits"
+}
+[ "$(nofile "$VMD_PID")" = "$hard $hard" ]
+ok $? "vmd's open files limit: soft raised to the hard one ($(nofile "$VMD_PID"), hard $hard)"
 sleep 0.2
 rss0=$(daemon_rss)
 t0=$(date +%s%N)
@@ -39,6 +49,11 @@ ok $? "$N VMs running at once"
 rssn=$(daemon_rss)
 echo "# vmctl start to running: $N VMs in ${ms} ms = $(( N * 1000000 / (ms > 0 ? ms : 1) / 1000 )).$(( (N * 1000000 / (ms > 0 ? ms : 1)) % 1000 )) VMs/s (sequential)"
 echo "# daemon RSS (parent+control+vmm+priv): ${rss0} KiB with 0 VMs, ${rssn} KiB with $N VMs"
+vmax=$([ "$hard" = unlimited ] || [ "$hard" -gt 4096 ] && echo 4096 ||
+    echo "$hard")
+vpid=$(vmctl status | awk '$9 == "s1" { print $2 }')
+[ "$(nofile "$vpid")" = "$vmax $vmax" ]
+ok $? "a VM process may hold $vmax files, soft and hard ($(nofile "$vpid"))"
 ids=$(vmctl status | awk 'NR > 1 { print $1 }' | sort -n | uniq | wc -l)
 [ "$ids" -eq "$N" ]
 ok $? "each has its own id"
