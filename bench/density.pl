@@ -184,10 +184,10 @@ sub running {
 sub start {
 	my ($names, $parallel) = @_;
 	my (%run, $fail, $why);
-	my @todo = @$names;
-	while (@todo || %run) {
-		while (@todo && keys %run < $parallel) {
-			my $n = shift @todo;
+	my @queue = @$names;
+	while (@queue || %run) {
+		while (@queue && keys %run < $parallel) {
+			my $n = shift @queue;
 			my $f = "$tmp/start.$n";
 			$run{launch($f, $vmctl, '-s', $sock, 'start', '-b',
 			    $o{guest}, '-m', "$o{mem}M", '-k', $CMDLINE, $n)} =

@@ -90,8 +90,9 @@ power_i8042_reset(void)
  * power_end: finish the TAP stream and end as tg.end says: poweroff
  * (default), reboot-acpi, reboot-kbd, reboot-triple, wait-powerbutton
  * (then power off), idle (the same without a timer: halted until the
- * power button, then power off), hang (park, deaf to the power button: a guest that
- * ignores a polite stop).  Parks the CPU if the VM is still there after.
+ * power button, then power off), hang (park, deaf to the power button: a
+ * guest that ignores a polite stop).  Parks the CPU if the VM is still
+ * there after.
  */
 void
 power_end(void)
