@@ -1,6 +1,7 @@
 #!/bin/bash
 # bench/run.sh: the benchmark suite against QEMU (make bench): start-up and
-# memory (bench/startup.pl), through the daemon (bench/daemon.pl), exit
+# memory (bench/startup.pl), through the daemon (bench/daemon.pl), a
+# thousand idle VMs and the concurrent start rate (bench/density.pl), exit
 # costs, virtio-blk and virtio-net (bench/io.pl), the boot of a small Linux
 # (bench/linux.pl).  Prints one plain table
 # per part; writes bench/results/latest.json (all parts, every sample).
@@ -25,11 +26,13 @@ fi
 if [ -n "$quick" ]; then
 	s_args="--runs 3 --memruns 2 --q35runs 1 --pvhruns 2"
 	d_args="--runs 3 --counts 1:2,10:1,50:1"
+	n_args="--count 100 --idle 10 --rates 1:2,10:1,100:1"
 	i_args="--exitruns 2 --blkruns 1 --netruns 1 --ms 500"
 	b_args="--runs 1"
 else
 	s_args="--runs 10 --memruns 5 --q35runs 3 --pvhruns 5"
 	d_args="--runs 10 --counts 1:5,10:3,50:2"
+	n_args="--count 1000 --idle 30 --rates 1:5,10:3,100:2"
 	i_args="--exitruns 7 --blkruns 3 --netruns 5 --ms 1000"
 	b_args="--runs 3"
 fi
@@ -40,6 +43,8 @@ perl bench/startup.pl --root "$top" $s_args --budget 240 \
     --json "$out/startup.json"
 perl bench/daemon.pl --root "$top" $d_args --budget 150 \
     --json "$out/daemon.json"
+perl bench/density.pl --root "$top" $n_args --budget 240 \
+    --json "$out/density.json"
 perl bench/io.pl --root "$top" $i_args --budget 420 --json "$out/io.json"
 # Linux's boot path (bzImage against vmlinux/PVH) to "Run /sbin/init",
 # when guest/linux/build.sh has a kernel cached.
@@ -57,7 +62,7 @@ fi
 
 perl -MJSON::PP -e '
 	my %all;
-	for my $p (qw(startup daemon io linux_boot bios linux)) {
+	for my $p (qw(startup daemon density io linux_boot bios linux)) {
 		my $f = "'"$out"'/$p.json";
 		open(my $fh, "<", $f) or do { $all{$p} = { error => "$f: $!" };
 		    next };

@@ -28,32 +28,43 @@ power_sci(unsigned int vec)
 /*
  * Wait for the ACPI power button (PM1a_STS.PWRBTN_STS), as a test point.
  * The CPU sleeps in HLT at CPL0 between checks, woken by the SCI (routed
- * through the IOAPIC) or, should that never come, a 100 ms LAPIC timer.
+ * through the IOAPIC).  With a timer (wait-powerbutton), a 100 ms periodic
+ * LAPIC timer wakes it too, should the SCI never come.  Without (idle),
+ * nothing else wakes it: an idle vCPU then costs the host nothing.  The
+ * status is read with IF clear and SYS_STIHLT sets it only for the HLT
+ * (STI's shadow), so an SCI between the read and the HLT still wakes us.
  */
 static void
-power_button_wait(void)
+power_button_wait(const char *what, int timer)
 {
 	uint16_t	 sts_port = acpi.pm1a_evt, en_port = acpi.pm1a_evt + 2;
 	uint32_t	 gsi;
 
 	if (acpi.pm1a_evt == 0) {
-		tap_ok(0, "power button: no PM1a_EVT_BLK");
+		tap_ok(0, "%s: no PM1a_EVT_BLK", what);
 		return;
 	}
 	gsi = acpi.sci_irq < 16 ? acpi.isa_gsi[acpi.sci_irq] : acpi.sci_irq;
 	irq_handler[VEC_SCI] = power_sci;
 	ioapic_route(gsi, VEC_SCI, acpi.sci_irq < 16 ?
 	    acpi.isa_flags[acpi.sci_irq] : 0x000f, apic_lapic_id());
-	apic_write(LAPIC_TMR_DIV, 0x3);
-	apic_write(LAPIC_LVT_TIMER, VEC_TIMER | LVT_PERIODIC);
-	apic_write(LAPIC_TMR_INIT, TIMER_COUNT);
+	if (timer) {
+		apic_write(LAPIC_TMR_DIV, 0x3);
+		apic_write(LAPIC_LVT_TIMER, VEC_TIMER | LVT_PERIODIC);
+		apic_write(LAPIC_TMR_INIT, TIMER_COUNT);
+	} else {
+		apic_write(LAPIC_TMR_INIT, 0);
+		apic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+	}
+	sys(SYS_SETIF, 0, 0);
 	/*
 	 * A press that came while the checks ran counts: every VM boots in a
 	 * fresh process, so PWRBTN_STS can only be set by the host asking us
 	 * to stop (vmctl stop right after start).
 	 */
 	outw(en_port, inw(en_port) | PM1_PWRBTN);
-	printf("# waiting for the power button\n");
+	printf("# waiting for the power button%s\n", timer ? "" :
+	    " (idle: no timer)");
 	while ((inw(sts_port) & PM1_PWRBTN) == 0)
 		sys(SYS_STIHLT, 0, 0);
 	outw(sts_port, PM1_PWRBTN);
@@ -61,7 +72,7 @@ power_button_wait(void)
 	apic_write(LAPIC_TMR_INIT, 0);
 	apic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 	ioapic_mask(gsi);
-	tap_ok(1, "power button (%lu SCI, %lu timer interrupts while waiting)",
+	tap_ok(1, "%s (%lu SCI, %lu timer interrupts while waiting)", what,
 	    irq_count[VEC_SCI], irq_count[VEC_TIMER]);
 }
 
@@ -78,8 +89,10 @@ power_i8042_reset(void)
 /*
  * power_end: finish the TAP stream and end as tg.end says: poweroff
  * (default), reboot-acpi, reboot-kbd, reboot-triple, wait-powerbutton
- * (then power off), hang (park, deaf to the power button: a guest that
- * ignores a polite stop).  Parks the CPU if the VM is still there after.
+ * (then power off), idle (the same without a timer: halted until the
+ * power button, then power off), hang (park, deaf to the power button: a
+ * guest that ignores a polite stop).  Parks the CPU if the VM is still
+ * there after.
  */
 void
 power_end(void)
@@ -89,7 +102,9 @@ power_end(void)
 
 	cmdline_get("tg.end", end, sizeof(end));
 	if (strncmp(end, "wait-powerbutton", 17) == 0)
-		power_button_wait();
+		power_button_wait("power button", 1);
+	else if (strncmp(end, "idle", 5) == 0)
+		power_button_wait("idle: power button", 0);
 	reboot = strncmp(end, "reboot-", 7) == 0;
 	tap_plan();
 	if (strncmp(end, "hang", 5) == 0) {

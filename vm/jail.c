@@ -28,6 +28,8 @@
 
 #define JAIL_NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define JAIL_FSIZE_MIN	(1LL << 30)	/* files may grow this far at least */
+#define JAIL_NOFILE	4096		/* open files at most: what a VM holds
+					   (its disks at 512 and up) and room */
 
 /* A rule with no comparison, or with one. */
 #define JAIL_ANY(n)		{ (n), 0, 0, { { 0, 0, 0, 0 } } }
@@ -250,6 +252,30 @@ jail_fsize(int64_t max)
 	return 0;
 }
 
+/*
+ * jail_nofile: vmd raises its open files limit for a thousand VMs, and
+ * its VM processes inherit it; one VM needs far fewer: JAIL_NOFILE, soft
+ * and hard (the filter lets nothing raise it again). 0 or -1 (logged).
+ */
+static int
+jail_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	if (rl.rlim_max > JAIL_NOFILE)
+		rl.rlim_max = JAIL_NOFILE;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	return 0;
+}
+
 /* End with the launcher, which may have gone already. 0 or -1. */
 static int
 jail_deathsig(pid_t ppid)
@@ -268,7 +294,7 @@ jail_enter(struct vm *vm)
 	int64_t	max;
 
 	if ((max = jail_disks(vm)) == -1 || jail_nics(vm) == -1 ||
-	    jail_fsize(max) == -1)
+	    jail_fsize(max) == -1 || jail_nofile() == -1)
 		return -1;
 	if (geteuid() != 0 && sandbox_has_chroot()) {
 		/* From vmd or vmctl run as root: a uid of our own. */

@@ -42,6 +42,7 @@ struct control {
 	uint32_t		 next_id;
 	struct timeval		 idle;		/* VMD_CLIENT_IDLE */
 	int			 refusing;	/* the last accept was refused */
+	int			 full;		/* every slot taken: not accepting */
 };
 
 /* Event priorities: the parent's channel goes first, always. */
@@ -81,6 +82,12 @@ control_client_free(struct control *ctl, struct control_client *c)
 	free(c->chan.im);
 	free(c);
 	ctl->nclients--;
+	/* A slot is free: take the next connection waiting in the kernel. */
+	if (ctl->full && ctl->nclients < VMD_MAX_CLIENTS) {
+		ctl->full = 0;
+		if (!evtimer_pending(ctl->ev_backoff, NULL))
+			event_add(ctl->ev_accept, NULL);
+	}
 }
 
 static struct control_client *
@@ -230,7 +237,8 @@ control_client_closed(struct proc_chan *ch, void *arg)
 /*
  * control_admit: may a client of uid take a slot? Root may use every slot;
  * other uids share all but VMD_CLIENTS_ROOT and hold VMD_CLIENTS_PER_UID
- * each. 0, or -1 with why set.
+ * each (control_accept does not accept while every slot is taken). 0, or
+ * -1 with why set.
  */
 static int
 control_admit(struct control *ctl, uid_t uid, const char **why)
@@ -238,10 +246,6 @@ control_admit(struct control *ctl, uid_t uid, const char **why)
 	struct control_client	*c;
 	unsigned int		 n = 0;
 
-	if (ctl->nclients >= VMD_MAX_CLIENTS) {
-		*why = "every slot is taken";
-		return -1;
-	}
 	if (uid == 0)
 		return 0;
 	if (ctl->nclients >= VMD_MAX_CLIENTS - VMD_CLIENTS_ROOT) {
@@ -281,6 +285,21 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 	int			 fd;
 
 	(void)ev;
+	/*
+	 * Every slot taken (only root's clients can take the last ones):
+	 * the next connections wait in the kernel, their connect(2) blocked,
+	 * until control_client_free frees a slot, instead of being refused.
+	 * Root holding every slot with requests that never end (vmctl wait)
+	 * makes its next vmctl wait too: said once in the log.
+	 */
+	if (ctl->nclients >= VMD_MAX_CLIENTS) {
+		if (!ctl->full)
+			log_warnx("%s: every slot is taken, new connections "
+			    "wait for one", __func__);
+		ctl->full = 1;
+		event_del(ctl->ev_accept);
+		return;
+	}
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
 	    -1) {
 		if (errno == EMFILE || errno == ENFILE) {

@@ -5,6 +5,8 @@
  * `vmd: vmm`, `vmd: priv`, `vmd: vm NAME`; the parent keeps its command
  * line (the flags it was started with).
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -46,6 +48,26 @@ vmd_fds(void)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * vmd_nofile: the parent holds a pty and a channel per VM, vmm a channel
+ * per VM and control one socket per client: raise the soft limit on open
+ * files to the hard one, for the privsep children to inherit, so that the
+ * number of VMs is bounded by what the administrator allows (the hard
+ * limit) and not by the usual soft 1024.  0, or -1 with errno.
+ */
+static int
+vmd_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -1;
+	if (rl.rlim_cur == rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 /*
@@ -177,5 +199,7 @@ main(int argc, char *argv[], char *envp[])
 	}
 	log_init(1, opts.verbose);
 	log_procname("parent");
+	if (vmd_nofile() == -1)
+		log_warn("raising the open files limit");
 	return parent_main(&opts);
 }

@@ -18,7 +18,9 @@
  * that does not read its answers is not read either, and is dropped when
  * VMD_CLIENT_QUEUE_MAX bytes wait for it.
  */
-#define VMD_MAX_CLIENTS		256	/* control connections at once */
+#define VMD_MAX_CLIENTS		1024	/* control connections at once (a
+					   thousand vmctl start); past it,
+					   new ones wait to be accepted */
 #define VMD_CLIENTS_ROOT	16	/* of those, slots only root may use */
 #define VMD_CLIENTS_PER_UID	32	/* connections per uid but root's */
 #define VMD_CLIENT_INFLIGHT	4	/* requests in flight per connection

@@ -3,13 +3,18 @@
 #include <sys/wait.h>
 
 #include <event2/event.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "vmdef.h"
 #include "vmd/parent.h"
+
+/* PF_EXITING, a task flag in /proc/PID/stat (the kernel's sched.h) */
+#define VMS_PF_EXITING	0x00000004UL
 
 struct parent_vm *
 vms_find(struct parent *p, uint32_t id, const char *name)
@@ -390,9 +395,42 @@ vms_info(const struct parent_vm *vm, struct proto_vminfo *info)
 }
 
 /*
+ * vms_exiting: the process is on its way out (the kernel's PF_EXITING in
+ * the flags of /proc/PID/stat): it closes its files, the channel among
+ * them, before it becomes a zombie, and tearing down a VM (its memory, its
+ * KVM state) can take longer than vms_lost's moment when a thousand end at
+ * once.  1 if so, 0 if not or unknown.
+ */
+static int
+vms_exiting(pid_t pid)
+{
+	char		 path[64], buf[512], *p;
+	unsigned long	 flags;
+	ssize_t		 n;
+	int		 fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* pid (comm) state ppid pgrp session tty_nr tpgid flags */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	for (i = 0; i < 7; i++)
+		if ((p = strchr(p + 1, ' ')) == NULL)
+			return 0;
+	flags = strtoul(p + 1, NULL, 10);
+	return (flags & VMS_PF_EXITING) != 0;
+}
+
+/*
  * A moment after vmm lost a VM process's channel: a process that exited
- * has been reaped by now; one still running closed or broke its channel
- * and cannot be managed: end it.
+ * has been reaped by now, or is still exiting; one still running closed or
+ * broke its channel and cannot be managed: end it.
  */
 void
 vms_lost(evutil_socket_t fd, short ev, void *arg)
@@ -408,6 +446,8 @@ vms_lost(evutil_socket_t fd, short ev, void *arg)
 	if (waitid(P_PID, (id_t)vm->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
 	    0 && si.si_pid == vm->pid)
 		return;		/* it exited: parent_sigchld reports it */
+	if (vms_exiting(vm->pid))
+		return;		/* it is exiting: the same, a little later */
 	log_warnx("vm %s (vm %u): its process broke the protocol, killing it",
 	    vm->conf.name, vm->id);
 	(void)kill(vm->pid, SIGKILL);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # vmd and vmctl: ad hoc VMs through the daemon on a private socket: start,
 # status, console, stop (polite, forced, waited), wait, pause, kill -9,
-# the VM process's sandbox, SIGTERM.
+# the VM process's sandbox, an idle guest's polite stop, SIGTERM.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon.sh"
 need_kvm
@@ -139,6 +139,7 @@ ok $? "started again, the same name gets its old id back"
 vmctl stop -f web >/dev/null 2>&1
 wait_for 5 vm_gone web
 
+
 # Forced stop, stop -w.
 vmctl start -b "$GUEST" -m 64M -k "tg.end=wait-powerbutton" f1 >/dev/null 2>&1
 vmctl stop -f f1 >"$TMP/stopf.out" 2>&1
@@ -181,6 +182,28 @@ wait_for 5 vm_gone k1
 ok $? "kill -9 of a VM process: the daemon notices and drops it"
 [ "$(status_field k2 8)" = running ] && kill -0 "$VMD_PID"
 ok $? "the daemon and the other VM carry on"
+
+# An idle guest (tg.end=idle: halted with no timer running) still hears
+# the power button: vmctl stop is polite, the guest powers off itself.
+vmctl start -b "$GUEST" -m 64M -k "tg.checks=none tg.end=idle" idle1 \
+    >/dev/null 2>&1
+mkfifo "$TMP/idle.in"
+"$VMCTL" -s "$SOCK" console idle1 <"$TMP/idle.in" >"$TMP/idle.out" 2>&1 &
+con=$!
+exec 7>"$TMP/idle.in"
+wait_for 20 grep -q 'waiting for the power button (idle: no timer)' \
+    "$TMP/idle.out"
+ok $? "idle: the guest halts until the power button"
+vmctl stop idle1 >/dev/null 2>&1 && wait_for 10 vm_gone idle1 &&
+    grep -q 'idle1 (vm [0-9]*) stopped, status 0' "$VMD_LOG"
+ok $? "idle: stop is polite, the guest powers off itself (status 0)"
+wait_for 5 grep -q 'ok 1 - idle: power button (1 SCI, 0 timer interrupts' \
+    "$TMP/idle.out"
+ok $? "idle: the press woke it, no timer interrupt was taken" ||
+    diag <"$TMP/idle.out"
+exec 7>&-
+kill "$con" 2>/dev/null
+wait "$con" 2>/dev/null
 
 # SIGTERM ends every VM and the daemon.
 vmctl start -b "$GUEST" -m 64M -k "tg.end=wait-powerbutton" k3 >/dev/null 2>&1
