@@ -312,8 +312,13 @@ vcpu_handle_exit(struct vcpu *vcpu)
 		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
 		    vcpu_emulate(vcpu) == 0)
 			return 0;
-		log_warnx("vcpu %d: KVM internal error, suberror %u",
-		    vcpu->id, run->internal.suberror);
+		log_warnx("vcpu %d: KVM internal error, suberror %u, %u data "
+		    "words: 0x%llx 0x%llx 0x%llx 0x%llx", vcpu->id,
+		    run->internal.suberror, run->internal.ndata,
+		    (unsigned long long)run->internal.data[0],
+		    (unsigned long long)run->internal.data[1],
+		    (unsigned long long)run->internal.data[2],
+		    (unsigned long long)run->internal.data[3]);
 		vcpu_log_state(vcpu);
 		vcpu_request_exit(vm, VM_EXIT_ERROR);
 		return -1;
