@@ -4,7 +4,8 @@
  * Both queues work in batches: every chain available (up to NET_BATCH) is
  * popped, their frames read or written with one call (vm/net/tapio.c),
  * completed together and signalled with one interrupt; kicks are
- * suppressed while the transmit ring is being drained.
+ * suppressed while the transmit ring is being drained and whenever the
+ * device is not waiting for receive buffers.
  */
 #include <sys/stat.h>
 #include <sys/uio.h>
