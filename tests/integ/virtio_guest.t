@@ -229,6 +229,30 @@ guest_tap_clean "$TMP/netsys" &&
     grep -q "interface 0: frames in batches, one system call each" \
     "$TMP/netsys.err"
 ok $? "net, system calls: every guest check passed without io_uring"
+# A flood from the host (the C sender of bench/io.pl), taken in batches:
+# the guest counts the frames for 300 ms per size; what it counted came
+# whole (its check) and is no more than what the sender sent.
+if [ -x "$B/guest/net-rx-sender" ]; then
+	ip netns exec "$NS" "$B/guest/net-rx-sender" -p 9999 -r 2 -t 60 \
+	    >"$TMP/sender.out" 2>&1 &
+	snd=$!
+	NS_PIDS="$NS_PIDS $snd"
+	timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" run -b "$GUEST" \
+	    -m 128M -t $TAPIF -k "$(echo tg.checks=net-rx-bench \
+		tg.bench.ms=300 tg.net.ip=$GUESTIP tg.net.host=$HOSTIP \
+		tg.bench.rxport=9999)" </dev/null >"$TMP/flood.out" \
+	    2>"$TMP/flood.err"
+	ok $? "net, host flood: guest powered off"
+	wait "$snd"
+	guest_tap_clean "$TMP/flood" &&
+	    grep -q "^ok .*net-rx-bench: done" "$TMP/flood.out"
+	ok $? "net, host flood: the guest counted both rounds"
+	n=$(awk '/^net-rx-sender: size/ && $NF ~ /^[0-9]+$/ && $NF > 0 &&
+	    $NF <= $5 { n++ } END { print n + 0 }' "$TMP/sender.out")
+	[ "$n" -eq 2 ]
+	ok $? "net, host flood: counted frames, no more than sent, both sizes ($n)"
+	diag <"$TMP/sender.out"
+fi
 
 # ---------------------------------------------------------------- dhcp
 # The client's frames, decoded by tshark. The answers come from a

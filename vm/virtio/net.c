@@ -4,7 +4,8 @@
  * Both queues work in batches: every chain available (up to NET_BATCH) is
  * popped, their frames read or written with one call (vm/net/tapio.c),
  * completed together and signalled with one interrupt; kicks are
- * suppressed while the transmit ring is being drained.
+ * suppressed while the transmit ring is being drained and whenever the
+ * device is not waiting for receive buffers.
  */
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -42,14 +43,18 @@
 #define NET_POOL		1024	/* iovecs of one batch's frames */
 /*
  * When the rx ring runs dry while the tap still holds frames, the device
- * watches the avail index this long, rx kicks suppressed, before it
+ * may watch the avail index this long, rx kicks suppressed, before it
  * re-arms them and leaves the tap until the next kick: a driver that
- * reposts buffers as it takes frames costs no kick (a VM exit) and no
- * wake-up. Bounded: it runs on the event thread. 0 turns polling off.
+ * reposts buffers as it takes frames then costs no kick (a VM exit) and
+ * no wake-up. Off by default: on a 2-core host where the guest's vCPU,
+ * the VMM and the sender share the CPUs, 32 us of it cost 20% of the
+ * host-to-guest rate (bench/README.md); a host with cores to spare may
+ * build with -DNET_POLL_NS=32000. It runs on the event thread, bounded.
  */
 #ifndef NET_POLL_NS
-#define NET_POLL_NS		32000ULL
+#define NET_POLL_NS		0
 #endif
+static const uint64_t	net_poll_ns = NET_POLL_NS;
 
 #define VIRTIO_NET_F_MAC	5
 #define VIRTIO_NET_F_STATUS	16
@@ -309,7 +314,7 @@ net_now_ns(void)
 
 /*
  * net_rx_poll: the rx ring ran dry with frames waiting: kicks off, watch
- * the avail index for NET_POLL_NS without the lock (the ring's host view
+ * the avail index for net_poll_ns without the lock (the ring's host view
  * stays mapped for the VM's life). Called and returns with the lock
  * held. 1 if buffers may have come (kicks stay off; net_rx turns them on
  * before it leaves), 0 if not: kicks are on again, and the ring was
@@ -326,18 +331,17 @@ net_rx_poll(struct virtio_net *n)
 	unsigned		 i;
 	int			 moved = 0;
 
-	if (NET_POLL_NS == 0 || !virtio_pci_ready(vp, NET_RXQ))
+	if (net_poll_ns == 0 || !virtio_pci_ready(vp, NET_RXQ))
 		return 0;
 	(void)virtq_notify(vq, 0);
 	avail = vq->avail;
 	last = vq->last_avail;
-	n->st.rx_polls++;
 	virtio_pci_unlock(vp);
 	t0 = net_now_ns();
 	for (i = 0; !moved; i++) {
 		if ((moved = virtq_avail_moved(avail, last)))
 			break;
-		if ((i & 15) == 15 && net_now_ns() - t0 >= NET_POLL_NS)
+		if ((i & 15) == 15 && net_now_ns() - t0 >= net_poll_ns)
 			break;
 #if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause();
@@ -384,6 +388,7 @@ net_rx(struct virtio_net *n)
 		if (n->rx_want > NET_BATCH)
 			n->rx_want = NET_BATCH;
 		if (nobuf && more) {
+			n->st.rx_dry++;
 			/* Tell the driver what it has, then wait a little. */
 			virtio_pci_interrupt(vp, NET_RXQ);
 			if (net_rx_poll(n) || net_rx_stall(n))

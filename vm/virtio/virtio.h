@@ -72,7 +72,7 @@ struct virtio_net_stats {
 	uint64_t	rx_batches;	/* tapio_run calls with reads */
 	uint64_t	tx_batches;	/* ... with writes */
 	uint64_t	tap_calls;	/* system calls they made */
-	uint64_t	rx_polls;	/* rx ring dry: avail index watched */
+	uint64_t	rx_dry;		/* rx ring dry with frames waiting */
 };
 void	virtio_net_get_stats(struct virtio_pci *, struct virtio_net_stats *);
 
