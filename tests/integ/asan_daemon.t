@@ -26,7 +26,8 @@
 # tests/tools/asan_hook.c, linked into vmd-asan, does the rest before each
 # chroot and filter (module list, maps cache, UBSan init, stack bounds).
 #
-# ASAN_DAEMON_TESTS="daemon_basic.t ..." runs only those.
+# ASAN_DAEMON_TESTS="daemon_basic.t ..." runs only those. The tests see
+# ASAN_DAEMON=1 and may skip, saying so, a part that starts no vmd.
 # A test that makes vmd processes die of SIGSYS on purpose (sandbox tests)
 # says so with a line "# asan_daemon: SIGSYS expected"; its kills are then
 # listed, not failed.
@@ -255,7 +256,7 @@ for t in $tests; do
 	chmod 1777 "$d/tmp"
 	since=$(uptime_now)
 	t0=$(date +%s)
-	in_private_tmp "$d/tmp" env VMD="$VMDA" KEEP_TMP=1 \
+	in_private_tmp "$d/tmp" env VMD="$VMDA" KEEP_TMP=1 ASAN_DAEMON=1 \
 	    timeout -k 30 900 "$t" >"$d/out" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - t0))
