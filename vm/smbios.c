@@ -86,7 +86,9 @@ smbios_add(struct smbios_buf *b, uint8_t type, uint8_t len, uint16_t handle,
 static void
 smbios_system(struct smbios_buf *b)
 {
-	const char *const	 strs[] = { SMBIOS_MANUFACTURER, SMBIOS_PRODUCT };
+	const char *const	 strs[] = {
+		SMBIOS_MANUFACTURER, SMBIOS_PRODUCT
+	};
 	uint8_t			*s;
 
 	if ((s = smbios_add(b, SMBIOS_T_SYSTEM, SMBIOS_LEN_SYSTEM,
@@ -146,7 +148,8 @@ static void
 smbios_memory(struct smbios_buf *b, uint64_t memsize)
 {
 	const char *const	 strs[] = { "DIMM 0" };
-	uint64_t		 r[2][2], kb = memsize >> 10, mb = memsize >> 20;
+	uint64_t		 r[2][2], kb = memsize >> 10;
+	uint64_t		 mb = memsize >> 20;
 	uint8_t			*s;
 	int			 n = 0, i;
 

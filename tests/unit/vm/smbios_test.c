@@ -199,7 +199,8 @@ test_build(int ncpus, uint64_t mem, const char *nodmi)
 	tap_is(le16(anchor + 0x08), w.maxlen, "  largest structure");
 	tap_ok(w.ntype[0] == 0, "  no type 0: the firmware adds its own");
 	tap_is(w.ntype[SMBIOS_T_CPU], ncpus, "  one type 4 per vCPU");
-	tap_ok(w.ntype[SMBIOS_T_SYSTEM] == 1 && w.ntype[SMBIOS_T_CHASSIS] == 1 &&
+	tap_ok(w.ntype[SMBIOS_T_SYSTEM] == 1 &&
+	    w.ntype[SMBIOS_T_CHASSIS] == 1 &&
 	    w.ntype[SMBIOS_T_MEMARRAY] == 1 && w.ntype[SMBIOS_T_MEMDEV] == 1 &&
 	    w.ntype[SMBIOS_T_BOOT] == 1, "  types 1, 3, 16, 17, 32 once");
 	s = w.first[SMBIOS_T_SYSTEM];

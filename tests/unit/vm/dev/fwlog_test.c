@@ -159,7 +159,8 @@ main(void)
 	capture_start(&c);
 	for (i = 0; i < 4; i++) {
 		fakevm_pio_write(&vm, PLAT_FWLOG_PORT - 1, 4, 0x0a0a0a0a);
-		fakevm_pio_write(&vm, PLAT_FWLOG_PORT, 1 << i, 0x0a41414141414141ULL);
+		fakevm_pio_write(&vm, PLAT_FWLOG_PORT, 1 << i,
+		    0x0a41414141414141ULL);
 		(void)fakevm_pio_read(&vm, PLAT_FWLOG_PORT, 1 << i);
 	}
 	capture_stop(&c);
