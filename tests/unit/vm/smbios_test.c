@@ -4,6 +4,7 @@
  * structure walk a guest does, the memory sizes, and dmidecode's reading.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,14 +129,21 @@ str(const uint8_t *s, int n)
 static int
 dmidecode(size_t used, int count)
 {
-	char	 path[] = "/tmp/smbios_test.XXXXXX", cmd[256], line[512];
+	char	 path[64], cmd[256], line[512];
 	char	 want[64];
 	uint8_t	 a[SMBIOS_ANCHOR_LEN];
 	FILE	*f, *p;
 	int	 fd, ok = 0, bad = 0;
 
-	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL)
+	(void)snprintf(path, sizeof(path), "/tmp/smbios_test.%ld.dump",
+	    (long)getpid());
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
 		return -1;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
 	/* Table at 0x20: the entry point gets that address, checksums too. */
 	memcpy(a, anchor, sizeof(a));
 	a[0x18] = DUMP_TABLE_OFF;
