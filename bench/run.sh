@@ -50,7 +50,9 @@ perl bench/io.pl --root "$top" $i_args --budget 420 --json "$out/io.json"
 # when guest/linux/build.sh has a kernel cached.
 perl bench/linux_boot.pl --root "$top" --budget 900 \
     --json "$out/linux_boot.json"
-perl bench/bios.pl --root "$top" $b_args --budget 240 --json "$out/bios.json"
+# --phases: one more run each with SeaBIOS's debug log, where POST's time goes.
+perl bench/bios.pl --root "$top" $b_args --budget 240 --phases \
+    --json "$out/bios.json"
 # The small Linux of guest/linux/ (minutes per boot where kernel mode is
 # emulated): one boot per VMM, not in --quick.
 if [ -z "$quick" ]; then

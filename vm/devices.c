@@ -12,6 +12,7 @@ static const struct {
 	int		(*init)(struct vm *);
 } devices[] = {
 	{ "debugport",	debugport_init },
+	{ "fwlog",	fwlog_init },
 	{ "uart",	uart_init },
 	{ "rtc",	rtc_init },
 	{ "i8042",	i8042_init },

@@ -12,6 +12,8 @@ struct i8042;
  * state behind its bus lock, and returns 0 or -1 with errno set (logged).
  */
 int	debugport_init(struct vm *);	/* vm/dev/debugport.c */
+/* vm/dev/fwlog.c: the firmware's debug log on 0x402 (firmware boot) */
+int	fwlog_init(struct vm *);
 int	uart_init(struct vm *);		/* vm/dev/uart.c: COM1 on con_in/out */
 int	rtc_init(struct vm *);		/* vm/dev/rtc.c */
 int	i8042_init(struct vm *);	/* vm/dev/i8042.c: sets vm->i8042 */

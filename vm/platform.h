@@ -40,6 +40,7 @@
 #define PLAT_RTC_CENTURY	0x32	/* CMOS index of the century (FADT) */
 #define PLAT_I8042_AUX_IRQ	12
 #define PLAT_DEBUG_PORT		0xe9	/* boot timer / debug: 1 byte */
+#define PLAT_FWLOG_PORT		0x402	/* firmware debug log: 1 byte */
 #define PLAT_PCI_CONFIG_ADDR	0xcf8
 #define PLAT_PCI_CONFIG_DATA	0xcfc
 

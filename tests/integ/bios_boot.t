@@ -9,7 +9,8 @@
 # (the installer's disk format). With a GRUB CD-ROM too (virtio-scsi), the
 # disk boots by default and -B cdrom picks the CD (each image its own
 # tg.echo). A disk
-# without a boot sector: SeaBIOS says so, waits etc/boot-fail-wait and
+# without a boot sector (booted with -v: SeaBIOS's debug log, port 0x402,
+# in the VM process's log): SeaBIOS says so, waits etc/boot-fail-wait and
 # resets (exit 11), it does not spin for ever. Bad boot files and CD
 # images are refused before a VM runs.
 . "$(dirname "$0")/lib.sh"
@@ -81,13 +82,18 @@ guest_tap_clean "$TMP/cd" && grep -q "^ok .* - cmdline: tg.echo=grubcd" "$TMP/cd
 ok $? "-B cdrom: the CD's GRUB booted the guest (tg.echo=grubcd), every check passed"
 [ "$tap_failed" -eq 0 ] || tail -20 "$TMP/cd.out" | diag
 
-# A disk without a boot sector.
+# A disk without a boot sector, at debug level (-v): the firmware's
+# debug log (port 0x402) comes out of the VM process, a line at a time.
 truncate -s 1M "$TMP/blank.img"
-run_vm "$TMP/blank" 120 -m 64M -d "$TMP/blank.img"
+VMCTL_FLAGS="$VMCTL_FLAGS -v" run_vm "$TMP/blank" 120 -m 64M \
+    -d "$TMP/blank.img"
 [ "$rc" -eq 11 ]
 ok $? "no boot sector: the firmware resets after boot-fail-wait (exit 11, got $rc)"
 grep -q "No bootable device" "$TMP/blank.out"
 ok $? "no boot sector: SeaBIOS says 'No bootable device'"
+grep -q "firmware at [0-9]*\.[0-9]* ms: SeaBIOS (version" "$TMP/blank.err" &&
+    grep -q "firmware at [0-9.]* ms: Copying SMBIOS" "$TMP/blank.err"
+ok $? "-v: SeaBIOS's debug log, stamped, in the VM process's log"
 
 # A truncated firmware image is refused before any VM runs.
 head -c 100000 "$SEABIOS" >"$TMP/trunc.bin"

@@ -10,6 +10,7 @@
 #include "vm/devices.h"
 #include "vm/mem.h"
 #include "vm/platform.h"
+#include "vm/smbios.h"
 #include "vm/vm.h"
 #include "vm/dev/fwcfg.h"
 
@@ -341,7 +342,8 @@ fwcfg_init(struct vm *vm)
 	b[1] = (FWCFG_BOOT_FAIL_MS >> 8) & 0xff;
 	b[2] = b[3] = 0;
 	if (fwcfg_add_file(fw, "etc/boot-fail-wait", b, 4) == -1 ||
-	    fwcfg_bootorder(vm, fw) == -1 || acpi_fwcfg(vm, fw) == -1)
+	    fwcfg_bootorder(vm, fw) == -1 || acpi_fwcfg(vm, fw) == -1 ||
+	    smbios_fwcfg(vm, fw) == -1)
 		goto fail;
 	if (bus_register(&vm->pio, "fw_cfg", FWCFG_PORT, FWCFG_PORT_LEN,
 	    fwcfg_io, fw, &fw->lock) == -1)
