@@ -115,6 +115,7 @@ void	parent_reply(struct parent *p, uint32_t peerid, uint32_t type, int err,
 int	vms_add_waiter(struct parent_vm *vm, uint32_t peerid, uint32_t type);
 void	vms_oldids_clear(struct parent *p);
 void	vms_closetty(struct parent_vm *vm);
+void	vms_releasetty(struct parent *p, struct parent_vm *vm);
 void	vms_exited(struct parent *p, struct parent_vm *vm, int status);
 void	vms_event(struct parent *p, struct parent_vm *vm, enum lc_event ev);
 struct parent_vm *vms_find(struct parent *p, uint32_t id, const char *name);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Parent: the VM registry and its lifecycle (stop, exit, timeouts). */
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 
 #include <event2/event.h>
@@ -15,6 +16,21 @@
 
 /* PF_EXITING, a task flag in /proc/PID/stat (the kernel's sched.h) */
 #define VMS_PF_EXITING	0x00000004UL
+/*
+ * A stopped VM's console pty stays open while its last output waits to be
+ * read (closing the master hangs the slave up, which discards unread
+ * input): checked every VMS_DRAIN_MS, at most VMS_DRAIN_TICKS times.
+ */
+#define VMS_DRAIN_MS	20
+#define VMS_DRAIN_TICKS	100
+
+/* A pty kept for its unread output. */
+struct vms_drain {
+	struct event	*ev;
+	int		 ptm;
+	int		 pts;
+	int		 ticks;
+};
 
 struct parent_vm *
 vms_find(struct parent *p, uint32_t id, const char *name)
@@ -110,6 +126,59 @@ vms_new(struct parent *p, const struct config_vm *conf, int from_config,
 	return vm;
 }
 
+/* vms_drain_tick: close the pty once its output is read or time is up. */
+static void
+vms_drain_tick(int fd, short ev, void *arg)
+{
+	struct vms_drain	*d = arg;
+	struct timeval		 tv = { 0, VMS_DRAIN_MS * 1000 };
+	int			 n;
+
+	(void)fd;
+	(void)ev;
+	if (--d->ticks > 0 && ioctl(d->pts, TIOCINQ, &n) == 0 && n > 0) {
+		evtimer_add(d->ev, &tv);
+		return;
+	}
+	close(d->pts);
+	close(d->ptm);
+	event_free(d->ev);
+	free(d);
+}
+
+/*
+ * vms_releasetty: the VM is over. Its console pty goes at once, or, while
+ * a client has not yet read what the VM wrote last, when it has (bounded).
+ * Only root may open the console again from now on.
+ */
+void
+vms_releasetty(struct parent *p, struct parent_vm *vm)
+{
+	struct vms_drain	*d;
+	struct timeval		 tv = { 0, VMS_DRAIN_MS * 1000 };
+	int			 n;
+
+	if (vm->pts == -1 || vm->ptm == -1 ||
+	    ioctl(vm->pts, TIOCINQ, &n) == -1 || n == 0 ||
+	    (d = calloc(1, sizeof(*d))) == NULL) {
+		vms_closetty(vm);
+		return;
+	}
+	if ((d->ev = evtimer_new(p->base, vms_drain_tick, d)) == NULL) {
+		free(d);
+		vms_closetty(vm);
+		return;
+	}
+	(void)fchown(vm->pts, 0, 0);
+	(void)fchmod(vm->pts, 0600);
+	d->ptm = vm->ptm;
+	d->pts = vm->pts;
+	d->ticks = VMS_DRAIN_TICKS;
+	evtimer_add(d->ev, &tv);
+	vm->ptm = vm->pts = -1;
+	vm->tty[0] = '\0';
+}
+
 void
 vms_closetty(struct parent_vm *vm)
 {
@@ -144,7 +213,7 @@ vms_free(struct parent *p, struct parent_vm *vm)
 		event_free(vm->ev_start);
 	if (vm->ev_lost != NULL)
 		event_free(vm->ev_lost);
-	vms_closetty(vm);
+	vms_releasetty(p, vm);
 	free(vm->next_conf);
 	vms_oldid(p, vm);
 	TAILQ_REMOVE(&p->vms, vm, entry);
@@ -228,7 +297,7 @@ vms_ended(struct parent *p, struct parent_vm *vm)
 		    PROTO_ENOTRUNNING, vm);
 		vm->pause_peer = 0;
 	}
-	vms_closetty(vm);
+	vms_releasetty(p, vm);
 	if (vm->next_conf != NULL) {
 		vm->conf = *vm->next_conf;
 		free(vm->next_conf);

@@ -194,10 +194,17 @@ exec 7>"$TMP/idle.in"
 wait_for 20 grep -q 'waiting for the power button (idle: no timer)' \
     "$TMP/idle.out"
 ok $? "idle: the guest halts until the power button"
+# The console client reads nothing while the VM stops (SIGSTOP), so what
+# the guest writes last waits in the pty when the VM is gone: vmd keeps
+# the pty until the client has read it.
+kill -STOP "$con"
 vmctl stop idle1 >/dev/null 2>&1 && wait_for 10 vm_gone idle1 &&
     grep -q 'idle1 (vm [0-9]*) stopped, status 0' "$VMD_LOG"
 ok $? "idle: stop is polite, the guest powers off itself (status 0)"
-wait_for 5 grep -q 'ok 1 - idle: power button (1 SCI, 0 timer interrupts' \
+kill -CONT "$con"
+wait_for 5 grep -q 'testguest: done, powering off' "$TMP/idle.out"
+ok $? "console: a client that reads late still gets the VM's last line"
+grep -q 'ok 1 - idle: power button (1 SCI, 0 timer interrupts' \
     "$TMP/idle.out"
 ok $? "idle: the press woke it, no timer interrupt was taken" ||
     diag <"$TMP/idle.out"
