@@ -6,59 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helper/capture.h"
 #include "helper/fakevm.h"
 #include "helper/tap.h"
 #include "log.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
-
-/* Where stderr goes while a test captures log lines. */
-struct capture {
-	int	 pipe[2];
-	int	 saved;
-	char	 buf[65536];
-	size_t	 len;
-};
-
-static void
-capture_start(struct capture *c)
-{
-	fflush(stderr);
-	if (pipe(c->pipe) == -1 || (c->saved = dup(2)) == -1)
-		abort();
-	fcntl(c->pipe[0], F_SETFL, O_NONBLOCK);
-	fcntl(c->pipe[0], F_SETPIPE_SZ, 1 << 20);
-	dup2(c->pipe[1], 2);
-	c->len = 0;
-}
-
-static void
-capture_stop(struct capture *c)
-{
-	ssize_t	n;
-
-	fflush(stderr);
-	dup2(c->saved, 2);
-	close(c->saved);
-	close(c->pipe[1]);
-	while (c->len < sizeof(c->buf) - 1 &&
-	    (n = read(c->pipe[0], c->buf + c->len,
-	    sizeof(c->buf) - 1 - c->len)) > 0)
-		c->len += n;
-	c->buf[c->len] = '\0';
-	close(c->pipe[0]);
-}
-
-static int
-count_lines(const char *buf, const char *needle)
-{
-	const char	*p;
-	int		 n = 0;
-
-	for (p = buf; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
 
 int
 main(void)
@@ -84,7 +37,7 @@ main(void)
 	capture_start(&c);
 	fakevm_pio_write(&vm, PLAT_DEBUG_PORT, 1, 0x01);
 	capture_stop(&c);
-	tap_is(count_lines(c.buf, "debug port"), 0,
+	tap_is(capture_count(c.buf, "debug port"), 0,
 	    "brief logging: no debug port line");
 	log_setverbose(1);
 
@@ -109,14 +62,14 @@ main(void)
 	for (i = 0; i < 10000; i++)
 		fakevm_pio_write(&vm, PLAT_DEBUG_PORT, 1, i & 0xff);
 	capture_stop(&c);
-	tap_is(count_lines(c.buf, "debug port 0x"), 62,
+	tap_is(capture_count(c.buf, "debug port 0x"), 62,
 	    "burst of 64 lines in all, then silence");
 
 	fakevm.now_ns += 500000000ULL;
 	capture_start(&c);
 	fakevm_pio_write(&vm, PLAT_DEBUG_PORT, 1, 0x77);
 	capture_stop(&c);
-	tap_is(count_lines(c.buf, "debug port 0x"), 0,
+	tap_is(capture_count(c.buf, "debug port 0x"), 0,
 	    "still limited within the second");
 
 	fakevm.now_ns += 600000000ULL;
@@ -124,7 +77,7 @@ main(void)
 	fakevm_pio_write(&vm, PLAT_DEBUG_PORT, 1, 0x55);
 	fakevm_pio_write(&vm, PLAT_DEBUG_PORT, 1, 0x56);
 	capture_stop(&c);
-	tap_is(count_lines(c.buf, "debug port 0x"), 1,
+	tap_is(capture_count(c.buf, "debug port 0x"), 1,
 	    "one line after a second");
 	tap_ok(strstr(c.buf, "debug port: 9939 writes not logged") != NULL,
 	    "suppressed count reported");

@@ -9,60 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helper/capture.h"
 #include "helper/fakevm.h"
 #include "helper/tap.h"
 #include "log.h"
 #include "vm/boot.h"
 #include "vm/devices.h"
 #include "vm/platform.h"
-
-/* Where stderr goes while a test captures log lines. */
-struct capture {
-	int	 pipe[2];
-	int	 saved;
-	char	 buf[65536];
-	size_t	 len;
-};
-
-static void
-capture_start(struct capture *c)
-{
-	fflush(stderr);
-	if (pipe(c->pipe) == -1 || (c->saved = dup(2)) == -1)
-		abort();
-	fcntl(c->pipe[0], F_SETFL, O_NONBLOCK);
-	fcntl(c->pipe[0], F_SETPIPE_SZ, 1 << 20);
-	dup2(c->pipe[1], 2);
-	c->len = 0;
-}
-
-static void
-capture_stop(struct capture *c)
-{
-	ssize_t	n;
-
-	fflush(stderr);
-	dup2(c->saved, 2);
-	close(c->saved);
-	close(c->pipe[1]);
-	while (c->len < sizeof(c->buf) - 1 &&
-	    (n = read(c->pipe[0], c->buf + c->len,
-	    sizeof(c->buf) - 1 - c->len)) > 0)
-		c->len += n;
-	c->buf[c->len] = '\0';
-	close(c->pipe[0]);
-}
-
-static int
-count_lines(const char *buf, const char *needle)
-{
-	const char	*p;
-	int		 n = 0;
-
-	for (p = buf; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
 
 static void
 put(struct vm *vm, const char *s)
@@ -100,7 +53,7 @@ main(void)
 	capture_start(&c);
 	put(&vm, "quiet\n");
 	capture_stop(&c);
-	tap_is(count_lines(c.buf, "firmware"), 0, "brief: nothing logged");
+	tap_is(capture_count(c.buf, "firmware"), 0, "brief: nothing logged");
 
 	log_setverbose(1);
 	tap_is(fakevm_pio_read(&vm, PLAT_FWLOG_PORT, 1), 0xe9,
@@ -115,7 +68,7 @@ main(void)
 	capture_start(&c);
 	put(&vm, "half ");
 	capture_stop(&c);
-	tap_is(count_lines(c.buf, "firmware"), 0, "nothing before the newline");
+	tap_is(capture_count(c.buf, "firmware"), 0, "nothing before the newline");
 	capture_start(&c);
 	put(&vm, "a line\n");
 	capture_stop(&c);
@@ -135,7 +88,7 @@ main(void)
 	capture_start(&c);
 	put(&vm, longline);
 	capture_stop(&c);
-	tap_is(count_lines(c.buf, "firmware at"), 3,
+	tap_is(capture_count(c.buf, "firmware at"), 3,
 	    "a 398-byte line is split in pieces of 160");
 
 	/* Rate limit: 1024 lines in a burst (6 so far), then one a second. */
@@ -144,7 +97,7 @@ main(void)
 	for (i = 0; i < 2000; i++)
 		put(&vm, "flood\n");
 	capture_stop(&c);
-	tap_is(count_lines(c.buf, ": flood"), 1024 - 6,
+	tap_is(capture_count(c.buf, ": flood"), 1024 - 6,
 	    "burst of 1024 lines in all, then silence");
 	fakevm.now_ns += 1100000000ULL;
 	capture_start(&c);
