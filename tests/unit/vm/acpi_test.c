@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helper/bytes.h"
 #include "helper/fakevm.h"
 #include "helper/tap.h"
 #include "vm/acpi.h"
@@ -21,34 +22,6 @@ struct win {
 	const uint8_t	*p;
 	int		 ncpus;
 };
-
-static uint32_t
-le16(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return le16(p) | le16(p + 2) << 16;
-}
-
-static uint64_t
-le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static int
-sum(const uint8_t *p, size_t n)
-{
-	uint8_t	s = 0;
-
-	while (n-- > 0)
-		s += *p++;
-	return s;
-}
 
 /* table: the table at gpa if it lies inside the window, else NULL. */
 static const uint8_t *

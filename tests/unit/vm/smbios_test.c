@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helper/bytes.h"
 #include "helper/tap.h"
 #include "vm/platform.h"
 #include "vm/smbios.h"
@@ -20,34 +21,6 @@
 
 static uint8_t	tables[SMBIOS_TABLES_MAX];
 static uint8_t	anchor[SMBIOS_ANCHOR_LEN];
-
-static uint32_t
-le16(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return le16(p) | le16(p + 2) << 16;
-}
-
-static uint64_t
-le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static uint8_t
-sum(const uint8_t *p, size_t n)
-{
-	uint8_t	s = 0;
-
-	while (n-- > 0)
-		s += *p++;
-	return s;
-}
 
 /* What a walk of the structure table found. */
 struct walk {

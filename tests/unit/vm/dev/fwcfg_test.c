@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "helper/bytes.h"
 #include "helper/tap.h"
 #include "vm/acpi.h"
 #include "vm/mem.h"
@@ -32,12 +33,6 @@ static uint32_t
 be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void
@@ -87,16 +82,6 @@ find(struct fwcfg *fw, const char *name, uint32_t *size)
 		}
 	}
 	return -1;
-}
-
-static uint8_t
-sum(const uint8_t *p, size_t n)
-{
-	uint8_t	s = 0;
-
-	while (n-- > 0)
-		s += *p++;
-	return s;
 }
 
 /*
