@@ -33,7 +33,7 @@ DISK_SRCS	:= lib/disk/disk.c lib/disk/raw.c lib/disk/qcow2.c \
 		   lib/disk/qcow2_meta.c lib/disk/qcow2_walk.c lib/disk/chain.c \
 		   lib/disk/aio.c
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
-		   lib/sandbox.c lib/launch.c $(DISK_SRCS)
+		   lib/sandbox.c lib/launch.c lib/uring.c $(DISK_SRCS)
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/emul.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/boot_elf.c \
 		   vm/acpi.c vm/smbios.c vm/devices.c vm/jail.c \

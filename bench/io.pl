@@ -155,13 +155,22 @@ my @blknames = ('blk-randread-4k-qd1', 'blk-randread-4k-qd32',
     'blk-randwrite-4k-qd1', 'blk-randwrite-4k-qd32', 'blk-seqread-1m-qd1',
     'blk-seqread-1m-qd32', 'blk-seqwrite-1m-qd1', 'blk-seqwrite-1m-qd32');
 if ($o{blkruns} > 0 && !($why{ours} && $why{qemu})) {
-	# Data everywhere (a sparse image would read holes), in the page
-	# cache before the first run.
+	# Data everywhere (a sparse image would read holes). The O_DIRECT
+	# rows get a copy of their own: their writes drop the pages they
+	# write from the page cache, which would leave the page-cache rows
+	# reading from the disk.
 	system("dd if=/dev/urandom of=$img bs=1M count=$o{imgmb} "
-	    . "status=none && cat $img >/dev/null") == 0 or die "$img\n";
-	# The same bytes as qcow2 (every cluster allocated), cached too.
-	system("qemu-img convert -f raw -O qcow2 $img $img.qcow2 && "
-	    . "cat $img.qcow2 >/dev/null") == 0 or die "$img.qcow2\n";
+	    . "status=none && cp $img $img.direct") == 0 or die "$img\n";
+	# The same bytes as qcow2 (every cluster allocated).
+	system("qemu-img convert -f raw -O qcow2 $img $img.qcow2") == 0 or
+	    die "$img.qcow2\n";
+}
+# warm(file): read it whole, so a page-cache run starts with all of it
+# cached (a run before may have had some of it dropped).
+sub warm {
+	my ($f) = @_;
+	system("cat $f >/dev/null") == 0 or die "$f\n";
+	return ();
 }
 my $io = $o{iothread} ? ',iothread=io0' : '';
 my @qblk = ('-M', 'q35', $o{iothread} ? ('-object', 'iothread,id=io0') : ());
@@ -170,23 +179,28 @@ my $bcmd = "tg.checks=blk-bench tg.bench.ms=$o{ms}";
 my $btmo = 40 + 11 * $o{ms} / 1000;
 for my $i (1 .. $o{blkruns}) {
 	last if $over->();
+	warm($img);
 	push @{$blk{ours_pc}}, guest('ours', $bcmd, ['-d', $img], [], undef,
 	    $btmo) unless $why{ours};
-	push @{$blk{ours_direct}}, guest('ours', $bcmd, ['-d', "direct:$img"],
-	    [], undef, $btmo) unless $why{ours};
+	push @{$blk{ours_direct}}, guest('ours', $bcmd, ['-d',
+	    "direct:$img.direct"], [], undef, $btmo) unless $why{ours};
 	# Before io_uring: the thread pool, which hosts without it get.
+	warm($img);
 	push @{$blk{ours_pool}}, guest('ours', $bcmd, ['-d', $img], [],
 	    ['env', 'VMD_NO_IO_URING=1'], $btmo) unless $why{ours};
+	warm("$img.qcow2");
 	push @{$blk{ours_qcow2}}, guest('ours', $bcmd, ['-d', "$img.qcow2"],
 	    [], undef, $btmo) unless $why{ours};
 	next if $why{qemu};
+	warm($img);
 	push @{$blk{qemu_pc}}, guest('qemu', $bcmd, [], [@qblk, '-drive',
 	    "file=$img,if=none,id=d0,format=raw,$o{qemu_blk_pc}", '-device',
 	    "virtio-blk-pci,drive=d0,num-queues=1$io"], undef, $btmo);
 	push @{$blk{qemu_direct}}, guest('qemu', $bcmd, [], [@qblk, '-drive',
-	    "file=$img,if=none,id=d0,format=raw,$o{qemu_blk_direct}",
+	    "file=$img.direct,if=none,id=d0,format=raw,$o{qemu_blk_direct}",
 	    '-device', "virtio-blk-pci,drive=d0,num-queues=1$io"], undef,
 	    $btmo);
+	warm("$img.qcow2");
 	push @{$blk{qemu_qcow2}}, guest('qemu', $bcmd, [], [@qblk, '-drive',
 	    "file=$img.qcow2,if=none,id=d0,format=qcow2,$o{qemu_blk_pc}",
 	    '-device', "virtio-blk-pci,drive=d0,num-queues=1$io"], undef,
@@ -206,6 +220,18 @@ for my $mode (['pc', 'pc', 'page cache'], ['direct', 'direct', 'O_DIRECT'],
 		    sub { $_[0]{bench}{"$b $unit"} }),
 		    col($why{qemu}, $blk{"qemu_$q"} || [],
 		    sub { $_[0]{bench}{"$b $unit"} }));
+	}
+}
+# The guest's kicks per 1000 requests, page cache and O_DIRECT rows: a
+# device that polls the ring sets VIRTQ_USED_F_NO_NOTIFY and is not kicked.
+for my $mode (['pc', 'page cache'], ['direct', 'O_DIRECT']) {
+	my ($m, $mn) = @$mode;
+	for my $b (@blknames) {
+		push @br, row("$b, $mn: guest kicks per 1000 requests", 'kicks',
+		    col($why{ours}, $blk{"ours_$m"} || [], sub {
+		    $_[0]{bench}{"$b-kicks per-1000-requests"} }),
+		    col($why{qemu}, $blk{"qemu_$m"} || [], sub {
+		    $_[0]{bench}{"$b-kicks per-1000-requests"} }));
 	}
 }
 push @br, row('virtio kick (MMIO write -> ioeventfd), guest side', 'ns',

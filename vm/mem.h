@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Guest RAM: one memfd, mapped once, split around the 32-bit PCI hole. */
+/* Guest RAM: one anonymous mapping, split around the 32-bit PCI hole. */
 #ifndef VM_MEM_H
 #define VM_MEM_H
 
@@ -14,8 +14,7 @@ struct mem_region {
 
 /* Written once by mem_init on the main thread; read-only afterwards. */
 struct mem {
-	int			 fd;		/* memfd */
-	uint8_t			*base;		/* mapping of the whole memfd */
+	uint8_t			*base;		/* the whole of guest RAM */
 	uint64_t		 size;		/* total RAM bytes */
 	struct mem_region	 regions[2];	/* below 3G, above 4G */
 	int			 nregions;

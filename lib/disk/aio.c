@@ -14,12 +14,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <liburing.h>
 
 #include "disk/aio.h"
+#include "uring.h"
 
 struct disk_aio {
 	struct io_uring	 ring;
@@ -31,39 +28,14 @@ struct disk_aio {
 struct disk_aio *
 disk_aio_prepare(unsigned depth)
 {
-	struct io_uring_restriction	 res[3];
-	struct disk_aio			*a;
-	int				 e;
+	static const uint8_t	 ops[] = { IORING_OP_READV, IORING_OP_WRITEV,
+	    IORING_OP_POLL_ADD };
+	struct disk_aio		*a;
 
-	if (getenv("VMD_NO_IO_URING") != NULL) {
-		errno = ENOSYS;
-		return NULL;
-	}
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
-	if ((e = io_uring_queue_init(depth, &a->ring,
-	    IORING_SETUP_R_DISABLED)) < 0) {
+	if (uring_prepare(&a->ring, depth, ops, 3) == -1) {
 		free(a);
-		errno = -e;
-		return NULL;
-	}
-	/*
-	 * Reads, writes and polls; no registration at all once enabled.
-	 * (Debian's liburing 2.3 does not export its wrapper for this: the
-	 * raw registration call.)
-	 */
-	memset(res, 0, sizeof(res));
-	res[0].opcode = IORING_RESTRICTION_SQE_OP;
-	res[0].sqe_op = IORING_OP_READV;
-	res[1].opcode = IORING_RESTRICTION_SQE_OP;
-	res[1].sqe_op = IORING_OP_WRITEV;
-	res[2].opcode = IORING_RESTRICTION_SQE_OP;
-	res[2].sqe_op = IORING_OP_POLL_ADD;
-	if ((e = io_uring_register((unsigned)a->ring.ring_fd,
-	    IORING_REGISTER_RESTRICTIONS, res, 3)) < 0) {
-		io_uring_queue_exit(&a->ring);
-		free(a);
-		errno = -e;
 		return NULL;
 	}
 	return a;
@@ -72,16 +44,9 @@ disk_aio_prepare(unsigned depth)
 int
 disk_aio_start(struct disk_aio *a, struct disk *d, int watch_fd)
 {
-	int	e;
-
 	a->disk = d;
 	a->watch_fd = watch_fd;
-	if ((e = io_uring_register((unsigned)a->ring.ring_fd,
-	    IORING_REGISTER_ENABLE_RINGS, NULL, 0)) < 0) {
-		errno = -e;
-		return -1;
-	}
-	return 0;
+	return uring_enable(&a->ring);
 }
 
 void
@@ -137,6 +102,8 @@ disk_aio_submit(struct disk_aio *a, int wait)
 {
 	int	r;
 
+	if (!wait && a->queued == 0)
+		return 0;
 	do {
 		r = wait ? io_uring_submit_and_wait(&a->ring, 1) :
 		    io_uring_submit(&a->ring);
@@ -161,4 +128,10 @@ disk_aio_reap(struct disk_aio *a, struct disk_aio_done *out, int max)
 		io_uring_cqe_seen(&a->ring, cqe);
 	}
 	return n;
+}
+
+unsigned
+disk_aio_ready(struct disk_aio *a)
+{
+	return io_uring_cq_ready(&a->ring);
 }

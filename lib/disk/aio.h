@@ -41,6 +41,11 @@ int	disk_aio_rw(struct disk_aio *, int write, const struct iovec *, int n,
 int	disk_aio_watch(struct disk_aio *, uint64_t tag);
 /* disk_aio_submit: submit what is queued; with wait, until one completes. */
 int	disk_aio_submit(struct disk_aio *, int wait);
+/*
+ * disk_aio_ready: completions waiting to be reaped (a look at the ring's
+ * shared memory, no system call: for a poller).
+ */
+unsigned	disk_aio_ready(struct disk_aio *);
 /* disk_aio_reap: up to max completions, without waiting; their count. */
 int	disk_aio_reap(struct disk_aio *, struct disk_aio_done *, int max);
 

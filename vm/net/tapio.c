@@ -19,6 +19,7 @@
 
 #include <liburing.h>
 
+#include "uring.h"
 #include "vm/net/tapio.h"
 
 struct tapio_op {
@@ -40,28 +41,14 @@ struct tapio {
 struct tapio *
 tapio_prepare(int ring)
 {
-	struct io_uring_restriction	 res[2];
-	struct tapio			*t;
+	static const uint8_t	 ops[] = { IORING_OP_READV, IORING_OP_WRITEV };
+	struct tapio		*t;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->fd = -1;
-	if (!ring || getenv("VMD_NO_IO_URING") != NULL ||
-	    io_uring_queue_init(TAPIO_DEPTH, &t->ring,
-	    IORING_SETUP_R_DISABLED) < 0)
-		return t;
-	/* readv and writev only; no registration once enabled. */
-	memset(res, 0, sizeof(res));
-	res[0].opcode = IORING_RESTRICTION_SQE_OP;
-	res[0].sqe_op = IORING_OP_READV;
-	res[1].opcode = IORING_RESTRICTION_SQE_OP;
-	res[1].sqe_op = IORING_OP_WRITEV;
-	if (io_uring_register((unsigned)t->ring.ring_fd,
-	    IORING_REGISTER_RESTRICTIONS, res, 2) < 0) {
-		io_uring_queue_exit(&t->ring);
-		return t;
-	}
-	t->have_ring = 1;
+	if (ring && uring_prepare(&t->ring, TAPIO_DEPTH, ops, 2) == 0)
+		t->have_ring = 1;
 	return t;
 }
 
@@ -73,11 +60,11 @@ tapio_start(struct tapio *t, int fd)
 	t->fd = fd;
 	if (!t->have_ring)
 		return 0;
-	if ((e = io_uring_register((unsigned)t->ring.ring_fd,
-	    IORING_REGISTER_ENABLE_RINGS, NULL, 0)) < 0) {
+	if (uring_enable(&t->ring) == -1) {
+		e = errno;
 		io_uring_queue_exit(&t->ring);
 		t->have_ring = 0;
-		errno = -e;
+		errno = e;
 		return -1;
 	}
 	t->use_ring = 1;

@@ -86,6 +86,21 @@
 #define BLK_SLOTS		(DISK_AIO_DEPTH / 2)
 #define BLK_TAG_KICK		UINT64_MAX
 #define BLK_REAP		64
+/*
+ * The ring thread polls before it sleeps: with nothing to do it watches
+ * the avail index and the ring's completions, kicks suppressed, for
+ * poll_ns. The window adapts (blk_ring_adapt): it grows from
+ * BLK_RING_POLL_MIN up to BLK_RING_POLL_MAX while work comes soon after
+ * the thread gave up and slept, and shrinks to nothing while it does
+ * not, so a busy disk costs no kick and no wake-up and an idle one no
+ * CPU.
+ */
+#ifndef BLK_RING_POLL_MAX
+#define BLK_RING_POLL_MAX	64000ULL
+#endif
+#define BLK_RING_POLL_MIN	4000ULL
+#define BLK_RING_POLL_STARVED	16000ULL
+#define BLK_RING_POLL_BACKOFF	50000000ULL	/* 50 ms */
 
 struct virtio_blk;
 
@@ -137,6 +152,8 @@ struct virtio_blk {
 	int			 free[BLK_SLOTS];	/* stack of free slots */
 	int			 nfree;
 	struct blk_worker	*flush;		/* waits for the ring to drain */
+	uint64_t		 poll_ns;	/* the ring thread's window */
+	uint64_t		 poll_off_until; /* no polling until then */
 };
 
 static void
@@ -578,9 +595,84 @@ blk_ring_complete(struct virtio_blk *b, struct blk_worker *w, int res)
 }
 
 /*
+ * blk_ring_poll: the ring thread found nothing to do: watch the avail
+ * index and the ring's completions for b->poll_ns, kicks suppressed
+ * (no lock held while it spins: the ring's host view stays mapped for
+ * the VM's life). 1 if something may have come; 0 if not, and then
+ * kicks are on again and the ring was looked at after that, so the
+ * thread may sleep. Called and returns without the lock.
+ */
+static int
+blk_ring_poll(struct virtio_blk *b)
+{
+	struct virtio_pci	*vp = &b->vp;
+	struct virtq		*vq = &vp->q[0].vq;
+	const uint8_t		*avail = NULL;
+	uint64_t		 t0;
+	uint16_t		 last = 0;
+	unsigned		 i;
+	int			 moved = 0, watch;
+
+	virtio_pci_lock(vp);
+	watch = b->poll_ns > 0 && virtio_pci_ready(vp, 0) && !vp->resetting;
+	if (watch) {
+		(void)virtq_notify(vq, 0);
+		avail = vq->avail;
+		last = vq->last_avail;
+	}
+	virtio_pci_unlock(vp);
+	if (watch) {
+		t0 = blk_now_ns();
+		for (i = 0; !moved; i++) {
+			if (virtq_avail_moved(avail, last) ||
+			    disk_aio_ready(b->aio) > 0)
+				moved = 1;
+			else if ((i & 15) == 15 &&
+			    blk_now_ns() - t0 >= b->poll_ns)
+				break;
+			else
+				blk_relax();
+		}
+	}
+	if (moved)
+		return 1;
+	virtio_pci_lock(vp);
+	if (virtio_pci_ready(vp, 0) && !vp->resetting)
+		moved = virtq_notify(vq, 1);
+	virtio_pci_unlock(vp);
+	return moved;
+}
+
+/*
+ * blk_ring_adapt: the thread slept for slept ns after polling in vain.
+ * Had work come within the longest window, a longer one would have
+ * caught it: grow. Else the disk is idle: shrink. One case is neither:
+ * the longest window ran out and work came at once after the thread
+ * slept. That is the guest's vCPU waiting for the CPU the spin held
+ * (more runnable threads than CPUs): polling then only slows the guest,
+ * so it stops for BLK_RING_POLL_BACKOFF.
+ */
+static void
+blk_ring_adapt(struct virtio_blk *b, uint64_t slept, uint64_t now)
+{
+	if (now < b->poll_off_until)
+		return;
+	if (b->poll_ns == BLK_RING_POLL_MAX && slept < BLK_RING_POLL_STARVED) {
+		b->poll_ns = 0;
+		b->poll_off_until = now + BLK_RING_POLL_BACKOFF;
+	} else if (slept <= BLK_RING_POLL_MAX) {
+		b->poll_ns = b->poll_ns == 0 ? BLK_RING_POLL_MIN :
+		    b->poll_ns * 2;
+		if (b->poll_ns > BLK_RING_POLL_MAX)
+			b->poll_ns = BLK_RING_POLL_MAX;
+	} else if ((b->poll_ns /= 2) < BLK_RING_POLL_MIN)
+		b->poll_ns = 0;
+}
+
+/*
  * blk_ring_thread: the disk's one thread with io_uring: pop and submit
- * in batches, wait for a completion or a kick, complete in batches with
- * one interrupt.
+ * in batches, complete in batches with one interrupt; when there is
+ * nothing to do, poll a while, then wait for a completion or a kick.
  */
 static void *
 blk_ring_thread(void *arg)
@@ -588,26 +680,25 @@ blk_ring_thread(void *arg)
 	struct virtio_blk	*b = arg;
 	struct virtio_pci	*vp = &b->vp;
 	struct disk_aio_done	 done[BLK_REAP];
-	uint64_t		 v;
-	int			 took, armed = 0, n, i, pushed;
+	uint64_t		 v, t0;
+	int			 took, armed = 0, n, i, pushed, kicked;
 
 	for (;;) {
 		virtio_pci_lock(vp);
 		for (took = 0; blk_ring_take(b); took++)
 			;
 		virtio_pci_unlock(vp);
-		if (!armed && disk_aio_watch(b->aio, BLK_TAG_KICK) == 0)
-			armed = 1;
-		if (disk_aio_submit(b->aio, took == 0) == -1) {
+		if (disk_aio_submit(b->aio, 0) == -1) {
 			log_warn("disk %d: io_uring", b->index);
 			(void)usleep(1000);
 		}
 		n = disk_aio_reap(b->aio, done, BLK_REAP);
 		virtio_pci_lock(vp);
-		for (i = 0, pushed = 0; i < n; i++) {
+		for (i = 0, pushed = 0, kicked = 0; i < n; i++) {
 			if (done[i].tag == BLK_TAG_KICK) {
 				(void)read(vp->q[0].kick_fd, &v, sizeof(v));
 				armed = 0;
+				kicked = 1;
 			} else if (done[i].tag < BLK_SLOTS) {
 				blk_ring_complete(b, &b->slot[done[i].tag],
 				    done[i].res);
@@ -622,6 +713,18 @@ blk_ring_thread(void *arg)
 		if (pushed > 0 || took > 0)
 			virtio_pci_interrupt(vp, 0);
 		virtio_pci_unlock(vp);
+		if (took > 0 || pushed > 0 || kicked || blk_ring_poll(b))
+			continue;
+		/* Nothing came while it polled: sleep. */
+		if (!armed && disk_aio_watch(b->aio, BLK_TAG_KICK) == 0)
+			armed = 1;
+		t0 = blk_now_ns();
+		if (disk_aio_submit(b->aio, 1) == -1) {
+			log_warn("disk %d: io_uring", b->index);
+			(void)usleep(1000);
+		}
+		v = blk_now_ns();
+		blk_ring_adapt(b, v - t0, v);
 	}
 	/* NOTREACHED */
 	return NULL;
