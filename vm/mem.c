@@ -18,13 +18,10 @@
 
 /*
  * mem_init: guest RAM as anonymous memory the kernel fills on first
- * touch. Huge pages where the host allows them (MADV_HUGEPAGE, the
- * host's "madvise" policy): a guest's buffers then span few pages, so
- * O_DIRECT pins and the block layer's segments are few, and copies into
- * guest memory cross fewer TLB entries. A memfd would not do: shared
- * memory gets huge pages only if the host's shmem policy says so, which
- * Debian's does not. The mapping is aligned to 2 MiB so that guest
- * physical 2 MiB ranges are host huge pages.
+ * touch, aligned to 2 MiB so that guest-physical 2 MiB ranges can be
+ * host huge pages (mem_hugepages). A memfd would not do: shared memory
+ * gets huge pages only if the host's shmem policy says so, and Debian's
+ * does not.
  */
 int
 mem_init(struct mem *mem, uint64_t size)
@@ -50,7 +47,6 @@ mem_init(struct mem *mem, uint64_t size)
 	if (MEM_HUGE - lead > 0)
 		(void)munmap(p + lead + size, MEM_HUGE - lead);
 	mem->base = p + lead;
-	(void)madvise(mem->base, size, MADV_HUGEPAGE);
 	(void)madvise(mem->base, size, MADV_DONTFORK);
 	mem->size = size;
 	low = size < PLAT_PCI_HOLE_START ? size : PLAT_PCI_HOLE_START;
@@ -65,6 +61,23 @@ mem_init(struct mem *mem, uint64_t size)
 		mem->nregions = 2;
 	}
 	return 0;
+}
+
+/*
+ * mem_hugepages: from now on, 2 MiB ranges the guest touches first get
+ * transparent huge pages where the host allows them (its "madvise"
+ * policy): the guest's buffers then span few pages, so O_DIRECT pins few
+ * and the block layer's segments are few, copies into guest memory cross
+ * fewer TLB entries, and hardware KVM can map the guest with large
+ * pages. Called once the guest runs, not before: each huge page costs
+ * its 2 MiB zeroed at the first touch, and what the VMM writes before
+ * the first instruction (kernel, tables) would make the start wait for
+ * that.
+ */
+void
+mem_hugepages(const struct mem *mem)
+{
+	(void)madvise(mem->base, mem->size, MADV_HUGEPAGE);
 }
 
 void

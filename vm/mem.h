@@ -22,6 +22,8 @@ struct mem {
 
 /* mem_init: create and map size bytes of guest RAM. 0, or -1 and errno. */
 int	mem_init(struct mem *, uint64_t size);
+/* mem_hugepages: huge pages for what the guest touches from now on. */
+void	mem_hugepages(const struct mem *);
 void	mem_free(struct mem *);
 /*
  * mem_gpa2hva: host pointer for [gpa, gpa+len), or NULL if any byte is

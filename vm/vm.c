@@ -338,7 +338,8 @@ vm_pit_thread(void *arg)
  * The device event thread: the event loop until the VM ends. First, off
  * the boot vCPU's way, it gives the kernel back the heap pages the set-up
  * freed (libseccomp's rule database, the launch messages, the CPUID
- * table): 136 KiB of the VM process's RSS here.
+ * table): 136 KiB of the VM process's RSS here; and turns on huge pages
+ * for the guest's RAM (mem_hugepages).
  */
 static void *
 vm_event_thread(void *arg)
@@ -346,6 +347,7 @@ vm_event_thread(void *arg)
 	struct vm	*vm = arg;
 
 	(void)malloc_trim(0);
+	mem_hugepages(&vm->mem);
 	event_base_dispatch(vm->evbase);
 	return NULL;
 }
