@@ -84,30 +84,12 @@ sub children {
 	return @c;
 }
 
-# Memory of our VM process (build/vmd-vm, or build/vmd -V without it):
-# guest RAM is a memfd shared mapping, so it is RssShmem; everything else
-# is the VMM's.
-sub mem_ours {
-	my ($vmctl_pid) = @_;
-	my ($vm) = grep { (readlink("/proc/$_/exe") // '') =~ m{/vmd(-vm)?$} }
-	    children($vmctl_pid);
-	return { error => 'no VM process under vmctl' } unless $vm;
-	my $s = kb_fields("/proc/$vm/status") or return { error => 'no status' };
-	my $c = kb_fields("/proc/$vmctl_pid/status") // {};
-	return {
-		pid => $vm, rss_kb => $s->{VmRSS}, anon_kb => $s->{RssAnon},
-		file_kb => $s->{RssFile}, shmem_kb => $s->{RssShmem},
-		guest_kb => $s->{RssShmem},
-		overhead_kb => $s->{VmRSS} - $s->{RssShmem},
-		helper_rss_kb => $c->{VmRSS},
-	};
-}
-
-# Memory of QEMU: guest RAM is anonymous memory in one mapping of exactly
-# the guest's size; its Rss is what the guest touched.
-sub mem_qemu {
+# Guest RAM, ours and QEMU's alike: anonymous memory in one mapping of
+# exactly the guest's size; its Rss is what the guest (and the VMM's
+# loading) touched. Everything else is the VMM's.
+sub guest_rss {
 	my ($pid, $mem) = @_;
-	open(my $fh, '<', "/proc/$pid/smaps") or return { error => "smaps: $!" };
+	open(my $fh, '<', "/proc/$pid/smaps") or return;
 	my ($size, $guest, $n) = (0, undef, 0);
 	while (<$fh>) {
 		if (/^Size:\s+(\d+) kB/) { $size = $1 }
@@ -115,7 +97,32 @@ sub mem_qemu {
 			$guest = ($guest // 0) + $1; $n++;
 		}
 	}
-	return { error => 'no mapping of the guest RAM size' } unless $n;
+	return $n ? ($guest, $n) : ();
+}
+
+# Memory of our VM process (build/vmd-vm, or build/vmd -V without it).
+sub mem_ours {
+	my ($vmctl_pid, $mem) = @_;
+	my ($vm) = grep { (readlink("/proc/$_/exe") // '') =~ m{/vmd(-vm)?$} }
+	    children($vmctl_pid);
+	return { error => 'no VM process under vmctl' } unless $vm;
+	my ($guest, $n) = guest_rss($vm, $mem) or
+	    return { error => 'no mapping of the guest RAM size' };
+	my $s = kb_fields("/proc/$vm/status") or return { error => 'no status' };
+	my $c = kb_fields("/proc/$vmctl_pid/status") // {};
+	return {
+		pid => $vm, rss_kb => $s->{VmRSS}, anon_kb => $s->{RssAnon},
+		file_kb => $s->{RssFile}, shmem_kb => $s->{RssShmem},
+		guest_kb => $guest, overhead_kb => $s->{VmRSS} - $guest,
+		ram_mappings => $n, helper_rss_kb => $c->{VmRSS},
+	};
+}
+
+# Memory of QEMU.
+sub mem_qemu {
+	my ($pid, $mem) = @_;
+	my ($guest, $n) = guest_rss($pid, $mem) or
+	    return { error => 'no mapping of the guest RAM size' };
 	my $s = kb_fields("/proc/$pid/status");
 	return {
 		pid => $pid, rss_kb => $s->{VmRSS}, anon_kb => $s->{RssAnon},
@@ -224,7 +231,7 @@ sub run_one {
 		if ($hold && !$mem_done && ($serial =~ 
 		    /waiting for the power button|still here after/ ||
 		    (exists $r{e9}{'0x02'} && $t - $last_activity > 0.5))) {
-			$r{mem} = $vmm eq 'ours' ? mem_ours($pid) :
+			$r{mem} = $vmm eq 'ours' ? mem_ours($pid, $mem) :
 			    mem_qemu($pid, $mem);
 			$mem_done = 1;
 			if ($vmm eq 'ours' && $r{mem}{pid}) {
