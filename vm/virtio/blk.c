@@ -86,6 +86,7 @@
 #define BLK_SLOTS		(DISK_AIO_DEPTH / 2)
 #define BLK_TAG_KICK		UINT64_MAX
 #define BLK_REAP		64
+#define BLK_SYNC_WRITE		(64 * 1024)	/* buffered writes done inline */
 /*
  * The ring thread polls before it sleeps: with nothing to do it watches
  * the avail index and the ring's completions, kicks suppressed, for
@@ -565,6 +566,16 @@ blk_ring_take(struct virtio_blk *b)
 	}
 	dlen = write ? w->chain.rlen - 16 : w->chain.wlen - 1;
 	if (dlen == 0 || !blk_range_ok(b, w->sector, dlen)) {
+		blk_ring_sync(b, w);
+		return 1;
+	}
+	/*
+	 * A small write into the page cache is done here: the ring would
+	 * hand it to one of the kernel's io_uring worker threads wherever
+	 * the filesystem cannot start a buffered write without blocking
+	 * (ext4), and that thread hop costs more than the copy.
+	 */
+	if (write && !b->direct && dlen <= BLK_SYNC_WRITE) {
 		blk_ring_sync(b, w);
 		return 1;
 	}
