@@ -47,7 +47,7 @@
 
 #define MP_ISA_IRQS		16
 #define MP_ISA_CASCADE		2	/* the second 8259's: no device's */
-#define MP_PIT_GSI		2	/* IRQ 0's IOAPIC input (MADT override) */
+#define MP_PIT_GSI		2	/* IRQ 0: IOAPIC input 2 (the MADT) */
 
 /* A PCI source bus IRQ: device number (bits 6:2), INTA# 0..INTD# 3. */
 #define MP_PCI_IRQ(slot, pin)	((uint8_t)((slot) << 2 | (pin)))

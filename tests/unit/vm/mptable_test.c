@@ -147,7 +147,7 @@ struct walk {
 	int		 ioapics, ioapic_id;
 	int		 isa_ok, pci_ok, pci_ints, dest_ok;
 	uint32_t	 isa_seen;	/* bit n: ISA IRQ n listed */
-	uint32_t	 pins_isa;	/* bit n: IOAPIC input n has an ISA IRQ */
+	uint32_t	 pins_isa;	/* bit n: input n has an ISA IRQ */
 	int		 pin_twice;
 	int		 extint_lint0, nmi_lint1;
 };
