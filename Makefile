@@ -36,7 +36,7 @@ LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
 		   lib/sandbox.c lib/launch.c lib/uring.c $(DISK_SRCS)
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/emul.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/boot_elf.c \
-		   vm/acpi.c vm/smbios.c vm/devices.c vm/jail.c \
+		   vm/acpi.c vm/mptable.c vm/smbios.c vm/devices.c vm/jail.c \
 		   vm/dev/debugport.c vm/dev/fwlog.c vm/dev/uart.c vm/dev/rtc.c \
 		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c vm/dev/fwcfg.c \
 		   vm/dev/cdrom.c vm/virtio/virtq.c vm/virtio/pci.c \

@@ -654,7 +654,7 @@ acpi_madt(uint8_t *p, size_t cap, int ncpus)
 	/* The in-kernel IOAPIC: id 0 (its reset value), GSIs 0..23. */
 	acpi_u8(&b, ACPI_MADT_IOAPIC);
 	acpi_u8(&b, 12);
-	acpi_u8(&b, 0);
+	acpi_u8(&b, PLAT_IOAPIC_ID);
 	acpi_u8(&b, 0);
 	acpi_u32(&b, (uint32_t)PLAT_IOAPIC_ADDR);
 	acpi_u32(&b, 0);

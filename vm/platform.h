@@ -15,6 +15,11 @@
 #define PLAT_IOAPIC_ADDR	0xfec00000ULL
 #define PLAT_LAPIC_ADDR		0xfee00000ULL
 
+/* KVM's in-kernel APICs: the IOAPIC's id at reset and versions. */
+#define PLAT_IOAPIC_ID		0
+#define PLAT_IOAPIC_VERSION	0x11	/* 24 pins: GSI 0-23 */
+#define PLAT_LAPIC_VERSION	0x14
+
 /* Where boot.c puts things (all below 1M). */
 #define PLAT_BOOT_GDT		0x00000500ULL
 #define PLAT_BOOT_ZEROPAGE	0x00007000ULL
@@ -28,6 +33,16 @@
 /* ACPI tables: RSDP first (BIOS area, where scans look), then the rest. */
 #define PLAT_ACPI_START		0x000e0000ULL
 #define PLAT_ACPI_SIZE		0x00010000ULL
+
+/*
+ * MP tables (MultiProcessor Specification 1.4; a kernel's boot only): the
+ * floating pointer in the last KiB of base memory, which the e820 map
+ * reserves and Linux searches before the BIOS area, the configuration
+ * table in the BIOS area after the ACPI tables.
+ */
+#define PLAT_MP_FLOAT		PLAT_LOWMEM_END
+#define PLAT_MP_CONFIG		0x000f0000ULL
+#define PLAT_MP_CONFIG_SIZE	0x00002000ULL
 
 /* Port I/O. */
 #define PLAT_COM1_PORT		0x3f8

@@ -25,6 +25,7 @@
 #include "devices.h"
 #include "jail.h"
 #include "kvm.h"
+#include "mptable.h"
 #include "platform.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -458,6 +459,10 @@ vm_run(struct vm *vm)
 	if ((cpuid = vm->cpuid) != NULL)
 		vm->cpuid = NULL;
 	else if ((cpuid = kvm_supported_cpuid(vm->kvm_fd)) == NULL)
+		goto out;
+	/* And MP tables: Linux searches for them, ACPI or not. */
+	if (vm->boot.kind != BOOT_KIND_FIRMWARE &&
+	    mptable_build(vm, cpuid) == -1)
 		goto out;
 	if ((vm->vcpus = calloc((size_t)vm->params.ncpus,
 	    sizeof(*vm->vcpus))) == NULL)

@@ -46,6 +46,8 @@ has '^\[ *[0-9.]+\] Linux version 6\.1\.'
 ok $? "Linux started: $(grep -o -m1 'Linux version [^ ]*' "$con")"
 has 'smp: Brought up 1 node, 2 CPUs'
 ok $? "both CPUs up"
+has 'found SMP MP-table at \[mem 0x0009fc00-0x0009fc0f\]'
+ok $? "our MP floating pointer found at 639 KiB (no scan of the BIOS area)"
 has 'ACPI: Interpreter enabled' && ! has 'ACPI (BIOS )?(Error|Warning)'
 ok $? "our ACPI tables loaded without an ACPI error or warning"
 has 'ACPI: button: Power Button \[PWRF\]'
