@@ -514,7 +514,7 @@ vm_run(struct vm *vm)
 }
 
 int
-vm_main(int sock)
+vm_main(int sock, uint64_t exec_ns)
 {
 	struct vm	*vm;
 	int		 status;
@@ -522,6 +522,7 @@ vm_main(int sock)
 	if ((vm = calloc(1, sizeof(*vm))) == NULL)
 		fatal("%s", __func__);
 	vcpu_run_init(vm);
+	vm->exec_ns = exec_ns;
 	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
 	vm->params.kernel_fd = vm->params.initrd_fd = -1;
 	vm->params.cdrom_fd = vm->params.optrom_fd = -1;
