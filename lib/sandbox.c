@@ -327,6 +327,19 @@ sandbox_filter_load(struct sandbox_filter *f)
 }
 
 int
+sandbox_filter_tree(struct sandbox_filter *f)
+{
+	int	rv;
+
+	if ((rv = seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0) {
+		errno = -rv;
+		log_warn("%s", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+int
 sandbox_filter_export(struct sandbox_filter *f, int fd)
 {
 	int	rv;
