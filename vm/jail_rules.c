@@ -52,9 +52,6 @@ static const struct sandbox_rule jail_ioctls[] = {
 	JAIL_IOCTL(KVM_SET_GSI_ROUTING), JAIL_IOCTL(KVM_IRQFD),
 	JAIL_IOCTL(KVM_IOEVENTFD), JAIL_IOCTL(KVM_GET_CLOCK),
 	JAIL_IOCTL(KVM_SET_CLOCK), JAIL_IOCTL(KVM_SET_USER_MEMORY_REGION),
-	/* the PIT, made by a thread of its own beside the set-up (vm.c);
-	   KVM refuses a second one (EEXIST) */
-	JAIL_IOCTL(KVM_CREATE_PIT2),
 	JAIL_IOCTL(BLKGETSIZE64), JAIL_IOCTL(BLKSSZGET),
 	JAIL_IOCTL(BLKPBSZGET), JAIL_IOCTL(TCGETS),
 };
