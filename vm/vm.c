@@ -323,8 +323,7 @@ vm_on_signal(evutil_socket_t sig, short ev, void *arg)
 /*
  * The device event thread: the event loop until the VM ends. First, off
  * the boot vCPU's way, it gives the kernel back the heap pages the set-up
- * freed (libseccomp's rule database, the launch messages, the CPUID
- * table): 136 KiB of the VM process's RSS here; and turns on huge pages
+ * freed (the launch messages, the CPUID table); and turns on huge pages
  * for the guest's RAM (mem_hugepages).
  */
 static void *
