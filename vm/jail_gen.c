@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <err.h>
 #include <stdint.h>
@@ -107,6 +108,17 @@ main(void)
 	if (!seen[JAIL_BPF_PID] || !seen[JAIL_BPF_LIM_HI] ||
 	    !seen[JAIL_BPF_LIM_LO])
 		errx(1, "a value is missing from the program");
+	/*
+	 * What a call no rule allows gets: the process killed. A libseccomp
+	 * that fell back to a weaker action for this kernel would build a
+	 * weaker filter into every VM process.
+	 */
+	for (i = 0; i < na; i++)
+		if (a[i].code == (BPF_RET | BPF_K) &&
+		    a[i].k == SECCOMP_RET_KILL_PROCESS)
+			break;
+	if (i == na)
+		errx(1, "the program never kills the process");
 	/* Patched with real-looking values: libseccomp's program for them. */
 	for (i = 0; i < sizeof(gen_check_pid) / sizeof(gen_check_pid[0]);
 	    i++)
