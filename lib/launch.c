@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "imsg.h"
@@ -41,12 +42,34 @@ launch_uid(pid_t pid)
 }
 
 /*
+ * Write CLOCK_MONOTONIC in nanoseconds into stamp (LAUNCH_STAMP_LEN
+ * bytes: decimal digits, zero-padded, NUL-ended). Between fork and exec:
+ * only clock_gettime, no stdio.
+ */
+static void
+launch_stamp(char *stamp)
+{
+	struct timespec	 ts;
+	uint64_t	 ns;
+	int		 i;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	stamp[LAUNCH_STAMP_LEN - 1] = '\0';
+	for (i = LAUNCH_STAMP_LEN - 2; i >= 0; i--) {
+		stamp[i] = (char)('0' + ns % 10);
+		ns /= 10;
+	}
+}
+
+/*
  * The child, between fork and exec: signals back to their defaults, the
- * channel on fd 3 and nothing else but stdio, its own uid. Never returns.
+ * channel on fd 3 and nothing else but stdio, its own uid, and the time
+ * of the exec in stamp (if not NULL, an argument of argv). Never returns.
  */
 static void __attribute__((noreturn))
 launch_child(const char *prog, char *const argv[], int flags, int fd,
-    pid_t ppid)
+    pid_t ppid, char *stamp)
 {
 	struct sigaction	sa;
 	sigset_t		all;
@@ -78,12 +101,16 @@ launch_child(const char *prog, char *const argv[], int flags, int fd,
 	if ((flags & LAUNCH_F_DEATHSIG) &&
 	    (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != ppid))
 		_exit(127);
+	if (stamp != NULL)
+		launch_stamp(stamp);
 	execv(prog, argv);
 	_exit(127);
 }
 
-pid_t
-launch_fork(const char *prog, char *const argv[], int flags, int *sock)
+/* launch_fork, and the child's exec time into stamp if not NULL. */
+static pid_t
+launch_fork_stamp(const char *prog, char *const argv[], int flags, int *sock,
+    char *stamp)
 {
 	int	 sv[2], bufsz = LAUNCH_SOCKBUF;
 	pid_t	 pid, ppid = getpid();
@@ -101,7 +128,7 @@ launch_fork(const char *prog, char *const argv[], int flags, int *sock)
 		close(sv[1]);
 		return -1;
 	case 0:
-		launch_child(prog, argv, flags, sv[1], ppid);
+		launch_child(prog, argv, flags, sv[1], ppid, stamp);
 	default:
 		break;
 	}
@@ -111,9 +138,15 @@ launch_fork(const char *prog, char *const argv[], int flags, int *sock)
 }
 
 pid_t
+launch_fork(const char *prog, char *const argv[], int flags, int *sock)
+{
+	return launch_fork_stamp(prog, argv, flags, sock, NULL);
+}
+
+pid_t
 launch_spawn(const struct launch *l, int *sock)
 {
-	char	 fdarg[16], *argv[10];
+	char	 fdarg[16], stamp[LAUNCH_STAMP_LEN], *argv[12];
 	int	 n = 0, i, fd;
 	pid_t	 pid;
 
@@ -125,9 +158,14 @@ launch_spawn(const struct launch *l, int *sock)
 		argv[n++] = (char *)(uintptr_t)"-v";
 	argv[n++] = (char *)(uintptr_t)"-V";
 	argv[n++] = fdarg;
+	/* The child writes the time of its exec here. */
+	memset(stamp, '0', sizeof(stamp) - 1);
+	stamp[sizeof(stamp) - 1] = '\0';
+	argv[n++] = (char *)(uintptr_t)"-T";
+	argv[n++] = stamp;
 	argv[n] = NULL;
-	if ((pid = launch_fork(l->prog, argv, LAUNCH_F_DEATHSIG |
-	    (l->own_uid ? LAUNCH_F_OWN_UID : 0), &fd)) == -1)
+	if ((pid = launch_fork_stamp(l->prog, argv, LAUNCH_F_DEATHSIG |
+	    (l->own_uid ? LAUNCH_F_OWN_UID : 0), &fd, stamp)) == -1)
 		return -1;
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
 		log_warn("%s: O_NONBLOCK", __func__);

@@ -53,10 +53,19 @@ int	launch_vm_prog(const char *vmd, char *path, size_t len);
 uid_t	launch_uid(pid_t pid);
 
 /*
- * launch_spawn: fork and exec the VM process. Before exec the child keeps
+ * The VM process's `-T ns`: CLOCK_MONOTONIC in nanoseconds just before
+ * its execve, written by the child (20 digits, zero-padded), so that it
+ * can tell the time from its exec (the debug port's first line).
+ */
+#define LAUNCH_STAMP_LEN	21
+
+/*
+ * launch_spawn: fork and exec the VM process (`vmd [-L] [-v...] -V 3 -T
+ * ns`). Before exec the child keeps
  * only stdin, stdout, stderr and its end of a new channel (fd 3), ends
- * when this thread does (parent-death signal), and with own_uid becomes
- * launch_uid(its pid) keeping only CAP_SYS_CHROOT for its own chroot.
+ * when this thread does (parent-death signal), with own_uid becomes
+ * launch_uid(its pid) keeping only CAP_SYS_CHROOT for its own chroot, and
+ * stamps its exec's time (LAUNCH_STAMP_LEN).
  * *sock gets our end (close-on-exec, non-blocking). The pid, or -1 with
  * errno (logged).
  */

@@ -28,6 +28,11 @@ log_init(int debug, int verbose)
 	log_ctx.verbose = verbose;
 	if (!debug)
 		openlog(NULL, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	/*
+	 * Now, before any chroot or filter: libc reads the zone file at the
+	 * first call that needs the zone, and gmtime_r is one (the VM
+	 * process's RTC), not only syslog's local time.
+	 */
 	tzset();
 }
 

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -321,6 +323,52 @@ sandbox_filter_load(struct sandbox_filter *f)
 		return -1;
 	}
 	sandbox_filter_free(f);
+	return 0;
+}
+
+int
+sandbox_filter_tree(struct sandbox_filter *f)
+{
+	int	rv;
+
+	if ((rv = seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0) {
+		errno = -rv;
+		log_warn("%s", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sandbox_filter_export(struct sandbox_filter *f, int fd)
+{
+	int	rv;
+
+	if ((rv = seccomp_export_bpf(f->ctx, fd)) < 0) {
+		errno = -rv;
+		log_warn("%s", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sandbox_load_bpf(const struct sock_filter *insns, size_t n)
+{
+	struct sock_fprog	prog;
+
+	if (n == 0 || n > BPF_MAXINSNS) {
+		errno = EINVAL;
+		log_warn("%s: %zu instructions", __func__, n);
+		return -1;
+	}
+	prog.len = (unsigned short)n;
+	prog.filter = (struct sock_filter *)(uintptr_t)insns;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == -1) {
+		log_warn("%s", __func__);
+		return -1;
+	}
 	return 0;
 }
 

@@ -108,7 +108,29 @@ int	sandbox_filter_rules(struct sandbox_filter *,
 	    const struct sandbox_rule *, size_t n);
 /* sandbox_filter_load: install the filter and free it. 0, or -1 (logged). */
 int	sandbox_filter_load(struct sandbox_filter *);
+/*
+ * sandbox_filter_tree: lay the filter's program out as a binary search
+ * over the call numbers, not a list (libseccomp's optimize level 2): a
+ * call takes a few comparisons to find, not up to one per rule, and the
+ * kernel takes less time to load it (it runs it for every call number).
+ * 0, or -1 (logged).
+ */
+int	sandbox_filter_tree(struct sandbox_filter *);
 /* sandbox_filter_free: free a filter not loaded. */
 void	sandbox_filter_free(struct sandbox_filter *);
+/*
+ * sandbox_filter_export: write the filter's BPF program to fd (struct
+ * sock_filter, native byte order; libseccomp's seccomp_export_bpf). For
+ * programs made at build time (vm/jail_gen.c). 0, or -1 (logged).
+ */
+int	sandbox_filter_export(struct sandbox_filter *, int fd);
+
+/*
+ * sandbox_load_bpf: set no_new_privs and install the BPF program of n
+ * instructions as this thread's seccomp filter, as sandbox_filter_load
+ * does with the program libseccomp makes (no flags). 0, or -1 (logged).
+ */
+struct sock_filter;
+int	sandbox_load_bpf(const struct sock_filter *, size_t n);
 
 #endif /* LIB_SANDBOX_H */

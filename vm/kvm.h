@@ -20,11 +20,11 @@ int	kvm_max_vcpus(int kvm_fd);
 int	kvm_create_vm(struct vm *);
 /*
  * kvm_create_pit: the in-kernel PIT (i8254), after kvm_create_vm and
- * before the guest runs. It may take long: KVM starts a kernel thread for
- * it and waits until that thread has run, which on a busy host is a wait
- * for a CPU (a median of 3.4 ms measured here at a load average of 5,
- * 0.05 ms idle); vm.c overlaps it with the rest of the set-up. 0 or -1
- * (logged).
+ * before the guest runs. KVM starts a kernel thread for it and waits
+ * until that thread has run, holding the VM's lock (which KVM_CREATE_VCPU
+ * takes too): 0.05 ms when the caller sleeps and gives its CPU to
+ * kthreadd, far longer when the caller keeps its CPU busy meanwhile, so
+ * vm.c makes it on the main thread (bench/README.md). 0 or -1 (logged).
  */
 int	kvm_create_pit(struct vm *);
 /*

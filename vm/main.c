@@ -4,12 +4,13 @@
  * (vm_main), linked statically (Makefile): no dynamic loader, no shared
  * library mapped, so it reaches the guest's first instruction sooner and
  * holds less memory. vmd and `vmctl run` exec it as "vmd [-L] [-v...]
- * -V fd" when it is installed beside vmd (lib/launch.c).
+ * -V fd -T ns" when it is installed beside vmd (lib/launch.c).
  */
 #include <sys/prctl.h>
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -20,7 +21,7 @@
 static void __attribute__((noreturn))
 main_usage(void)
 {
-	fprintf(stderr, "usage: vmd-vm [-Lv] -V fd\n");
+	fprintf(stderr, "usage: vmd-vm [-Lv] -V fd [-T ns]\n");
 	exit(1);
 }
 
@@ -28,14 +29,22 @@ int
 main(int argc, char *argv[], char *envp[])
 {
 	const char	*errstr;
+	uint64_t	 exec_ns = 0;
 	int		 ch, vmfd = -1, verbose = 0, vmsyslog = 0;
 
 	/* Before getopt reads argv (see vmd/vmd.c). */
 	setproctitle_init(argc, argv, envp);
-	while ((ch = getopt(argc, argv, "LvV:")) != -1) {
+	while ((ch = getopt(argc, argv, "LT:vV:")) != -1) {
 		switch (ch) {
 		case 'L':
 			vmsyslog = 1;
+			break;
+		case 'T':
+			/* CLOCK_MONOTONIC at the launcher's execve. */
+			exec_ns = (uint64_t)strtonum(optarg, 0, LLONG_MAX,
+			    &errstr);
+			if (errstr != NULL)
+				fatalx("exec time %s: %s", optarg, errstr);
 			break;
 		case 'v':
 			verbose++;
@@ -63,5 +72,5 @@ main(int argc, char *argv[], char *envp[])
 	/* Nothing it starts inherits its channel. */
 	if (fcntl(vmfd, F_SETFD, FD_CLOEXEC) == -1)
 		fatal("vm fd %d", vmfd);
-	return vm_main(vmfd);
+	return vm_main(vmfd, exec_ns);
 }

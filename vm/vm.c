@@ -320,26 +320,10 @@ vm_on_signal(evutil_socket_t sig, short ev, void *arg)
 	vcpu_request_exit(vm, VM_EXIT_ERROR);
 }
 
-/* The PIT being created on a thread of its own (kvm_create_pit). */
-struct vm_pit {
-	struct vm	*vm;
-	int		 rv;		/* kvm_create_pit's */
-};
-
-static void *
-vm_pit_thread(void *arg)
-{
-	struct vm_pit	*pit = arg;
-
-	pit->rv = kvm_create_pit(pit->vm);
-	return NULL;
-}
-
 /*
  * The device event thread: the event loop until the VM ends. First, off
  * the boot vCPU's way, it gives the kernel back the heap pages the set-up
- * freed (libseccomp's rule database, the launch messages, the CPUID
- * table): 136 KiB of the VM process's RSS here; and turns on huge pages
+ * freed (the launch messages, the CPUID table); and turns on huge pages
  * for the guest's RAM (mem_hugepages).
  */
 static void *
@@ -397,10 +381,8 @@ vm_run(struct vm *vm)
 {
 	struct kvm_cpuid2	*cpuid = NULL;
 	struct event		*ev_exit = NULL, *ev_term = NULL, *ev_int = NULL;
-	struct vm_pit		 pit;
-	pthread_t		 pit_thread;
 	const char		*why;
-	int			 i, status = VM_EXIT_ERROR, pit_started = 0;
+	int			 i, status = VM_EXIT_ERROR;
 
 	/* vmd's vmm passes /dev/kvm; vmctl run's VM opens it. */
 	if (vm->kvm_fd == -1 && (vm->kvm_fd = kvm_open()) == -1)
@@ -412,7 +394,13 @@ vm_run(struct vm *vm)
 		    (unsigned long long)(vm->params.memsize >> 20));
 		return VM_EXIT_ERROR;
 	}
-	if (kvm_create_vm(vm) == -1)
+	/*
+	 * The PIT here, on this thread, before the jail: KVM waits for a
+	 * kernel thread of its own, which gets this thread's CPU at once
+	 * (kvm_create_pit); made on a thread of its own beside the set-up,
+	 * it waited for a CPU on a busy host and held up KVM_CREATE_VCPU.
+	 */
+	if (kvm_create_vm(vm) == -1 || kvm_create_pit(vm) == -1)
 		return VM_EXIT_ERROR;
 	/* Nothing the guest controls (not even its kernel) is read before. */
 	if (jail_enter(vm) == -1)
@@ -426,16 +414,6 @@ vm_run(struct vm *vm)
 		log_warn("%s: eventfd", __func__);
 		return VM_EXIT_ERROR;
 	}
-	/*
-	 * The PIT meanwhile, under the filter like this thread: KVM may wait
-	 * for a CPU for it (kvm_create_pit); the guest waits for it below.
-	 */
-	pit.vm = vm;
-	pit.rv = -1;
-	if (pthread_create(&pit_thread, NULL, vm_pit_thread, &pit) == 0)
-		pit_started = 1;
-	else
-		pit.rv = kvm_create_pit(vm);
 	ev_exit = event_new(vm->evbase, vm->exit_efd, EV_READ | EV_PERSIST,
 	    vm_on_exit, vm);
 	ev_term = evsignal_new(vm->evbase, SIGTERM, vm_on_signal, vm);
@@ -488,19 +466,11 @@ vm_run(struct vm *vm)
 		log_warnx("%s: launch channel", __func__);
 		goto out;
 	}
-	if (pit_started) {
-		pthread_join(pit_thread, NULL);
-		pit_started = 0;
-	}
-	if (pit.rv == -1)
-		goto out;
 	vm_go(vm);
 	status = vcpu_exit_status(vm);
 	if (status == -1)
 		status = VM_EXIT_ERROR;
  out:
-	if (pit_started)
-		pthread_join(pit_thread, NULL);
 	free(cpuid);
 	if (ev_exit != NULL)
 		event_free(ev_exit);
@@ -514,7 +484,7 @@ vm_run(struct vm *vm)
 }
 
 int
-vm_main(int sock)
+vm_main(int sock, uint64_t exec_ns)
 {
 	struct vm	*vm;
 	int		 status;
@@ -522,6 +492,7 @@ vm_main(int sock)
 	if ((vm = calloc(1, sizeof(*vm))) == NULL)
 		fatal("%s", __func__);
 	vcpu_run_init(vm);
+	vm->exec_ns = exec_ns;
 	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
 	vm->params.kernel_fd = vm->params.initrd_fd = -1;
 	vm->params.cdrom_fd = vm->params.optrom_fd = -1;

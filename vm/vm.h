@@ -128,12 +128,17 @@ struct vm {
 	struct timespec		 paused_at;	/* CLOCK_MONOTONIC at pause */
 	struct timespec		 start;		/* CLOCK_MONOTONIC at vm_main,
 						   moved on by pauses */
+	uint64_t		 exec_ns;	/* CLOCK_MONOTONIC (ns) at the
+						   launcher's execve; 0:
+						   unknown (main, then read) */
 };
 
 /*
- * vm_main: the VM process (vmd -V fd). Reads its launch messages from
- * sock, boots the guest and returns the process exit status (VM_EXIT_*).
+ * vm_main: the VM process (vmd -V fd [-T ns]). Reads its launch messages
+ * from sock, boots the guest and returns the process exit status
+ * (VM_EXIT_*). exec_ns: CLOCK_MONOTONIC in nanoseconds at the launcher's
+ * execve (lib/launch.h), 0 if unknown.
  */
-int	vm_main(int sock);
+int	vm_main(int sock, uint64_t exec_ns);
 
 #endif /* VM_VM_H */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,7 @@ main(int argc, char *argv[], char *envp[])
 {
 	struct vmd_opts	 opts;
 	const char	*errstr, *proc = NULL;
+	uint64_t	 exec_ns = 0;
 	int		 ch, vmfd = -1, noaction = 0, vmsyslog = 0;
 
 	/*
@@ -116,7 +118,7 @@ main(int argc, char *argv[], char *envp[])
 	setproctitle_init(argc, argv, envp);
 	memset(&opts, 0, sizeof(opts));
 	opts.sockpath = VMD_SOCKET;
-	while ((ch = getopt(argc, argv, "dD:f:LnP:s:vV:")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:LnP:s:T:vV:")) != -1) {
 		switch (ch) {
 		case 'd':
 			opts.debug = 1;
@@ -142,6 +144,13 @@ main(int argc, char *argv[], char *envp[])
 			break;
 		case 's':
 			opts.sockpath = optarg;
+			break;
+		case 'T':
+			/* With -V: CLOCK_MONOTONIC at the launcher's execve. */
+			exec_ns = (uint64_t)strtonum(optarg, 0, LLONG_MAX,
+			    &errstr);
+			if (errstr != NULL)
+				fatalx("exec time %s: %s", optarg, errstr);
 			break;
 		case 'v':
 			opts.verbose++;
@@ -170,7 +179,7 @@ main(int argc, char *argv[], char *envp[])
 		setproctitle("vm");
 		if (vmd_chan_cloexec(vmfd) == -1)
 			fatal("vm fd %d", vmfd);
-		return vm_main(vmfd);
+		return vm_main(vmfd, exec_ns);
 	}
 	if (noaction)
 		return config_check(opts.conffile, &opts.macros, opts.verbose);
