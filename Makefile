@@ -31,9 +31,9 @@ ASAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 # One list of sources per program.
 DISK_SRCS	:= lib/disk/disk.c lib/disk/raw.c lib/disk/qcow2.c \
 		   lib/disk/qcow2_meta.c lib/disk/qcow2_walk.c lib/disk/chain.c \
-		   lib/disk/aio.c
+		   lib/disk/aio.c lib/uring.c
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
-		   lib/sandbox.c lib/launch.c lib/uring.c $(DISK_SRCS)
+		   lib/sandbox.c lib/launch.c $(DISK_SRCS)
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/emul.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/boot_elf.c \
 		   vm/acpi.c vm/mptable.c vm/smbios.c vm/devices.c vm/jail.c \
