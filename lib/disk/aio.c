@@ -2,7 +2,7 @@
 /*
  * Asynchronous disk I/O on io_uring: one ring per virtio queue. Reads and
  * writes that map straight onto the top layer's file (disk_map) go on the
- * ring. The ring is made disabled and restricted (readv, writev and poll;
+ * ring, but for reads the page cache holds, copied at once. The ring is made disabled and restricted (readv, writev and poll;
  * no registration) before the VM process's seccomp filter, which then
  * refuses io_uring_setup, and enabled once the device is ready. Files
  * are not registered with it: a ring holding the image would hold its
@@ -11,6 +11,8 @@
  * the ring writes is bounded by RLIMIT_FSIZE, vm/jail.c.) Anything else
  * is the caller's, synchronously.
  */
+#include <sys/uio.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -63,12 +65,22 @@ disk_aio_rw(struct disk_aio *a, int write, const struct iovec *iov, int n,
     uint64_t off, uint64_t tag)
 {
 	struct io_uring_sqe	*sqe;
-	uint64_t		 host;
+	uint64_t		 host, len = disk_iov_len(iov, n);
+	ssize_t			 got;
 	int			 r;
 
-	if ((r = disk_map(a->disk, off, disk_iov_len(iov, n), write,
-	    &host)) != 1)
+	if ((r = disk_map(a->disk, off, len, write, &host)) != 1)
 		return r;
+	/*
+	 * A read the page cache holds is copied here, one system call
+	 * with no ring entry; only a read that would wait goes on the ring
+	 * (O_DIRECT reads always wait for the disk).
+	 */
+	if (!write && !a->disk->direct) {
+		got = preadv2(a->disk->fd, iov, n, (off_t)host, RWF_NOWAIT);
+		if (got >= 0 && (uint64_t)got == len)
+			return 2;
+	}
 	if ((sqe = io_uring_get_sqe(&a->ring)) == NULL) {
 		errno = EAGAIN;
 		return -1;

@@ -586,7 +586,9 @@ blk_ring_take(struct virtio_blk *b)
 	    VIRTQ_MAX_IOV);
 	r = disk_aio_rw(b->aio, write, w->iov, n, w->sector * BLK_SECTOR,
 	    (uint64_t)(w - b->slot));
-	if (r != 1)
+	if (r == 2)
+		blk_ring_done(b, w, VIRTIO_BLK_S_OK, (uint32_t)w->chain.wlen);
+	else if (r != 1)
 		blk_ring_sync(b, w);
 	return 1;
 }
@@ -699,6 +701,14 @@ blk_ring_thread(void *arg)
 
 	for (;;) {
 		virtio_pci_lock(vp);
+		/*
+		 * No kicks while this thread works: it looks at the ring
+		 * again before it sleeps (blk_ring_poll turns them on and
+		 * looks once more).
+		 */
+		if (!vp->q[0].vq.nonotify && virtio_pci_ready(vp, 0) &&
+		    !vp->resetting)
+			(void)virtq_notify(&vp->q[0].vq, 0);
 		for (took = 0; blk_ring_take(b); took++)
 			;
 		virtio_pci_unlock(vp);
