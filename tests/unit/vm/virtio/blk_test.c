@@ -471,6 +471,16 @@ main(void)
 	tap_is(used, 1025, "read: used length data + status");
 	mem_read(&vm.mem, DATA, buf, 1024);
 	tap_ok(memcmp(buf, back, 1024) == 0, "read data matches");
+	/* Not in the page cache: the read waits on the ring instead. */
+	(void)fdatasync(fd);
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	memset(buf, 0, 1024);
+	mem_write(&vm.mem, DATA, buf, 1024);
+	tap_is(req(vp, 0, 3, 1024, 2, &used), 0,
+	    "read them back after the page cache dropped them");
+	mem_read(&vm.mem, DATA, buf, 1024);
+	tap_ok(used == 1025 && memcmp(buf, back, 1024) == 0,
+	    "the same bytes, used length data + status");
 	tap_is(req(vp, 0, SECTORS - 1, 1024, 2, &used), 1,
 	    "read past the end: IOERR");
 	tap_is(req(vp, 1, SECTORS, 512, 1, &used), 1,
