@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,27 @@
 
 /* Room for the launch messages and more before a sender would block. */
 #define LAUNCH_SOCKBUF	(1024 * 1024)
+
+int
+launch_vm_opt(int ch, const char *arg, int *vmfd, uint64_t *exec_ns)
+{
+	const char	*errstr;
+
+	switch (ch) {
+	case 'T':
+		*exec_ns = (uint64_t)strtonum(arg, 0, LLONG_MAX, &errstr);
+		if (errstr != NULL)
+			fatalx("exec time %s: %s", arg, errstr);
+		return 1;
+	case 'V':
+		*vmfd = (int)strtonum(arg, 0, INT_MAX, &errstr);
+		if (errstr != NULL)
+			fatalx("vm fd %s: %s", arg, errstr);
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 int
 launch_vm_prog(const char *vmd, char *path, size_t len)

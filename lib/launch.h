@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto.h"
 
@@ -91,5 +92,13 @@ pid_t	launch_fork(const char *prog, char *const argv[], int flags,
 int	launch_send(int sock, const struct proto_vmcreate *,
 	    const struct launch_fd *, size_t n,
 	    const struct proto_cpuid *cpuid);
+
+/*
+ * launch_vm_opt: one of the options a VM process takes from its launcher,
+ * parsed alike by vmd-vm and vmd -V: -V fd (the launch channel) and
+ * -T ns (CLOCK_MONOTONIC at the launcher's execve). 1 if ch was one of
+ * them, 0 if not; a bad value is fatal.
+ */
+int	launch_vm_opt(int ch, const char *arg, int *vmfd, uint64_t *exec_ns);
 
 #endif /* LIB_LAUNCH_H */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "log.h"
 #include "vm.h"
 
@@ -28,7 +29,6 @@ main_usage(void)
 int
 main(int argc, char *argv[], char *envp[])
 {
-	const char	*errstr;
 	uint64_t	 exec_ns = 0;
 	int		 ch, vmfd = -1, verbose = 0, vmsyslog = 0;
 
@@ -39,23 +39,12 @@ main(int argc, char *argv[], char *envp[])
 		case 'L':
 			vmsyslog = 1;
 			break;
-		case 'T':
-			/* CLOCK_MONOTONIC at the launcher's execve. */
-			exec_ns = (uint64_t)strtonum(optarg, 0, LLONG_MAX,
-			    &errstr);
-			if (errstr != NULL)
-				fatalx("exec time %s: %s", optarg, errstr);
-			break;
 		case 'v':
 			verbose++;
 			break;
-		case 'V':
-			vmfd = (int)strtonum(optarg, 0, INT_MAX, &errstr);
-			if (errstr != NULL)
-				fatalx("vm fd %s: %s", optarg, errstr);
-			break;
 		default:
-			main_usage();
+			if (!launch_vm_opt(ch, optarg, &vmfd, &exec_ns))
+				main_usage();
 		}
 	}
 	if (optind != argc || vmfd == -1)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "log.h"
 #include "proc.h"
 #include "vm/vm.h"
@@ -107,7 +108,7 @@ int
 main(int argc, char *argv[], char *envp[])
 {
 	struct vmd_opts	 opts;
-	const char	*errstr, *proc = NULL;
+	const char	*proc = NULL;
 	uint64_t	 exec_ns = 0;
 	int		 ch, vmfd = -1, noaction = 0, vmsyslog = 0;
 
@@ -145,23 +146,12 @@ main(int argc, char *argv[], char *envp[])
 		case 's':
 			opts.sockpath = optarg;
 			break;
-		case 'T':
-			/* With -V: CLOCK_MONOTONIC at the launcher's execve. */
-			exec_ns = (uint64_t)strtonum(optarg, 0, LLONG_MAX,
-			    &errstr);
-			if (errstr != NULL)
-				fatalx("exec time %s: %s", optarg, errstr);
-			break;
 		case 'v':
 			opts.verbose++;
 			break;
-		case 'V':
-			vmfd = (int)strtonum(optarg, 0, INT_MAX, &errstr);
-			if (errstr != NULL)
-				fatalx("vm fd %s: %s", optarg, errstr);
-			break;
 		default:
-			usage();
+			if (!launch_vm_opt(ch, optarg, &vmfd, &exec_ns))
+				usage();
 		}
 	}
 	if (optind != argc)
