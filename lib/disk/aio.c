@@ -2,7 +2,8 @@
 /*
  * Asynchronous disk I/O on io_uring: one ring per virtio queue. Reads and
  * writes that map straight onto the top layer's file (disk_map) go on the
- * ring, but for reads the page cache holds, copied at once. The ring is made disabled and restricted (readv, writev and poll;
+ * ring, but for reads the page cache holds and writes to it, copied at
+ * once. The ring is made disabled and restricted (readv, writev and poll;
  * no registration) before the VM process's seccomp filter, which then
  * refuses io_uring_setup, and enabled once the device is ready. Files
  * are not registered with it: a ring holding the image would hold its
@@ -72,11 +73,19 @@ disk_aio_rw(struct disk_aio *a, int write, const struct iovec *iov, int n,
 	if ((r = disk_map(a->disk, off, len, write, &host)) != 1)
 		return r;
 	/*
-	 * A read the page cache holds is copied here, one system call
-	 * with no ring entry; only a read that would wait goes on the ring
-	 * (O_DIRECT reads always wait for the disk).
+	 * Through the page cache (not O_DIRECT), the copy is done here:
+	 * a read the page cache holds with one system call and no ring
+	 * entry (only a read that would wait goes on the ring); a write
+	 * always, because the ring would hand it to one of the kernel's
+	 * io_uring worker threads wherever the filesystem cannot start a
+	 * buffered write without blocking (ext4), and that thread hop
+	 * costs more than the copy, 1 MiB included. The price: while the
+	 * kernel throttles the dirty pages, the caller waits.
 	 */
-	if (!write && !a->disk->direct) {
+	if (!a->disk->direct && write)
+		return disk_pwritev_full(a->disk->fd, iov, n, host) == -1 ?
+		    -1 : 2;
+	if (!a->disk->direct) {
 		got = preadv2(a->disk->fd, iov, n, (off_t)host, RWF_NOWAIT);
 		if (got >= 0 && (uint64_t)got == len)
 			return 2;

@@ -32,7 +32,7 @@ int	disk_aio_start(struct disk_aio *, struct disk *, int watch_fd);
 void	disk_aio_free(struct disk_aio *);
 /*
  * disk_aio_rw: queue a read or write of iov at off, tagged. 1 queued;
- * 2 done already (a read the page cache held, copied without waiting);
+ * 2 done already (a write through the page cache, or a read it held);
  * 0 the range does not map onto the file as it is (the caller serves it
  * with disk_read/disk_write); -1 with errno (EAGAIN: the ring is full).
  */

@@ -568,26 +568,21 @@ blk_ring_take(struct virtio_blk *b)
 		blk_ring_sync(b, w);
 		return 1;
 	}
-	/*
-	 * A write into the page cache is done here: the ring would hand it
-	 * to one of the kernel's io_uring worker threads wherever the
-	 * filesystem cannot start a buffered write without blocking (ext4),
-	 * and that thread hop costs more than the copy, 1 MiB included:
-	 * on two CPUs the worker waits for the one the guest's vCPU does
-	 * not hold, which this thread is on already. The price: while the
-	 * kernel throttles this thread's dirty pages, the disk's other
-	 * requests wait too (as they do in the thread pool, four deep).
-	 */
-	if (write && !b->direct) {
-		blk_ring_sync(b, w);
-		return 1;
-	}
 	n = virtq_iov_slice(&w->chain, !write, write ? 16 : 0, dlen, w->iov,
 	    VIRTQ_MAX_IOV);
+	/*
+	 * Without the lock: a write through the page cache is done in the
+	 * call and may wait while the kernel throttles dirty pages, and
+	 * the vCPUs take the lock to reach the device's registers (the
+	 * request is counted in flight, so a reset waits for it).
+	 */
+	virtio_pci_unlock(vp);
 	r = disk_aio_rw(b->aio, write, w->iov, n, w->sector * BLK_SECTOR,
 	    (uint64_t)(w - b->slot));
+	virtio_pci_lock(vp);
 	if (r == 2)
-		blk_ring_done(b, w, VIRTIO_BLK_S_OK, (uint32_t)w->chain.wlen);
+		blk_ring_done(b, w, VIRTIO_BLK_S_OK,
+		    write ? 1 : (uint32_t)w->chain.wlen);
 	else if (r != 1)
 		blk_ring_sync(b, w);
 	return 1;
