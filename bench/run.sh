@@ -5,7 +5,7 @@
 # costs, virtio-blk and virtio-net (bench/io.pl), the boot of a small Linux
 # (bench/linux.pl).  Prints one plain table
 # per part; writes bench/results/latest.json (all parts, every sample).
-# Options: --quick (fewer runs, about 2 minutes); see bench/README.md.
+# Options: --quick (fewer runs, 7-8 minutes here); see bench/README.md.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
