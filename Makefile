@@ -36,7 +36,7 @@ LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
 		   lib/sandbox.c lib/launch.c $(DISK_SRCS)
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/emul.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/boot_elf.c \
-		   vm/acpi.c vm/mptable.c vm/smbios.c vm/devices.c vm/jail.c \
+		   vm/acpi.c vm/tblbuf.c vm/mptable.c vm/smbios.c vm/devices.c vm/jail.c \
 		   vm/jail_rules.c \
 		   vm/dev/debugport.c vm/dev/fwlog.c vm/dev/uart.c vm/dev/rtc.c \
 		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c vm/dev/fwcfg.c \
@@ -195,7 +195,7 @@ devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/fwlog.c \
 		   vm/virtio/net.c vm/virtio/rng.c vm/kvm.c vm/mem.c \
 		   vm/net/dhcp.c vm/net/tapio.c lib/log.c tests/helper/fakevm.c \
 		   $(DISK_SRCS) \
-		   vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c vm/smbios.c \
+		   vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c vm/tblbuf.c vm/smbios.c \
 		   vm/virtio/scsi.c vm/dev/cdrom.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
@@ -210,7 +210,7 @@ parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \
 dhcp_FUZZ_SRCS	:= vm/net/dhcp.c lib/log.c
 ctl_FUZZ_SRCS	:= lib/proto.c lib/imsg.c lib/log.c
 disk_FUZZ_SRCS	:= $(DISK_SRCS) lib/log.c
-fwcfg_FUZZ_SRCS	:= vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c vm/smbios.c \
+fwcfg_FUZZ_SRCS	:= vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c vm/tblbuf.c vm/smbios.c \
 		   vm/dev/pci.c vm/bus.c vm/kvm.c vm/mem.c lib/log.c \
 		   tests/helper/fakevm.c $(DISK_SRCS)
 cdrom_FUZZ_SRCS	:= vm/dev/cdrom.c

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "acpi.h"
+#include "tblbuf.h"
 #include "devices.h"
 #include "platform.h"
 #include "vm.h"
@@ -80,142 +81,48 @@
 #define RES_TYPE_BUS		2
 #define RES_MIN_MAX_FIXED	0x0c	/* _MIF | _MAF, producer */
 
-/* A bounded output buffer; overflow is sticky and checked once. */
-struct acpi_buf {
-	uint8_t		*p;
-	size_t		 len;
-	size_t		 cap;
-	int		 overflow;
-};
-
-static void	acpi_put(struct acpi_buf *, const void *, size_t);
-static void	acpi_u8(struct acpi_buf *, uint8_t);
-static void	acpi_u16(struct acpi_buf *, uint16_t);
-static void	acpi_u32(struct acpi_buf *, uint32_t);
-static void	acpi_u64(struct acpi_buf *, uint64_t);
-static void	acpi_set16(uint8_t *, uint16_t);
-static void	acpi_set32(uint8_t *, uint32_t);
-static void	acpi_set64(uint8_t *, uint64_t);
-static uint8_t	acpi_sum(const uint8_t *, size_t);
 static void	acpi_header(uint8_t *, const char *, uint32_t, uint8_t);
 static void	acpi_gas(uint8_t *, uint8_t, uint8_t, uint8_t, uint64_t);
-static size_t	acpi_aml_open(struct acpi_buf *);
-static void	acpi_aml_close(struct acpi_buf *, size_t);
-static void	acpi_aml_name(struct acpi_buf *, const char *);
-static void	acpi_aml_int(struct acpi_buf *, uint64_t);
-static void	acpi_aml_string(struct acpi_buf *, const char *);
-static void	acpi_aml_eisaid(struct acpi_buf *, const char *);
-static void	acpi_aml_name_int(struct acpi_buf *, const char *, uint64_t);
-static void	acpi_aml_name_eisaid(struct acpi_buf *, const char *,
+static size_t	acpi_aml_open(struct tblbuf *);
+static void	acpi_aml_close(struct tblbuf *, size_t);
+static void	acpi_aml_name(struct tblbuf *, const char *);
+static void	acpi_aml_int(struct tblbuf *, uint64_t);
+static void	acpi_aml_string(struct tblbuf *, const char *);
+static void	acpi_aml_eisaid(struct tblbuf *, const char *);
+static void	acpi_aml_name_int(struct tblbuf *, const char *, uint64_t);
+static void	acpi_aml_name_eisaid(struct tblbuf *, const char *,
 		    const char *);
-static void	acpi_aml_name_buffer(struct acpi_buf *, const char *,
-		    const struct acpi_buf *);
-static size_t	acpi_aml_pkg_open(struct acpi_buf *, uint8_t);
-static size_t	acpi_aml_device_open(struct acpi_buf *, const char *);
-static size_t	acpi_aml_scope_open(struct acpi_buf *, const char *);
-static void	acpi_res_io(struct acpi_buf *, uint16_t, uint8_t);
-static void	acpi_res_irq(struct acpi_buf *, int);
-static void	acpi_res_word(struct acpi_buf *, uint8_t, uint16_t, uint16_t);
-static void	acpi_res_dword_mem(struct acpi_buf *, uint32_t, uint32_t);
-static void	acpi_res_end(struct acpi_buf *);
-static void	acpi_dsdt_pci0(struct acpi_buf *);
-static void	acpi_dsdt_isa(struct acpi_buf *, const char *, const char *,
+static void	acpi_aml_name_buffer(struct tblbuf *, const char *,
+		    const struct tblbuf *);
+static size_t	acpi_aml_pkg_open(struct tblbuf *, uint8_t);
+static size_t	acpi_aml_device_open(struct tblbuf *, const char *);
+static size_t	acpi_aml_scope_open(struct tblbuf *, const char *);
+static void	acpi_res_io(struct tblbuf *, uint16_t, uint8_t);
+static void	acpi_res_irq(struct tblbuf *, int);
+static void	acpi_res_word(struct tblbuf *, uint8_t, uint16_t, uint16_t);
+static void	acpi_res_dword_mem(struct tblbuf *, uint32_t, uint32_t);
+static void	acpi_res_end(struct tblbuf *);
+static void	acpi_dsdt_pci0(struct tblbuf *);
+static void	acpi_dsdt_isa(struct tblbuf *, const char *, const char *,
 		    const uint16_t *, const uint8_t *, int, int);
 static size_t	acpi_dsdt(uint8_t *, size_t, int);
 static size_t	acpi_madt(uint8_t *, size_t, int);
 static void	acpi_fadt(uint8_t *, uint64_t, uint64_t);
-
-static void
-acpi_put(struct acpi_buf *b, const void *data, size_t n)
-{
-	if (b->overflow || n > b->cap - b->len) {
-		b->overflow = 1;
-		return;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-static void
-acpi_u8(struct acpi_buf *b, uint8_t v)
-{
-	acpi_put(b, &v, 1);
-}
-
-static void
-acpi_u16(struct acpi_buf *b, uint16_t v)
-{
-	uint8_t	d[2];
-
-	acpi_set16(d, v);
-	acpi_put(b, d, sizeof(d));
-}
-
-static void
-acpi_u32(struct acpi_buf *b, uint32_t v)
-{
-	uint8_t	d[4];
-
-	acpi_set32(d, v);
-	acpi_put(b, d, sizeof(d));
-}
-
-static void
-acpi_u64(struct acpi_buf *b, uint64_t v)
-{
-	uint8_t	d[8];
-
-	acpi_set64(d, v);
-	acpi_put(b, d, sizeof(d));
-}
-
-static void
-acpi_set16(uint8_t *p, uint16_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = v >> 8;
-}
-
-static void
-acpi_set32(uint8_t *p, uint32_t v)
-{
-	acpi_set16(p, v & 0xffff);
-	acpi_set16(p + 2, v >> 16);
-}
-
-static void
-acpi_set64(uint8_t *p, uint64_t v)
-{
-	acpi_set32(p, v & 0xffffffff);
-	acpi_set32(p + 4, v >> 32);
-}
-
-/* acpi_sum: the byte that makes the n bytes at p sum to zero. */
-static uint8_t
-acpi_sum(const uint8_t *p, size_t n)
-{
-	uint8_t	s = 0;
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		s += p[i];
-	return (uint8_t)(0x100 - s);
-}
 
 /* acpi_header: the common 36-byte header; the checksum is set later. */
 static void
 acpi_header(uint8_t *p, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(p, sig, 4);
-	acpi_set32(p + 4, len);
+	tblbuf_set32(p + 4, len);
 	p[8] = rev;
 	p[9] = 0;
 	memcpy(p + 10, ACPI_OEMID, 6);
 	memcpy(p + 16, ACPI_OEMTABLE, 8);
 	memcpy(p + 20, sig, 4);
-	acpi_set32(p + 24, ACPI_REVISION);
+	tblbuf_set32(p + 24, ACPI_REVISION);
 	memcpy(p + 28, ACPI_CREATOR, 4);
-	acpi_set32(p + 32, ACPI_REVISION);
+	tblbuf_set32(p + 32, ACPI_REVISION);
 }
 
 /* acpi_gas: a Generic Address Structure (12 bytes). */
@@ -227,7 +134,7 @@ acpi_gas(uint8_t *p, uint8_t space, uint8_t bits, uint8_t access,
 	p[1] = bits;
 	p[2] = 0;
 	p[3] = access;
-	acpi_set64(p + 4, addr);
+	tblbuf_set64(p + 4, addr);
 }
 
 /*
@@ -235,13 +142,13 @@ acpi_gas(uint8_t *p, uint8_t space, uint8_t bits, uint8_t access,
  * the position acpi_aml_close inserts the PkgLength at.
  */
 static size_t
-acpi_aml_open(struct acpi_buf *b)
+acpi_aml_open(struct tblbuf *b)
 {
 	return b->len;
 }
 
 static void
-acpi_aml_close(struct acpi_buf *b, size_t start)
+acpi_aml_close(struct tblbuf *b, size_t start)
 {
 	size_t		n, k, total;
 	uint8_t		enc[4];
@@ -280,39 +187,39 @@ acpi_aml_close(struct acpi_buf *b, size_t start)
  * segments shorter than 4 characters are padded with '_'.
  */
 static void
-acpi_aml_name(struct acpi_buf *b, const char *s)
+acpi_aml_name(struct tblbuf *b, const char *s)
 {
 	const char	*p;
 	char		 seg[4];
 	int		 nseg, i;
 
 	if (*s == '\\') {
-		acpi_u8(b, AML_ROOT);
+		tblbuf_u8(b, AML_ROOT);
 		s++;
 	}
 	while (*s == '^') {
-		acpi_u8(b, AML_PARENT);
+		tblbuf_u8(b, AML_PARENT);
 		s++;
 	}
 	for (nseg = 1, p = s; *p != '\0'; p++)
 		if (*p == '.')
 			nseg++;
 	if (*s == '\0') {
-		acpi_u8(b, AML_ZERO);		/* NullName */
+		tblbuf_u8(b, AML_ZERO);		/* NullName */
 		return;
 	}
 	if (nseg == 2)
-		acpi_u8(b, AML_DUAL_NAME);
+		tblbuf_u8(b, AML_DUAL_NAME);
 	else if (nseg > 2) {
-		acpi_u8(b, AML_MULTI_NAME);
-		acpi_u8(b, (uint8_t)nseg);
+		tblbuf_u8(b, AML_MULTI_NAME);
+		tblbuf_u8(b, (uint8_t)nseg);
 	}
 	while (*s != '\0') {
 		memset(seg, '_', sizeof(seg));
 		for (i = 0; *s != '\0' && *s != '.'; s++)
 			if (i < 4)
 				seg[i++] = *s;
-		acpi_put(b, seg, sizeof(seg));
+		tblbuf_put(b, seg, sizeof(seg));
 		if (*s == '.')
 			s++;
 	}
@@ -320,37 +227,37 @@ acpi_aml_name(struct acpi_buf *b, const char *s)
 
 /* acpi_aml_int: the shortest encoding of an integer constant. */
 static void
-acpi_aml_int(struct acpi_buf *b, uint64_t v)
+acpi_aml_int(struct tblbuf *b, uint64_t v)
 {
 	if (v == 0)
-		acpi_u8(b, AML_ZERO);
+		tblbuf_u8(b, AML_ZERO);
 	else if (v == 1)
-		acpi_u8(b, AML_ONE);
+		tblbuf_u8(b, AML_ONE);
 	else if (v <= 0xff) {
-		acpi_u8(b, AML_BYTE);
-		acpi_u8(b, (uint8_t)v);
+		tblbuf_u8(b, AML_BYTE);
+		tblbuf_u8(b, (uint8_t)v);
 	} else if (v <= 0xffff) {
-		acpi_u8(b, AML_WORD);
-		acpi_u16(b, (uint16_t)v);
+		tblbuf_u8(b, AML_WORD);
+		tblbuf_u16(b, (uint16_t)v);
 	} else if (v <= 0xffffffff) {
-		acpi_u8(b, AML_DWORD);
-		acpi_u32(b, (uint32_t)v);
+		tblbuf_u8(b, AML_DWORD);
+		tblbuf_u32(b, (uint32_t)v);
 	} else {
-		acpi_u8(b, AML_QWORD);
-		acpi_u64(b, v);
+		tblbuf_u8(b, AML_QWORD);
+		tblbuf_u64(b, v);
 	}
 }
 
 static void
-acpi_aml_string(struct acpi_buf *b, const char *s)
+acpi_aml_string(struct tblbuf *b, const char *s)
 {
-	acpi_u8(b, AML_STRING);
-	acpi_put(b, s, strlen(s) + 1);
+	tblbuf_u8(b, AML_STRING);
+	tblbuf_put(b, s, strlen(s) + 1);
 }
 
 /* acpi_aml_eisaid: EISAID("PNP0A03") as a DWord (3 letters, 4 hex). */
 static void
-acpi_aml_eisaid(struct acpi_buf *b, const char *id)
+acpi_aml_eisaid(struct tblbuf *b, const char *id)
 {
 	uint8_t	c1, c2, c3, d[4];
 	int	i;
@@ -364,33 +271,33 @@ acpi_aml_eisaid(struct acpi_buf *b, const char *id)
 		else
 			d[i] = (uint8_t)((id[3 + i] - 'A' + 10) & 0xf);
 	}
-	acpi_u8(b, AML_DWORD);
-	acpi_u8(b, (uint8_t)((c1 << 2) | (c2 >> 3)));
-	acpi_u8(b, (uint8_t)(((c2 & 0x7) << 5) | c3));
-	acpi_u8(b, (uint8_t)((d[0] << 4) | d[1]));
-	acpi_u8(b, (uint8_t)((d[2] << 4) | d[3]));
+	tblbuf_u8(b, AML_DWORD);
+	tblbuf_u8(b, (uint8_t)((c1 << 2) | (c2 >> 3)));
+	tblbuf_u8(b, (uint8_t)(((c2 & 0x7) << 5) | c3));
+	tblbuf_u8(b, (uint8_t)((d[0] << 4) | d[1]));
+	tblbuf_u8(b, (uint8_t)((d[2] << 4) | d[3]));
 }
 
 static void
-acpi_aml_name_int(struct acpi_buf *b, const char *name, uint64_t v)
+acpi_aml_name_int(struct tblbuf *b, const char *name, uint64_t v)
 {
-	acpi_u8(b, AML_NAME);
+	tblbuf_u8(b, AML_NAME);
 	acpi_aml_name(b, name);
 	acpi_aml_int(b, v);
 }
 
 static void
-acpi_aml_name_eisaid(struct acpi_buf *b, const char *name, const char *id)
+acpi_aml_name_eisaid(struct tblbuf *b, const char *name, const char *id)
 {
-	acpi_u8(b, AML_NAME);
+	tblbuf_u8(b, AML_NAME);
 	acpi_aml_name(b, name);
 	acpi_aml_eisaid(b, id);
 }
 
 /* acpi_aml_name_buffer: Name (name, Buffer () { contents of data }). */
 static void
-acpi_aml_name_buffer(struct acpi_buf *b, const char *name,
-    const struct acpi_buf *data)
+acpi_aml_name_buffer(struct tblbuf *b, const char *name,
+    const struct tblbuf *data)
 {
 	size_t	pkg;
 
@@ -398,45 +305,45 @@ acpi_aml_name_buffer(struct acpi_buf *b, const char *name,
 		b->overflow = 1;
 		return;
 	}
-	acpi_u8(b, AML_NAME);
+	tblbuf_u8(b, AML_NAME);
 	acpi_aml_name(b, name);
-	acpi_u8(b, AML_BUFFER);
+	tblbuf_u8(b, AML_BUFFER);
 	pkg = acpi_aml_open(b);
 	acpi_aml_int(b, data->len);
-	acpi_put(b, data->p, data->len);
+	tblbuf_put(b, data->p, data->len);
 	acpi_aml_close(b, pkg);
 }
 
 /* acpi_aml_pkg_open: Package (n) { ... }; close with acpi_aml_close. */
 static size_t
-acpi_aml_pkg_open(struct acpi_buf *b, uint8_t n)
+acpi_aml_pkg_open(struct tblbuf *b, uint8_t n)
 {
 	size_t	pkg;
 
-	acpi_u8(b, AML_PACKAGE);
+	tblbuf_u8(b, AML_PACKAGE);
 	pkg = acpi_aml_open(b);
-	acpi_u8(b, n);
+	tblbuf_u8(b, n);
 	return pkg;
 }
 
 static size_t
-acpi_aml_device_open(struct acpi_buf *b, const char *name)
+acpi_aml_device_open(struct tblbuf *b, const char *name)
 {
 	size_t	pkg;
 
-	acpi_u8(b, AML_EXT);
-	acpi_u8(b, AML_DEVICE);
+	tblbuf_u8(b, AML_EXT);
+	tblbuf_u8(b, AML_DEVICE);
 	pkg = acpi_aml_open(b);
 	acpi_aml_name(b, name);
 	return pkg;
 }
 
 static size_t
-acpi_aml_scope_open(struct acpi_buf *b, const char *name)
+acpi_aml_scope_open(struct tblbuf *b, const char *name)
 {
 	size_t	pkg;
 
-	acpi_u8(b, AML_SCOPE);
+	tblbuf_u8(b, AML_SCOPE);
 	pkg = acpi_aml_open(b);
 	acpi_aml_name(b, name);
 	return pkg;
@@ -444,69 +351,70 @@ acpi_aml_scope_open(struct acpi_buf *b, const char *name)
 
 /* acpi_res_io: IO (Decode16, port, port, 1, len). */
 static void
-acpi_res_io(struct acpi_buf *b, uint16_t port, uint8_t len)
+acpi_res_io(struct tblbuf *b, uint16_t port, uint8_t len)
 {
-	acpi_u8(b, RES_IO);
-	acpi_u8(b, 0x01);		/* 16-bit decode */
-	acpi_u16(b, port);
-	acpi_u16(b, port);
-	acpi_u8(b, 0x01);
-	acpi_u8(b, len);
+	tblbuf_u8(b, RES_IO);
+	tblbuf_u8(b, 0x01);		/* 16-bit decode */
+	tblbuf_u16(b, port);
+	tblbuf_u16(b, port);
+	tblbuf_u8(b, 0x01);
+	tblbuf_u8(b, len);
 }
 
 /* acpi_res_irq: IRQNoFlags () { irq } (edge, active high, exclusive). */
 static void
-acpi_res_irq(struct acpi_buf *b, int irq)
+acpi_res_irq(struct tblbuf *b, int irq)
 {
-	acpi_u8(b, RES_IRQ_NOFLAGS);
-	acpi_u16(b, (uint16_t)(1U << irq));
+	tblbuf_u8(b, RES_IRQ_NOFLAGS);
+	tblbuf_u16(b, (uint16_t)(1U << irq));
 }
 
 /* acpi_res_word: WordBusNumber/WordIO producer window [min, max]. */
 static void
-acpi_res_word(struct acpi_buf *b, uint8_t type, uint16_t min, uint16_t max)
+acpi_res_word(struct tblbuf *b, uint8_t type, uint16_t min, uint16_t max)
 {
-	acpi_u8(b, RES_WORD_ADDR);
-	acpi_u16(b, 13);
-	acpi_u8(b, type);
-	acpi_u8(b, RES_MIN_MAX_FIXED);
-	acpi_u8(b, type == RES_TYPE_IO ? 0x03 : 0x00);	/* _RNG: ISA+non */
-	acpi_u16(b, 0);				/* granularity */
-	acpi_u16(b, min);
-	acpi_u16(b, max);
-	acpi_u16(b, 0);				/* translation */
-	acpi_u16(b, (uint16_t)(max - min + 1));
+	tblbuf_u8(b, RES_WORD_ADDR);
+	tblbuf_u16(b, 13);
+	tblbuf_u8(b, type);
+	tblbuf_u8(b, RES_MIN_MAX_FIXED);
+	/* _RNG: ISA and non-ISA ranges for I/O. */
+	tblbuf_u8(b, type == RES_TYPE_IO ? 0x03 : 0x00);
+	tblbuf_u16(b, 0);				/* granularity */
+	tblbuf_u16(b, min);
+	tblbuf_u16(b, max);
+	tblbuf_u16(b, 0);				/* translation */
+	tblbuf_u16(b, (uint16_t)(max - min + 1));
 }
 
 /* acpi_res_dword_mem: DWordMemory, non-cacheable, read-write window. */
 static void
-acpi_res_dword_mem(struct acpi_buf *b, uint32_t min, uint32_t max)
+acpi_res_dword_mem(struct tblbuf *b, uint32_t min, uint32_t max)
 {
-	acpi_u8(b, RES_DWORD_ADDR);
-	acpi_u16(b, 23);
-	acpi_u8(b, RES_TYPE_MEM);
-	acpi_u8(b, RES_MIN_MAX_FIXED);
-	acpi_u8(b, 0x01);			/* _RW, non-cacheable */
-	acpi_u32(b, 0);				/* granularity */
-	acpi_u32(b, min);
-	acpi_u32(b, max);
-	acpi_u32(b, 0);				/* translation */
-	acpi_u32(b, max - min + 1);
+	tblbuf_u8(b, RES_DWORD_ADDR);
+	tblbuf_u16(b, 23);
+	tblbuf_u8(b, RES_TYPE_MEM);
+	tblbuf_u8(b, RES_MIN_MAX_FIXED);
+	tblbuf_u8(b, 0x01);			/* _RW, non-cacheable */
+	tblbuf_u32(b, 0);				/* granularity */
+	tblbuf_u32(b, min);
+	tblbuf_u32(b, max);
+	tblbuf_u32(b, 0);				/* translation */
+	tblbuf_u32(b, max - min + 1);
 }
 
 static void
-acpi_res_end(struct acpi_buf *b)
+acpi_res_end(struct tblbuf *b)
 {
-	acpi_u8(b, RES_END);
-	acpi_u8(b, 0);				/* checksum 0: ignored */
+	tblbuf_u8(b, RES_END);
+	tblbuf_u8(b, 0);			/* checksum 0: ignored */
 }
 
 /* acpi_dsdt_pci0: Device (PCI0), the host bridge with its windows. */
 static void
-acpi_dsdt_pci0(struct acpi_buf *b)
+acpi_dsdt_pci0(struct tblbuf *b)
 {
 	uint8_t		 crsbuf[128];
-	struct acpi_buf	 crs = { crsbuf, 0, sizeof(crsbuf), 0 };
+	struct tblbuf	 crs = { crsbuf, 0, sizeof(crsbuf), 0 };
 	size_t		 dev, prt, ent;
 	int		 slot, pin;
 
@@ -524,7 +432,7 @@ acpi_dsdt_pci0(struct acpi_buf *b)
 	acpi_aml_name_buffer(b, "_CRS", &crs);
 
 	/* _PRT: static routing of INTA..INTD of slots 1..31 to GSIs. */
-	acpi_u8(b, AML_NAME);
+	tblbuf_u8(b, AML_NAME);
 	acpi_aml_name(b, "_PRT");
 	prt = acpi_aml_pkg_open(b, (PCI_MAX_SLOTS - 1) * 4);
 	for (slot = 1; slot < PCI_MAX_SLOTS; slot++)
@@ -543,11 +451,11 @@ acpi_dsdt_pci0(struct acpi_buf *b)
 
 /* acpi_dsdt_isa: a fixed ISA device with I/O ports and one IRQ. */
 static void
-acpi_dsdt_isa(struct acpi_buf *b, const char *name, const char *hid,
+acpi_dsdt_isa(struct tblbuf *b, const char *name, const char *hid,
     const uint16_t *ports, const uint8_t *lens, int nports, int irq)
 {
 	uint8_t		 crsbuf[64];
-	struct acpi_buf	 crs = { crsbuf, 0, sizeof(crsbuf), 0 };
+	struct tblbuf	 crs = { crsbuf, 0, sizeof(crsbuf), 0 };
 	size_t		 dev;
 	int		 i;
 
@@ -572,7 +480,7 @@ acpi_dsdt(uint8_t *p, size_t cap, int ncpus)
 	static const uint16_t	 kbd_ports[] = { PLAT_I8042_DATA,
 				    PLAT_I8042_CMD };
 	static const uint8_t	 kbd_lens[] = { 1, 1 };
-	struct acpi_buf		 b = { p, 0, cap, 0 };
+	struct tblbuf		 b = { p, 0, cap, 0 };
 	size_t			 pkg, sb, dev;
 	char			 name[16];
 	int			 i;
@@ -582,7 +490,7 @@ acpi_dsdt(uint8_t *p, size_t cap, int ncpus)
 	b.len = ACPI_HDR_LEN;
 
 	/* \_S5: SLP_TYPa, SLP_TYPb (no PM1b), reserved, reserved. */
-	acpi_u8(&b, AML_NAME);
+	tblbuf_u8(&b, AML_NAME);
 	acpi_aml_name(&b, "\\_S5");
 	pkg = acpi_aml_pkg_open(&b, 4);
 	acpi_aml_int(&b, PLAT_SLP_TYP_S5);
@@ -605,7 +513,7 @@ acpi_dsdt(uint8_t *p, size_t cap, int ncpus)
 		(void)snprintf(name, sizeof(name), "C%03X",
 		    (unsigned)i & 0xfff);
 		dev = acpi_aml_device_open(&b, name);
-		acpi_u8(&b, AML_NAME);
+		tblbuf_u8(&b, AML_NAME);
 		acpi_aml_name(&b, "_HID");
 		acpi_aml_string(&b, "ACPI0007");
 		acpi_aml_name_int(&b, "_UID", (uint64_t)i);
@@ -616,7 +524,7 @@ acpi_dsdt(uint8_t *p, size_t cap, int ncpus)
 	if (b.overflow)
 		return 0;
 	acpi_header(p, "DSDT", (uint32_t)b.len, 2);
-	p[9] = acpi_sum(p, b.len);
+	p[9] = tblbuf_sum(p, b.len);
 	return b.len;
 }
 
@@ -624,77 +532,77 @@ acpi_dsdt(uint8_t *p, size_t cap, int ncpus)
 static size_t
 acpi_madt(uint8_t *p, size_t cap, int ncpus)
 {
-	struct acpi_buf	 b = { p, 0, cap, 0 };
+	struct tblbuf	 b = { p, 0, cap, 0 };
 	int		 i, x2apic = 0;
 
 	b.len = ACPI_HDR_LEN;
 	if (cap < ACPI_HDR_LEN)
 		return 0;
-	acpi_u32(&b, (uint32_t)PLAT_LAPIC_ADDR);
-	acpi_u32(&b, ACPI_MADT_PCAT_COMPAT);
+	tblbuf_u32(&b, (uint32_t)PLAT_LAPIC_ADDR);
+	tblbuf_u32(&b, ACPI_MADT_PCAT_COMPAT);
 
 	for (i = 0; i < ncpus; i++) {
 		if (i <= ACPI_MADT_MAX_XAPIC_ID) {
-			acpi_u8(&b, ACPI_MADT_LAPIC);
-			acpi_u8(&b, 8);
-			acpi_u8(&b, (uint8_t)i);	/* ACPI processor UID */
-			acpi_u8(&b, (uint8_t)i);	/* APIC id */
-			acpi_u32(&b, ACPI_MADT_ENABLED);
+			tblbuf_u8(&b, ACPI_MADT_LAPIC);
+			tblbuf_u8(&b, 8);
+			tblbuf_u8(&b, (uint8_t)i);	/* ACPI processor UID */
+			tblbuf_u8(&b, (uint8_t)i);	/* APIC id */
+			tblbuf_u32(&b, ACPI_MADT_ENABLED);
 		} else {
 			x2apic = 1;
-			acpi_u8(&b, ACPI_MADT_X2APIC);
-			acpi_u8(&b, 16);
-			acpi_u16(&b, 0);
-			acpi_u32(&b, (uint32_t)i);	/* x2APIC id */
-			acpi_u32(&b, ACPI_MADT_ENABLED);
-			acpi_u32(&b, (uint32_t)i);	/* UID */
+			tblbuf_u8(&b, ACPI_MADT_X2APIC);
+			tblbuf_u8(&b, 16);
+			tblbuf_u16(&b, 0);
+			tblbuf_u32(&b, (uint32_t)i);	/* x2APIC id */
+			tblbuf_u32(&b, ACPI_MADT_ENABLED);
+			tblbuf_u32(&b, (uint32_t)i);	/* UID */
 		}
 	}
 
 	/* The in-kernel IOAPIC: id 0 (its reset value), GSIs 0..23. */
-	acpi_u8(&b, ACPI_MADT_IOAPIC);
-	acpi_u8(&b, 12);
-	acpi_u8(&b, PLAT_IOAPIC_ID);
-	acpi_u8(&b, 0);
-	acpi_u32(&b, (uint32_t)PLAT_IOAPIC_ADDR);
-	acpi_u32(&b, 0);
+	tblbuf_u8(&b, ACPI_MADT_IOAPIC);
+	tblbuf_u8(&b, 12);
+	tblbuf_u8(&b, PLAT_IOAPIC_ID);
+	tblbuf_u8(&b, 0);
+	tblbuf_u32(&b, (uint32_t)PLAT_IOAPIC_ADDR);
+	tblbuf_u32(&b, 0);
 
 	/* The PIT's IRQ0 is wired to IOAPIC pin 2. */
-	acpi_u8(&b, ACPI_MADT_ISO);
-	acpi_u8(&b, 10);
-	acpi_u8(&b, 0);				/* ISA */
-	acpi_u8(&b, 0);
-	acpi_u32(&b, 2);
-	acpi_u16(&b, 0);			/* conforms to the bus */
+	tblbuf_u8(&b, ACPI_MADT_ISO);
+	tblbuf_u8(&b, 10);
+	tblbuf_u8(&b, 0);				/* ISA */
+	tblbuf_u8(&b, 0);
+	tblbuf_u32(&b, 2);
+	tblbuf_u16(&b, 0);			/* conforms to the bus */
 
 	/* The SCI is level triggered, active high. */
-	acpi_u8(&b, ACPI_MADT_ISO);
-	acpi_u8(&b, 10);
-	acpi_u8(&b, 0);
-	acpi_u8(&b, PLAT_SCI_IRQ);
-	acpi_u32(&b, PLAT_SCI_IRQ);
-	acpi_u16(&b, ACPI_MPS_ACTIVE_HIGH | ACPI_MPS_LEVEL);
+	tblbuf_u8(&b, ACPI_MADT_ISO);
+	tblbuf_u8(&b, 10);
+	tblbuf_u8(&b, 0);
+	tblbuf_u8(&b, PLAT_SCI_IRQ);
+	tblbuf_u32(&b, PLAT_SCI_IRQ);
+	tblbuf_u16(&b, ACPI_MPS_ACTIVE_HIGH | ACPI_MPS_LEVEL);
 
 	/* NMI on LINT1 of every processor. */
-	acpi_u8(&b, ACPI_MADT_LAPIC_NMI);
-	acpi_u8(&b, 6);
-	acpi_u8(&b, 0xff);			/* all processors */
-	acpi_u16(&b, 0);
-	acpi_u8(&b, 1);
+	tblbuf_u8(&b, ACPI_MADT_LAPIC_NMI);
+	tblbuf_u8(&b, 6);
+	tblbuf_u8(&b, 0xff);			/* all processors */
+	tblbuf_u16(&b, 0);
+	tblbuf_u8(&b, 1);
 	if (x2apic) {
-		acpi_u8(&b, ACPI_MADT_X2APIC_NMI);
-		acpi_u8(&b, 12);
-		acpi_u16(&b, 0);
-		acpi_u32(&b, 0xffffffff);	/* all processors */
-		acpi_u8(&b, 1);
-		acpi_u8(&b, 0);
-		acpi_u16(&b, 0);
+		tblbuf_u8(&b, ACPI_MADT_X2APIC_NMI);
+		tblbuf_u8(&b, 12);
+		tblbuf_u16(&b, 0);
+		tblbuf_u32(&b, 0xffffffff);	/* all processors */
+		tblbuf_u8(&b, 1);
+		tblbuf_u8(&b, 0);
+		tblbuf_u16(&b, 0);
 	}
 
 	if (b.overflow)
 		return 0;
 	acpi_header(p, "APIC", (uint32_t)b.len, 5);
-	p[9] = acpi_sum(p, b.len);
+	p[9] = tblbuf_sum(p, b.len);
 	return b.len;
 }
 
@@ -703,36 +611,36 @@ static void
 acpi_fadt(uint8_t *p, uint64_t facs, uint64_t dsdt)
 {
 	acpi_header(p, "FACP", ACPI_FADT_LEN, 6);
-	acpi_set32(p + 36, (uint32_t)facs);	/* FIRMWARE_CTRL */
-	acpi_set32(p + 40, (uint32_t)dsdt);	/* DSDT */
+	tblbuf_set32(p + 36, (uint32_t)facs);	/* FIRMWARE_CTRL */
+	tblbuf_set32(p + 40, (uint32_t)dsdt);	/* DSDT */
 	p[45] = 0;				/* PM profile: unspecified */
-	acpi_set16(p + 46, PLAT_SCI_IRQ);
+	tblbuf_set16(p + 46, PLAT_SCI_IRQ);
 	/* SMI_CMD, ACPI_ENABLE, ACPI_DISABLE 0: always in ACPI mode. */
-	acpi_set32(p + 56, PLAT_PM1A_EVT);
-	acpi_set32(p + 64, PLAT_PM1A_CNT);
-	acpi_set32(p + 76, PLAT_PM_TMR);
+	tblbuf_set32(p + 56, PLAT_PM1A_EVT);
+	tblbuf_set32(p + 64, PLAT_PM1A_CNT);
+	tblbuf_set32(p + 76, PLAT_PM_TMR);
 	p[88] = PLAT_PM1A_EVT_LEN;
 	p[89] = PLAT_PM1A_CNT_LEN;
 	p[91] = PLAT_PM_TMR_LEN;
-	acpi_set16(p + 96, 101);		/* P_LVL2_LAT: no C2 */
-	acpi_set16(p + 98, 1001);		/* P_LVL3_LAT: no C3 */
+	tblbuf_set16(p + 96, 101);		/* P_LVL2_LAT: no C2 */
+	tblbuf_set16(p + 98, 1001);		/* P_LVL3_LAT: no C3 */
 	p[108] = PLAT_RTC_CENTURY;
-	acpi_set16(p + 109, ACPI_IAPC_LEGACY_DEVICES | ACPI_IAPC_8042 |
+	tblbuf_set16(p + 109, ACPI_IAPC_LEGACY_DEVICES | ACPI_IAPC_8042 |
 	    ACPI_IAPC_NO_VGA);
-	acpi_set32(p + 112, ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 |
+	tblbuf_set32(p + 112, ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 |
 	    ACPI_FADT_SLP_BUTTON | ACPI_FADT_FIX_RTC |
 	    ACPI_FADT_RESET_REG_SUP);
 	acpi_gas(p + 116, ACPI_GAS_IO, 8, ACPI_ACC_BYTE, PLAT_RESET_PORT);
 	p[128] = PLAT_RESET_VALUE;
 	p[131] = 3;				/* minor version: 6.3 */
-	acpi_set64(p + 140, dsdt);		/* X_DSDT */
+	tblbuf_set64(p + 140, dsdt);		/* X_DSDT */
 	acpi_gas(p + 148, ACPI_GAS_IO, PLAT_PM1A_EVT_LEN * 8, ACPI_ACC_WORD,
 	    PLAT_PM1A_EVT);
 	acpi_gas(p + 172, ACPI_GAS_IO, PLAT_PM1A_CNT_LEN * 8, ACPI_ACC_WORD,
 	    PLAT_PM1A_CNT);
 	acpi_gas(p + 208, ACPI_GAS_IO, PLAT_PM_TMR_LEN * 8, ACPI_ACC_DWORD,
 	    PLAT_PM_TMR);
-	p[9] = acpi_sum(p, ACPI_FADT_LEN);
+	p[9] = tblbuf_sum(p, ACPI_FADT_LEN);
 }
 
 int
@@ -770,7 +678,7 @@ acpi_tables(uint8_t *buf, size_t len, uint64_t gpa, int ncpus, size_t *used)
 	/* FACS: no checksum; version 2, no firmware waking vector. */
 	facs = buf + ACPI_OFF_FACS;
 	memcpy(facs, "FACS", 4);
-	acpi_set32(facs + 4, ACPI_FACS_LEN);
+	tblbuf_set32(facs + 4, ACPI_FACS_LEN);
 	facs[32] = 2;
 
 	tables[0] = gpa + ACPI_OFF_FADT;
@@ -780,22 +688,22 @@ acpi_tables(uint8_t *buf, size_t len, uint64_t gpa, int ncpus, size_t *used)
 	acpi_header(rsdt, "RSDT", ACPI_HDR_LEN + 4 * 2, 1);
 	acpi_header(xsdt, "XSDT", ACPI_HDR_LEN + 8 * 2, 1);
 	for (i = 0; i < 2; i++) {
-		acpi_set32(rsdt + ACPI_HDR_LEN + 4 * i, (uint32_t)tables[i]);
-		acpi_set64(xsdt + ACPI_HDR_LEN + 8 * i, tables[i]);
+		tblbuf_set32(rsdt + ACPI_HDR_LEN + 4 * i, (uint32_t)tables[i]);
+		tblbuf_set64(xsdt + ACPI_HDR_LEN + 8 * i, tables[i]);
 	}
-	rsdt[9] = acpi_sum(rsdt, ACPI_HDR_LEN + 4 * 2);
-	xsdt[9] = acpi_sum(xsdt, ACPI_HDR_LEN + 8 * 2);
+	rsdt[9] = tblbuf_sum(rsdt, ACPI_HDR_LEN + 4 * 2);
+	xsdt[9] = tblbuf_sum(xsdt, ACPI_HDR_LEN + 8 * 2);
 
 	/* RSDP 2.0: checksum over the first 20 bytes, extended over 36. */
 	rsdp = buf + ACPI_OFF_RSDP;
 	memcpy(rsdp, "RSD PTR ", 8);
 	memcpy(rsdp + 9, ACPI_OEMID, 6);
 	rsdp[15] = 2;
-	acpi_set32(rsdp + 16, (uint32_t)(gpa + ACPI_OFF_RSDT));
-	acpi_set32(rsdp + 20, ACPI_RSDP_LEN);
-	acpi_set64(rsdp + 24, gpa + ACPI_OFF_XSDT);
-	rsdp[8] = acpi_sum(rsdp, 20);
-	rsdp[32] = acpi_sum(rsdp, ACPI_RSDP_LEN);
+	tblbuf_set32(rsdp + 16, (uint32_t)(gpa + ACPI_OFF_RSDT));
+	tblbuf_set32(rsdp + 20, ACPI_RSDP_LEN);
+	tblbuf_set64(rsdp + 24, gpa + ACPI_OFF_XSDT);
+	rsdp[8] = tblbuf_sum(rsdp, 20);
+	rsdp[32] = tblbuf_sum(rsdp, ACPI_RSDP_LEN);
 
 	if (used != NULL)
 		*used = dsdt_off + dsdt_len;
@@ -855,7 +763,7 @@ acpi_build(struct vm *vm)
 #define ACPI_FILE_RSDP		"etc/acpi/rsdp"
 
 static uint8_t *
-acpi_loader_cmd(struct acpi_buf *b, uint32_t cmd)
+acpi_loader_cmd(struct tblbuf *b, uint32_t cmd)
 {
 	uint8_t	*p;
 
@@ -866,12 +774,12 @@ acpi_loader_cmd(struct acpi_buf *b, uint32_t cmd)
 	p = b->p + b->len;
 	b->len += ACPI_LOADER_CMD_LEN;
 	memset(p, 0, ACPI_LOADER_CMD_LEN);
-	acpi_set32(p, cmd);
+	tblbuf_set32(p, cmd);
 	return p;
 }
 
 static void
-acpi_loader_alloc(struct acpi_buf *b, const char *file, uint32_t align,
+acpi_loader_alloc(struct tblbuf *b, const char *file, uint32_t align,
     uint8_t zone)
 {
 	uint8_t	*p;
@@ -879,13 +787,13 @@ acpi_loader_alloc(struct acpi_buf *b, const char *file, uint32_t align,
 	if ((p = acpi_loader_cmd(b, ACPI_LOADER_ALLOCATE)) == NULL)
 		return;
 	strlcpy((char *)p + 4, file, ACPI_LOADER_FILE_LEN);
-	acpi_set32(p + 4 + ACPI_LOADER_FILE_LEN, align);
+	tblbuf_set32(p + 4 + ACPI_LOADER_FILE_LEN, align);
 	p[4 + ACPI_LOADER_FILE_LEN + 4] = zone;
 }
 
 /* The size-byte pointer at off in dest gets src's address added. */
 static void
-acpi_loader_ptr(struct acpi_buf *b, const char *dest, const char *src,
+acpi_loader_ptr(struct tblbuf *b, const char *dest, const char *src,
     uint32_t off, uint8_t size)
 {
 	uint8_t	*p;
@@ -895,13 +803,13 @@ acpi_loader_ptr(struct acpi_buf *b, const char *dest, const char *src,
 	strlcpy((char *)p + 4, dest, ACPI_LOADER_FILE_LEN);
 	strlcpy((char *)p + 4 + ACPI_LOADER_FILE_LEN, src,
 	    ACPI_LOADER_FILE_LEN);
-	acpi_set32(p + 4 + 2 * ACPI_LOADER_FILE_LEN, off);
+	tblbuf_set32(p + 4 + 2 * ACPI_LOADER_FILE_LEN, off);
 	p[4 + 2 * ACPI_LOADER_FILE_LEN + 4] = size;
 }
 
 /* The checksum byte at off makes [start, start+len) of file sum to 0. */
 static void
-acpi_loader_sum(struct acpi_buf *b, const char *file, uint32_t off,
+acpi_loader_sum(struct tblbuf *b, const char *file, uint32_t off,
     uint32_t start, uint32_t len)
 {
 	uint8_t	*p;
@@ -909,9 +817,9 @@ acpi_loader_sum(struct acpi_buf *b, const char *file, uint32_t off,
 	if ((p = acpi_loader_cmd(b, ACPI_LOADER_ADD_CHECKSUM)) == NULL)
 		return;
 	strlcpy((char *)p + 4, file, ACPI_LOADER_FILE_LEN);
-	acpi_set32(p + 4 + ACPI_LOADER_FILE_LEN, off);
-	acpi_set32(p + 4 + ACPI_LOADER_FILE_LEN + 4, start);
-	acpi_set32(p + 4 + ACPI_LOADER_FILE_LEN + 8, len);
+	tblbuf_set32(p + 4 + ACPI_LOADER_FILE_LEN, off);
+	tblbuf_set32(p + 4 + ACPI_LOADER_FILE_LEN + 4, start);
+	tblbuf_set32(p + 4 + ACPI_LOADER_FILE_LEN + 8, len);
 }
 
 static uint32_t
@@ -925,7 +833,7 @@ int
 acpi_loader(uint8_t *tables, size_t len, int ncpus, size_t *used,
     uint8_t *rsdp, uint8_t *script, size_t *scriptlen)
 {
-	struct acpi_buf	 b = { script, 0, ACPI_LOADER_MAX *
+	struct tblbuf	 b = { script, 0, ACPI_LOADER_MAX *
 			    ACPI_LOADER_CMD_LEN, 0 };
 	const char	*t = ACPI_FILE_TABLES;
 	uint32_t	 dsdt, tab[4];

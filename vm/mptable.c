@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mptable.h"
 #include "platform.h"
+#include "tblbuf.h"
 #include "vm.h"
 #include "dev/pci.h"
 
@@ -56,78 +57,23 @@
 
 /* The configuration table being written; overflow: it did not fit. */
 struct mptable_buf {
-	uint8_t		*p;
-	size_t		 len;
-	size_t		 cap;
-	int		 overflow;
+	struct tblbuf	 t;
 	unsigned int	 nent;		/* base table entries */
 };
-
-static void
-mptable_bytes(struct mptable_buf *b, const void *v, size_t n)
-{
-	if (b->overflow || n > b->cap - b->len) {
-		b->overflow = 1;
-		return;
-	}
-	memcpy(b->p + b->len, v, n);
-	b->len += n;
-}
-
-static void
-mptable_u8(struct mptable_buf *b, uint8_t v)
-{
-	mptable_bytes(b, &v, 1);
-}
-
-static void
-mptable_u16(struct mptable_buf *b, uint16_t v)
-{
-	uint8_t	le[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
-
-	mptable_bytes(b, le, sizeof(le));
-}
-
-static void
-mptable_u32(struct mptable_buf *b, uint32_t v)
-{
-	mptable_u16(b, (uint16_t)v);
-	mptable_u16(b, (uint16_t)(v >> 16));
-}
-
-static void
-mptable_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-/* mptable_sum: the byte that makes the n bytes at p sum to 0. */
-static uint8_t
-mptable_sum(const uint8_t *p, size_t n)
-{
-	uint8_t	s = 0;
-
-	while (n-- > 0)
-		s += *p++;
-	return (uint8_t)-s;
-}
 
 /* A processor entry: local APIC id, its version, enabled, BSP if id 0. */
 static void
 mptable_cpu(struct mptable_buf *b, int id, uint32_t cpusig,
     uint32_t features)
 {
-	mptable_u8(b, MPTABLE_CPU);
-	mptable_u8(b, (uint8_t)id);
-	mptable_u8(b, PLAT_LAPIC_VERSION);
-	mptable_u8(b, MP_CPU_EN | (id == 0 ? MP_CPU_BP : 0));
-	mptable_u32(b, cpusig & MP_CPU_SIG_MASK);
-	mptable_u32(b, features);
-	mptable_u32(b, 0);			/* reserved */
-	mptable_u32(b, 0);
+	tblbuf_u8(&b->t, MPTABLE_CPU);
+	tblbuf_u8(&b->t, (uint8_t)id);
+	tblbuf_u8(&b->t, PLAT_LAPIC_VERSION);
+	tblbuf_u8(&b->t, MP_CPU_EN | (id == 0 ? MP_CPU_BP : 0));
+	tblbuf_u32(&b->t, cpusig & MP_CPU_SIG_MASK);
+	tblbuf_u32(&b->t, features);
+	tblbuf_u32(&b->t, 0);			/* reserved */
+	tblbuf_u32(&b->t, 0);
 	b->nent++;
 }
 
@@ -135,9 +81,9 @@ mptable_cpu(struct mptable_buf *b, int id, uint32_t cpusig,
 static void
 mptable_bus(struct mptable_buf *b, uint8_t id, const char type[6])
 {
-	mptable_u8(b, MPTABLE_BUS);
-	mptable_u8(b, id);
-	mptable_bytes(b, type, 6);
+	tblbuf_u8(&b->t, MPTABLE_BUS);
+	tblbuf_u8(&b->t, id);
+	tblbuf_put(&b->t, type, 6);
 	b->nent++;
 }
 
@@ -149,13 +95,13 @@ static void
 mptable_int(struct mptable_buf *b, uint8_t type, uint8_t inttype,
     uint16_t flags, uint8_t bus, uint8_t irq, uint8_t apic, uint8_t pin)
 {
-	mptable_u8(b, type);
-	mptable_u8(b, inttype);
-	mptable_u16(b, flags);
-	mptable_u8(b, bus);
-	mptable_u8(b, irq);
-	mptable_u8(b, apic);
-	mptable_u8(b, pin);
+	tblbuf_u8(&b->t, type);
+	tblbuf_u8(&b->t, inttype);
+	tblbuf_u16(&b->t, flags);
+	tblbuf_u8(&b->t, bus);
+	tblbuf_u8(&b->t, irq);
+	tblbuf_u8(&b->t, apic);
+	tblbuf_u8(&b->t, pin);
 	b->nent++;
 }
 
@@ -175,13 +121,13 @@ mptable_tables(uint8_t *fp, uint8_t *conf, size_t len, uint64_t conf_gpa,
 	memset(fp, 0, MPTABLE_FLOAT_LEN);
 	memset(conf, 0, len);
 	memset(&b, 0, sizeof(b));
-	b.p = conf;
-	b.cap = len < MP_BASE_MAX ? len : MP_BASE_MAX;
-	if (b.cap < MPTABLE_HDR_LEN) {
+	b.t.p = conf;
+	b.t.cap = len < MP_BASE_MAX ? len : MP_BASE_MAX;
+	if (b.t.cap < MPTABLE_HDR_LEN) {
 		errno = ENOSPC;
 		return -1;
 	}
-	b.len = MPTABLE_HDR_LEN;
+	b.t.len = MPTABLE_HDR_LEN;
 
 	/* Entries sorted by type. The vCPUs, APIC ids as the MADT's. */
 	for (i = 0; i < ncpus; i++)
@@ -189,11 +135,11 @@ mptable_tables(uint8_t *fp, uint8_t *conf, size_t len, uint64_t conf_gpa,
 	mptable_bus(&b, MPTABLE_BUS_PCI, "PCI   ");
 	mptable_bus(&b, MPTABLE_BUS_ISA, "ISA   ");
 
-	mptable_u8(&b, MPTABLE_IOAPIC);
-	mptable_u8(&b, PLAT_IOAPIC_ID);
-	mptable_u8(&b, PLAT_IOAPIC_VERSION);
-	mptable_u8(&b, MP_IOAPIC_EN);
-	mptable_u32(&b, (uint32_t)PLAT_IOAPIC_ADDR);
+	tblbuf_u8(&b.t, MPTABLE_IOAPIC);
+	tblbuf_u8(&b.t, PLAT_IOAPIC_ID);
+	tblbuf_u8(&b.t, PLAT_IOAPIC_VERSION);
+	tblbuf_u8(&b.t, MP_IOAPIC_EN);
+	tblbuf_u32(&b.t, (uint32_t)PLAT_IOAPIC_ADDR);
 	b.nent++;
 
 	/*
@@ -223,22 +169,22 @@ mptable_tables(uint8_t *fp, uint8_t *conf, size_t len, uint64_t conf_gpa,
 	    MPTABLE_BUS_ISA, 0, MP_ALL_LAPICS, MP_LINT0);
 	mptable_int(&b, MPTABLE_LINT, MP_INT_NMI, MP_PO_BUS | MP_EL_BUS,
 	    MPTABLE_BUS_ISA, 0, MP_ALL_LAPICS, MP_LINT1);
-	if (b.overflow) {
+	if (b.t.overflow) {
 		errno = ENOSPC;
 		return -1;
 	}
 
 	/* The header; no OEM table, no extended entries. */
 	memcpy(conf, "PCMP", 4);
-	conf[4] = (uint8_t)b.len;
-	conf[5] = (uint8_t)(b.len >> 8);
+	conf[4] = (uint8_t)b.t.len;
+	conf[5] = (uint8_t)(b.t.len >> 8);
 	conf[6] = MP_SPEC_REV;
 	memcpy(conf + 8, MP_OEMID, 8);
 	memcpy(conf + 16, MP_PRODUCT, 12);
 	conf[34] = (uint8_t)b.nent;
 	conf[35] = (uint8_t)(b.nent >> 8);
-	mptable_put32(conf + 36, (uint32_t)PLAT_LAPIC_ADDR);
-	conf[7] = mptable_sum(conf, b.len);
+	tblbuf_set32(conf + 36, (uint32_t)PLAT_LAPIC_ADDR);
+	conf[7] = tblbuf_sum(conf, b.t.len);
 
 	/*
 	 * The floating pointer: one paragraph; feature byte 1 zero: the
@@ -246,12 +192,12 @@ mptable_tables(uint8_t *fp, uint8_t *conf, size_t len, uint64_t conf_gpa,
 	 * virtual wire mode.
 	 */
 	memcpy(fp, "_MP_", 4);
-	mptable_put32(fp + 4, (uint32_t)conf_gpa);
+	tblbuf_set32(fp + 4, (uint32_t)conf_gpa);
 	fp[8] = MPTABLE_FLOAT_LEN / 16;
 	fp[9] = MP_SPEC_REV;
-	fp[10] = mptable_sum(fp, MPTABLE_FLOAT_LEN);
+	fp[10] = tblbuf_sum(fp, MPTABLE_FLOAT_LEN);
 	if (used != NULL)
-		*used = b.len;
+		*used = b.t.len;
 	return 0;
 }
 
