@@ -152,6 +152,23 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+log_limit_pass(struct log_limit *l, uint64_t now_ns)
+{
+	if (l->nlogged >= l->burst && now_ns - l->last_ns < l->interval_ns) {
+		l->suppressed++;
+		return 0;
+	}
+	if (l->suppressed > 0) {
+		log_debug("%s: %llu %s not logged (rate limit)", l->who,
+		    (unsigned long long)l->suppressed, l->units);
+		l->suppressed = 0;
+	}
+	l->nlogged++;
+	l->last_ns = now_ns;
+	return 1;
+}
+
 void
 fatal(const char *fmt, ...)
 {

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 /*
  * A message is cut at LOG_MSG_MAX - 1 bytes, a whole line (prefix, message,
@@ -29,6 +30,23 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A rate limit for lines a guest can cause: burst lines, then at most one
+ * per interval_ns; the lines held back are counted, and said ("WHO: N
+ * UNITS not logged (rate limit)") before the next line that passes.
+ * log_limit_pass: 1 if a line may be logged at now_ns (counted in
+ * nlogged), 0 if it is held back.
+ */
+struct log_limit {
+	const char	*who;
+	const char	*units;
+	uint64_t	 burst;
+	uint64_t	 interval_ns;
+	uint64_t	 nlogged;	/* lines passed so far */
+	uint64_t	 last_ns;	/* when the last one passed */
+	uint64_t	 suppressed;	/* held back since then */
+};
+int	log_limit_pass(struct log_limit *, uint64_t now_ns);
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -28,9 +28,7 @@
 /* Touched only from debugport_io, under the range's bus lock. */
 struct debugport {
 	struct vm	*vm;
-	uint64_t	 nlogged;	/* lines logged so far */
-	uint64_t	 last_ns;	/* uptime of the last line logged */
-	uint64_t	 suppressed;	/* writes not logged since then */
+	struct log_limit limit;		/* on the VM's uptime */
 };
 
 /*
@@ -63,18 +61,9 @@ debugport_write(struct debugport *dp, uint8_t v)
 	if (log_getverbose() < 1)
 		return;
 	now = vcpu_uptime_ns(dp->vm);
-	if (dp->nlogged >= DEBUGPORT_BURST &&
-	    now - dp->last_ns < DEBUGPORT_INTERVAL_NS) {
-		dp->suppressed++;
+	if (!log_limit_pass(&dp->limit, now))
 		return;
-	}
-	if (dp->suppressed > 0) {
-		log_debug("debug port: %llu writes not logged (rate limit)",
-		    (unsigned long long)dp->suppressed);
-		dp->suppressed = 0;
-	}
-	dp->last_ns = now;
-	if (dp->nlogged++ == 0 && dp->vm->exec_ns != 0) {
+	if (dp->limit.nlogged == 1 && dp->vm->exec_ns != 0) {
 		debugport_first(v, now, dp->vm->exec_ns);
 		return;
 	}
@@ -113,6 +102,9 @@ debugport_init(struct vm *vm)
 		return -1;
 	}
 	dp->vm = vm;
+	dp->limit = (struct log_limit){ .who = "debug port", .units =
+	    "writes", .burst = DEBUGPORT_BURST,
+	    .interval_ns = DEBUGPORT_INTERVAL_NS };
 	if (bus_register(&vm->pio, "debugport", PLAT_DEBUG_PORT, 1,
 	    debugport_io, dp, NULL) == -1) {
 		saved = errno;

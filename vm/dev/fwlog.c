@@ -33,9 +33,7 @@ struct fwlog {
 	struct vm	*vm;
 	char		 line[FWLOG_LINE + 1];
 	size_t		 len;
-	uint64_t	 nlogged;	/* lines logged so far */
-	uint64_t	 last_ns;	/* uptime of the last line logged */
-	uint64_t	 suppressed;	/* lines not logged since then */
+	struct log_limit limit;		/* on the VM's uptime */
 };
 
 static void
@@ -45,18 +43,8 @@ fwlog_flush(struct fwlog *fl)
 
 	fl->line[fl->len] = '\0';
 	fl->len = 0;
-	if (fl->nlogged >= FWLOG_BURST &&
-	    now - fl->last_ns < FWLOG_INTERVAL_NS) {
-		fl->suppressed++;
+	if (!log_limit_pass(&fl->limit, now))
 		return;
-	}
-	if (fl->suppressed > 0) {
-		log_debug("firmware: %llu lines not logged (rate limit)",
-		    (unsigned long long)fl->suppressed);
-		fl->suppressed = 0;
-	}
-	fl->nlogged++;
-	fl->last_ns = now;
 	log_debug("firmware at %llu.%03llu ms: %s",
 	    (unsigned long long)(now / 1000000),
 	    (unsigned long long)(now / 1000 % 1000), fl->line);
@@ -111,6 +99,8 @@ fwlog_init(struct vm *vm)
 		return -1;
 	}
 	fl->vm = vm;
+	fl->limit = (struct log_limit){ .who = "firmware", .units = "lines",
+	    .burst = FWLOG_BURST, .interval_ns = FWLOG_INTERVAL_NS };
 	if (bus_register(&vm->pio, "fwlog", PLAT_FWLOG_PORT, 1, fwlog_io, fl,
 	    NULL) == -1) {
 		saved = errno;

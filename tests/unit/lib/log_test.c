@@ -2,7 +2,8 @@
 /*
  * Unit tests for lib/log.c: processes logging long lines at once into one
  * pipe or one file (as vmd -d's processes share stderr) leave every line
- * whole; a message too long is cut, its line still ends with a newline.
+ * whole; a message too long is cut, its line still ends with a newline;
+ * the rate limit for guest-caused lines.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helper/capture.h"
 #include "helper/tap.h"
 #include "log.h"
 
@@ -147,6 +149,35 @@ log_test_check(const char *what, char *buf)
 	return bad;
 }
 
+/* log_test_limit: burst lines pass, then one per interval, and the count. */
+static void
+log_test_limit(void)
+{
+	struct log_limit	l = { .who = "dev", .units = "writes",
+	    .burst = 3, .interval_ns = 1000 };
+	struct capture		c;
+	int			i, passed = 0;
+
+	log_init(1, 1);
+	log_procname("t");
+	capture_start(&c);
+	for (i = 0; i < 10; i++)
+		passed += log_limit_pass(&l, 100 + (uint64_t)i);
+	tap_ok(passed == 3 && l.suppressed == 7, "limit: the burst of 3 "
+	    "passes, 7 more within the interval do not (%d)", passed);
+	tap_ok(log_limit_pass(&l, 102 + 999) == 0,
+	    "limit: still held back just inside the interval");
+	tap_ok(log_limit_pass(&l, 102 + 1000) == 1 && l.suppressed == 0,
+	    "limit: one passes once the interval is over");
+	tap_ok(log_limit_pass(&l, 102 + 1001) == 0,
+	    "limit: and the next waits for the next interval");
+	capture_stop(&c);
+	tap_ok(capture_count(c.buf, "t: dev: 8 writes not logged (rate "
+	    "limit)\n") == 1, "limit: the 8 held back are said once, before "
+	    "the line that passed");
+	log_init(1, 0);
+}
+
 int
 main(void)
 {
@@ -208,5 +239,6 @@ main(void)
 	    strcmp(buf + 3 + LOG_MSG_MAX, "t: after\n") == 0,
 	    "the cut line ends with a newline; the next line follows whole");
 	free(buf);
+	log_test_limit();
 	return tap_done();
 }
