@@ -25,13 +25,17 @@ sub stats {
 	return { median => $m, min => $v[0], max => $v[-1], n => scalar @v };
 }
 
-# row(name, unit, ours, qemu): ours and qemu are either an array of samples
-# or a string, the reason there is no number ("not measured: ..." or
-# "n/a: ...").  Returns the row as it goes into the JSON.
+# row(name, unit, ours, qemu[, note[, first]]): ours and qemu are either an
+# array of samples or a string, the reason there is no number ("not
+# measured: ...", "n/a: ...").  first names the first column when it is
+# not ours (bench/io.pl's "host": no VM at all); the ratio is then
+# ratio_FIRST_qemu.  Returns the row as it goes into the JSON.
 sub row {
-	my ($name, $unit, $a, $b, $note) = @_;
+	my ($name, $unit, $a, $b, $note, $first) = @_;
+	$first //= 'ours';
 	my %r = (name => $name, unit => $unit);
-	for (['ours', $a], ['qemu', $b]) {
+	$r{first} = $first if $first ne 'ours';
+	for ([$first, $a], ['qemu', $b]) {
 		my ($k, $v) = @$_;
 		if (ref $v) {
 			my $s = stats(@$v);
@@ -42,8 +46,8 @@ sub row {
 			$r{$k} = { not_measured => $v // 'not run' };
 		}
 	}
-	$r{ratio_ours_qemu} = 0 + sprintf('%.3f', $r{ours}{median} /
-	    $r{qemu}{median}) if $r{ours}{median} && $r{qemu}{median};
+	$r{"ratio_${first}_qemu"} = 0 + sprintf('%.3f', $r{$first}{median} /
+	    $r{qemu}{median}) if $r{$first}{median} && $r{qemu}{median};
 	$r{note} = $note if $note;
 	return \%r;
 }
@@ -61,20 +65,22 @@ sub cell {
 # print_rows(title, qemu column heading, rows...): the plain table.
 sub print_rows {
 	my ($title, $qname, @rows) = @_;
+	my $f0 = @rows && $rows[0]{first} ? $rows[0]{first} : 'ours';
 	print "\n== $title\n";
 	printf "%-54s %-28s %-28s %s\n", 'metric, unit (median [min..max])',
-	    'ours', $qname, 'ours/qemu';
+	    $f0, $qname, "$f0/qemu";
 	for my $r (@rows) {
+		my $f = $r->{first} // 'ours';
 		my $name = "$r->{name}, $r->{unit}";
-		my ($ca, $cb) = (cell($r->{ours}), cell($r->{qemu}));
-		my $ratio = defined $r->{ratio_ours_qemu} ?
-		    sprintf('%.2f', $r->{ratio_ours_qemu}) : '-';
+		my ($ca, $cb) = (cell($r->{$f}), cell($r->{qemu}));
+		my $ratio = defined $r->{"ratio_${f}_qemu"} ?
+		    sprintf('%.2f', $r->{"ratio_${f}_qemu"}) : '-';
 		if ($ca eq $cb && $ca =~ /^not/) {
 			printf "%-54s both %s\n", $name, $ca;
 		} elsif (length($ca) > 28 || length($cb) > 28 ||
 		    length($name) > 54) {
-			printf "%s\n    ours: %s\n    qemu: %s\n    ours/qemu: %s\n",
-			    $name, $ca, $cb, $ratio;
+			printf "%s\n    %s: %s\n    qemu: %s\n    %s/qemu: %s\n",
+			    $name, $f, $ca, $cb, $f, $ratio;
 		} else {
 			printf "%-54s %-28s %-28s %s\n", $name, $ca, $cb, $ratio;
 		}

@@ -57,6 +57,8 @@ $why{ours} = !-f $o{guest} ? "no $o{guest} (make all)" :
 $why{qemu} = !-f $o{guest} ? "no $o{guest} (make all)" :
     !-c '/dev/kvm' ? 'no /dev/kvm' :
     !have($qemu) ? "no $qemu (apt-get install qemu-system-x86)" : '';
+my $blkhost = 'build/guest/blk-host';
+$why{host} = -x $blkhost ? '' : "no $blkhost (make all)";
 
 my @QBASE = ('-enable-kvm', '-m', $o{mem}, '-smp', 1, '-nodefaults',
     '-no-user-config', '-display', 'none', '-serial', 'stdio',
@@ -165,6 +167,20 @@ if ($o{blkruns} > 0 && !($why{ours} && $why{qemu})) {
 	system("qemu-img convert -f raw -O qcow2 $img $img.qcow2") == 0 or
 	    die "$img.qcow2\n";
 }
+# host(file, args): the host's reference, blk-bench's requests by one host
+# thread with no VM (guest/tools/blk-host.c), parsed as a guest run is.
+sub host {
+	my ($file, @args) = @_;
+	my $p = reap(spawn([$blkhost, '-m', $o{ms}, @args, $file]),
+	    10 + 9 * $o{ms} / 1000);
+	my %r = (vmm => 'host', status => $p->{status} >> 8, bench => {});
+	$r{killed} = 'timeout' if $p->{killed};
+	for (map { $_->[1] } @{$p->{out}}) {
+		$r{bench}{"$1 $3"} = $2 + 0 if /^# bench: (\S+) (\d+) (\S+)$/;
+	}
+	$r{stderr_tail} = [map { $_->[1] } @{$p->{err}}] if $r{status};
+	return \%r;
+}
 # warm(file): read it whole, so a page-cache run starts with all of it
 # cached (a run before may have had some of it dropped).
 sub warm {
@@ -191,6 +207,11 @@ for my $i (1 .. $o{blkruns}) {
 	warm("$img.qcow2");
 	push @{$blk{ours_qcow2}}, guest('ours', $bcmd, ['-d', "$img.qcow2"],
 	    [], undef, $btmo) unless $why{ours};
+	unless ($why{host}) {
+		warm($img);
+		push @{$blk{host_pc}}, host($img);
+		push @{$blk{host_direct}}, host("$img.direct", '-d');
+	}
 	next if $why{qemu};
 	warm($img);
 	push @{$blk{qemu_pc}}, guest('qemu', $bcmd, [], [@qblk, '-drive',
@@ -232,6 +253,25 @@ for my $mode (['pc', 'page cache'], ['direct', 'O_DIRECT']) {
 		    $_[0]{bench}{"$b-kicks per-1000-requests"} }),
 		    col($why{qemu}, $blk{"qemu_$m"} || [], sub {
 		    $_[0]{bench}{"$b-kicks per-1000-requests"} }));
+	}
+}
+# The ceiling: the same requests by one host thread without a VM, read
+# against QEMU (the most any VMM with one I/O thread could reach here).
+my @hr;
+for my $mode (['pc', 'page cache'], ['direct', 'O_DIRECT']) {
+	my ($m, $mn) = @$mode;
+	for my $b (@blknames) {
+		my $unit = $b =~ /4k/ ? 'IOPS' : 'MB/s';
+		push @hr, row("$b, $mn", $unit,
+		    col($why{host}, $blk{"host_$m"} || [],
+		    sub { $_[0]{bench}{"$b $unit"} }),
+		    col($why{qemu}, $blk{"qemu_$m"} || [],
+		    sub { $_[0]{bench}{"$b $unit"} }),
+		    $b eq $blknames[-1] && $m eq 'direct' ? 'host: the '
+		    . 'requests without a VM, one thread: pread/pwrite, and '
+		    . "for O_DIRECT at QD32 an io_uring ring 32 "
+		    . 'deep (guest/tools/blk-host.c); host/qemu is the most '
+		    . 'ours/qemu could be on this host' : undef, 'host');
 	}
 }
 push @br, row('virtio kick (MMIO write -> ioeventfd), guest side', 'ns',
@@ -365,8 +405,11 @@ print_rows('exit cost (QEMU: -M microvm, 1 vCPU; the MMIO-write row: -M q35 '
 print_rows('virtio-blk (raw image; QEMU: q35, virtio-blk-pci'
     . ($o{iothread} ? ', iothread' : '') . "; page cache: $o{qemu_blk_pc}; "
     . "O_DIRECT: $o{qemu_blk_direct})", 'qemu q35', @br);
+print_rows('virtio-blk ceiling: the same requests with no VM (host: one '
+    . 'thread on the same image file, in the same rounds)', 'qemu q35',
+    @hr);
 print_rows('virtio-net (tap in a namespace; QEMU: q35, virtio-net-pci, '
     . 'tap backend, no vhost)', 'qemu q35', @nr);
-$json->{rows} = [@er, @br, @nr];
+$json->{rows} = [@er, @br, @hr, @nr];
 $json->{seconds} = 0 + sprintf('%.1f', now() - $T0);
 write_json($o{json}, $json);

@@ -73,3 +73,10 @@ guest: $(B)/guest/net-rx-sender
 $(B)/guest/net-rx-sender: guest/tools/net-rx-sender.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lbsd
+
+# The host's reference for blk-bench (bench/io.pl): the same requests by
+# one host thread, no VM.
+guest: $(B)/guest/blk-host
+$(B)/guest/blk-host: guest/tools/blk-host.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -luring -lbsd
