@@ -5,7 +5,8 @@
  * popped, their frames read or written with one call (vm/net/tapio.c),
  * completed together and signalled with one interrupt; kicks are
  * suppressed while the transmit ring is being drained and whenever the
- * device is not waiting for receive buffers.
+ * device is not waiting for receive buffers; receive is coalesced while
+ * a stream comes.
  */
 #include <sys/stat.h>
 #include <sys/timerfd.h>
