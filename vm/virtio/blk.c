@@ -655,20 +655,24 @@ blk_ring_poll(struct virtio_blk *b)
 }
 
 /*
- * blk_ring_adapt: the thread slept for slept ns after polling in vain.
- * Had work come within the longest window, a longer one would have
- * caught it: grow. Else the disk is idle: shrink. One case is neither:
- * the longest window ran out and work came at once after the thread
- * slept. That is the guest's vCPU waiting for the CPU the spin held
- * (more runnable threads than CPUs): polling then only slows the guest,
- * so it stops for BLK_RING_POLL_BACKOFF.
+ * blk_ring_adapt: the thread slept for slept ns after polling in vain,
+ * and a kick woke it (kick: the guest's work, not the disk's). Had work
+ * come within the longest window, a longer one would have caught it:
+ * grow. Else the disk is idle: shrink. One case is neither: the longest
+ * window ran out and the guest kicked at once after the thread slept.
+ * That is the guest's vCPU waiting for the CPU the spin held (more
+ * runnable threads than CPUs): polling then only slows the guest, so it
+ * stops for BLK_RING_POLL_BACKOFF. A completion that comes just after
+ * the window is the disk being a little slower than it (O_DIRECT), not
+ * the vCPU starving: polling stays on.
  */
 static void
-blk_ring_adapt(struct virtio_blk *b, uint64_t slept, uint64_t now)
+blk_ring_adapt(struct virtio_blk *b, uint64_t slept, uint64_t now, int kick)
 {
 	if (now < b->poll_off_until)
 		return;
-	if (b->poll_ns == BLK_RING_POLL_MAX && slept < BLK_RING_POLL_STARVED) {
+	if (kick && b->poll_ns == BLK_RING_POLL_MAX &&
+	    slept < BLK_RING_POLL_STARVED) {
 		b->poll_ns = 0;
 		b->poll_off_until = now + BLK_RING_POLL_BACKOFF;
 	} else if (slept <= BLK_RING_POLL_MAX) {
@@ -691,8 +695,9 @@ blk_ring_thread(void *arg)
 	struct virtio_blk	*b = arg;
 	struct virtio_pci	*vp = &b->vp;
 	struct disk_aio_done	 done[BLK_REAP];
-	uint64_t		 v, t0;
+	uint64_t		 v, t0, slept = 0;
 	int			 took, armed = 0, n, i, pushed, kicked;
+	int			 woke = 0;
 
 	for (;;) {
 		virtio_pci_lock(vp);
@@ -732,6 +737,12 @@ blk_ring_thread(void *arg)
 		if (pushed > 0 || took > 0)
 			virtio_pci_interrupt(vp, 0);
 		virtio_pci_unlock(vp);
+		if (woke) {
+			/* What woke it: the guest's kick or the disk. */
+			blk_ring_adapt(b, slept, blk_now_ns(),
+			    kicked && pushed == 0);
+			woke = 0;
+		}
 		if (took > 0 || pushed > 0 || kicked || blk_ring_poll(b))
 			continue;
 		/* Nothing came while it polled: sleep. */
@@ -742,8 +753,8 @@ blk_ring_thread(void *arg)
 			log_warn("disk %d: io_uring", b->index);
 			(void)usleep(1000);
 		}
-		v = blk_now_ns();
-		blk_ring_adapt(b, v - t0, v);
+		slept = blk_now_ns() - t0;
+		woke = 1;
 	}
 	/* NOTREACHED */
 	return NULL;
