@@ -2,11 +2,13 @@
 /*
  * Batched frame I/O on a tap: the reads or writes of one wake-up go on an
  * io_uring ring and are done by one io_uring_enter, where one readv or
- * writev per frame was a system call each. The ring is made disabled and
- * restricted to readv and writev before the VM process's seccomp filter
- * (which refuses io_uring_setup) and enabled for the tap; the tap is not
- * registered with it (a ring would keep it attached past the process's
- * exit, and a VM restarted at once on the same tap would find it busy).
+ * writev per frame was a system call each (a frame in one piece of guest
+ * memory is a read or write: no iovec to import). The ring is made
+ * disabled and restricted to those four before the VM process's seccomp
+ * filter (which refuses io_uring_setup) and enabled for the tap; the tap
+ * is not registered with it (a ring would keep it attached past the
+ * process's exit, and a VM restarted at once on the same tap would find
+ * it busy).
  * Every operation is asked not to wait (RWF_NOWAIT): a read that finds no
  * frame completes with -EAGAIN inside the same call instead of waiting
  * for one. A kernel whose tap cannot do that (-EOPNOTSUPP), or a ring
@@ -41,13 +43,14 @@ struct tapio {
 struct tapio *
 tapio_prepare(int ring)
 {
-	static const uint8_t	 ops[] = { IORING_OP_READV, IORING_OP_WRITEV };
+	static const uint8_t	 ops[] = { IORING_OP_READV, IORING_OP_WRITEV,
+				    IORING_OP_READ, IORING_OP_WRITE };
 	struct tapio		*t;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->fd = -1;
-	if (ring && uring_prepare(&t->ring, TAPIO_DEPTH, ops, 2) == 0)
+	if (ring && uring_prepare(&t->ring, TAPIO_DEPTH, ops, 4) == 0)
 		t->have_ring = 1;
 	return t;
 }
@@ -181,7 +184,13 @@ tapio_ring(struct tapio *t, int *res)
 		/* Never NULL: every SQE of the last call was consumed. */
 		if ((sqe = io_uring_get_sqe(&t->ring)) == NULL)
 			return 0;
-		if (op->write)
+		if (op->n == 1 && op->write)
+			io_uring_prep_write(sqe, t->fd, op->iov[0].iov_base,
+			    (unsigned)op->iov[0].iov_len, (uint64_t)-1);
+		else if (op->n == 1)
+			io_uring_prep_read(sqe, t->fd, op->iov[0].iov_base,
+			    (unsigned)op->iov[0].iov_len, (uint64_t)-1);
+		else if (op->write)
 			io_uring_prep_writev(sqe, t->fd, op->iov,
 			    (unsigned)op->n, (uint64_t)-1);
 		else

@@ -99,6 +99,35 @@ test_mode(int ring)
 		tap_is(tapio_calls(t) - c0, 4,
 		    "syscalls: 3 reads and the one that found none");
 
+	/* Frames in one piece (a read or write, not readv/writev). */
+	for (i = 0; i < 4; i++) {
+		memset(out[i], 0xc0 + i, sizeof(out[i]));
+		iov[i][0].iov_base = out[i];
+		iov[i][0].iov_len = (size_t)(60 + i);
+		(void)tapio_write(t, iov[i], 1);
+	}
+	n = tapio_run(t, res);
+	for (i = 0, ok = n == 4; i < 4; i++)
+		ok &= res[i] == 60 + i;
+	tap_ok(ok, "%s: 4 one-piece writes done", m);
+	for (i = 0; i < 5; i++) {
+		memset(in[i], 0, sizeof(in[i]));
+		iov[i][0].iov_base = in[i];
+		iov[i][0].iov_len = sizeof(in[i]);
+		(void)tapio_read(t, iov[i], 1);
+	}
+	/* The socketpair loops nothing back: feed the reads from the peer. */
+	for (i = 0; i < 4; i++) {
+		r = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
+		(void)send(sv[1], got, r > 0 ? (size_t)r : 0, 0);
+	}
+	n = tapio_run(t, res);
+	for (i = 0, ok = n == 5; i < 4; i++)
+		ok &= res[i] == 60 + i && in[i][0] == 0xc0 + i &&
+		    in[i][59 + i] == 0xc0 + i;
+	tap_ok(ok && res[4] <= 0, "%s: 4 one-piece reads, bytes right, "
+	    "then none (%d)", m, res[4]);
+
 	/* Only TAPIO_DEPTH at a time. */
 	for (i = 0, ok = 0; i < TAPIO_DEPTH + 1; i++)
 		ok += tapio_write(t, iov[0], 1) == 0;
