@@ -52,6 +52,22 @@ msix(struct vm *vm, struct virtio_pci *vp)
 	vt_cfg_wr(vm, vp->pci.slot, VIRTIO_PCI_CAP_MSIX + 2, 2, 0x8000);
 }
 
+/* start: the driver's side: features, both rings, MSI-X, DRIVER_OK. */
+static void
+start(struct vm *vm, struct virtio_pci *vp, struct tring *rx,
+    struct tring *tx)
+{
+	vp->msi = vt_msi_hook;
+	vt_negotiate(vm, vp, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5) |
+	    (1ULL << VIRTIO_F_EVENT_IDX));
+	tr_init(rx, &vm->mem, QSZ, 0x10000);
+	tr_init(tx, &vm->mem, QSZ, 0x20000);
+	vt_setup_queue(vm, vp, 0, rx, 0);
+	vt_setup_queue(vm, vp, 1, tx, 1);
+	msix(vm, vp);
+	vt_driver_ok(vm, vp);
+}
+
 static void
 test_mode(struct vm *vm, int ring)
 {
@@ -77,15 +93,7 @@ test_mode(struct vm *vm, int ring)
 	if (ring && !uring)
 		printf("# no io_uring here: the ring part ran on system "
 		    "calls\n");
-	vp->msi = vt_msi_hook;
-	vt_negotiate(vm, vp, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5) |
-	    (1ULL << VIRTIO_F_EVENT_IDX));
-	tr_init(&rx, &vm->mem, QSZ, 0x10000);
-	tr_init(&tx, &vm->mem, QSZ, 0x20000);
-	vt_setup_queue(vm, vp, 0, &rx, 0);
-	vt_setup_queue(vm, vp, 1, &tx, 1);
-	msix(vm, vp);
-	vt_driver_ok(vm, vp);
+	start(vm, vp, &rx, &tx);
 	vt_pump(vm);
 
 	/* tx: NTX chains (header, frame), one kick. */
@@ -225,15 +233,7 @@ test_coal(struct vm *vm)
 		tap_ok(0, "coalescing: virtio_net_add");
 		return;
 	}
-	vp->msi = vt_msi_hook;
-	vt_negotiate(vm, vp, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5) |
-	    (1ULL << VIRTIO_F_EVENT_IDX));
-	tr_init(&rx, &vm->mem, QSZ, 0x10000);
-	tr_init(&tx, &vm->mem, QSZ, 0x20000);
-	vt_setup_queue(vm, vp, 0, &rx, 0);
-	vt_setup_queue(vm, vp, 1, &tx, 1);
-	msix(vm, vp);
-	vt_driver_ok(vm, vp);
+	start(vm, vp, &rx, &tx);
 	for (i = 0; i < QSZ; i++) {
 		tr_desc(&rx, (uint16_t)i, RXBUF + 0x800ULL * (uint64_t)i, 2048,
 		    TR_F_WRITE, 0);
