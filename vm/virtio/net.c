@@ -729,8 +729,9 @@ virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
 	log_debug("interface %d: lladdr %02x:%02x:%02x:%02x:%02x:%02x%s",
 	    index, n->lladdr[0], n->lladdr[1], n->lladdr[2], n->lladdr[3],
 	    n->lladdr[4], n->lladdr[5], locked ? " (locked)" : "");
-	log_debug("interface %d: frames in batches, %s", index,
-	    tapio_uring(n->io) ? "io_uring" : "one system call each");
+	log_debug("interface %d: frames in batches, %s; receive coalescing "
+	    "%s", index, tapio_uring(n->io) ? "io_uring" :
+	    "one system call each", n->coal_ev != NULL ? "on" : "off");
 	return &n->vp;
 }
 
