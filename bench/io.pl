@@ -228,20 +228,23 @@ for my $i (1 .. $o{blkruns}) {
 	    $btmo);
 }
 $json->{blk_runs} = \%blk;
+# blkrow(first, mode, qemu mode, row name, name, note): the rate row of
+# blk-bench's name for the first column's runs (ours or host) in mode
+# against QEMU's in its mode.
+sub blkrow {
+	my ($f, $m, $q, $mn, $b, $note) = @_;
+	my $unit = $b =~ /4k/ ? 'IOPS' : 'MB/s';
+	return row("$b, $mn", $unit, col($why{$f}, $blk{"${f}_$m"} || [],
+	    sub { $_[0]{bench}{"$b $unit"} }), col($why{qemu},
+	    $blk{"qemu_$q"} || [], sub { $_[0]{bench}{"$b $unit"} }), $note,
+	    $f);
+}
 my @br;
 # Each: our runs, QEMU's, the row's name.
 for my $mode (['pc', 'pc', 'page cache'], ['direct', 'direct', 'O_DIRECT'],
     ['qcow2', 'qcow2', 'qcow2, page cache'],
     ['pool', 'pc', 'thread pool (no io_uring), page cache']) {
-	my ($m, $q, $mn) = @$mode;
-	for my $b (@blknames) {
-		my $unit = $b =~ /4k/ ? 'IOPS' : 'MB/s';
-		push @br, row("$b, $mn", $unit,
-		    col($why{ours}, $blk{"ours_$m"} || [],
-		    sub { $_[0]{bench}{"$b $unit"} }),
-		    col($why{qemu}, $blk{"qemu_$q"} || [],
-		    sub { $_[0]{bench}{"$b $unit"} }));
-	}
+	push @br, map { blkrow('ours', @$mode, $_) } @blknames;
 }
 # The guest's kicks per 1000 requests, page cache and O_DIRECT rows: a
 # device that polls the ring sets VIRTQ_USED_F_NO_NOTIFY and is not kicked.
@@ -260,19 +263,12 @@ for my $mode (['pc', 'page cache'], ['direct', 'O_DIRECT']) {
 my @hr;
 for my $mode (['pc', 'page cache'], ['direct', 'O_DIRECT']) {
 	my ($m, $mn) = @$mode;
-	for my $b (@blknames) {
-		my $unit = $b =~ /4k/ ? 'IOPS' : 'MB/s';
-		push @hr, row("$b, $mn", $unit,
-		    col($why{host}, $blk{"host_$m"} || [],
-		    sub { $_[0]{bench}{"$b $unit"} }),
-		    col($why{qemu}, $blk{"qemu_$m"} || [],
-		    sub { $_[0]{bench}{"$b $unit"} }),
-		    $b eq $blknames[-1] && $m eq 'direct' ? 'host: the '
-		    . 'requests without a VM, one thread: pread/pwrite, and '
-		    . "for O_DIRECT at QD32 an io_uring ring 32 "
-		    . 'deep (guest/tools/blk-host.c); host/qemu is the most '
-		    . 'ours/qemu could be on this host' : undef, 'host');
-	}
+	push @hr, map { blkrow('host', $m, $m, $mn, $_,
+	    $_ eq $blknames[-1] && $m eq 'direct' ? 'host: the requests '
+	    . 'without a VM, one thread: pread/pwrite, and for O_DIRECT at '
+	    . 'QD32 an io_uring ring 32 deep (guest/tools/blk-host.c); '
+	    . 'host/qemu is the most ours/qemu could be on this host' :
+	    undef) } @blknames;
 }
 push @br, row('virtio kick (MMIO write -> ioeventfd), guest side', 'ns',
     col($why{ours}, $blk{ours_pc} || [], sub { $_[0]{bench}{'virtio-kick ns'} }),

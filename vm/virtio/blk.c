@@ -21,6 +21,7 @@
 #include "log.h"
 #include "vm/vm.h"
 #include "vm/virtio/pci.h"
+#include "vm/virtio/pollwin.h"
 #include "vm/virtio/virtio.h"
 
 #define VIRTIO_ID_BLOCK		2
@@ -88,19 +89,12 @@
 #define BLK_REAP		64
 /*
  * The ring thread polls before it sleeps: with nothing to do it watches
- * the avail index and the ring's completions, kicks suppressed, for
- * poll_ns. The window adapts (blk_ring_adapt): it grows from
- * BLK_RING_POLL_MIN up to BLK_RING_POLL_MAX while work comes soon after
- * the thread gave up and slept, and shrinks to nothing while it does
+ * the avail index and the ring's completions, kicks suppressed, for its
+ * window (vm/virtio/pollwin.c), which grows while work comes soon after
+ * the thread gave up and slept and shrinks to nothing while it does
  * not, so a busy disk costs no kick and no wake-up and an idle one no
  * CPU.
  */
-#ifndef BLK_RING_POLL_MAX
-#define BLK_RING_POLL_MAX	64000ULL
-#endif
-#define BLK_RING_POLL_MIN	4000ULL
-#define BLK_RING_POLL_STARVED	16000ULL
-#define BLK_RING_POLL_BACKOFF	50000000ULL	/* 50 ms */
 
 struct virtio_blk;
 
@@ -152,8 +146,7 @@ struct virtio_blk {
 	int			 free[BLK_SLOTS];	/* stack of free slots */
 	int			 nfree;
 	struct blk_worker	*flush;		/* waits for the ring to drain */
-	uint64_t		 poll_ns;	/* the ring thread's window */
-	uint64_t		 poll_off_until; /* no polling until then */
+	struct pollwin		 poll;		/* the ring thread's window */
 };
 
 static void
@@ -607,7 +600,7 @@ blk_ring_complete(struct virtio_blk *b, struct blk_worker *w, int res)
 
 /*
  * blk_ring_poll: the ring thread found nothing to do: watch the avail
- * index and the ring's completions for b->poll_ns, kicks suppressed
+ * index and the ring's completions for b->poll.ns, kicks suppressed
  * (no lock held while it spins: the ring's host view stays mapped for
  * the VM's life). 1 if something may have come; 0 if not, and then
  * kicks are on again and the ring was looked at after that, so the
@@ -625,7 +618,7 @@ blk_ring_poll(struct virtio_blk *b)
 	int			 moved = 0, watch;
 
 	virtio_pci_lock(vp);
-	watch = b->poll_ns > 0 && virtio_pci_ready(vp, 0) && !vp->resetting;
+	watch = b->poll.ns > 0 && virtio_pci_ready(vp, 0) && !vp->resetting;
 	if (watch) {
 		(void)virtq_notify(vq, 0);
 		avail = vq->avail;
@@ -639,7 +632,7 @@ blk_ring_poll(struct virtio_blk *b)
 			    disk_aio_ready(b->aio) > 0)
 				moved = 1;
 			else if ((i & 15) == 15 &&
-			    blk_now_ns() - t0 >= b->poll_ns)
+			    blk_now_ns() - t0 >= b->poll.ns)
 				break;
 			else
 				blk_relax();
@@ -652,36 +645,6 @@ blk_ring_poll(struct virtio_blk *b)
 		moved = virtq_notify(vq, 1);
 	virtio_pci_unlock(vp);
 	return moved;
-}
-
-/*
- * blk_ring_adapt: the thread slept for slept ns after polling in vain,
- * and a kick woke it (kick: the guest's work, not the disk's). Had work
- * come within the longest window, a longer one would have caught it:
- * grow. Else the disk is idle: shrink. One case is neither: the longest
- * window ran out and the guest kicked at once after the thread slept.
- * That is the guest's vCPU waiting for the CPU the spin held (more
- * runnable threads than CPUs): polling then only slows the guest, so it
- * stops for BLK_RING_POLL_BACKOFF. A completion that comes just after
- * the window is the disk being a little slower than it (O_DIRECT), not
- * the vCPU starving: polling stays on.
- */
-static void
-blk_ring_adapt(struct virtio_blk *b, uint64_t slept, uint64_t now, int kick)
-{
-	if (now < b->poll_off_until)
-		return;
-	if (kick && b->poll_ns == BLK_RING_POLL_MAX &&
-	    slept < BLK_RING_POLL_STARVED) {
-		b->poll_ns = 0;
-		b->poll_off_until = now + BLK_RING_POLL_BACKOFF;
-	} else if (slept <= BLK_RING_POLL_MAX) {
-		b->poll_ns = b->poll_ns == 0 ? BLK_RING_POLL_MIN :
-		    b->poll_ns * 2;
-		if (b->poll_ns > BLK_RING_POLL_MAX)
-			b->poll_ns = BLK_RING_POLL_MAX;
-	} else if ((b->poll_ns /= 2) < BLK_RING_POLL_MIN)
-		b->poll_ns = 0;
 }
 
 /*
@@ -739,7 +702,7 @@ blk_ring_thread(void *arg)
 		virtio_pci_unlock(vp);
 		if (woke) {
 			/* What woke it: the guest's kick or the disk. */
-			blk_ring_adapt(b, slept, blk_now_ns(),
+			pollwin_slept(&b->poll, slept, blk_now_ns(),
 			    kicked && pushed == 0);
 			woke = 0;
 		}
