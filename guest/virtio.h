@@ -116,7 +116,7 @@ struct netif {
 	uint8_t		 mac[6];
 	uint8_t		 ip[4];		/* ours (for ARP) */
 	uint8_t		*rxbuf, *txbuf;
-	uint64_t	 tx_frames, rx_frames, arp_answered;
+	uint64_t	 tx_frames, tx_done, rx_frames, arp_answered;
 };
 extern struct netif	 netif;
 int		 net_up(void);
