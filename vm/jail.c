@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /* The VM process's sandbox: no root, no files, a filter on every call. */
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <linux/filter.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,18 +74,47 @@ jail_disks(struct vm *vm)
 	return max > INT64_MAX ? INT64_MAX : (int64_t)max;
 }
 
-/* Each interface's tap ring (vm/net/tapio.c), while io_uring_setup works. */
+/*
+ * jail_vnet_hdr: a tap opened with IFF_VNET_HDR (vmd, vmctl run) gets the
+ * virtio 1.x header size and no offload towards the guest (a persistent
+ * tap keeps what its last user set), while TUNSET* ioctls are allowed:
+ * its frames then carry the guest's offloads (virtio_net_set_offload).
+ * 1 if so, 0 for a tap without one (or another kind of fd), -1 on error.
+ */
+static int
+jail_vnet_hdr(int fd)
+{
+	struct ifreq	ifr;
+	int		sz = 12;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) == -1 ||
+	    !(ifr.ifr_flags & IFF_VNET_HDR))
+		return 0;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) == -1 ||
+	    ioctl(fd, TUNSETOFFLOAD, 0UL) == -1)
+		return -1;
+	return 1;
+}
+
+/*
+ * Each interface's tap ring (vm/net/tapio.c), while io_uring_setup works,
+ * and its header (jail_vnet_hdr).
+ */
 static int
 jail_nics(struct vm *vm)
 {
 	struct vm_params	*p = &vm->params;
-	int			 i;
+	int			 i, v;
 
-	for (i = 0; i < p->nnics; i++)
-		if ((p->nics[i].io = tapio_prepare(1)) == NULL) {
+	for (i = 0; i < p->nnics; i++) {
+		if ((v = jail_vnet_hdr(p->nics[i].fd)) == -1 ||
+		    (p->nics[i].io = tapio_prepare(1)) == NULL) {
 			log_warn("%s: interface %d", __func__, i);
 			return -1;
 		}
+		p->nics[i].vnet_hdr = v;
+	}
 	return 0;
 }
 

@@ -50,6 +50,7 @@ struct vm_nic {
 	int		 fd;
 	uint8_t		 lladdr[6];	/* all zero: generated */
 	int		 locked;	/* drop frames from other MACs */
+	int		 vnet_hdr;	/* tap with a virtio_net_hdr (the jail) */
 	int		 local;		/* local interface: answer DHCP */
 	struct in_addr	 host, guest;	/* local: the /31 pair */
 	uint8_t		 server_mac[6];	/* local: the tap's MAC, or zero */

@@ -191,7 +191,7 @@ run_open_tap(const char *name, char actual[IFNAMSIZ], int verbose)
 
 	if (strlcpy(actual, name, IFNAMSIZ) >= IFNAMSIZ)
 		errx(1, "tap name too long: %s", name);
-	if ((fd = netif_tap_open(actual, IFNAMSIZ, 0)) == -1)
+	if ((fd = netif_tap_open(actual, IFNAMSIZ, NETIF_TAP_VNET_HDR)) == -1)
 		err(1, "tap %s", name[0] != '\0' ? name : "(new)");
 	if (verbose)
 		fprintf(stderr, "vmctl: interface on %s\n", actual);

@@ -147,9 +147,10 @@ files_open_tap(struct parent_vm *vm, const char *name, char *actual)
 {
 	int	fd, e;
 
-	/* Plain frames: the VM process's virtio-net expects no vnet header. */
+	/* Frames after a virtio_net_hdr: the guest's offloads (vm/jail.c). */
 	strlcpy(actual, name, PROTO_IFNAME_MAX);
-	if ((fd = netif_tap_open(actual, PROTO_IFNAME_MAX, 0)) == -1) {
+	if ((fd = netif_tap_open(actual, PROTO_IFNAME_MAX,
+	    NETIF_TAP_VNET_HDR)) == -1) {
 		e = errno;
 		parent_why(vm->p, "vm %s: tap %s: %s", vm->conf.name,
 		    name[0] ? name : "(new)", strerror(e));

@@ -23,7 +23,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 /*
  * One VM with virtio-rng, a virtio-blk on a 1 MiB memfd image, a
  * virtio-net on a socketpair (its frames batched through an io_uring
- * ring) and a virtio-scsi CD-ROM on a 64 KiB memfd image, kept across
+ * ring, after a virtio_net_hdr with the offloads offered, as on vmd's
+ * taps) and a virtio-scsi CD-ROM on a 64 KiB memfd image, kept across
  * inputs like a long-lived guest.
  * Each 12-byte op: kind, device, le16 offset, le64 value. Kinds: BAR
  * write/read (width from the kind), RAM write, queue notify (run on this
@@ -70,8 +71,8 @@ fuzz_setup(void)
 	    tapio_prepare(1));
 	host.s_addr = htonl(0x64400102);
 	guest.s_addr = htonl(0x64400103);
-	if (fuzz_dev[2] == NULL ||
-	    virtio_net_set_local(fuzz_dev[2], host, guest, NULL) == -1)
+	if (fuzz_dev[2] == NULL || virtio_net_set_offload(fuzz_dev[2]) ==
+	    -1 || virtio_net_set_local(fuzz_dev[2], host, guest, NULL) == -1)
 		__builtin_trap();
 	for (i = 0; i < FUZZ_NDEV; i++) {
 		if (fuzz_dev[i] == NULL)

@@ -74,8 +74,17 @@ static const uint64_t	net_poll_ns = NET_POLL_NS;
 #endif
 #define NET_COAL_MIN		16
 
+#define VIRTIO_NET_F_CSUM	0	/* the guest may send partial checksums */
 #define VIRTIO_NET_F_MAC	5
+#define VIRTIO_NET_F_HOST_TSO4	11	/* ... TCP/IPv4 to be segmented */
+#define VIRTIO_NET_F_HOST_TSO6	12	/* ... TCP/IPv6 to be segmented */
+#define VIRTIO_NET_F_HOST_ECN	13	/* ... with ECN (CWR) */
 #define VIRTIO_NET_F_STATUS	16
+#define NET_HDR_F_NEEDS_CSUM	1	/* virtio_net_hdr.flags */
+#define NET_GSO_NONE		0	/* virtio_net_hdr.gso_type */
+#define NET_GSO_TCPV4		1
+#define NET_GSO_TCPV6		4
+#define NET_GSO_ECN		0x80
 #define VIRTIO_NET_S_LINK_UP	1
 #define NET_CFG_SIZE		8	/* mac[6], le16 status */
 #define NET_LOCAL_MAX		1518	/* larger guest frames skip DHCP */
@@ -91,6 +100,7 @@ struct virtio_net {
 	int			 index;
 	uint8_t			 lladdr[6];
 	int			 locked;
+	int			 vnet_hdr;	/* the tap's frames carry one */
 	struct event		*ev;		/* tap readable */
 	int			 ev_on;		/* ev added */
 	int			 rx_stalled;	/* ev off: no rx buffers */
@@ -107,7 +117,7 @@ struct virtio_net {
 		uint16_t	 head;
 		int		 iov;		/* first in pool, or -1: no I/O */
 		int		 cnt;
-		size_t		 room;		/* rx: bytes after the header */
+		size_t		 room;		/* rx: bytes for the tap's */
 	}			 slot[NET_BATCH];
 	struct iovec		 pool[NET_POOL];
 	int			 res[NET_BATCH];
@@ -302,6 +312,8 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	struct virtq_chain	*c = &n->chain;
 	struct net_slot		*sl = n->slot;
 	uint8_t			 hdr[NET_HDR];
+	struct iovec		 hiov = { hdr, sizeof(hdr) };
+	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR;
 	int			 k = 0, used = 0, m, i, got;
 
 	*more = *nobuf = 0;
@@ -319,10 +331,12 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 		}
 		sl[k].head = c->head;
 		sl[k].iov = used;
-		sl[k].room = c->wlen - NET_HDR;
-		sl[k].cnt = virtq_iov_slice(c, 1, NET_HDR, sl[k].room,
+		/* The tap's header, if it has one, lands on the guest's. */
+		sl[k].room = c->wlen - hl;
+		sl[k].cnt = virtq_iov_slice(c, 1, hl, sl[k].room,
 		    n->pool + used, NET_POOL - used);
-		(void)virtq_write_buf(c, 0, hdr, sizeof(hdr));
+		if (hl != 0)
+			(void)virtq_write_buf(c, 0, hdr, sizeof(hdr));
 		(void)tapio_read(n->io, n->pool + used, sl[k].cnt);
 		used += sl[k].cnt;
 		k++;
@@ -343,7 +357,7 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	 * unfilled ones are the last popped, which go back to the ring.
 	 */
 	for (i = 0, m = 0, got = 0; i < k; i++) {
-		if (n->res[i] <= 0)
+		if (n->res[i] <= (int)(NET_HDR - hl))
 			continue;
 		if (i != m && ((size_t)n->res[i] > sl[m].room ||
 		    net_iov_move(n->pool + sl[m].iov, sl[m].cnt,
@@ -353,8 +367,16 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 			for (; m < i; m++)
 				virtio_pci_push(vp, NET_RXQ, sl[m].head, 0);
 		}
+		/*
+		 * Ours over the tap's: no offload was asked of the tap (its
+		 * frames are whole and checksummed), and its DATA_VALID flag
+		 * is not the guest's to see without GUEST_CSUM (5.1.6.4.1).
+		 */
+		if (hl == 0)
+			(void)net_iov_move(n->pool + sl[m].iov, sl[m].cnt,
+			    &hiov, 1, sizeof(hdr));
 		virtio_pci_push(vp, NET_RXQ, sl[m].head,
-		    (uint32_t)(NET_HDR + n->res[i]));
+		    (uint32_t)(hl + (size_t)n->res[i]));
 		n->st.rx_packets++;
 		got++;
 		m++;
@@ -517,6 +539,35 @@ net_local(struct virtio_net *n, struct virtq_chain *c, size_t len)
 }
 
 /*
+ * net_tx_offload: the header (flags, gso_type) of a frame the guest sends
+ * asks only for what it negotiated: a partial checksum (CSUM), TCP
+ * segmentation (HOST_TSO4/6, which need the partial checksum too), ECN
+ * with HOST_ECN. The tap's kernel checks the rest of it (its offsets and
+ * sizes) as it does for any program writing to a tap.
+ */
+static int
+net_tx_offload(const struct virtio_net *n, const uint8_t h[2])
+{
+	uint64_t	f = n->vp.driver_features;
+	int		csum = (h[0] & NET_HDR_F_NEEDS_CSUM) != 0;
+
+	if ((h[0] & ~NET_HDR_F_NEEDS_CSUM) != 0 ||
+	    (csum && !(f & (1ULL << VIRTIO_NET_F_CSUM))) ||
+	    ((h[1] & NET_GSO_ECN) && !(f & (1ULL << VIRTIO_NET_F_HOST_ECN))))
+		return 0;
+	switch (h[1] & ~NET_GSO_ECN) {
+	case NET_GSO_NONE:
+		return (h[1] & NET_GSO_ECN) == 0;
+	case NET_GSO_TCPV4:
+		return csum && (f & (1ULL << VIRTIO_NET_F_HOST_TSO4));
+	case NET_GSO_TCPV6:
+		return csum && (f & (1ULL << VIRTIO_NET_F_HOST_TSO6));
+	default:
+		return 0;
+	}
+}
+
+/*
  * net_tx_batch: pop up to NET_BATCH tx chains, write their frames with
  * one tapio_run and complete them all (lock held). The chains taken;
  * *replies set if the DHCP server queued an answer.
@@ -527,8 +578,8 @@ net_tx_batch(struct virtio_net *n, int *replies)
 	struct virtio_pci	*vp = &n->vp;
 	struct virtq_chain	*c = &n->chain;
 	struct net_slot		*sl = n->slot;
-	uint8_t			 src[6];
-	size_t			 len;
+	uint8_t			 src[6], h[2];
+	size_t			 len, hl = n->vnet_hdr ? 0 : NET_HDR;
 	int			 k = 0, used = 0, nio = 0, i;
 
 	while (k < NET_BATCH && NET_POOL - used >= VIRTQ_MAX_IOV &&
@@ -540,7 +591,9 @@ net_tx_batch(struct virtio_net *n, int *replies)
 		sl[k].head = c->head;
 		sl[k].iov = -1;
 		len = c->rlen - NET_HDR;
-		if (len < NET_ETH_MIN || len > NET_FRAME_MAX) {
+		if (len < NET_ETH_MIN || len > NET_FRAME_MAX || (hl == 0 &&
+		    (virtq_read_buf(c, 0, h, 2) != 2 || !net_tx_offload(n,
+		    h)))) {
 			n->st.tx_dropped++;
 		} else if (n->locked && (virtq_read_buf(c, NET_HDR + 6, src,
 		    6) != 6 || memcmp(src, n->lladdr, 6) != 0)) {
@@ -549,7 +602,7 @@ net_tx_batch(struct virtio_net *n, int *replies)
 			*replies = 1;
 		} else {
 			sl[k].iov = used;
-			sl[k].cnt = virtq_iov_slice(c, 0, NET_HDR, len,
+			sl[k].cnt = virtq_iov_slice(c, 0, hl, c->rlen - hl,
 			    n->pool + used, NET_POOL - used);
 			(void)tapio_write(n->io, n->pool + used, sl[k].cnt);
 			used += sl[k].cnt;
@@ -736,6 +789,20 @@ virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
 }
 
 int
+virtio_net_set_offload(struct virtio_pci *vp)
+{
+	struct virtio_net	*n = vp->softc;
+
+	n->vnet_hdr = 1;
+	vp->features |= (1ULL << VIRTIO_NET_F_CSUM) |
+	    (1ULL << VIRTIO_NET_F_HOST_TSO4) |
+	    (1ULL << VIRTIO_NET_F_HOST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_ECN);
+	log_debug("interface %d: the tap takes the guest's checksum and TCP "
+	    "segmentation offloads", n->index);
+	return 0;
+}
+
+int
 virtio_net_set_local(struct virtio_pci *vp, struct in_addr host,
     struct in_addr guest, const uint8_t server_mac[6])
 {
@@ -815,6 +882,8 @@ virtio_net_init(struct vm *vm)
 		    nic->io);
 		nic->io = NULL;		/* the device's now */
 		if (vp == NULL)
+			return -1;
+		if (nic->vnet_hdr && virtio_net_set_offload(vp) == -1)
 			return -1;
 		if (nic->local && virtio_net_set_local(vp, nic->host,
 		    nic->guest, nic->server_mac) == -1)

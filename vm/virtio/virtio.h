@@ -51,6 +51,15 @@ struct virtio_pci *virtio_net_add(struct vm *, int fd,
  */
 void	virtio_net_mac_generate(int index, uint8_t lladdr[6]);
 /*
+ * virtio_net_set_offload: vp's tap takes and gives frames after a
+ * virtio_net_hdr of 12 bytes (IFF_VNET_HDR, TUNSETVNETHDRSZ 12, no
+ * TUNSETOFFLOAD): offer the guest checksum and TCP segmentation offloads
+ * for what it sends (CSUM, HOST_TSO4, HOST_TSO6, HOST_ECN), passed to the
+ * tap; what it receives stays whole and checksummed. Call before the
+ * guest runs. 0 or -1.
+ */
+int	virtio_net_set_offload(struct virtio_pci *);
+/*
  * virtio_net_set_local: make vp a local interface: the guest's DHCP
  * requests (from its own MAC only) are answered in the VM process with
  * address guest, router and DNS host, from server_mac (the tap's MAC; NULL

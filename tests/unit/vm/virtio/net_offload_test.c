@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Unit tests for virtio-net's offloads (vm/virtio/net.c,
+ * virtio_net_set_offload): with a tap that carries a virtio_net_hdr, the
+ * device offers CSUM and HOST_TSO4/6/ECN, hands the guest's header to the
+ * tap with the frame, drops a frame whose header asks for an offload the
+ * driver did not negotiate, and gives the guest its own header on what
+ * it receives (the tap's DATA_VALID or GSO fields never reach it). A
+ * seqpacket socket stands in for the tap; tests/integ/net_offload.t has
+ * Linux segment and checksum what a guest sends.
+ */
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper/tap.h"
+#include "unit/vm/virtio/vpci.h"
+#include "vm/net/tapio.h"
+#include "vm/virtio/virtio.h"
+
+#define QSZ	128
+#define RXBUF	0x300000ULL	/* rx buffer i at RXBUF + 0x800 * i */
+#define TXBUF	0x340000ULL	/* tx header + frame i at TXBUF + 0x800 * i */
+
+#define F_CSUM		(1ULL << 0)
+#define F_MAC		(1ULL << 5)
+#define F_TSO4		(1ULL << 11)
+#define F_TSO6		(1ULL << 12)
+#define F_ECN		(1ULL << 13)
+
+static const uint8_t	mac[6] = { 0xfe, 0xe1, 0xbb, 0xd1, 0x12, 0x35 };
+
+/* A vnet header: flags, gso_type, hdr_len, gso_size, csum_start, offset. */
+static void
+hdr(uint8_t h[12], uint8_t flags, uint8_t gso, uint16_t gso_size)
+{
+	memset(h, 0, 12);
+	h[0] = flags;
+	h[1] = gso;
+	h[2] = 54;
+	h[4] = (uint8_t)gso_size;
+	h[5] = (uint8_t)(gso_size >> 8);
+	h[6] = 34;
+	h[8] = 16;
+}
+
+static size_t
+frame(uint8_t *f, uint8_t fill, size_t len)
+{
+	memset(f, 0xff, 6);
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	memset(f + 14, fill, len - 14);
+	return len;
+}
+
+/* dev: a device on a socket pair, offloads offered; NULL on failure. */
+static struct virtio_pci *
+dev(struct vm *vm, int sv[2], int offload)
+{
+	struct virtio_pci	*vp;
+	struct tapio		*io;
+
+	vt_vm(vm);
+	if ((io = tapio_prepare(1)) == NULL ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1 ||
+	    (vp = virtio_net_add(vm, sv[0], mac, 0, 0, io)) == NULL ||
+	    (offload && virtio_net_set_offload(vp) == -1))
+		return NULL;
+	return vp;
+}
+
+static void
+start(struct vm *vm, struct virtio_pci *vp, struct tring *rx,
+    struct tring *tx, uint64_t feats)
+{
+	vp->msi = vt_msi_hook;
+	vt_negotiate(vm, vp, (1ULL << VIRTIO_F_VERSION_1) | feats);
+	tr_init(rx, &vm->mem, QSZ, 0x10000);
+	tr_init(tx, &vm->mem, QSZ, 0x20000);
+	vt_setup_queue(vm, vp, 0, rx, 0);
+	vt_setup_queue(vm, vp, 1, tx, 1);
+	vt_driver_ok(vm, vp);
+	vt_pump(vm);
+}
+
+/* send: chain i (header h, then the frame in a second buffer) kicked. */
+static void
+send_one(struct vm *vm, struct virtio_pci *vp, struct tring *tx, int i,
+    const uint8_t h[12], const uint8_t *f, size_t len)
+{
+	uint64_t	at = TXBUF + 0x800ULL * (uint64_t)i;
+
+	mem_write(&vm->mem, at, h, 12);
+	mem_write(&vm->mem, at + 0x100, f, len);
+	tr_desc(tx, (uint16_t)(2 * i), at, 12, TR_F_NEXT,
+	    (uint16_t)(2 * i + 1));
+	tr_desc(tx, (uint16_t)(2 * i + 1), at + 0x100, (uint32_t)len, 0, 0);
+	tr_post(tx, (uint16_t)(2 * i));
+	vt_kick(vm, vp, 1);
+	vt_pump(vm);
+}
+
+static uint64_t
+dropped(struct virtio_pci *vp)
+{
+	struct virtio_net_stats	st;
+
+	virtio_pci_lock(vp);
+	virtio_net_get_stats(vp, &st);
+	virtio_pci_unlock(vp);
+	return st.tx_dropped;
+}
+
+static void
+test_offered(void)
+{
+	static struct vm	 vm1, vm2;
+	struct virtio_pci	*vp;
+	int			 sv[2];
+
+	if ((vp = dev(&vm1, sv, 1)) == NULL) {
+		tap_ok(0, "offered: device");
+		return;
+	}
+	tap_ok((vp->features & (F_CSUM | F_TSO4 | F_TSO6 | F_ECN)) ==
+	    (F_CSUM | F_TSO4 | F_TSO6 | F_ECN),
+	    "a tap with a header: CSUM, HOST_TSO4, HOST_TSO6, HOST_ECN "
+	    "offered");
+	close(sv[1]);
+	if ((vp = dev(&vm2, sv, 0)) == NULL) {
+		tap_ok(0, "not offered: device");
+		return;
+	}
+	tap_ok((vp->features & (F_CSUM | F_TSO4 | F_TSO6 | F_ECN)) == 0,
+	    "a tap without one: no offload offered");
+	close(sv[1]);
+}
+
+static void
+test_tx(void)
+{
+	static struct vm	 vm;
+	struct virtio_pci	*vp;
+	struct tring		 rx, tx;
+	uint8_t			 h[12], f[4096], got[8192];
+	uint32_t		 id, len;
+	ssize_t			 n;
+	size_t			 fl;
+	int			 sv[2], i;
+
+	if ((vp = dev(&vm, sv, 1)) == NULL) {
+		tap_ok(0, "tx: device");
+		return;
+	}
+	start(&vm, vp, &rx, &tx, F_MAC | F_CSUM | F_TSO4);
+
+	/* A TSO frame: header and frame on the tap as the guest made them. */
+	hdr(h, 1, 1, 1448);
+	fl = frame(f, 0x5a, 3000);
+	send_one(&vm, vp, &tx, 0, h, f, fl);
+	n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
+	tap_ok(n == (ssize_t)(12 + fl) && memcmp(got, h, 12) == 0 &&
+	    memcmp(got + 12, f, fl) == 0,
+	    "tx: a TCPv4 segmentation frame reaches the tap with its header "
+	    "(%zd bytes)", n);
+	tap_ok(tr_get_used(&tx, &id, &len) && id == 0,
+	    "tx: its chain completed");
+
+	/* A partial checksum alone, then a plain frame. */
+	hdr(h, 1, 0, 0);
+	fl = frame(f, 0x11, 100);
+	send_one(&vm, vp, &tx, 1, h, f, fl);
+	n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
+	tap_ok(n == (ssize_t)(12 + fl) && got[0] == 1 && got[1] == 0,
+	    "tx: a partial checksum passes (%zd bytes)", n);
+	memset(h, 0, sizeof(h));
+	send_one(&vm, vp, &tx, 2, h, f, fl);
+	n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
+	tap_ok(n == (ssize_t)(12 + fl) && got[0] == 0 && got[12 + 14] == 0x11,
+	    "tx: a frame without offload passes with a zero header");
+
+	/* What was not negotiated, or is malformed, never reaches the tap. */
+	{
+		static const struct {
+			uint8_t		 flags, gso;
+			const char	*what;
+		} bad[] = {
+			{ 1, 4, "TCPv6 segmentation (HOST_TSO6 not taken)" },
+			{ 1, 0x81, "ECN (HOST_ECN not taken)" },
+			{ 0, 1, "TCPv4 segmentation without a partial "
+			    "checksum" },
+			{ 1, 3, "UDP fragmentation (never offered)" },
+			{ 2, 0, "DATA_VALID on a frame sent" },
+		};
+		for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+			hdr(h, bad[i].flags, bad[i].gso, 1448);
+			send_one(&vm, vp, &tx, 3 + i, h, f, fl);
+			n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
+			tap_ok(n == -1 && dropped(vp) == (uint64_t)i + 1 &&
+			    tr_get_used(&tx, &id, &len),
+			    "tx: %s dropped, its chain completed",
+			    bad[i].what);
+		}
+	}
+	close(sv[1]);
+}
+
+static void
+test_tx_nocsum(void)
+{
+	static struct vm	 vm;
+	struct virtio_pci	*vp;
+	struct tring		 rx, tx;
+	uint8_t			 h[12], f[256], got[512];
+	ssize_t			 n;
+	int			 sv[2];
+
+	if ((vp = dev(&vm, sv, 1)) == NULL) {
+		tap_ok(0, "no CSUM: device");
+		return;
+	}
+	start(&vm, vp, &rx, &tx, F_MAC);
+	hdr(h, 1, 0, 0);
+	send_one(&vm, vp, &tx, 0, h, f, frame(f, 0x22, 80));
+	n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
+	tap_ok(n == -1 && dropped(vp) == 1,
+	    "tx: a partial checksum from a driver that did not take CSUM is "
+	    "dropped");
+	close(sv[1]);
+}
+
+static void
+test_rx(void)
+{
+	static struct vm	 vm;
+	struct virtio_pci	*vp;
+	struct tring		 rx, tx;
+	uint8_t			 h[12], f[2048], got[2048], zero[10];
+	uint32_t		 id, len;
+	int			 sv[2], i, ok;
+
+	if ((vp = dev(&vm, sv, 1)) == NULL) {
+		tap_ok(0, "rx: device");
+		return;
+	}
+	start(&vm, vp, &rx, &tx, F_MAC | F_CSUM | F_TSO4);
+	/* The tap's header says DATA_VALID, and junk GSO fields. */
+	hdr(h, 2, 1, 1448);
+	for (i = 0; i < 3; i++) {
+		memcpy(f, h, 12);
+		(void)send(sv[1], f, 12 + frame(f + 12, (uint8_t)(0x40 + i),
+		    (size_t)(70 + i)), 0);
+	}
+	/* Buffer 0 holds only 12 bytes plus part of a frame: one chain of two. */
+	for (i = 0; i < 4; i++) {
+		tr_desc(&rx, (uint16_t)(2 * i), RXBUF + 0x800ULL *
+		    (uint64_t)i, 8, TR_F_WRITE | TR_F_NEXT,
+		    (uint16_t)(2 * i + 1));
+		tr_desc(&rx, (uint16_t)(2 * i + 1), RXBUF + 0x800ULL *
+		    (uint64_t)i + 0x100, 1600, TR_F_WRITE, 0);
+		tr_post(&rx, (uint16_t)(2 * i));
+	}
+	vt_kick(&vm, vp, 0);
+	vt_pump(&vm);
+	memset(zero, 0, sizeof(zero));
+	for (i = 0, ok = 1; tr_get_used(&rx, &id, &len); i++) {
+		mem_read(&vm.mem, RXBUF + 0x800ULL * (id / 2), got, 8);
+		mem_read(&vm.mem, RXBUF + 0x800ULL * (id / 2) + 0x100,
+		    got + 8, len - 8);
+		ok &= id == 2U * (uint32_t)i && len == 12U + 70U +
+		    (uint32_t)i && memcmp(got, zero, 10) == 0 &&
+		    got[10] == 1 && got[11] == 0 && got[12 + 14] == 0x40 + i &&
+		    memcmp(got + 12 + 6, mac, 6) == 0;
+	}
+	tap_is(i, 3, "rx: 3 frames through a tap with a header");
+	tap_ok(ok, "rx: the guest's header is ours (flags and GSO zero, "
+	    "num_buffers 1) across a split buffer, the frame whole");
+	close(sv[1]);
+}
+
+int
+main(void)
+{
+	test_offered();
+	test_tx();
+	test_tx_nocsum();
+	test_rx();
+	return tap_done();
+}
