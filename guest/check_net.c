@@ -91,9 +91,11 @@ net_post_rx(void)
 }
 
 /*
- * net_up: the first virtio-net function, started once: MAC and STATUS,
- * receive queue full of 2 KiB buffers, transmit queue, MSI-X entries 0
- * and 1. 0, or -1 (also on later calls) if it could not be set up.
+ * net_up: the first virtio-net function, started once: MAC and STATUS
+ * (and CSUM, HOST_TSO4 if offered: only net-offload asks for them in a
+ * frame's header, every other frame has a zero one), receive queue full
+ * of 2 KiB buffers, transmit queue, MSI-X entries 0 and 1. 0, or -1
+ * (also on later calls) if it could not be set up.
  */
 int
 net_up(void)
@@ -105,7 +107,8 @@ net_up(void)
 		return netif.up == 1 ? 0 : -1;
 	netif.up = -1;
 	if (vio_find(VIRTIO_NET, 0, v) == -1 ||
-	    vio_start(v, 1ULL << NET_F_MAC | 1ULL << NET_F_STATUS) == -1)
+	    vio_start(v, 1ULL << NET_F_MAC | 1ULL << NET_F_STATUS |
+	    1ULL << NET_F_CSUM | 1ULL << NET_F_HOST_TSO4) == -1)
 		return -1;
 	for (i = 0; i < 6; i++)
 		netif.mac[i] = vio_has(v, NET_F_MAC) ? vio_cfg8(v, i) : 0;

@@ -110,6 +110,9 @@ int		 rng_read(struct vdev *, uint8_t *, uint32_t, uint64_t);
 #define ETH_ARP		0x0806
 #define ETH_IP		0x0800
 #define FRAME_MAX	1514
+#define NET_F_CSUM	0		/* we may send partial checksums */
+#define NET_F_HOST_TSO4	11		/* ... and TCP/IPv4 to be segmented */
+#define NET_TXQ		1
 struct netif {
 	struct vdev	 v;
 	int		 up;		/* 1 set up, -1 failed */

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * net-offload: frames that leave their checksum and their segmentation to
+ * the host (virtio-net CSUM and HOST_TSO4), sent to an address beyond the
+ * host side (tg.net.fwd, port tg.net.fwdport), so that the host's kernel,
+ * forwarding them to an interface without offloads, completes and cuts
+ * them itself, where tests/integ/net_offload.t checks them: one UDP
+ * datagram with a partial checksum, then one TCP segment of NETOFF_TCP
+ * bytes to be cut into NETOFF_MSS-byte segments.
+ */
+#include "guest.h"
+#include "virtio.h"
+
+#define NETOFF_HDR	12		/* virtio_net_hdr, 1.x */
+#define NETOFF_UDP	200		/* datagram payload */
+#define NETOFF_TCP	3000		/* segment payload */
+#define NETOFF_MSS	1000
+#define NETOFF_SEQ	0x1000
+#define NETOFF_SPORT	40300
+#define NETOFF_TIMEOUT	2000000ULL
+
+/* netoff_byte: the payload's byte i (both frames). */
+static uint8_t
+netoff_byte(uint32_t i)
+{
+	return (uint8_t)(i * 7 + 3);
+}
+
+/* netoff_pseudo: the IPv4 pseudo-header sum, folded, not inverted. */
+static uint16_t
+netoff_pseudo(const uint8_t to[4], uint8_t proto, uint32_t len)
+{
+	uint32_t	sum;
+
+	sum = net_sum(0, netif.ip, 4);
+	sum = net_sum(sum, to, 4);
+	sum += proto + len;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * netoff_send: header h and the frame after it in buf (one buffer, as
+ * any layout allows), kicked, waited for. 0, or -1 on a timeout.
+ */
+static int
+netoff_send(uint8_t *buf, uint32_t len)
+{
+	struct vq	*q = &netif.v.q[NET_TXQ];
+	struct vbuf	 b;
+	uint64_t	 t0;
+
+	for (t0 = time_us(); net_reclaim(), q->nfree == 0; cpu_relax())
+		if (time_us() - t0 > NETOFF_TIMEOUT)
+			return -1;
+	b.addr = (uint64_t)buf;
+	b.len = len;
+	b.write = 0;
+	if (vq_add(q, &b, 1) < 0)
+		return -1;
+	vq_kick(q);
+	netif.tx_frames++;
+	for (t0 = time_us(); net_reclaim(), q->nfree < q->size; cpu_relax())
+		if (time_us() - t0 > NETOFF_TIMEOUT)
+			return -1;
+	return 0;
+}
+
+/* netoff_hdr: flags NEEDS_CSUM, gso_type, hdr_len, gso_size, csum. */
+static void
+netoff_hdr(uint8_t *h, uint8_t gso, uint16_t hdr_len, uint16_t gso_size,
+    uint16_t csum_off)
+{
+	memset(h, 0, NETOFF_HDR);
+	h[0] = 1;			/* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+	h[1] = gso;
+	h[2] = (uint8_t)hdr_len;	/* little-endian, as virtio 1.x */
+	h[3] = (uint8_t)(hdr_len >> 8);
+	h[4] = (uint8_t)gso_size;
+	h[5] = (uint8_t)(gso_size >> 8);
+	h[6] = 34;			/* csum_start: after IPv4 */
+	h[8] = (uint8_t)csum_off;
+}
+
+void
+check_net_offload(void)
+{
+	uint8_t		 to[4], hmac[6], *buf, *f, *u, *t;
+	char		 s[32];
+	uint64_t	 port = 7777;
+	uint32_t	 i;
+
+	if (net_up() == -1) {
+		tap_skip("net-offload: no virtio-net interface");
+		return;
+	}
+	if (!cmdline_get("tg.net.ip", s, sizeof(s)) ||
+	    net_parse_ip(s, netif.ip) == -1 ||
+	    !cmdline_get("tg.net.host", s, sizeof(s)) ||
+	    net_parse_ip(s, to) == -1) {
+		tap_skip("net-offload: needs tg.net.ip, tg.net.host and "
+		    "tg.net.fwd");
+		return;
+	}
+	/* The host side is the router: its MAC, the far address's IP. */
+	if (!tap_ok(net_arp_resolve(to, hmac, 20000000) == 0,
+	    "net-offload: host's MAC resolved"))
+		return;
+	if (!cmdline_get("tg.net.fwd", s, sizeof(s)) ||
+	    net_parse_ip(s, to) == -1) {
+		tap_ok(0, "net-offload: tg.net.fwd missing or not an address");
+		return;
+	}
+	(void)cmdline_u64("tg.net.fwdport", &port);
+	if (!tap_ok(vio_has(&netif.v, NET_F_CSUM) &&
+	    vio_has(&netif.v, NET_F_HOST_TSO4),
+	    "net-offload: the device offers CSUM and HOST_TSO4"))
+		return;
+	if ((buf = vmem_alloc(NETOFF_HDR + 54 + NETOFF_TCP, 4096)) == NULL) {
+		tap_ok(0, "net-offload: no memory for the frames");
+		return;
+	}
+	f = buf + NETOFF_HDR;
+
+	/* UDP: the checksum field holds the pseudo-header's sum. */
+	u = f + net_ip_frame(f, hmac, netif.ip, to, 17, 8 + NETOFF_UDP);
+	net_put16(u, NETOFF_SPORT);
+	net_put16(u + 2, (uint16_t)port);
+	net_put16(u + 4, 8 + NETOFF_UDP);
+	for (i = 0; i < NETOFF_UDP; i++)
+		u[8 + i] = netoff_byte(i);
+	net_put16(u + 6, netoff_pseudo(to, 17, 8 + NETOFF_UDP));
+	netoff_hdr(buf, 0, 0, 0, 6);
+	tap_ok(netoff_send(buf, NETOFF_HDR + 42 + NETOFF_UDP) == 0,
+	    "net-offload: sent a %u-byte UDP datagram with a partial checksum "
+	    "to port %lu", NETOFF_UDP, port);
+
+	/* TCP: one segment of NETOFF_TCP bytes, ACK|PSH, to be cut. */
+	t = f + net_ip_frame(f, hmac, netif.ip, to, 6, 20 + NETOFF_TCP);
+	memset(t, 0, 20);
+	net_put16(t, NETOFF_SPORT + 1);
+	net_put16(t + 2, (uint16_t)port);
+	net_put16(t + 4, NETOFF_SEQ >> 16);
+	net_put16(t + 6, NETOFF_SEQ & 0xffff);
+	t[12] = 5 << 4;			/* 20-byte header */
+	t[13] = 0x18;			/* ACK, PSH */
+	net_put16(t + 14, 0xffff);
+	for (i = 0; i < NETOFF_TCP; i++)
+		t[20 + i] = netoff_byte(i);
+	net_put16(t + 16, netoff_pseudo(to, 6, 20 + NETOFF_TCP));
+	netoff_hdr(buf, 1, 54, NETOFF_MSS, 16);	/* VIRTIO_NET_HDR_GSO_TCPV4 */
+	tap_ok(netoff_send(buf, NETOFF_HDR + 54 + NETOFF_TCP) == 0,
+	    "net-offload: sent a TCP segment of %u bytes to port %lu for "
+	    "%u-byte segmentation (seq %u)", NETOFF_TCP, port, NETOFF_MSS,
+	    NETOFF_SEQ);
+}

@@ -1,0 +1,143 @@
+#!/bin/bash
+# virtio-net's transmit offloads end to end, with the host's Linux as the
+# referee: the test guest (tg.checks=net-offload, guest/README.md) sends,
+# through vmctl run's tap, one UDP datagram with a partial checksum and
+# one TCP segment of 3000 bytes for 1000-byte segmentation (CSUM and
+# HOST_TSO4) to an address beyond the host side. The host's kernel, in a
+# network namespace made here, forwards them to a second tap that has no
+# offload, so it must finish the checksum and cut the segment itself from
+# the header the VM process handed it; a reader on that tap checks every
+# frame's checksums and bytes. Without the header passed on, the datagram
+# would arrive with the guest's partial checksum and the 3054-byte frame
+# not at all.
+. "$(dirname "$0")/lib.sh"
+need_kvm
+GUEST=${TG_GUEST:-$GUEST}
+[ -f "$GUEST" ] || skip_all "no test guest built"
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+[ -c /dev/net/tun ] && command -v ip >/dev/null || skip_all "needs /dev/net/tun and ip"
+
+NS=vmdof$$
+TAPIF=tgof0		# the guest's
+FWDIF=tgob0		# the far side: no offload, read here
+HOSTIP=10.213.9.1
+GUESTIP=10.213.9.2
+FWDHOST=10.213.10.1
+FWDIP=10.213.10.2
+PORT=7781
+READER=
+ip netns add "$NS" 2>/dev/null || skip_all "cannot create a network namespace"
+cleanup() {
+	[ -n "$READER" ] && { kill "$READER" 2>/dev/null; wait "$READER" 2>/dev/null; }
+	ip netns del "$NS" 2>/dev/null
+	[ -n "$KEEP_TMP" ] || rm -rf "$TMP"
+}
+trap cleanup EXIT
+nsx() { ip netns exec "$NS" "$@"; }
+nsx ip link set lo up
+nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+nsx sysctl -qw net.ipv4.ip_forward=1
+nsx sysctl -qw net.ipv4.conf.all.rp_filter=0
+nsx sysctl -qw net.ipv4.conf.default.rp_filter=0
+nsx ip tuntap add mode tap name $TAPIF
+nsx ip addr add $HOSTIP/24 dev $TAPIF
+nsx ip link set $TAPIF up
+
+# The reader makes the far tap (IFF_TAP | IFF_NO_PI: no vnet header, no
+# offload) and prints one line per IPv4 UDP or TCP frame to PORT:
+# "udp LEN csum data ipcsum" or "tcp SEQ LEN csum data ipcsum psh",
+# each check "ok" or "bad".
+nsx perl -e '
+	use strict;
+	my ($name, $port) = @ARGV;
+	open(my $t, "+<", "/dev/net/tun") or die "tun: $!";
+	# TUNSETIFF, struct ifreq (40 bytes).
+	ioctl($t, 0x400454ca, pack("Z16 s x22", $name, 0x1002))
+	    or die "TUNSETIFF: $!";
+	$| = 1;
+	print "ready\n";
+	alarm 120;
+	sub sum {
+		my $d = shift;
+		$d .= "\0" if length($d) % 2;
+		my $s = 0;
+		$s += $_ for unpack("n*", $d);
+		$s = ($s & 0xffff) + ($s >> 16) while $s >> 16;
+		return $s;
+	}
+	sub data {
+		my ($d, $off) = @_;
+		for my $i (0 .. length($d) - 1) {
+			return "bad" if ord(substr($d, $i, 1)) !=
+			    ((($off + $i) * 7 + 3) & 0xff);
+		}
+		return "ok";
+	}
+	while (sysread($t, my $f, 65536)) {
+		next if length($f) < 34 || unpack("n", substr($f, 12, 2)) != 0x800;
+		my $ip = substr($f, 14);
+		my $ihl = (ord($ip) & 15) * 4;
+		my $len = unpack("n", substr($ip, 2, 2));
+		my $proto = ord(substr($ip, 9, 1));
+		next if length($ip) < $len || $len < $ihl + 8;
+		my $ipok = sum(substr($ip, 0, $ihl)) == 0xffff ? "ok" : "bad";
+		my $l4 = substr($ip, $ihl, $len - $ihl);
+		my $ok = sum(substr($ip, 12, 8) . pack("n n", $proto,
+		    length($l4)) . $l4) == 0xffff ? "ok" : "bad";
+		next if unpack("n", substr($l4, 2, 2)) != $port;
+		if ($proto == 17) {
+			my $d = substr($l4, 8);
+			printf "udp %d %s %s %s\n", length($d), $ok, data($d, 0),
+			    $ipok;
+		} elsif ($proto == 6) {
+			my $seq = unpack("N", substr($l4, 4, 4));
+			my $d = substr($l4, (ord(substr($l4, 12, 1)) >> 4) * 4);
+			printf "tcp %d %d %s %s %s %d\n", $seq, length($d), $ok,
+			    data($d, $seq - 0x1000), $ipok,
+			    (ord(substr($l4, 13, 1)) & 8) ? 1 : 0;
+		}
+	}' $FWDIF $PORT >"$TMP/far" 2>&1 &
+READER=$!
+for _ in $(seq 50); do
+	grep -q '^ready$' "$TMP/far" && break
+	sleep 0.1
+done
+grep -q '^ready$' "$TMP/far"
+ok $? "the far tap $FWDIF is made and read in $NS"
+nsx ip addr add $FWDHOST/24 dev $FWDIF
+nsx ip link set $FWDIF up
+nsx ip neigh replace $FWDIP lladdr 02:00:00:0a:0a:02 dev $FWDIF nud permanent
+ok $? "$FWDIP is a static neighbour beyond $FWDIF"
+
+timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" -m 64M \
+    -t $TAPIF -k "$(echo tg.checks=net-offload tg.net.ip=$GUESTIP \
+	tg.net.host=$HOSTIP tg.net.fwd=$FWDIP tg.net.fwdport=$PORT)" \
+    </dev/null >"$TMP/g.out" 2>"$TMP/g.err"
+rc=$?
+tr -d '\r' <"$TMP/g.out" >"$TMP/out.txt"
+ok $rc "the guest powered off (exit $rc)"
+guest_tap_clean "$TMP/g"
+ok $? "every guest check passed"
+grep -q "ok .* net-offload: sent a TCP segment of 3000 bytes" "$TMP/out.txt"
+ok $? "the guest sent both frames with their offloads asked"
+grep -q "interface 0: the tap takes the guest's checksum and TCP segmentation offloads" "$TMP/g.err"
+ok $? "the VM process found the tap's virtio_net_hdr and offered the offloads"
+
+# What the host forwarded: the datagram, then three segments.
+for _ in $(seq 50); do
+	[ "$(grep -c '^tcp ' "$TMP/far")" -ge 3 ] && break
+	sleep 0.1
+done
+[ "$(grep -c '^udp ' "$TMP/far")" -eq 1 ] &&
+    grep -q '^udp 200 ok ok ok$' "$TMP/far"
+ok $? "the datagram arrived once, its checksum finished by the host, its 200 bytes right"
+[ "$(grep -c '^tcp ' "$TMP/far")" -eq 3 ]
+ok $? "the TCP segment arrived as three ($(grep -c '^tcp ' "$TMP/far"))"
+grep -q "^tcp 4096 1000 ok ok ok 0$" "$TMP/far" &&
+    grep -q "^tcp 5096 1000 ok ok ok 0$" "$TMP/far" &&
+    grep -q "^tcp 6096 1000 ok ok ok 1$" "$TMP/far"
+st=$?
+ok $st "each of 1000 bytes at its sequence number, TCP and IP checksums valid, PSH on the last only"
+[ $st -eq 0 ] || { diag <"$TMP/far"; diag <"$TMP/out.txt"; }
+done_testing
