@@ -6,7 +6,8 @@
  * forwarding them to an interface without offloads, completes and cuts
  * them itself, where tests/integ/net_offload.t checks them: one UDP
  * datagram with a partial checksum, then one TCP segment of NETOFF_TCP
- * bytes to be cut into NETOFF_MSS-byte segments.
+ * bytes to be cut into NETOFF_MSS-byte segments. And net-bench's TSO
+ * round: TCP segments of NETOFF_TSO bytes, as a Linux guest sends them.
  */
 #include "guest.h"
 #include "virtio.h"
@@ -15,6 +16,8 @@
 #define NETOFF_UDP	200		/* datagram payload */
 #define NETOFF_TCP	3000		/* segment payload */
 #define NETOFF_MSS	1000
+#define NETOFF_TSO	65160		/* net-bench: 45 segments of 1448 */
+#define NETOFF_TSO_MSS	1448
 #define NETOFF_SEQ	0x1000
 #define NETOFF_SPORT	40300
 #define NETOFF_TIMEOUT	2000000ULL
@@ -83,10 +86,72 @@ netoff_hdr(uint8_t *h, uint8_t gso, uint16_t hdr_len, uint16_t gso_size,
 	h[8] = (uint8_t)csum_off;
 }
 
+/*
+ * netoff_tcp: in buf, a header asking for segmentation into mss-byte
+ * segments and a TCP segment (ACK, PSH, seq NETOFF_SEQ) of len payload
+ * bytes from sport to to:port through hmac. Its length.
+ */
+static uint32_t
+netoff_tcp(uint8_t *buf, const uint8_t hmac[6], const uint8_t to[4],
+    uint16_t sport, uint16_t port, uint32_t len, uint16_t mss)
+{
+	uint8_t		*f = buf + NETOFF_HDR, *t;
+	uint32_t	 i;
+
+	t = f + net_ip_frame(f, hmac, netif.ip, to, 6, 20 + len);
+	memset(t, 0, 20);
+	net_put16(t, sport);
+	net_put16(t + 2, port);
+	net_put16(t + 4, NETOFF_SEQ >> 16);
+	net_put16(t + 6, NETOFF_SEQ & 0xffff);
+	t[12] = 5 << 4;			/* 20-byte header */
+	t[13] = 0x18;			/* ACK, PSH */
+	net_put16(t + 14, 0xffff);
+	for (i = 0; i < len; i++)
+		t[20 + i] = netoff_byte(i);
+	net_put16(t + 16, netoff_pseudo(to, 6, 20 + len));
+	netoff_hdr(buf, 1, 54, mss, 16);	/* VIRTIO_NET_HDR_GSO_TCPV4 */
+	return NETOFF_HDR + 54 + len;
+}
+
+void
+netoff_bench_tso(const uint8_t hmac[6], const uint8_t host[4],
+    uint16_t port, uint64_t ms)
+{
+	static uint8_t	*buf;
+	uint64_t	 n, us, kicks, rx0;
+	uint32_t	 blen;
+
+	if (!vio_has(&netif.v, NET_F_CSUM) ||
+	    !vio_has(&netif.v, NET_F_HOST_TSO4)) {
+		printf("# net-bench: no TSO round: the device offers no CSUM "
+		    "and HOST_TSO4\n");
+		return;
+	}
+	if (buf == NULL &&
+	    (buf = vmem_alloc(NETOFF_HDR + 54 + NETOFF_TSO, 4096)) == NULL) {
+		printf("# net-bench: no TSO round: no memory\n");
+		return;
+	}
+	blen = netoff_tcp(buf, hmac, host, NETOFF_SPORT + 2, port,
+	    NETOFF_TSO, NETOFF_TSO_MSS);
+	rx0 = netif.rx_frames;
+	n = net_bench_send(buf, blen, ms, &us, &kicks);
+	if (us == 0)
+		us = 1;
+	printf("# bench: net-tx-tso %lu segments/s\n", n * 1000000 / us);
+	printf("# bench: net-tx-tso %lu MB/s\n", n * NETOFF_TSO / us);
+	printf("# bench: net-tx-tso-kicks %lu per-1000-frames\n",
+	    n > 0 ? kicks * 1000 / n : 0);
+	/* The host answers each segment (a RST from a closed port). */
+	printf("# bench: net-tx-tso-replies %lu per-1000-frames\n",
+	    n > 0 ? (netif.rx_frames - rx0) * 1000 / n : 0);
+}
+
 void
 check_net_offload(void)
 {
-	uint8_t		 to[4], hmac[6], *buf, *f, *u, *t;
+	uint8_t		 to[4], hmac[6], *buf, *f, *u;
 	char		 s[32];
 	uint64_t	 port = 7777;
 	uint32_t	 i;
@@ -136,21 +201,10 @@ check_net_offload(void)
 	    "net-offload: sent a %u-byte UDP datagram with a partial checksum "
 	    "to port %lu", NETOFF_UDP, port);
 
-	/* TCP: one segment of NETOFF_TCP bytes, ACK|PSH, to be cut. */
-	t = f + net_ip_frame(f, hmac, netif.ip, to, 6, 20 + NETOFF_TCP);
-	memset(t, 0, 20);
-	net_put16(t, NETOFF_SPORT + 1);
-	net_put16(t + 2, (uint16_t)port);
-	net_put16(t + 4, NETOFF_SEQ >> 16);
-	net_put16(t + 6, NETOFF_SEQ & 0xffff);
-	t[12] = 5 << 4;			/* 20-byte header */
-	t[13] = 0x18;			/* ACK, PSH */
-	net_put16(t + 14, 0xffff);
-	for (i = 0; i < NETOFF_TCP; i++)
-		t[20 + i] = netoff_byte(i);
-	net_put16(t + 16, netoff_pseudo(to, 6, 20 + NETOFF_TCP));
-	netoff_hdr(buf, 1, 54, NETOFF_MSS, 16);	/* VIRTIO_NET_HDR_GSO_TCPV4 */
-	tap_ok(netoff_send(buf, NETOFF_HDR + 54 + NETOFF_TCP) == 0,
+	/* TCP: one segment of NETOFF_TCP bytes, to be cut. */
+	i = netoff_tcp(buf, hmac, to, NETOFF_SPORT + 1, (uint16_t)port,
+	    NETOFF_TCP, NETOFF_MSS);
+	tap_ok(netoff_send(buf, i) == 0,
 	    "net-offload: sent a TCP segment of %u bytes to port %lu for "
 	    "%u-byte segmentation (seq %u)", NETOFF_TCP, port, NETOFF_MSS,
 	    NETOFF_SEQ);

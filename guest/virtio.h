@@ -126,6 +126,11 @@ int		 net_up(void);
 int		 net_send(const void *, uint32_t);
 int		 net_poll(uint8_t *, uint32_t *);
 void		 net_reclaim(void);
+uint64_t	 net_bench_send(const uint8_t *, uint32_t, uint64_t,
+		    uint64_t *, uint64_t *);
+/* check_netoff.c: net-bench's TSO round (to host:port for ms). */
+void		 netoff_bench_tso(const uint8_t[6], const uint8_t[4],
+		    uint16_t, uint64_t);
 uint16_t	 net_get16(const uint8_t *);
 void		 net_put16(uint8_t *, uint16_t);
 uint16_t	 net_cksum(uint32_t, const void *, uint32_t);

@@ -40,6 +40,9 @@
 #define NET_FRAME_MAX		65550
 #define NET_BURST		64	/* frames dropped per wakeup, no driver */
 #define NET_BATCH		64	/* chains per tapio_run */
+#ifndef NET_TX_BUDGET
+#define NET_TX_BUDGET		2	/* batches per turn of the event loop */
+#endif
 #define NET_RX_MAX		256	/* frames per tap wakeup */
 #define NET_RX_WANT_MIN		4	/* reads tried when the tap was quiet */
 #define NET_POOL		1024	/* iovecs of one batch's frames */
@@ -107,6 +110,7 @@ struct virtio_net {
 	int			 rx_coal;	/* ev off: coalescing */
 	int			 coal_fd;	/* its timer, or -1 */
 	struct event		*coal_ev;
+	struct event		*txmore_ev;	/* tx: the next turn */
 	struct virtio_net_stats	 st;
 	struct virtq_chain	 chain;
 	struct iovec		 iov[VIRTQ_MAX_IOV];
@@ -628,14 +632,21 @@ net_tx_batch(struct virtio_net *n, int *replies)
 
 /*
  * net_tx: send the guest's frames to the tap, batch after batch until
- * the ring stays empty, kicks suppressed meanwhile (lock held).
+ * the ring stays empty, kicks suppressed meanwhile (lock held). A guest
+ * that refills the ring as fast as it drains would keep the event thread
+ * here for good, and the tap's frames for the guest (a TCP sender's
+ * ACKs), the other devices and the stop request would wait, the tap's
+ * queue overflowing: after NET_TX_BUDGET batches the rest is the next
+ * turn of the event loop (txmore_ev), kicks still suppressed, as a NIC's
+ * poll budget.
  */
 static void
 net_tx(struct virtio_net *n)
 {
 	struct virtio_pci	*vp = &n->vp;
 	struct virtq		*vq = &vp->q[NET_TXQ].vq;
-	int			 replies = 0;
+	struct timeval		 now = { 0, 0 };
+	int			 replies = 0, turn = 0;
 
 	if (!virtio_pci_ready(vp, NET_TXQ))
 		return;
@@ -643,7 +654,16 @@ net_tx(struct virtio_net *n)
 	for (;;) {
 		if (net_tx_batch(n, &replies) > 0) {
 			virtio_pci_interrupt(vp, NET_TXQ);
-			continue;
+			if (++turn < NET_TX_BUDGET || n->txmore_ev == NULL)
+				continue;
+			/*
+			 * A timer due now, not event_active: libevent runs
+			 * what is made active during its callbacks in the
+			 * same pass, before it looks at the fds again.
+			 */
+			n->st.tx_yields++;
+			(void)event_add(n->txmore_ev, &now);
+			break;
 		}
 		/* Dry: kicks on again, and a last look for what came. */
 		if (!virtio_pci_ready(vp, NET_TXQ) || !virtq_notify(vq, 1))
@@ -678,6 +698,19 @@ net_on_tap(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	virtio_pci_lock(&n->vp);
 	net_rx_coalesce(n, net_rx(n));
+	virtio_pci_unlock(&n->vp);
+}
+
+/* net_on_txmore: the next turn of a transmit burst (net_tx). */
+static void
+net_on_txmore(evutil_socket_t fd, short ev, void *arg)
+{
+	struct virtio_net	*n = arg;
+
+	(void)fd;
+	(void)ev;
+	virtio_pci_lock(&n->vp);
+	net_tx(n);
 	virtio_pci_unlock(&n->vp);
 }
 
@@ -770,6 +803,11 @@ virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
 			return NULL;
 		}
 		n->ev_on = 1;
+		if ((n->txmore_ev = event_new(vm->evbase, -1, 0,
+		    net_on_txmore, n)) == NULL) {
+			log_warnx("interface %d: event", index);
+			return NULL;
+		}
 		if (NET_COAL_US > 0 && (n->coal_fd = timerfd_create(
 		    CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) != -1 &&
 		    ((n->coal_ev = event_new(vm->evbase, n->coal_fd,

@@ -83,6 +83,7 @@ struct virtio_net_stats {
 	uint64_t	tap_calls;	/* system calls they made */
 	uint64_t	rx_dry;		/* rx ring dry with frames waiting */
 	uint64_t	rx_coalesced;	/* tap left to the coalescing timer */
+	uint64_t	tx_yields;	/* tx burst left for the next turn */
 };
 void	virtio_net_get_stats(struct virtio_pci *, struct virtio_net_stats *);
 
