@@ -59,6 +59,18 @@ make_initrd() {
 	    print substr($b, 0, $n)' "$2" >"$1"
 }
 
+# ns_tap NS TAP ADDR/LEN: in network namespace NS (the caller's, made
+# and deleted by it) loopback up, IPv6 off (no router solicitations or
+# DAD frames among the guest's), and tap TAP up with address ADDR.
+ns_tap() {
+	ip netns exec "$1" ip link set lo up &&
+	    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
+	    ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 &&
+	    ip netns exec "$1" ip tuntap add mode tap name "$2" &&
+	    ip netns exec "$1" ip addr add "$3" dev "$2" &&
+	    ip netns exec "$1" ip link set "$2" up
+}
+
 # guest_tap OUTPREFIX: checks the guest's TAP stream: no "not ok", a plan,
 # and the plan matches the count. Prints failures as diagnostics.
 guest_tap_clean() {

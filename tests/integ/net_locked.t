@@ -38,12 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 nsx() { ip netns exec "$NS" "$@"; }
-nsx ip link set lo up
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-nsx ip tuntap add mode tap name $TAPIF
-nsx ip addr add $HOSTIP/24 dev $TAPIF
-nsx ip link set $TAPIF up
+ns_tap "$NS" $TAPIF $HOSTIP/24
 stat_of() { nsx cat "/sys/class/net/$TAPIF/statistics/$1"; }
 
 # start_host OUT: the UDP listener (OUT.udp: "tg-spoof|tg-own K A:P" per

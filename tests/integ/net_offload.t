@@ -34,15 +34,10 @@ cleanup() {
 }
 trap cleanup EXIT
 nsx() { ip netns exec "$NS" "$@"; }
-nsx ip link set lo up
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+ns_tap "$NS" $TAPIF $HOSTIP/24
 nsx sysctl -qw net.ipv4.ip_forward=1
 nsx sysctl -qw net.ipv4.conf.all.rp_filter=0
 nsx sysctl -qw net.ipv4.conf.default.rp_filter=0
-nsx ip tuntap add mode tap name $TAPIF
-nsx ip addr add $HOSTIP/24 dev $TAPIF
-nsx ip link set $TAPIF up
 
 # The reader makes the far tap (IFF_TAP | IFF_NO_PI: no vnet header, no
 # offload) and prints one line per IPv4 UDP or TCP frame to PORT:

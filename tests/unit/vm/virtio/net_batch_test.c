@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "helper/tap.h"
+#include "unit/vm/virtio/netframe.h"
 #include "unit/vm/virtio/vpci.h"
 #include "vm/net/tapio.h"
 #include "vm/virtio/virtio.h"
@@ -24,17 +25,6 @@
 #define NRX	10
 
 static const uint8_t	mac[6] = { 0xfe, 0xe1, 0xbb, 0xd1, 0x12, 0x34 };
-
-static size_t
-frame(uint8_t *f, uint8_t fill, size_t len)
-{
-	memset(f, 0xff, 6);
-	memcpy(f + 6, mac, 6);
-	f[12] = 0x08;
-	f[13] = 0x00;
-	memset(f + 14, fill, len - 14);
-	return len;
-}
 
 /* msix: vectors 0 (rx) and 1 (tx) programmed, MSI-X on. */
 static void
@@ -101,7 +91,7 @@ test_mode(struct vm *vm, int ring)
 	for (i = 0; i < NTX; i++) {
 		mem_write(&vm->mem, TXBUF + 0x800ULL * (uint64_t)i, hdr, 12);
 		mem_write(&vm->mem, TXBUF + 0x800ULL * (uint64_t)i + 0x100, f,
-		    frame(f, (uint8_t)i, (size_t)(60 + i)));
+		    nf_frame(f, mac, (uint8_t)i, (size_t)(60 + i)));
 		tr_desc(&tx, (uint16_t)(2 * i), TXBUF + 0x800ULL * (uint64_t)i,
 		    12, TR_F_NEXT, (uint16_t)(2 * i + 1));
 		tr_desc(&tx, (uint16_t)(2 * i + 1), TXBUF + 0x800ULL *
@@ -139,7 +129,7 @@ test_mode(struct vm *vm, int ring)
 
 	/* rx: NRX frames waiting, 16 buffers posted, one kick. */
 	for (i = 0; i < NRX; i++)
-		(void)send(sv[1], f, frame(f, (uint8_t)(0x80 + i),
+		(void)send(sv[1], f, nf_frame(f, mac, (uint8_t)(0x80 + i),
 		    (size_t)(100 + i)), 0);
 	for (i = 0; i < 16; i++) {
 		tr_desc(&rx, (uint16_t)i, RXBUF + 0x800ULL * (uint64_t)i, 2048,
@@ -169,7 +159,7 @@ test_mode(struct vm *vm, int ring)
 	    "%s: buffers left: rx kicks spared (avail_event %u behind %u)",
 	    m, tr_avail_event(&rx), rx.avail_idx);
 	/* The 6 buffers left take the next frames. */
-	(void)send(sv[1], f, frame(f, 0x99, 200), 0);
+	(void)send(sv[1], f, nf_frame(f, mac, 0x99, 200), 0);
 	vt_pump(vm);
 	id = len = 0;
 	ok = tr_get_used(&rx, &id, &len);
@@ -178,7 +168,7 @@ test_mode(struct vm *vm, int ring)
 	    len);
 	/* More frames than buffers: the rest wait in the tap. */
 	for (i = 0; i < 8; i++)
-		(void)send(sv[1], f, frame(f, (uint8_t)i, 64), 0);
+		(void)send(sv[1], f, nf_frame(f, mac, (uint8_t)i, 64), 0);
 	vt_pump(vm);
 	for (i = 0; tr_get_used(&rx, &id, &len); i++)
 		;
@@ -202,7 +192,7 @@ test_mode(struct vm *vm, int ring)
 	/* A buffer the device may not write: the queue is broken. */
 	tr_desc(&rx, 3, RXBUF, 2048, 0, 0);
 	tr_post(&rx, 3);
-	(void)send(sv[1], f, frame(f, 1, 64), 0);
+	(void)send(sv[1], f, nf_frame(f, mac, 1, 64), 0);
 	vt_kick(vm, vp, 0);
 	vt_pump(vm);
 	tap_ok(vt_rd(vm, VT_CC(vp) + 0x14, 1) & 0x40,
@@ -242,7 +232,8 @@ test_coal(struct vm *vm)
 	vt_kick(vm, vp, 0);
 	vt_pump(vm);
 	for (i = 0; i < 40; i++)
-		(void)send(sv[1], f, frame(f, (uint8_t)i, (size_t)(80 + i)), 0);
+		(void)send(sv[1], f, nf_frame(f, mac, (uint8_t)i,
+		    (size_t)(80 + i)), 0);
 	vt_pump(vm);
 	for (i = 0, ok = 1; i < 40 && vt_wait_used(vm, &rx, &id, &len); i++) {
 		mem_read(&vm->mem, RXBUF + 0x800ULL * id, got, len);
@@ -257,7 +248,7 @@ test_coal(struct vm *vm)
 	tap_ok(st.rx_coalesced >= 1, "coalescing: the burst left the tap to "
 	    "the timer (%llu)", (unsigned long long)st.rx_coalesced);
 	/* Sent while the device waits: the timer's read brings it. */
-	(void)send(sv[1], f, frame(f, 0xaa, 100), 0);
+	(void)send(sv[1], f, nf_frame(f, mac, 0xaa, 100), 0);
 	ok = vt_wait_used(vm, &rx, &id, &len);
 	tap_ok(ok && id == 40 && len == 112, "coalescing: a frame sent during "
 	    "the wait arrives (id %u len %u)", id, len);
@@ -266,7 +257,8 @@ test_coal(struct vm *vm)
 	virtio_net_get_stats(vp, &st);
 	virtio_pci_unlock(vp);
 	for (i = 0, ok = 1; i < 3; i++) {
-		(void)send(sv[1], f, frame(f, (uint8_t)(0xb0 + i), 90), 0);
+		(void)send(sv[1], f, nf_frame(f, mac, (uint8_t)(0xb0 + i),
+		    90), 0);
 		ok &= vt_wait_used(vm, &rx, &id, &len) && id == 41U +
 		    (uint32_t)i && len == 102;
 	}
@@ -324,7 +316,7 @@ test_budget(struct vm *vm)
 	for (i = 0; i < 256; i++) {
 		mem_write(&vm->mem, TXBUF + 0x400ULL * (uint64_t)i, hdr, 12);
 		mem_write(&vm->mem, TXBUF + 0x400ULL * (uint64_t)i + 12, f,
-		    frame(f, (uint8_t)i, 60));
+		    nf_frame(f, mac, (uint8_t)i, 60));
 		tr_desc(&tx, (uint16_t)i, TXBUF + 0x400ULL * (uint64_t)i, 72,
 		    0, 0);
 		tr_post(&tx, (uint16_t)i);
@@ -338,7 +330,7 @@ test_budget(struct vm *vm)
 	tap_ok(tr_r16(&vm->mem, tx.used) & 1,
 	    "budget: kicks stay suppressed for the rest");
 	/* A frame for the guest comes between the turns. */
-	(void)send(sv[1], f, frame(f, 0xee, 80), 0);
+	(void)send(sv[1], f, nf_frame(f, mac, 0xee, 80), 0);
 	event_base_loop(vm->evbase, EVLOOP_NONBLOCK | EVLOOP_ONCE);
 	rxgot = tr_get_used(&rx, &id, &len) && len == 92;
 	for (; tr_get_used(&tx, &id, &len); used++)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "helper/tap.h"
+#include "unit/vm/virtio/netframe.h"
 #include "unit/vm/virtio/vpci.h"
 #include "vm/net/tapio.h"
 #include "vm/virtio/virtio.h"
@@ -44,17 +45,6 @@ hdr(uint8_t h[12], uint8_t flags, uint8_t gso, uint16_t gso_size)
 	h[5] = (uint8_t)(gso_size >> 8);
 	h[6] = 34;
 	h[8] = 16;
-}
-
-static size_t
-frame(uint8_t *f, uint8_t fill, size_t len)
-{
-	memset(f, 0xff, 6);
-	memcpy(f + 6, mac, 6);
-	f[12] = 0x08;
-	f[13] = 0x00;
-	memset(f + 14, fill, len - 14);
-	return len;
 }
 
 /* dev: a device on a socket pair, offloads offered; NULL on failure. */
@@ -160,7 +150,7 @@ test_tx(void)
 
 	/* A TSO frame: header and frame on the tap as the guest made them. */
 	hdr(h, 1, 1, 1448);
-	fl = frame(f, 0x5a, 3000);
+	fl = nf_frame(f, mac, 0x5a, 3000);
 	send_one(&vm, vp, &tx, 0, h, f, fl);
 	n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
 	tap_ok(n == (ssize_t)(12 + fl) && memcmp(got, h, 12) == 0 &&
@@ -172,7 +162,7 @@ test_tx(void)
 
 	/* A partial checksum alone, then a plain frame. */
 	hdr(h, 1, 0, 0);
-	fl = frame(f, 0x11, 100);
+	fl = nf_frame(f, mac, 0x11, 100);
 	send_one(&vm, vp, &tx, 1, h, f, fl);
 	n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
 	tap_ok(n == (ssize_t)(12 + fl) && got[0] == 1 && got[1] == 0,
@@ -225,7 +215,7 @@ test_tx_nocsum(void)
 	}
 	start(&vm, vp, &rx, &tx, F_MAC);
 	hdr(h, 1, 0, 0);
-	send_one(&vm, vp, &tx, 0, h, f, frame(f, 0x22, 80));
+	send_one(&vm, vp, &tx, 0, h, f, nf_frame(f, mac, 0x22, 80));
 	n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
 	tap_ok(n == -1 && dropped(vp) == 1,
 	    "tx: a partial checksum from a driver that did not take CSUM is "
@@ -252,10 +242,10 @@ test_rx(void)
 	hdr(h, 2, 1, 1448);
 	for (i = 0; i < 3; i++) {
 		memcpy(f, h, 12);
-		(void)send(sv[1], f, 12 + frame(f + 12, (uint8_t)(0x40 + i),
-		    (size_t)(70 + i)), 0);
+		(void)send(sv[1], f, 12 + nf_frame(f + 12, mac,
+		    (uint8_t)(0x40 + i), (size_t)(70 + i)), 0);
 	}
-	/* Buffer 0 holds only 12 bytes plus part of a frame: one chain of two. */
+	/* Each chain: 8 bytes (part of the header), then 1600. */
 	for (i = 0; i < 4; i++) {
 		tr_desc(&rx, (uint16_t)(2 * i), RXBUF + 0x800ULL *
 		    (uint64_t)i, 8, TR_F_WRITE | TR_F_NEXT,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "helper/tap.h"
+#include "unit/vm/virtio/netframe.h"
 #include "unit/vm/virtio/vpci.h"
 #include "vm/virtio/virtio.h"
 
@@ -14,17 +15,6 @@
 
 static struct vm	vm;
 static const uint8_t	mac[6] = { 0xfe, 0xe1, 0xbb, 0xd1, 0x12, 0x34 };
-
-static size_t
-frame(uint8_t *f, const uint8_t *src, uint8_t fill, size_t len)
-{
-	memset(f, 0xff, 6);
-	memcpy(f + 6, src, 6);
-	f[12] = 0x08;
-	f[13] = 0x00;
-	memset(f + 14, fill, len - 14);
-	return len;
-}
 
 /* tx: post header + frame on the tx ring and kick. */
 static void
@@ -75,7 +65,7 @@ main(void)
 	tap_is(vt_cfg_rd(&vm, vp->pci.slot, 2, 2), 0x1041, "device 1041");
 
 	/* Before the driver is up, frames from the wire are dropped. */
-	write(sv[1], f, frame(f, other, 1, 60));
+	write(sv[1], f, nf_frame(f, other, 1, 60));
 	vt_pump(&vm);
 	virtio_net_get_stats(vp, &st);
 	tap_is(st.rx_dropped, 1, "frame dropped while no driver");
@@ -89,7 +79,7 @@ main(void)
 	vt_driver_ok(&vm, vp);
 
 	/* rx: no buffers yet: the frame waits in the tap. */
-	write(sv[1], f, frame(f, other, 2, 100));
+	write(sv[1], f, nf_frame(f, other, 2, 100));
 	vt_pump(&vm);
 	tap_ok(!tr_get_used(&rx, &id, &len), "no rx buffer, nothing used");
 	tr_desc(&rx, 0, RXBUF, 2048, TR_F_WRITE, 0);
@@ -107,17 +97,17 @@ main(void)
 	tr_post(&rx, 1);
 	vt_kick(&vm, vp, 0);
 	vt_pump(&vm);
-	write(sv[1], f, frame(f, other, 3, 1514));
+	write(sv[1], f, nf_frame(f, other, 3, 1514));
 	vt_pump(&vm);
 	tap_ok(tr_get_used(&rx, &id, &len) && len == 1526 && id == 1,
 	    "rx: 1514-byte frame");
 
 	/* tx with our MAC goes out; with another MAC, locked drops it. */
-	tx(vp, &txr, f, frame(f, mac, 4, 80));
+	tx(vp, &txr, f, nf_frame(f, mac, 4, 80));
 	n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
 	tap_ok(n == 80 && memcmp(got, f, 80) == 0, "tx: frame on the tap");
 	tap_ok(tr_get_used(&txr, &id, &len) && len == 0, "tx completed");
-	tx(vp, &txr, f, frame(f, other, 5, 80));
+	tx(vp, &txr, f, nf_frame(f, other, 5, 80));
 	n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
 	tap_ok(n == -1, "tx: spoofed source MAC not sent");
 	tap_ok(tr_get_used(&txr, &id, &len), "spoofed frame still completed");
