@@ -69,6 +69,13 @@ has '00:0[0-9]: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A'
 ok $? "our UART: found through ACPI PnP at 0x3f8, IRQ 4, a 16550A"
 has 'random: crng init done'
 ok $? "the entropy from virtio-rng initialised the kernel's RNG"
+# Linux's virtio_net takes the transmit offloads a tap with a header
+# lets us offer (bits 0 CSUM, 11 HOST_TSO4, 12 HOST_TSO6, 13 HOST_ECN);
+# its driver checks they hang together, and its DHCP goes out with them.
+f=$(sed -n 's/.*virtio-net: driver features 0x\([0-9a-f]*\) (offered .*/\1/p' \
+    "$con.err" | tail -1)
+[ -n "$f" ] && [ $((0x$f & 0x3801)) -eq $((0x3801)) ]
+ok $? "Linux's virtio_net took CSUM, HOST_TSO4, HOST_TSO6 and HOST_ECN (0x$f)"
 has 'IP-Config: Got DHCP answer from 100\.64\.1\.2, my address is 100\.64\.1\.3'
 ok $? "DHCP: our server 100.64.1.2 leased 100.64.1.3"
 has 'device=eth0, hwaddr=fe:e1:bb:d1:[0-9a-f:]{5}, ipaddr=100\.64\.1\.3, mask=255\.255\.255\.254, gw=100\.64\.1\.2'

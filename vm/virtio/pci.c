@@ -359,6 +359,9 @@ virtio_pci_features_ok(struct virtio_pci *vp)
 		    (unsigned long long)vp->driver_features);
 		return 0;
 	}
+	log_debug("%s: driver features 0x%llx (offered 0x%llx)",
+	    vp->ops->name, (unsigned long long)vp->driver_features,
+	    (unsigned long long)vp->features);
 	return 1;
 }
 
