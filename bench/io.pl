@@ -368,7 +368,8 @@ push @nr, row('guest-to-host TCP net-tx-tso, 64 KB segments', 'MB/s',
     'payload of TCP segments of 65160 bytes the host cuts into 1448-byte '
     . 'ones (CSUM, HOST_TSO4: the virtio_net_hdr goes to the tap), to the '
     . 'closed port 9, each answered by a RST');
-push @nr, row('net-tx-tso: replies received per 1000', 'replies', (map { col($netwhy || $why{$_}, $net{$_} || [],
+push @nr, row('net-tx-tso: replies received per 1000', 'replies',
+    (map { col($netwhy || $why{$_}, $net{$_} || [],
     sub { $_[0]{bench}{'net-tx-tso-replies per-1000-frames'} }) } 'ours',
     'qemu'), 'the host sends a RST for each segment; a VMM that does not '
     . 'read the tap while the guest sends loses them on the tap\'s queue '

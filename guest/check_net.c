@@ -5,11 +5,8 @@
 
 #define NET_F_MAC	5
 #define NET_F_STATUS	16
-#define NET_HDR		12		/* virtio_net_hdr, 1.x */
 #define BUFSZ		2048
 #define QSZ		128
-#define RXQ		0
-#define TXQ		1
 #define VEC_RX		0x60
 #define VEC_TX		0x61
 #define ICMP_ID		0x7467
@@ -47,6 +44,14 @@ net_sum(uint32_t sum, const void *buf, uint32_t len)
 	return sum;
 }
 
+/* net_pseudo: the IPv4 pseudo-header's sum, not folded. */
+uint32_t
+net_pseudo(const uint8_t src[4], const uint8_t to[4], uint8_t proto,
+    uint32_t len)
+{
+	return net_sum(net_sum(0, src, 4), to, 4) + proto + len;
+}
+
 /* net_cksum: the Internet checksum of buf with sum carried in. */
 uint16_t
 net_cksum(uint32_t sum, const void *buf, uint32_t len)
@@ -81,7 +86,7 @@ net_parse_ip(const char *s, uint8_t ip[4])
 static void
 net_post_rx(void)
 {
-	struct vq	*q = &netif.v.q[RXQ];
+	struct vq	*q = &netif.v.q[NET_RXQ];
 	struct vbuf	 b;
 
 	b.addr = (uint64_t)(netif.rxbuf + (uint64_t)q->free_head * BUFSZ);
@@ -117,13 +122,13 @@ net_up(void)
 	netif.rxbuf = vmem_alloc((uint64_t)QSZ * BUFSZ, 4096);
 	netif.txbuf = vmem_alloc((uint64_t)QSZ * BUFSZ, 4096);
 	if (netif.rxbuf == NULL || netif.txbuf == NULL ||
-	    vio_queue(v, RXQ, QSZ, 0) == -1 || vio_queue(v, TXQ, QSZ, 1) == -1)
+	    vio_queue(v, NET_RXQ, QSZ, 0) == -1 || vio_queue(v, NET_TXQ, QSZ, 1) == -1)
 		return -1;
-	while (v->q[RXQ].nfree > 0)
+	while (v->q[NET_RXQ].nfree > 0)
 		net_post_rx();
 	if (vio_driver_ok(v) == -1)
 		return -1;
-	vq_kick(&v->q[RXQ]);
+	vq_kick(&v->q[NET_RXQ]);
 	netif.up = 1;
 	return 0;
 }
@@ -136,7 +141,7 @@ net_up(void)
 void
 net_reclaim(void)
 {
-	while (vq_poll(&netif.v.q[TXQ], NULL) >= 0)
+	while (vq_poll(&netif.v.q[NET_TXQ], NULL) >= 0)
 		netif.tx_done++;
 }
 
@@ -144,7 +149,7 @@ net_reclaim(void)
 int
 net_send(const void *frame, uint32_t len)
 {
-	struct vq	*q = &netif.v.q[TXQ];
+	struct vq	*q = &netif.v.q[NET_TXQ];
 	struct vbuf	 b;
 	uint64_t	 t0 = 0;
 	uint8_t		*p;
@@ -199,6 +204,24 @@ net_arp(const uint8_t *f, uint32_t len)
 }
 
 /*
+ * net_take: the next frame the device filled (after its header), counted;
+ * its buffer is the caller's to give back (net_post_rx). NULL if none.
+ */
+static const uint8_t *
+net_take(uint32_t *len)
+{
+	uint32_t	n;
+	int		head;
+
+	if ((head = vq_poll(&netif.v.q[NET_RXQ], &n)) < 0)
+		return NULL;
+	netif.rx_frames++;
+	n = n > NET_HDR ? n - NET_HDR : 0;
+	*len = n > FRAME_MAX ? FRAME_MAX : n;
+	return netif.rxbuf + (uint64_t)head * BUFSZ + NET_HDR;
+}
+
+/*
  * net_poll: the next received frame for us (our MAC or broadcast) into
  * buf (FRAME_MAX bytes or more): 1, or 0 if none is waiting. ARP
  * requests for our address are answered here and not returned.
@@ -206,17 +229,12 @@ net_arp(const uint8_t *f, uint32_t len)
 int
 net_poll(uint8_t *buf, uint32_t *len)
 {
-	struct vq	*q = &netif.v.q[RXQ];
+	struct vq	*q = &netif.v.q[NET_RXQ];
 	const uint8_t	*f;
 	uint32_t	 n;
-	int		 head, mine;
+	int		 mine;
 
-	while ((head = vq_poll(q, &n)) >= 0) {
-		netif.rx_frames++;
-		f = netif.rxbuf + (uint64_t)head * BUFSZ + NET_HDR;
-		n = n > NET_HDR ? n - NET_HDR : 0;
-		if (n > FRAME_MAX)
-			n = FRAME_MAX;
+	while ((f = net_take(&n)) != NULL) {
 		mine = n >= 14 && (memcmp(f, netif.mac, 6) == 0 ||
 		    memcmp(f, bcast, 6) == 0);
 		if (mine && !net_arp(f, n)) {
@@ -276,9 +294,7 @@ net_udp_frame(uint8_t *f, const uint8_t dst[6], const uint8_t src[4],
 	net_put16(u + 4, (uint16_t)(8 + len));
 	net_put16(u + 6, 0);
 	memcpy(u + 8, data, len);
-	sum = net_sum(0, src, 4);
-	sum = net_sum(sum, to, 4);
-	sum += 17 + 8 + len;
+	sum = net_pseudo(src, to, 17, 8 + len);
 	c = net_cksum(sum, u, 8 + len);
 	net_put16(u + 6, c == 0 ? 0xffff : c);
 	return (int)(42 + len);
@@ -410,7 +426,7 @@ static int
 net_spoof(const uint8_t hmac[6], const uint8_t host[4], uint16_t port,
     uint32_t n, uint8_t smac[6])
 {
-	struct vq	*q = &netif.v.q[TXQ];
+	struct vq	*q = &netif.v.q[NET_TXQ];
 	uint8_t		 f[FRAME_MAX];
 	char		 data[32];
 	uint64_t	 t0;
@@ -537,20 +553,17 @@ out:
 static void
 net_drain(void)
 {
-	struct vq	*q = &netif.v.q[RXQ];
+	const uint8_t	*f;
 	uint32_t	 n;
-	int		 head, posted = 0;
+	int		 posted = 0;
 
-	while ((head = vq_poll(q, &n)) >= 0) {
-		netif.rx_frames++;
-		n = n > NET_HDR ? n - NET_HDR : 0;
-		(void)net_arp(netif.rxbuf + (uint64_t)head * BUFSZ + NET_HDR,
-		    n > FRAME_MAX ? FRAME_MAX : n);
+	while ((f = net_take(&n)) != NULL) {
+		(void)net_arp(f, n);
 		net_post_rx();
 		posted++;
 	}
 	if (posted > 0)
-		(void)vq_notify(q);
+		(void)vq_notify(&netif.v.q[NET_RXQ]);
 }
 
 /*
@@ -565,7 +578,7 @@ uint64_t
 net_bench_send(const uint8_t *shared, uint32_t blen, uint64_t ms,
     uint64_t *us, uint64_t *kicks)
 {
-	struct vq	*q = &netif.v.q[TXQ];
+	struct vq	*q = &netif.v.q[NET_TXQ];
 	struct vbuf	 b;
 	uint64_t	 t0, end, sent = 0, done0;
 	int		 batch = 0;
@@ -652,8 +665,8 @@ check_net_bench(void)
 	if (!tap_ok(net_arp_resolve(host, hmac, 20000000) == 0, "net-bench: "
 	    "host's MAC resolved"))
 		return;
-	vq_intr(&netif.v.q[RXQ], 0);
-	vq_intr(&netif.v.q[TXQ], 0);
+	vq_intr(&netif.v.q[NET_RXQ], 0);
+	vq_intr(&netif.v.q[NET_TXQ], 0);
 	for (i = 0; i < nitems(lens); i++) {
 		n = bench_tx(hmac, host, (uint16_t)port, lens[i], ms, &us,
 		    &kicks);
@@ -667,8 +680,8 @@ check_net_bench(void)
 		    lens[i], n > 0 ? kicks * 1000 / n : 0);
 	}
 	netoff_bench_tso(hmac, host, (uint16_t)port, ms);
-	vq_intr(&netif.v.q[RXQ], 1);
-	vq_intr(&netif.v.q[TXQ], 1);
+	vq_intr(&netif.v.q[NET_RXQ], 1);
+	vq_intr(&netif.v.q[NET_TXQ], 1);
 	tap_ok(1, "net-bench: done, frames tx %lu rx %lu", netif.tx_frames,
 	    netif.rx_frames);
 }
@@ -717,12 +730,12 @@ bench_rx(const uint8_t hmac[6], const uint8_t host[4], uint16_t hport,
     uint16_t port, uint32_t size, uint64_t ms, uint64_t *frames,
     uint64_t *bytes, uint64_t *us, uint64_t *kicks)
 {
-	struct vq	*q = &netif.v.q[RXQ];
+	struct vq	*q = &netif.v.q[NET_RXQ];
 	const uint8_t	*f;
 	char		 msg[64];
 	uint64_t	 t0 = 0, end = 0, last = 0, now, w0, quiet;
 	uint32_t	 n;
-	int		 head, posted = 0, i, k;
+	int		 posted = 0, i, k;
 
 	*frames = *bytes = *us = *kicks = 0;
 	snprintf(msg, sizeof(msg), "tg-rx-ready %u %lu", size, ms);
@@ -738,10 +751,7 @@ bench_rx(const uint8_t hmac[6], const uint8_t host[4], uint16_t hport,
 			}
 		} else if (now >= end)
 			break;
-		while ((head = vq_poll(q, &n)) >= 0) {
-			netif.rx_frames++;
-			f = netif.rxbuf + (uint64_t)head * BUFSZ + NET_HDR;
-			n = n > NET_HDR ? n - NET_HDR : 0;
+		while ((f = net_take(&n)) != NULL) {
 			if (rx_is_udp(f, n, port)) {
 				if (t0 == 0) {
 					t0 = time_us();
@@ -777,10 +787,7 @@ bench_rx(const uint8_t hmac[6], const uint8_t host[4], uint16_t hport,
 	/* What is still on its way, until 20 ms pass without a frame. */
 	for (quiet = w0 = time_us(); time_us() - quiet < 20000 &&
 	    time_us() - w0 < 2000000; ) {
-		while ((head = vq_poll(q, &n)) >= 0) {
-			netif.rx_frames++;
-			f = netif.rxbuf + (uint64_t)head * BUFSZ + NET_HDR;
-			n = n > NET_HDR ? n - NET_HDR : 0;
+		while ((f = net_take(&n)) != NULL) {
 			if (!rx_is_udp(f, n, port))
 				(void)net_arp(f, n);
 			net_post_rx();
@@ -830,8 +837,8 @@ check_net_rx_bench(void)
 	if (!tap_ok(net_arp_resolve(host, hmac, 20000000) == 0,
 	    "net-rx-bench: host's MAC resolved"))
 		return;
-	vq_intr(&netif.v.q[RXQ], 0);
-	vq_intr(&netif.v.q[TXQ], 0);
+	vq_intr(&netif.v.q[NET_RXQ], 0);
+	vq_intr(&netif.v.q[NET_TXQ], 0);
 	for (i = 0; i < nitems(sizes); i++) {
 		if (bench_rx(hmac, host, (uint16_t)hport,
 		    (uint16_t)(RX_SPORT + i), sizes[i], ms, &frames, &bytes,
@@ -851,8 +858,8 @@ check_net_rx_bench(void)
 		printf("# bench: net-rx-%ub-kicks %lu per-1000-frames\n",
 		    sizes[i], frames > 0 ? kicks * 1000 / frames : 0);
 	}
-	vq_intr(&netif.v.q[RXQ], 1);
-	vq_intr(&netif.v.q[TXQ], 1);
+	vq_intr(&netif.v.q[NET_RXQ], 1);
+	vq_intr(&netif.v.q[NET_TXQ], 1);
 	tap_ok(good, "net-rx-bench: done, frames counted %lu (rx %lu, tx %lu)",
 	    total, netif.rx_frames, netif.tx_frames);
 }

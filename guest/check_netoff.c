@@ -12,7 +12,6 @@
 #include "guest.h"
 #include "virtio.h"
 
-#define NETOFF_HDR	12		/* virtio_net_hdr, 1.x */
 #define NETOFF_UDP	200		/* datagram payload */
 #define NETOFF_TCP	3000		/* segment payload */
 #define NETOFF_MSS	1000
@@ -29,15 +28,15 @@ netoff_byte(uint32_t i)
 	return (uint8_t)(i * 7 + 3);
 }
 
-/* netoff_pseudo: the IPv4 pseudo-header sum, folded, not inverted. */
+/*
+ * netoff_pseudo: what a partial checksum's field holds: the IPv4
+ * pseudo-header's sum, folded, not inverted.
+ */
 static uint16_t
 netoff_pseudo(const uint8_t to[4], uint8_t proto, uint32_t len)
 {
-	uint32_t	sum;
+	uint32_t	sum = net_pseudo(netif.ip, to, proto, len);
 
-	sum = net_sum(0, netif.ip, 4);
-	sum = net_sum(sum, to, 4);
-	sum += proto + len;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
@@ -75,7 +74,7 @@ static void
 netoff_hdr(uint8_t *h, uint8_t gso, uint16_t hdr_len, uint16_t gso_size,
     uint16_t csum_off)
 {
-	memset(h, 0, NETOFF_HDR);
+	memset(h, 0, NET_HDR);
 	h[0] = 1;			/* VIRTIO_NET_HDR_F_NEEDS_CSUM */
 	h[1] = gso;
 	h[2] = (uint8_t)hdr_len;	/* little-endian, as virtio 1.x */
@@ -95,7 +94,7 @@ static uint32_t
 netoff_tcp(uint8_t *buf, const uint8_t hmac[6], const uint8_t to[4],
     uint16_t sport, uint16_t port, uint32_t len, uint16_t mss)
 {
-	uint8_t		*f = buf + NETOFF_HDR, *t;
+	uint8_t		*f = buf + NET_HDR, *t;
 	uint32_t	 i;
 
 	t = f + net_ip_frame(f, hmac, netif.ip, to, 6, 20 + len);
@@ -111,7 +110,7 @@ netoff_tcp(uint8_t *buf, const uint8_t hmac[6], const uint8_t to[4],
 		t[20 + i] = netoff_byte(i);
 	net_put16(t + 16, netoff_pseudo(to, 6, 20 + len));
 	netoff_hdr(buf, 1, 54, mss, 16);	/* VIRTIO_NET_HDR_GSO_TCPV4 */
-	return NETOFF_HDR + 54 + len;
+	return NET_HDR + 54 + len;
 }
 
 void
@@ -129,7 +128,7 @@ netoff_bench_tso(const uint8_t hmac[6], const uint8_t host[4],
 		return;
 	}
 	if (buf == NULL &&
-	    (buf = vmem_alloc(NETOFF_HDR + 54 + NETOFF_TSO, 4096)) == NULL) {
+	    (buf = vmem_alloc(NET_HDR + 54 + NETOFF_TSO, 4096)) == NULL) {
 		printf("# net-bench: no TSO round: no memory\n");
 		return;
 	}
@@ -148,10 +147,52 @@ netoff_bench_tso(const uint8_t hmac[6], const uint8_t host[4],
 	    n > 0 ? (netif.rx_frames - rx0) * 1000 / n : 0);
 }
 
+/*
+ * netoff_echo: what we receive must come whole: a datagram to the host's
+ * echo service (tg.net.host:port) and its answer, whose UDP checksum must
+ * hold; a tap left offloading towards the guest would hand us the host's
+ * partial checksum under our zero header.
+ */
+static void
+netoff_echo(const uint8_t hmac[6], uint16_t port)
+{
+	static const char	 msg[] = "tg-offload-echo";
+	uint8_t			 host[4], f[FRAME_MAX];
+	const uint8_t		*u;
+	char			 s[32];
+	uint32_t		 len, ul;
+	uint64_t		 t0;
+	int			 got = 0, whole = 0;
+
+	if (!cmdline_get("tg.net.host", s, sizeof(s)) ||
+	    net_parse_ip(s, host) == -1)
+		return;
+	(void)net_send(f, (uint32_t)net_udp_frame(f, hmac, netif.ip, host,
+	    NETOFF_SPORT + 3, port, msg, sizeof(msg) - 1));
+	for (t0 = time_us(); !got && time_us() - t0 < NETOFF_TIMEOUT; ) {
+		if (!net_poll(f, &len)) {
+			cpu_relax();
+			continue;
+		}
+		if (len < 42 || net_get16(f + 12) != ETH_IP || f[23] != 17 ||
+		    net_get16(f + 36) != NETOFF_SPORT + 3)
+			continue;
+		u = f + 34;
+		ul = net_get16(u + 4);
+		got = 1;
+		whole = ul >= 8 && 34 + ul <= len && net_get16(u + 6) != 0 &&
+		    net_cksum(net_pseudo(f + 26, f + 30, 17, ul), u, ul) == 0;
+		len = ul;
+	}
+	tap_ok(got && whole, "net-offload: the host's answer came with its UDP "
+	    "checksum whole (%s, %u bytes)", got ? "came" : "none", got ?
+	    len : 0);
+}
+
 void
 check_net_offload(void)
 {
-	uint8_t		 to[4], hmac[6], *buf, *f, *u;
+	uint8_t		 to[4], hmac[6], data[NETOFF_UDP], *buf;
 	char		 s[32];
 	uint64_t	 port = 7777;
 	uint32_t	 i;
@@ -182,22 +223,19 @@ check_net_offload(void)
 	    vio_has(&netif.v, NET_F_HOST_TSO4),
 	    "net-offload: the device offers CSUM and HOST_TSO4"))
 		return;
-	if ((buf = vmem_alloc(NETOFF_HDR + 54 + NETOFF_TCP, 4096)) == NULL) {
+	if ((buf = vmem_alloc(NET_HDR + 54 + NETOFF_TCP, 4096)) == NULL) {
 		tap_ok(0, "net-offload: no memory for the frames");
 		return;
 	}
-	f = buf + NETOFF_HDR;
-
 	/* UDP: the checksum field holds the pseudo-header's sum. */
-	u = f + net_ip_frame(f, hmac, netif.ip, to, 17, 8 + NETOFF_UDP);
-	net_put16(u, NETOFF_SPORT);
-	net_put16(u + 2, (uint16_t)port);
-	net_put16(u + 4, 8 + NETOFF_UDP);
 	for (i = 0; i < NETOFF_UDP; i++)
-		u[8 + i] = netoff_byte(i);
-	net_put16(u + 6, netoff_pseudo(to, 17, 8 + NETOFF_UDP));
+		data[i] = netoff_byte(i);
+	(void)net_udp_frame(buf + NET_HDR, hmac, netif.ip, to, NETOFF_SPORT,
+	    (uint16_t)port, data, NETOFF_UDP);
+	net_put16(buf + NET_HDR + 34 + 6, netoff_pseudo(to, 17,
+	    8 + NETOFF_UDP));
 	netoff_hdr(buf, 0, 0, 0, 6);
-	tap_ok(netoff_send(buf, NETOFF_HDR + 42 + NETOFF_UDP) == 0,
+	tap_ok(netoff_send(buf, NET_HDR + 42 + NETOFF_UDP) == 0,
 	    "net-offload: sent a %u-byte UDP datagram with a partial checksum "
 	    "to port %lu", NETOFF_UDP, port);
 
@@ -208,4 +246,6 @@ check_net_offload(void)
 	    "net-offload: sent a TCP segment of %u bytes to port %lu for "
 	    "%u-byte segmentation (seq %u)", NETOFF_TCP, port, NETOFF_MSS,
 	    NETOFF_SEQ);
+	if (cmdline_u64("tg.net.echoport", &port))
+		netoff_echo(hmac, (uint16_t)port);
 }

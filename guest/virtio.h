@@ -112,6 +112,8 @@ int		 rng_read(struct vdev *, uint8_t *, uint32_t, uint64_t);
 #define FRAME_MAX	1514
 #define NET_F_CSUM	0		/* we may send partial checksums */
 #define NET_F_HOST_TSO4	11		/* ... and TCP/IPv4 to be segmented */
+#define NET_HDR		12		/* virtio_net_hdr, 1.x */
+#define NET_RXQ		0
 #define NET_TXQ		1
 struct netif {
 	struct vdev	 v;
@@ -134,6 +136,8 @@ void		 netoff_bench_tso(const uint8_t[6], const uint8_t[4],
 uint16_t	 net_get16(const uint8_t *);
 void		 net_put16(uint8_t *, uint16_t);
 uint16_t	 net_cksum(uint32_t, const void *, uint32_t);
+uint32_t	 net_pseudo(const uint8_t[4], const uint8_t[4], uint8_t,
+		    uint32_t);
 uint32_t	 net_sum(uint32_t, const void *, uint32_t);
 int		 net_parse_ip(const char *, uint8_t[4]);
 int		 net_ip_frame(uint8_t *, const uint8_t[6], const uint8_t[4],

@@ -9,7 +9,9 @@
 # the header the VM process handed it; a reader on that tap checks every
 # frame's checksums and bytes. Without the header passed on, the datagram
 # would arrive with the guest's partial checksum and the 3054-byte frame
-# not at all.
+# not at all. And the other way: the guest's tap was left by an earlier
+# user offloading towards its reader; an answer from the host must still
+# reach the guest with its checksum whole.
 . "$(dirname "$0")/lib.sh"
 need_kvm
 GUEST=${TG_GUEST:-$GUEST}
@@ -25,16 +27,43 @@ GUESTIP=10.213.9.2
 FWDHOST=10.213.10.1
 FWDIP=10.213.10.2
 PORT=7781
+ECHOPORT=7782
 READER=
+ECHO=
 ip netns add "$NS" 2>/dev/null || skip_all "cannot create a network namespace"
 cleanup() {
-	[ -n "$READER" ] && { kill "$READER" 2>/dev/null; wait "$READER" 2>/dev/null; }
+	for p in $READER $ECHO; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	ip netns del "$NS" 2>/dev/null
 	[ -n "$KEEP_TMP" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 nsx() { ip netns exec "$NS" "$@"; }
 ns_tap "$NS" $TAPIF $HOSTIP/24
+# A persistent tap keeps the offloads its last user asked for: leave
+# checksum and TSO on towards the reader (TUNSETIFF with IFF_VNET_HDR,
+# then TUNSETOFFLOAD TUN_F_CSUM | TUN_F_TSO4), as another VMM could
+# have. The VM process must turn them off, or the host's datagrams reach
+# the guest with partial checksums under our zero header.
+nsx perl -e '
+	open(my $t, "+<", "/dev/net/tun") or die "tun: $!";
+	my $ifr = pack("Z16 s x22", $ARGV[0], 0x5002);
+	ioctl($t, 0x400454ca, $ifr) or die "TUNSETIFF: $!";
+	ioctl($t, 0x400454d0, 3) or die "TUNSETOFFLOAD: $!"' $TAPIF
+ok $? "$TAPIF left with checksum and TSO offload towards its reader"
+# The echo service: answers each datagram with 300 bytes.
+nsx perl -MIO::Socket::INET -e '
+	my $s = IO::Socket::INET->new(LocalAddr => $ARGV[0], Proto => "udp")
+	    or die "udp: $!";
+	$| = 1;
+	print "ready\n";
+	alarm 120;
+	while (defined(my $a = $s->recv(my $d, 65535))) {
+		$s->send("e" x 300, 0, $a);
+	}' "$HOSTIP:$ECHOPORT" >"$TMP/echo" 2>&1 &
+ECHO=$!
 nsx sysctl -qw net.ipv4.ip_forward=1
 nsx sysctl -qw net.ipv4.conf.all.rp_filter=0
 nsx sysctl -qw net.ipv4.conf.default.rp_filter=0
@@ -95,11 +124,13 @@ nsx perl -e '
 	}' $FWDIF $PORT >"$TMP/far" 2>&1 &
 READER=$!
 for _ in $(seq 50); do
-	grep -q '^ready$' "$TMP/far" && break
+	grep -q '^ready$' "$TMP/far" && grep -q '^ready$' "$TMP/echo" && break
 	sleep 0.1
 done
 grep -q '^ready$' "$TMP/far"
 ok $? "the far tap $FWDIF is made and read in $NS"
+grep -q '^ready$' "$TMP/echo"
+ok $? "the echo service listens on $HOSTIP:$ECHOPORT"
 nsx ip addr add $FWDHOST/24 dev $FWDIF
 nsx ip link set $FWDIF up
 nsx ip neigh replace $FWDIP lladdr 02:00:00:0a:0a:02 dev $FWDIF nud permanent
@@ -107,7 +138,8 @@ ok $? "$FWDIP is a static neighbour beyond $FWDIF"
 
 timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" -m 64M \
     -t $TAPIF -k "$(echo tg.checks=net-offload tg.net.ip=$GUESTIP \
-	tg.net.host=$HOSTIP tg.net.fwd=$FWDIP tg.net.fwdport=$PORT)" \
+	tg.net.host=$HOSTIP tg.net.fwd=$FWDIP tg.net.fwdport=$PORT \
+	tg.net.echoport=$ECHOPORT)" \
     </dev/null >"$TMP/g.out" 2>"$TMP/g.err"
 rc=$?
 tr -d '\r' <"$TMP/g.out" >"$TMP/out.txt"
@@ -118,6 +150,8 @@ grep -q "ok .* net-offload: sent a TCP segment of 3000 bytes" "$TMP/out.txt"
 ok $? "the guest sent both frames with their offloads asked"
 grep -q "interface 0: the tap takes the guest's checksum and TCP segmentation offloads" "$TMP/g.err"
 ok $? "the VM process found the tap's virtio_net_hdr and offered the offloads"
+grep -q "ok .* net-offload: the host's answer came with its UDP checksum whole (came, 308 bytes)" "$TMP/out.txt"
+ok $? "the host's answer reached the guest checksummed: the stale offloads were turned off"
 
 # What the host forwarded: the datagram, then three segments.
 for _ in $(seq 50); do
