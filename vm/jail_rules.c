@@ -11,6 +11,7 @@
 
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/sched.h>
 
@@ -37,8 +38,10 @@
  * (creating vCPUs, their registers and MSRs, interrupts, clocks, MSI
  * routes, irqfds and ioeventfds, which move when the firmware moves a
  * PCI BAR; the firmware ROM's read-only memory slot, added once the
- * image is read), and the size of a disk that is a block device. No tap (TUNSET*), socket (SIOCS*) or terminal ioctl but TCGETS,
- * which stdio asks of stderr.
+ * image is read), and the size of a disk that is a block device. No
+ * socket (SIOCS*) or terminal ioctl but TCGETS, which stdio asks of
+ * stderr; of a tap's, only TUNSETOFFLOAD with TCP and checksum offloads
+ * (jail_checked).
  */
 static const struct sandbox_rule jail_ioctls[] = {
 	JAIL_IOCTL(KVM_CHECK_EXTENSION), JAIL_IOCTL(KVM_GET_VCPU_MMAP_SIZE),
@@ -62,7 +65,7 @@ static const struct sandbox_rule jail_ioctls[] = {
  * process (clone3 hides its flags in memory: glibc falls back to clone on
  * ENOSYS). Signals: only to threads of this process (vCPU kicks, raise).
  * fcntl: flags, locks and close-on-exec; no O_APPEND, no F_DUPFD. prctl:
- * thread names only.
+ * thread names only. ioctl: a tap's offloads, bounded.
  */
 static const struct sandbox_rule jail_checked[] = {
 	JAIL_IF("mmap", 2, SANDBOX_EQ, PROT_EXEC, 0),
@@ -81,6 +84,13 @@ static const struct sandbox_rule jail_checked[] = {
 	JAIL_IF("fcntl", 1, SANDBOX_EQ, 0, F_OFD_SETLK),
 	{ "fcntl", 0, 2, { { 1, SANDBOX_EQ, 0, F_SETFL },
 	    { 2, SANDBOX_EQ, O_APPEND, 0 } } },
+	/*
+	 * A tap's offloads towards the guest, set to what its driver takes
+	 * (vm/virtio/net.c): checksums, TCP segments, ECN. No UDP ones.
+	 */
+	{ "ioctl", 0, 2, { { 1, SANDBOX_EQ, 0xffffffffULL, TUNSETOFFLOAD },
+	    { 2, SANDBOX_LE, 0, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+	    TUN_F_TSO_ECN } } },
 	JAIL_IF("prctl", 0, SANDBOX_EQ, 0, PR_SET_NAME),
 	JAIL_IF("prctl", 0, SANDBOX_EQ, 0, PR_GET_NAME),
 	/* on disks (fds from JAIL_DISK_FD_MIN): only positioned writes */

@@ -44,6 +44,15 @@ fuzz_msi(struct virtio_pci *vp, uint64_t addr, uint32_t data)
 	return 0;
 }
 
+/* The tap's offloads towards the guest: a socket pair has none to set. */
+static int
+fuzz_tap_offload(int fd, unsigned int flags)
+{
+	(void)fd;
+	(void)flags;
+	return 0;
+}
+
 static void
 fuzz_setup(void)
 {
@@ -71,8 +80,9 @@ fuzz_setup(void)
 	    tapio_prepare(1));
 	host.s_addr = htonl(0x64400102);
 	guest.s_addr = htonl(0x64400103);
-	if (fuzz_dev[2] == NULL || virtio_net_set_offload(fuzz_dev[2]) ==
-	    -1 || virtio_net_set_local(fuzz_dev[2], host, guest, NULL) == -1)
+	if (fuzz_dev[2] == NULL || virtio_net_set_offload(fuzz_dev[2],
+	    fuzz_tap_offload) == -1 ||
+	    virtio_net_set_local(fuzz_dev[2], host, guest, NULL) == -1)
 		__builtin_trap();
 	for (i = 0; i < FUZZ_NDEV; i++) {
 		if (fuzz_dev[i] == NULL)
@@ -139,7 +149,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			    (uint32_t)val);
 			break;
 		default:
+			/* Its first bytes the vnet header the tap gives. */
 			memset(frame, (int)(val & 0xff), sizeof(frame));
+			memcpy(frame, &val, sizeof(val));
 			(void)send(fuzz_peer, frame, 14 + off % 200,
 			    MSG_DONTWAIT);
 			fuzz_dev[2]->ops->notify(fuzz_dev[2], 0);

@@ -8,11 +8,13 @@
  * device is not waiting for receive buffers; receive is coalesced while
  * a stream comes.
  */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 
 #include <arpa/inet.h>
+#include <linux/if_tun.h>
 
 #include <errno.h>
 #include <event2/event.h>
@@ -78,12 +80,17 @@ static const uint64_t	net_poll_ns = NET_POLL_NS;
 #define NET_COAL_MIN		16
 
 #define VIRTIO_NET_F_CSUM	0	/* the guest may send partial checksums */
+#define VIRTIO_NET_F_GUEST_CSUM	1	/* ... and receive them, or DATA_VALID */
 #define VIRTIO_NET_F_MAC	5
+#define VIRTIO_NET_F_GUEST_TSO4	7	/* ... and TCP/IPv4 segments of 64 KiB */
+#define VIRTIO_NET_F_GUEST_TSO6	8	/* ... and TCP/IPv6 ones */
+#define VIRTIO_NET_F_GUEST_ECN	9	/* ... with ECN (CWR) */
 #define VIRTIO_NET_F_HOST_TSO4	11	/* ... TCP/IPv4 to be segmented */
 #define VIRTIO_NET_F_HOST_TSO6	12	/* ... TCP/IPv6 to be segmented */
 #define VIRTIO_NET_F_HOST_ECN	13	/* ... with ECN (CWR) */
 #define VIRTIO_NET_F_STATUS	16
 #define NET_HDR_F_NEEDS_CSUM	1	/* virtio_net_hdr.flags */
+#define NET_HDR_F_DATA_VALID	2
 #define NET_GSO_NONE		0	/* virtio_net_hdr.gso_type */
 #define NET_GSO_TCPV4		1
 #define NET_GSO_TCPV6		4
@@ -92,6 +99,7 @@ static const uint64_t	net_poll_ns = NET_POLL_NS;
 #define NET_CFG_SIZE		8	/* mac[6], le16 status */
 #define NET_LOCAL_MAX		1518	/* larger guest frames skip DHCP */
 #define NET_PENDING		4	/* DHCP/ARP replies awaiting rx buffers */
+#define NET_HAS(f, bit)		(((f) >> VIRTIO_NET_F_##bit) & 1)
 
 /*
  * One interface. Rings and counters are used on the event thread with the
@@ -104,6 +112,9 @@ struct virtio_net {
 	uint8_t			 lladdr[6];
 	int			 locked;
 	int			 vnet_hdr;	/* the tap's frames carry one */
+	/* The tap's offloads towards the guest (TUN_F_*), and their setter. */
+	unsigned int		 rx_off;
+	int			(*tap_offload)(int, unsigned int);
 	struct event		*ev;		/* tap readable */
 	int			 ev_on;		/* ev added */
 	int			 rx_stalled;	/* ev off: no rx buffers */
@@ -303,6 +314,40 @@ net_iov_move(const struct iovec *dst, int dcnt, const struct iovec *src,
 }
 
 /*
+ * net_rx_hdr: the header a frame from the tap reaches the guest with, in
+ * h (the tap's, read from the guest's buffer). With GUEST_CSUM the tap's
+ * own, which the tap made from the offloads the driver took (a partial
+ * checksum, DATA_VALID, a TCP segment of up to 64 KiB), if it asks for
+ * nothing else; without, ours, all zero: the tap had no offload, its
+ * frames are whole and checksummed, and its DATA_VALID is not for a
+ * driver without GUEST_CSUM (5.1.6.4.1). num_buffers is 1 (one chain a
+ * frame). 0 if the frame cannot go to this driver: one queued while the
+ * tap still had offloads an earlier driver took.
+ */
+static int
+net_rx_hdr(const struct virtio_net *n, uint8_t h[NET_HDR])
+{
+	uint64_t	f = n->vp.driver_features;
+	uint8_t		gso = h[1] & (uint8_t)~NET_GSO_ECN;
+
+	if (!NET_HAS(f, GUEST_CSUM)) {
+		if ((h[0] & NET_HDR_F_NEEDS_CSUM) || h[1] != NET_GSO_NONE)
+			return 0;
+		memset(h, 0, NET_HDR);
+	} else if ((h[0] & ~(NET_HDR_F_NEEDS_CSUM | NET_HDR_F_DATA_VALID)) ||
+	    ((h[1] & NET_GSO_ECN) && (gso == NET_GSO_NONE ||
+	    !NET_HAS(f, GUEST_ECN))) ||
+	    (gso == NET_GSO_TCPV4 && !NET_HAS(f, GUEST_TSO4)) ||
+	    (gso == NET_GSO_TCPV6 && !NET_HAS(f, GUEST_TSO6)) ||
+	    (gso != NET_GSO_NONE && gso != NET_GSO_TCPV4 &&
+	    gso != NET_GSO_TCPV6))
+		return 0;
+	h[NET_HDR_NUMBUF] = 1;
+	h[NET_HDR_NUMBUF + 1] = 0;
+	return 1;
+}
+
+/*
  * net_rx_batch: pop up to want rx chains, read a frame into each with
  * one tapio_run, complete the ones filled and give the rest back (lock
  * held). The frames moved, or -1 if the driver broke the queue; *more
@@ -315,8 +360,8 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	struct virtio_pci	*vp = &n->vp;
 	struct virtq_chain	*c = &n->chain;
 	struct net_slot		*sl = n->slot;
-	uint8_t			 hdr[NET_HDR];
-	struct iovec		 hiov = { hdr, sizeof(hdr) };
+	uint8_t			 hdr[NET_HDR], h[NET_HDR];
+	struct iovec		 hiov = { h, sizeof(h) };
 	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR;
 	int			 k = 0, used = 0, m, i, got;
 
@@ -363,6 +408,17 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	for (i = 0, m = 0, got = 0; i < k; i++) {
 		if (n->res[i] <= (int)(NET_HDR - hl))
 			continue;
+		/*
+		 * A frame cut short (the tap reports its whole length), or
+		 * one with a header this driver cannot take: dropped, its
+		 * buffer the next frame's.
+		 */
+		if ((size_t)n->res[i] > sl[i].room || (hl == 0 &&
+		    (net_iov_move(&hiov, 1, n->pool + sl[i].iov, sl[i].cnt,
+		    sizeof(h)) != sizeof(h) || !net_rx_hdr(n, h)))) {
+			n->st.rx_dropped++;
+			continue;
+		}
 		if (i != m && ((size_t)n->res[i] > sl[m].room ||
 		    net_iov_move(n->pool + sl[m].iov, sl[m].cnt,
 		    n->pool + sl[i].iov, sl[i].cnt, (size_t)n->res[i]) !=
@@ -371,11 +427,6 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 			for (; m < i; m++)
 				virtio_pci_push(vp, NET_RXQ, sl[m].head, 0);
 		}
-		/*
-		 * Ours over the tap's: no offload was asked of the tap (its
-		 * frames are whole and checksummed), and its DATA_VALID flag
-		 * is not the guest's to see without GUEST_CSUM (5.1.6.4.1).
-		 */
 		if (hl == 0)
 			(void)net_iov_move(n->pool + sl[m].iov, sl[m].cnt,
 			    &hiov, 1, sizeof(hdr));
@@ -740,6 +791,62 @@ net_reset(struct virtio_pci *vp)
 	n->rx_stalled = 0;
 	n->rx_coal = 0;
 	net_rx_watch(n);
+	/* The next driver may not take what this one did. */
+	if (n->rx_off != 0) {
+		if (n->tap_offload(n->fd, 0) == -1)
+			log_warn("interface %d: tap offloads off", n->index);
+		else
+			n->rx_off = 0;
+	}
+}
+
+/*
+ * net_features_ok: the driver's features hang together (5.1.3.1: a TSO
+ * needs that side's checksum offload, ECN a TSO), and the tap gives the
+ * guest what it took, no more (lock held). 1, or 0 to refuse them.
+ */
+static int
+net_features_ok(struct virtio_pci *vp)
+{
+	struct virtio_net	*n = vp->softc;
+	uint64_t		 f = vp->driver_features;
+	unsigned int		 off = 0;
+
+	if (((NET_HAS(f, HOST_TSO4) || NET_HAS(f, HOST_TSO6)) &&
+	    !NET_HAS(f, CSUM)) || (NET_HAS(f, HOST_ECN) &&
+	    !NET_HAS(f, HOST_TSO4) && !NET_HAS(f, HOST_TSO6)) ||
+	    ((NET_HAS(f, GUEST_TSO4) || NET_HAS(f, GUEST_TSO6)) &&
+	    !NET_HAS(f, GUEST_CSUM)) || (NET_HAS(f, GUEST_ECN) &&
+	    !NET_HAS(f, GUEST_TSO4) && !NET_HAS(f, GUEST_TSO6))) {
+		log_debug("interface %d: driver features 0x%llx refused: an "
+		    "offload without the one it needs", n->index,
+		    (unsigned long long)f);
+		return 0;
+	}
+	if (NET_HAS(f, GUEST_CSUM))
+		off |= TUN_F_CSUM;
+	if (NET_HAS(f, GUEST_TSO4))
+		off |= TUN_F_TSO4;
+	if (NET_HAS(f, GUEST_TSO6))
+		off |= TUN_F_TSO6;
+	if (NET_HAS(f, GUEST_ECN))
+		off |= TUN_F_TSO_ECN;
+	if (off != n->rx_off) {
+		if (n->tap_offload(n->fd, off) == -1) {
+			log_warn("interface %d: tap offloads 0x%x", n->index,
+			    off);
+			return 0;
+		}
+		n->rx_off = off;
+	}
+	return 1;
+}
+
+/* net_tap_offload: the tap's offloads towards the guest (TUN_F_*). */
+static int
+net_tap_offload(int fd, unsigned int flags)
+{
+	return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags);
 }
 
 static const struct virtio_ops net_ops = {
@@ -752,6 +859,7 @@ static const struct virtio_ops net_ops = {
 	.cfg_read = net_cfg_read,
 	.notify = net_notify,
 	.reset = net_reset,
+	.features_ok = net_features_ok,
 };
 
 struct virtio_pci *
@@ -827,16 +935,24 @@ virtio_net_add(struct vm *vm, int fd, const uint8_t lladdr[6], int locked,
 }
 
 int
-virtio_net_set_offload(struct virtio_pci *vp)
+virtio_net_set_offload(struct virtio_pci *vp,
+    int (*tap_offload)(int, unsigned int))
 {
 	struct virtio_net	*n = vp->softc;
 
 	n->vnet_hdr = 1;
+	n->tap_offload = tap_offload != NULL ? tap_offload : net_tap_offload;
 	vp->features |= (1ULL << VIRTIO_NET_F_CSUM) |
 	    (1ULL << VIRTIO_NET_F_HOST_TSO4) |
-	    (1ULL << VIRTIO_NET_F_HOST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_ECN);
+	    (1ULL << VIRTIO_NET_F_HOST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_ECN) |
+	    (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
+	    (1ULL << VIRTIO_NET_F_GUEST_TSO4) |
+	    (1ULL << VIRTIO_NET_F_GUEST_TSO6) |
+	    (1ULL << VIRTIO_NET_F_GUEST_ECN);
 	log_debug("interface %d: the tap takes the guest's checksum and TCP "
 	    "segmentation offloads", n->index);
+	log_debug("interface %d: ... and gives the guest the ones its driver "
+	    "takes", n->index);
 	return 0;
 }
 
@@ -921,7 +1037,7 @@ virtio_net_init(struct vm *vm)
 		nic->io = NULL;		/* the device's now */
 		if (vp == NULL)
 			return -1;
-		if (nic->vnet_hdr && virtio_net_set_offload(vp) == -1)
+		if (nic->vnet_hdr && virtio_net_set_offload(vp, NULL) == -1)
 			return -1;
 		if (nic->local && virtio_net_set_local(vp, nic->host,
 		    nic->guest, nic->server_mac) == -1)

@@ -348,7 +348,10 @@ virtio_pci_get(struct virtio_pci *vp, int field)
 	return 0;
 }
 
-/* virtio_pci_features_ok: what the driver accepted is offered, and 1.x. */
+/*
+ * virtio_pci_features_ok: what the driver accepted is offered, and 1.x,
+ * and the device takes it.
+ */
 static int
 virtio_pci_features_ok(struct virtio_pci *vp)
 {
@@ -359,6 +362,8 @@ virtio_pci_features_ok(struct virtio_pci *vp)
 		    (unsigned long long)vp->driver_features);
 		return 0;
 	}
+	if (vp->ops->features_ok != NULL && !vp->ops->features_ok(vp))
+		return 0;
 	log_debug("%s: driver features 0x%llx (offered 0x%llx)",
 	    vp->ops->name, (unsigned long long)vp->driver_features,
 	    (unsigned long long)vp->features);

@@ -59,7 +59,9 @@ struct virtio_pci;
  * device lock held. notify runs on the thread that watches the queue's
  * kick (the event thread, or the device's own thread if own_thread),
  * without the lock. reset runs with the lock held once no request is in
- * flight.
+ * flight. features_ok, if set, runs with the lock held when the driver
+ * sets FEATURES_OK with features the transport accepts: 1 if the device
+ * takes them too (and has acted on them), 0 to refuse them.
  */
 struct virtio_ops {
 	const char	*name;
@@ -75,6 +77,7 @@ struct virtio_ops {
 			    const uint8_t *data, size_t len);
 	void		(*notify)(struct virtio_pci *, int q);
 	void		(*reset)(struct virtio_pci *);
+	int		(*features_ok)(struct virtio_pci *);
 };
 
 struct virtio_pci_queue {

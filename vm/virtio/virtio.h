@@ -52,13 +52,17 @@ struct virtio_pci *virtio_net_add(struct vm *, int fd,
 void	virtio_net_mac_generate(int index, uint8_t lladdr[6]);
 /*
  * virtio_net_set_offload: vp's tap takes and gives frames after a
- * virtio_net_hdr of 12 bytes (IFF_VNET_HDR, TUNSETVNETHDRSZ 12, no
- * TUNSETOFFLOAD): offer the guest checksum and TCP segmentation offloads
- * for what it sends (CSUM, HOST_TSO4, HOST_TSO6, HOST_ECN), passed to the
- * tap; what it receives stays whole and checksummed. Call before the
- * guest runs. 0 or -1.
+ * virtio_net_hdr of 12 bytes (IFF_VNET_HDR, TUNSETVNETHDRSZ 12, offloads
+ * towards the guest off): offer the guest checksum and TCP segmentation
+ * offloads for what it sends (CSUM, HOST_TSO4, HOST_TSO6, HOST_ECN),
+ * passed to the tap, and for what it receives (GUEST_CSUM, GUEST_TSO4,
+ * GUEST_TSO6, GUEST_ECN): the driver's choice goes to the tap through
+ * tap_offload(fd, TUN_F_* flags) when it sets FEATURES_OK, and 0 at
+ * reset; tap_offload NULL is the tap's TUNSETOFFLOAD (tests give their
+ * own). Call before the guest runs. 0 or -1.
  */
-int	virtio_net_set_offload(struct virtio_pci *);
+int	virtio_net_set_offload(struct virtio_pci *,
+	    int (*tap_offload)(int fd, unsigned int flags));
 /*
  * virtio_net_set_local: make vp a local interface: the guest's DHCP
  * requests (from its own MAC only) are answered in the VM process with
@@ -72,7 +76,7 @@ int	virtio_net_set_local(struct virtio_pci *, struct in_addr host,
 /* Counters, for tests and logs (read with the device lock held). */
 struct virtio_net_stats {
 	uint64_t	rx_packets;
-	uint64_t	rx_dropped;	/* no driver, or no buffers */
+	uint64_t	rx_dropped;	/* no driver, no buffers, too big */
 	uint64_t	tx_packets;
 	uint64_t	tx_dropped;	/* runts, tap full */
 	uint64_t	tx_locked;	/* dropped by locked lladdr */

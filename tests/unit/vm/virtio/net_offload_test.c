@@ -5,12 +5,19 @@
  * device offers CSUM and HOST_TSO4/6/ECN, hands the guest's header to the
  * tap with the frame, drops a frame whose header asks for an offload the
  * driver did not negotiate, and gives the guest its own header on what
- * it receives (the tap's DATA_VALID or GSO fields never reach it). A
- * seqpacket socket stands in for the tap; tests/integ/net_offload.t has
- * Linux segment and checksum what a guest sends.
+ * it receives (the tap's DATA_VALID never reaches it) unless the driver
+ * took GUEST_CSUM: then the tap gets the driver's GUEST_* offloads as
+ * TUN_F_* flags and its header goes to the guest, if it asks for nothing
+ * the driver did not take. A seqpacket socket stands in for the tap and
+ * a recorder for its TUNSETOFFLOAD; tests/integ/net_offload.t has Linux
+ * segment and checksum what a guest sends and hand it a 3000-byte TCP
+ * segment whole.
  */
 #include <sys/socket.h>
 
+#include <linux/if_tun.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +37,11 @@
 #define F_TSO4		(1ULL << 11)
 #define F_TSO6		(1ULL << 12)
 #define F_ECN		(1ULL << 13)
+#define F_GCSUM		(1ULL << 1)
+#define F_GTSO4		(1ULL << 7)
+#define F_GTSO6		(1ULL << 8)
+#define F_GECN		(1ULL << 9)
+#define F_GUEST		(F_GCSUM | F_GTSO4 | F_GTSO6 | F_GECN)
 
 static const uint8_t	mac[6] = { 0xfe, 0xe1, 0xbb, 0xd1, 0x12, 0x35 };
 
@@ -47,6 +59,23 @@ hdr(uint8_t h[12], uint8_t flags, uint8_t gso, uint16_t gso_size)
 	h[8] = 16;
 }
 
+/* The tap's offloads towards the guest, as the device last set them. */
+static unsigned int	tapoff;
+static int		tapoff_calls, tapoff_fail;
+
+static int
+rec_offload(int fd, unsigned int flags)
+{
+	(void)fd;
+	tapoff_calls++;
+	if (tapoff_fail) {
+		errno = EINVAL;
+		return -1;
+	}
+	tapoff = flags;
+	return 0;
+}
+
 /* dev: a device on a socket pair, offloads offered; NULL on failure. */
 static struct virtio_pci *
 dev(struct vm *vm, int sv[2], int offload)
@@ -58,7 +87,7 @@ dev(struct vm *vm, int sv[2], int offload)
 	if ((io = tapio_prepare(1)) == NULL ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1 ||
 	    (vp = virtio_net_add(vm, sv[0], mac, 0, 0, io)) == NULL ||
-	    (offload && virtio_net_set_offload(vp) == -1))
+	    (offload && virtio_net_set_offload(vp, rec_offload) == -1))
 		return NULL;
 	return vp;
 }
@@ -105,6 +134,36 @@ dropped(struct virtio_pci *vp)
 	return st.tx_dropped;
 }
 
+static uint64_t
+rx_dropped(struct virtio_pci *vp)
+{
+	struct virtio_net_stats	st;
+
+	virtio_pci_lock(vp);
+	virtio_net_get_stats(vp, &st);
+	virtio_pci_unlock(vp);
+	return st.rx_dropped;
+}
+
+/* post_rx: chain i, one buffer of len bytes at RXBUF + 0x800 * i. */
+static void
+post_rx(struct tring *rx, int i, uint32_t len)
+{
+	tr_desc(rx, (uint16_t)i, RXBUF + 0x800ULL * (uint64_t)i, len,
+	    TR_F_WRITE, 0);
+	tr_post(rx, (uint16_t)i);
+}
+
+/* tap_frame: what the tap gives: header h, then len bytes of fill. */
+static void
+tap_frame(int fd, const uint8_t h[12], uint8_t fill, size_t len)
+{
+	uint8_t	f[4096];
+
+	memcpy(f, h, 12);
+	(void)send(fd, f, 12 + nf_frame(f + 12, mac, fill, len), 0);
+}
+
 static void
 test_offered(void)
 {
@@ -120,13 +179,15 @@ test_offered(void)
 	    (F_CSUM | F_TSO4 | F_TSO6 | F_ECN),
 	    "a tap with a header: CSUM, HOST_TSO4, HOST_TSO6, HOST_ECN "
 	    "offered");
+	tap_ok((vp->features & F_GUEST) == F_GUEST,
+	    "... and GUEST_CSUM, GUEST_TSO4, GUEST_TSO6, GUEST_ECN");
 	close(sv[1]);
 	if ((vp = dev(&vm2, sv, 0)) == NULL) {
 		tap_ok(0, "not offered: device");
 		return;
 	}
-	tap_ok((vp->features & (F_CSUM | F_TSO4 | F_TSO6 | F_ECN)) == 0,
-	    "a tap without one: no offload offered");
+	tap_ok((vp->features & (F_CSUM | F_TSO4 | F_TSO6 | F_ECN |
+	    F_GUEST)) == 0, "a tap without one: no offload offered");
 	close(sv[1]);
 }
 
@@ -238,8 +299,8 @@ test_rx(void)
 		return;
 	}
 	start(&vm, vp, &rx, &tx, F_MAC | F_CSUM | F_TSO4);
-	/* The tap's header says DATA_VALID, and junk GSO fields. */
-	hdr(h, 2, 1, 1448);
+	/* The tap's header says DATA_VALID, with junk in its other fields. */
+	hdr(h, 2, 0, 1448);
 	for (i = 0; i < 3; i++) {
 		memcpy(f, h, 12);
 		(void)send(sv[1], f, 12 + nf_frame(f + 12, mac,
@@ -269,6 +330,145 @@ test_rx(void)
 	tap_is(i, 3, "rx: 3 frames through a tap with a header");
 	tap_ok(ok, "rx: the guest's header is ours (flags and GSO zero, "
 	    "num_buffers 1) across a split buffer, the frame whole");
+
+	/*
+	 * A frame left partial or unsegmented (queued while an earlier
+	 * driver had the tap's offloads on) cannot go to this driver.
+	 */
+	hdr(h, 1, 0, 0);
+	tap_frame(sv[1], h, 0x51, 80);
+	hdr(h, 1, 1, 1448);
+	tap_frame(sv[1], h, 0x52, 1600);
+	memset(h, 0, sizeof(h));
+	tap_frame(sv[1], h, 0x53, 90);
+	post_rx(&rx, 8, 2048);
+	post_rx(&rx, 9, 2048);
+	vt_kick(&vm, vp, 0);
+	vt_pump(&vm);
+	/* Chain 6, the one the first batch gave back, then 8 and 9. */
+	ok = tr_get_used(&rx, &id, &len) && id == 6 && len == 12 + 90 &&
+	    !tr_get_used(&rx, &id, &len);
+	tap_ok(ok && rx_dropped(vp) == 2, "rx: a partial checksum and a TCP "
+	    "segment for a driver without GUEST_CSUM dropped, the next "
+	    "frame in the first buffer");
+	tap_is(tapoff_calls, 0, "rx: the tap's offloads left alone (off)");
+	close(sv[1]);
+}
+
+static void
+test_rx_offload(void)
+{
+	static struct vm	 vm;
+	struct virtio_pci	*vp;
+	struct tring		 rx, tx;
+	uint8_t			 h[12], got[4096];
+	uint32_t		 id, len;
+	int			 sv[2], i, ok;
+
+	if ((vp = dev(&vm, sv, 1)) == NULL) {
+		tap_ok(0, "rx offload: device");
+		return;
+	}
+	tapoff_calls = 0;
+	start(&vm, vp, &rx, &tx, F_MAC | F_GCSUM | F_GTSO4);
+	tap_ok(tapoff_calls == 1 && tapoff == (TUN_F_CSUM | TUN_F_TSO4),
+	    "rx offload: GUEST_CSUM and GUEST_TSO4 taken: the tap gives "
+	    "TUN_F_CSUM | TUN_F_TSO4 (0x%x)", tapoff);
+
+	/* A 3000-byte TCP segment, partial checksum: the tap's header. */
+	hdr(h, 1, 1, 1448);
+	tap_frame(sv[1], h, 0x61, 3000);
+	hdr(h, 2, 0, 0);
+	tap_frame(sv[1], h, 0x62, 200);
+	for (i = 0; i < 2; i++)
+		post_rx(&rx, i, 4000);
+	vt_kick(&vm, vp, 0);
+	vt_pump(&vm);
+	ok = tr_get_used(&rx, &id, &len) && id == 0 && len == 12 + 3000;
+	mem_read(&vm.mem, RXBUF, got, 12 + 3000);
+	hdr(h, 1, 1, 1448);
+	h[10] = 1;
+	tap_ok(ok && memcmp(got, h, 12) == 0 && got[12 + 2999] == 0x61,
+	    "rx offload: a TCP segment of 3000 bytes reaches the guest whole "
+	    "under the tap's header (gso TCPV4, 1448, partial checksum at "
+	    "34+16), num_buffers 1");
+	ok = tr_get_used(&rx, &id, &len) && id == 1 && len == 12 + 200;
+	mem_read(&vm.mem, RXBUF + 0x800, got, 12);
+	tap_ok(ok && got[0] == 2 && got[1] == 0 && got[10] == 1,
+	    "rx offload: DATA_VALID passes");
+
+	/* What the driver did not take, or nobody offers, is dropped. */
+	{
+		static const struct {
+			uint8_t		 flags, gso;
+			const char	*what;
+		} bad[] = {
+			{ 1, 4, "a TCPv6 segment (GUEST_TSO6 not taken)" },
+			{ 1, 0x81, "ECN (GUEST_ECN not taken)" },
+			{ 1, 3, "UDP fragmentation (never offered)" },
+			{ 4, 0, "an unknown flag" },
+		};
+		for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+			hdr(h, bad[i].flags, bad[i].gso, 1448);
+			tap_frame(sv[1], h, 0x70, 1000);
+		}
+		memset(h, 0, sizeof(h));
+		tap_frame(sv[1], h, 0x71, 100);
+		post_rx(&rx, 2, 2048);
+		vt_kick(&vm, vp, 0);
+		vt_pump(&vm);
+		ok = tr_get_used(&rx, &id, &len) && id == 2 &&
+		    len == 12 + 100 && !tr_get_used(&rx, &id, &len);
+		tap_ok(ok && rx_dropped(vp) == 4, "rx offload: %s, %s, %s and "
+		    "%s dropped; the next frame delivered", bad[0].what,
+		    bad[1].what, bad[2].what, bad[3].what);
+	}
+
+	/* A reset turns the tap's offloads off for the next driver. */
+	(void)vt_negotiate(&vm, vp, (1ULL << VIRTIO_F_VERSION_1) | F_MAC);
+	tap_ok(tapoff_calls == 2 && tapoff == 0,
+	    "rx offload: reset: the tap's offloads off again");
+	close(sv[1]);
+}
+
+static void
+test_features(void)
+{
+	static struct vm	 vm;
+	struct virtio_pci	*vp;
+	static const struct {
+		uint64_t	 f;
+		const char	*what;
+	} bad[] = {
+		{ F_GTSO4, "GUEST_TSO4 without GUEST_CSUM" },
+		{ F_GCSUM | F_GECN, "GUEST_ECN without a GUEST_TSO" },
+		{ F_TSO6, "HOST_TSO6 without CSUM" },
+		{ F_CSUM | F_ECN, "HOST_ECN without a HOST_TSO" },
+	};
+	int			 sv[2], i;
+	uint8_t			 st;
+
+	if ((vp = dev(&vm, sv, 1)) == NULL) {
+		tap_ok(0, "features: device");
+		return;
+	}
+	for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+		st = vt_negotiate(&vm, vp, (1ULL << VIRTIO_F_VERSION_1) |
+		    bad[i].f);
+		tap_ok(!(st & 8), "features: %s refused (no FEATURES_OK)",
+		    bad[i].what);
+	}
+	tapoff_calls = 0;
+	tapoff_fail = 1;
+	st = vt_negotiate(&vm, vp, (1ULL << VIRTIO_F_VERSION_1) | F_GCSUM);
+	tap_ok(!(st & 8) && tapoff_calls == 1, "features: GUEST_CSUM refused "
+	    "when the tap does not take it");
+	tapoff_fail = 0;
+	st = vt_negotiate(&vm, vp, (1ULL << VIRTIO_F_VERSION_1) | F_GUEST |
+	    F_CSUM | F_TSO4 | F_TSO6 | F_ECN);
+	tap_ok((st & 8) && tapoff == (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+	    TUN_F_TSO_ECN), "features: all of them together taken, the tap "
+	    "gives all four (0x%x)", tapoff);
 	close(sv[1]);
 }
 
@@ -279,5 +479,7 @@ main(void)
 	test_tx();
 	test_tx_nocsum();
 	test_rx();
+	test_rx_offload();
+	test_features();
 	return tap_done();
 }
