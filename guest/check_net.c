@@ -7,6 +7,8 @@
 #define NET_F_STATUS	16
 #define BUFSZ		2048
 #define QSZ		128
+#define BIGSZ		69632	/* tg.net.gso: 64 KiB frames and the header */
+#define BIGQ		16
 #define VEC_RX		0x60
 #define VEC_TX		0x61
 #define ICMP_ID		0x7467
@@ -83,14 +85,15 @@ net_parse_ip(const char *s, uint8_t ip[4])
 }
 
 /* net_post_rx: hand one receive buffer (the next free descriptor's). */
-static void
+void
 net_post_rx(void)
 {
 	struct vq	*q = &netif.v.q[NET_RXQ];
 	struct vbuf	 b;
 
-	b.addr = (uint64_t)(netif.rxbuf + (uint64_t)q->free_head * BUFSZ);
-	b.len = BUFSZ;
+	b.addr = (uint64_t)(netif.rxbuf + (uint64_t)q->free_head *
+	    netif.rxsz);
+	b.len = netif.rxsz;
 	b.write = 1;
 	(void)vq_add(q, &b, 1);
 }
@@ -100,29 +103,42 @@ net_post_rx(void)
  * (and CSUM, HOST_TSO4 if offered: only net-offload and net-bench's TSO
  * round ask for them in a header, every other frame has a zero one),
  * receive queue full of 2 KiB buffers, transmit queue, MSI-X entries 0
- * and 1. 0, or -1 (also on later calls) if it could not be set up.
+ * and 1. With tg.net.gso=1 also GUEST_CSUM and GUEST_TSO4, and then
+ * BIGQ receive buffers of BIGSZ bytes (what a driver without
+ * MRG_RXBUF posts for 64 KiB frames). 0, or -1 (also on later calls) if
+ * it could not be set up.
  */
 int
 net_up(void)
 {
 	struct vdev	*v = &netif.v;
+	uint64_t	 want, gso = 0;
+	uint16_t	 rxq = QSZ;
 	int		 i;
 
 	if (netif.up != 0)
 		return netif.up == 1 ? 0 : -1;
 	netif.up = -1;
-	if (vio_find(VIRTIO_NET, 0, v) == -1 ||
-	    vio_start(v, 1ULL << NET_F_MAC | 1ULL << NET_F_STATUS |
-	    1ULL << NET_F_CSUM | 1ULL << NET_F_HOST_TSO4) == -1)
+	want = 1ULL << NET_F_MAC | 1ULL << NET_F_STATUS | 1ULL << NET_F_CSUM |
+	    1ULL << NET_F_HOST_TSO4;
+	if (cmdline_u64("tg.net.gso", &gso) && gso != 0)
+		want |= 1ULL << NET_F_GUEST_CSUM | 1ULL << NET_F_GUEST_TSO4;
+	if (vio_find(VIRTIO_NET, 0, v) == -1 || vio_start(v, want) == -1)
 		return -1;
+	netif.rxsz = BUFSZ;
+	if (vio_has(v, NET_F_GUEST_TSO4)) {
+		netif.rxsz = BIGSZ;
+		rxq = BIGQ;
+	}
 	for (i = 0; i < 6; i++)
 		netif.mac[i] = vio_has(v, NET_F_MAC) ? vio_cfg8(v, i) : 0;
 	vio_msix(v, 0, VEC_RX);
 	vio_msix(v, 1, VEC_TX);
-	netif.rxbuf = vmem_alloc((uint64_t)QSZ * BUFSZ, 4096);
+	netif.rxbuf = vmem_alloc((uint64_t)rxq * netif.rxsz, 4096);
 	netif.txbuf = vmem_alloc((uint64_t)QSZ * BUFSZ, 4096);
 	if (netif.rxbuf == NULL || netif.txbuf == NULL ||
-	    vio_queue(v, NET_RXQ, QSZ, 0) == -1 || vio_queue(v, NET_TXQ, QSZ, 1) == -1)
+	    vio_queue(v, NET_RXQ, rxq, 0) == -1 ||
+	    vio_queue(v, NET_TXQ, QSZ, 1) == -1)
 		return -1;
 	while (v->q[NET_RXQ].nfree > 0)
 		net_post_rx();
@@ -181,7 +197,7 @@ net_send(const void *frame, uint32_t len)
 }
 
 /* net_arp: answer a request for our address; 1 if the frame was one. */
-static int
+int
 net_arp(const uint8_t *f, uint32_t len)
 {
 	uint8_t	 r[42];
@@ -204,10 +220,11 @@ net_arp(const uint8_t *f, uint32_t len)
 }
 
 /*
- * net_take: the next frame the device filled (after its header), counted;
- * its buffer is the caller's to give back (net_post_rx). NULL if none.
+ * net_take: the next frame the device filled (after its header, which is
+ * NET_HDR bytes before it), counted; its buffer is the caller's to give
+ * back (net_post_rx). NULL if none.
  */
-static const uint8_t *
+const uint8_t *
 net_take(uint32_t *len)
 {
 	uint32_t	n;
@@ -217,8 +234,8 @@ net_take(uint32_t *len)
 		return NULL;
 	netif.rx_frames++;
 	n = n > NET_HDR ? n - NET_HDR : 0;
-	*len = n > FRAME_MAX ? FRAME_MAX : n;
-	return netif.rxbuf + (uint64_t)head * BUFSZ + NET_HDR;
+	*len = n > netif.rxsz - NET_HDR ? netif.rxsz - NET_HDR : n;
+	return netif.rxbuf + (uint64_t)head * netif.rxsz + NET_HDR;
 }
 
 /*
@@ -235,8 +252,8 @@ net_poll(uint8_t *buf, uint32_t *len)
 	int		 mine;
 
 	while ((f = net_take(&n)) != NULL) {
-		mine = n >= 14 && (memcmp(f, netif.mac, 6) == 0 ||
-		    memcmp(f, bcast, 6) == 0);
+		mine = n >= 14 && n <= FRAME_MAX && (memcmp(f, netif.mac,
+		    6) == 0 || memcmp(f, bcast, 6) == 0);
 		if (mine && !net_arp(f, n)) {
 			memcpy(buf, f, n);
 			*len = n;

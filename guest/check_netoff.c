@@ -20,6 +20,7 @@
 #define NETOFF_SEQ	0x1000
 #define NETOFF_SPORT	40300
 #define NETOFF_TIMEOUT	2000000ULL
+#define NETOFF_NEEDS_CSUM 1		/* virtio_net_hdr.flags */
 
 /* netoff_byte: the payload's byte i (both frames). */
 static uint8_t
@@ -75,7 +76,7 @@ netoff_hdr(uint8_t *h, uint8_t gso, uint16_t hdr_len, uint16_t gso_size,
     uint16_t csum_off)
 {
 	memset(h, 0, NET_HDR);
-	h[0] = 1;			/* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+	h[0] = NETOFF_NEEDS_CSUM;
 	h[1] = gso;
 	h[2] = (uint8_t)hdr_len;	/* little-endian, as virtio 1.x */
 	h[3] = (uint8_t)(hdr_len >> 8);
@@ -248,4 +249,145 @@ check_net_offload(void)
 	    NETOFF_SEQ);
 	if (cmdline_u64("tg.net.echoport", &port))
 		netoff_echo(hmac, (uint16_t)port);
+}
+
+/*
+ * netoff_recv: wait up to us for a frame from IPv4 address src with IP
+ * protocol proto to our port dport, answering ARP meanwhile; its header
+ * to h, the frame (up to max bytes) to f. Its length, or 0 if none came.
+ */
+static uint32_t
+netoff_recv(const uint8_t src[4], uint8_t proto, uint16_t dport,
+    uint8_t *h, uint8_t *f, uint32_t max, uint64_t us)
+{
+	const uint8_t	*g;
+	uint32_t	 n, got = 0;
+	uint64_t	 t0;
+
+	for (t0 = time_us(); got == 0 && time_us() - t0 < us; cpu_relax()) {
+		while (got == 0 && (g = net_take(&n)) != NULL) {
+			if (n >= 38 && n <= max && net_get16(g + 12) == ETH_IP &&
+			    g[14] == 0x45 && g[23] == proto &&
+			    memcmp(g + 26, src, 4) == 0 &&
+			    memcmp(g + 30, netif.ip, 4) == 0 &&
+			    net_get16(g + 36) == dport) {
+				memcpy(h, g - NET_HDR, NET_HDR);
+				memcpy(f, g, n);
+				got = n;
+			} else
+				(void)net_arp(g, n);
+			net_post_rx();
+			vq_kick(&netif.v.q[NET_RXQ]);
+		}
+	}
+	return got;
+}
+
+/*
+ * netoff_l4sum: the transport checksum of IPv4 frame f (len bytes, a
+ * 20-byte IP header) holds, once finished as its header h says: with
+ * NEEDS_CSUM the sum from csum_start to the end goes at csum_start +
+ * csum_offset. What it was, for the report; NULL if it does not hold.
+ */
+static const char *
+netoff_l4sum(const uint8_t h[NET_HDR], uint8_t *f, uint32_t len)
+{
+	uint32_t	start = (uint32_t)h[6] | (uint32_t)h[7] << 8;
+	uint32_t	off = (uint32_t)h[8] | (uint32_t)h[9] << 8;
+	uint32_t	l4 = net_get16(f + 16) - 20;
+	const char	*how = h[0] & 2 ? "marked valid, and valid" : "whole";
+
+	if (34 + l4 > len)
+		return NULL;
+	if (h[0] & NETOFF_NEEDS_CSUM) {
+		if (start < 34 || start + off + 2 > len)
+			return NULL;
+		net_put16(f + start + off, net_cksum(0, f + start, len - start));
+		how = "partial, finished as the header says";
+	}
+	return net_cksum(net_pseudo(f + 26, f + 30, f[23], l4), f + 34, l4) ==
+	    0 ? how : NULL;
+}
+
+/*
+ * check_net_rx_offload: what the host hands the guest whole (needs
+ * tg.net.gso=1: the interface took GUEST_CSUM and GUEST_TSO4 and posted
+ * 64 KiB buffers). "tg-gso-ready" datagrams to tg.net.fwd:tg.net.gsoport
+ * ask the far side for one TCP segment of NETOFF_TCP bytes (payload as
+ * net-offload's, seq NETOFF_SEQ) to our port NETOFF_SPORT + 4, which the
+ * host forwards with its segmentation left to us: it must come in one
+ * frame, TCPV4 with gso_size NETOFF_MSS, its checksum holding. Then, with
+ * tg.net.echoport, the host's own answer, whose checksum may now come
+ * partial.
+ */
+void
+check_net_rx_offload(void)
+{
+	static const char	 msg[] = "tg-gso-ready";
+	uint8_t			 host[4], to[4], hmac[6], h[NET_HDR], *f;
+	const char		*sum;
+	char			 s[32];
+	uint64_t		 port = 7778, eport;
+	uint32_t		 n = 0, i, pl = 0, doff, bad = 0;
+	int			 try;
+
+	if (net_up() == -1) {
+		tap_skip("net-rx-offload: no virtio-net interface");
+		return;
+	}
+	if (!cmdline_get("tg.net.ip", s, sizeof(s)) ||
+	    net_parse_ip(s, netif.ip) == -1 ||
+	    !cmdline_get("tg.net.host", s, sizeof(s)) ||
+	    net_parse_ip(s, host) == -1 ||
+	    !cmdline_get("tg.net.fwd", s, sizeof(s)) ||
+	    net_parse_ip(s, to) == -1) {
+		tap_skip("net-rx-offload: needs tg.net.ip, tg.net.host and "
+		    "tg.net.fwd");
+		return;
+	}
+	(void)cmdline_u64("tg.net.gsoport", &port);
+	if (!tap_ok(vio_has(&netif.v, NET_F_GUEST_CSUM) &&
+	    vio_has(&netif.v, NET_F_GUEST_TSO4) && netif.rxsz >= 65562,
+	    "net-rx-offload: took GUEST_CSUM and GUEST_TSO4, %u receive "
+	    "buffers of %u bytes", netif.v.q[NET_RXQ].size, netif.rxsz) ||
+	    !tap_ok(net_arp_resolve(host, hmac, 20000000) == 0,
+	    "net-rx-offload: host's MAC resolved"))
+		return;
+	if ((f = vmem_alloc(65536, 4096)) == NULL) {
+		tap_ok(0, "net-rx-offload: no memory");
+		return;
+	}
+	for (try = 0; try < 20 && n == 0; try++) {
+		(void)net_send(f, (uint32_t)net_udp_frame(f, hmac, netif.ip,
+		    to, NETOFF_SPORT + 4, (uint16_t)port, msg,
+		    sizeof(msg) - 1));
+		n = netoff_recv(to, 6, NETOFF_SPORT + 4, h, f, 65536, 500000);
+	}
+	if (n != 0) {
+		doff = (uint32_t)(f[34 + 12] >> 4) * 4;
+		pl = net_get16(f + 16) - 20 - doff;
+		for (i = 0; i < pl && 34 + doff + i < n; i++)
+			bad += f[34 + doff + i] != netoff_byte(i);
+	}
+	tap_ok(n != 0 && pl == NETOFF_TCP && h[1] == 1 &&
+	    ((uint32_t)h[4] | (uint32_t)h[5] << 8) == NETOFF_MSS,
+	    "net-rx-offload: a TCP segment of %u bytes came in one frame of "
+	    "%u (gso_type %u, gso_size %u)", pl, n, h[1],
+	    (uint32_t)h[4] | (uint32_t)h[5] << 8);
+	tap_ok(n != 0 && bad == 0 && ((uint32_t)net_get16(f + 38) << 16 |
+	    net_get16(f + 40)) == NETOFF_SEQ,
+	    "net-rx-offload: its %u bytes right (%u wrong)", pl, bad);
+	sum = n != 0 ? netoff_l4sum(h, f, n) : NULL;
+	tap_ok(sum != NULL, "net-rx-offload: its TCP checksum %s",
+	    sum != NULL ? sum : "does not hold");
+	if (!cmdline_u64("tg.net.echoport", &eport))
+		return;
+	(void)net_send(f, (uint32_t)net_udp_frame(f, hmac, netif.ip, host,
+	    NETOFF_SPORT + 5, (uint16_t)eport, msg, sizeof(msg) - 1));
+	n = netoff_recv(host, 17, NETOFF_SPORT + 5, h, f, 65536,
+	    NETOFF_TIMEOUT);
+	sum = n != 0 ? netoff_l4sum(h, f, n) : NULL;
+	tap_ok(sum != NULL, "net-rx-offload: the host's answer came (%u "
+	    "bytes), its UDP checksum %s", n, sum != NULL ? sum :
+	    "missing or wrong");
 }

@@ -111,6 +111,8 @@ int		 rng_read(struct vdev *, uint8_t *, uint32_t, uint64_t);
 #define ETH_IP		0x0800
 #define FRAME_MAX	1514
 #define NET_F_CSUM	0		/* we may send partial checksums */
+#define NET_F_GUEST_CSUM 1		/* ... and receive them */
+#define NET_F_GUEST_TSO4 7		/* ... and 64 KiB TCP/IPv4 segments */
 #define NET_F_HOST_TSO4	11		/* ... and TCP/IPv4 to be segmented */
 #define NET_HDR		12		/* virtio_net_hdr, 1.x */
 #define NET_RXQ		0
@@ -121,12 +123,16 @@ struct netif {
 	uint8_t		 mac[6];
 	uint8_t		 ip[4];		/* ours (for ARP) */
 	uint8_t		*rxbuf, *txbuf;
+	uint32_t	 rxsz;		/* each receive buffer's bytes */
 	uint64_t	 tx_frames, tx_done, rx_frames, arp_answered;
 };
 extern struct netif	 netif;
 int		 net_up(void);
 int		 net_send(const void *, uint32_t);
 int		 net_poll(uint8_t *, uint32_t *);
+const uint8_t	*net_take(uint32_t *);
+void		 net_post_rx(void);
+int		 net_arp(const uint8_t *, uint32_t);
 void		 net_reclaim(void);
 uint64_t	 net_bench_send(const uint8_t *, uint32_t, uint64_t,
 		    uint64_t *, uint64_t *);

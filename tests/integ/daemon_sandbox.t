@@ -16,7 +16,7 @@ INJ=$B/tests/tools/sysinject
 need_vmd_user
 
 # Victims: one VM per call that kills its process, started when needed.
-VICTIMS="ursetup persist hwaddr mmapx mprotx fork trunc falloc pwbig wdisk tgkill \
+VICTIMS="ursetup persist hwaddr ufo mmapx mprotx fork trunc falloc pwbig wdisk tgkill \
     kill open dump ptrace dupfd junk"
 vmconf() {	# vmconf NAME [EXTRA]
 	truncate -s 4M "$TMP/$1.img"
@@ -164,6 +164,10 @@ ok $? "VM a writes its disk inside the image (disk fd $dfd >= 512)"
 inj "$pa" socket 2 1 0
 [ "$out" = "-EPERM" ] && kill -0 "$pa"
 ok $? "VM a: socket(2) refused with EPERM"
+tfd=$(fd_of "$pa" /dev/net/tun)
+inj "$pa" ioctl "$tfd" 0x400454d0 3
+[ -n "$tfd" ] && [ "$out" = 0 ] && kill -0 "$pa"
+ok $? "VM a may set its tap's checksum and TCP offloads (TUNSETOFFLOAD 3, fd ${tfd:-?})"
 
 # refused NAME SYSCALL ARGS...: start victim NAME, run the call in it (with
 # TAPFD and DISKFD and B replaced), expect SIGSYS, b and vmd unharmed.
@@ -193,6 +197,8 @@ refused persist ioctl TAPFD 0x400454cb 1 &&
 ok $? "TUNSETPERSIST on the tap: killed, and the tap goes with the VM"
 refused hwaddr ioctl TAPFD 0x8924 @buf
 ok $? "SIOCSIFHWADDR on the tap: killed"
+refused ufo ioctl TAPFD 0x400454d0 0x10
+ok $? "TUNSETOFFLOAD asking for UDP fragmentation on the tap: killed"
 refused mmapx mmap 0 4096 5 0x22 -1 0
 ok $? "mmap with PROT_EXEC: killed"
 refused mprotx mprotect 0x10000 4096 7

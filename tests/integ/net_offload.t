@@ -11,7 +11,14 @@
 # would arrive with the guest's partial checksum and the 3054-byte frame
 # not at all. And the other way: the guest's tap was left by an earlier
 # user offloading towards its reader; an answer from the host must still
-# reach the guest with its checksum whole.
+# reach the guest with its checksum whole. Then the receive offloads: a
+# second guest takes GUEST_CSUM and GUEST_TSO4 (tg.checks=net-rx-offload
+# tg.net.gso=1) and asks the far side for a TCP segment of 3000 bytes,
+# which the reader writes to its tap with a virtio_net_hdr asking for
+# 1000-byte segmentation; the host's kernel forwards it to the guest's
+# tap, which must hand it to the guest in one frame, as the guest's
+# driver asked through the VM process (TUNSETOFFLOAD), and the guest
+# checks its header, bytes and checksum.
 . "$(dirname "$0")/lib.sh"
 need_kvm
 GUEST=${TG_GUEST:-$GUEST}
@@ -28,6 +35,8 @@ FWDHOST=10.213.10.1
 FWDIP=10.213.10.2
 PORT=7781
 ECHOPORT=7782
+GSOPORT=7783
+FWDMAC=02:00:00:0a:0a:01	# the far tap's own
 READER=
 ECHO=
 ip netns add "$NS" 2>/dev/null || skip_all "cannot create a network namespace"
@@ -68,16 +77,20 @@ nsx sysctl -qw net.ipv4.ip_forward=1
 nsx sysctl -qw net.ipv4.conf.all.rp_filter=0
 nsx sysctl -qw net.ipv4.conf.default.rp_filter=0
 
-# The reader makes the far tap (IFF_TAP | IFF_NO_PI: no vnet header, no
-# offload) and prints one line per IPv4 UDP or TCP frame to PORT:
-# "udp LEN csum data ipcsum" or "tcp SEQ LEN csum data ipcsum psh",
-# each check "ok" or "bad".
+# The reader makes the far tap (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, no
+# offload: what it reads is whole, after a 10-byte header) and prints one
+# line per IPv4 UDP or TCP frame to PORT: "udp LEN csum data ipcsum" or
+# "tcp SEQ LEN csum data ipcsum psh", each check "ok" or "bad". A
+# datagram to GSOPORT is answered with a TCP segment of 3000 bytes (seq
+# 0x1000, ACK PSH, the payload as the guest's) to its source port, from
+# FWDIP through the far tap, its header asking the host to cut it into
+# 1000-byte segments and finish its checksum ("gso sent").
 nsx perl -e '
 	use strict;
-	my ($name, $port) = @ARGV;
+	my ($name, $port, $gsoport, $fwdmac, $fwdip) = @ARGV;
 	open(my $t, "+<", "/dev/net/tun") or die "tun: $!";
 	# TUNSETIFF, struct ifreq (40 bytes).
-	ioctl($t, 0x400454ca, pack("Z16 s x22", $name, 0x1002))
+	ioctl($t, 0x400454ca, pack("Z16 s x22", $name, 0x5002))
 	    or die "TUNSETIFF: $!";
 	$| = 1;
 	print "ready\n";
@@ -98,13 +111,38 @@ nsx perl -e '
 		}
 		return "ok";
 	}
-	while (sysread($t, my $f, 65536)) {
+	# gso: the segment for the guest at ip:sport, written to the tap.
+	sub gso {
+		my ($dmac, $gip, $gport) = @_;
+		my $pl = join("", map { chr(($_ * 7 + 3) & 0xff) } 0 .. 2999);
+		my $src = pack("C4", split(/\./, $fwdip));
+		my $ip = pack("C C n n n C C n a4 a4", 0x45, 0, 3040, 0,
+		    0x4000, 64, 6, 0, $src, $gip);
+		substr($ip, 10, 2) = pack("n", 0xffff & ~sum($ip));
+		# The checksum field: the pseudo-header sum, left partial.
+		my $tcp = pack("n n N N C C n n n", $port, $gport, 0x1000, 0,
+		    5 << 4, 0x18, 0xffff, sum($src . $gip . pack("n n", 6,
+		    3020)), 0);
+		# flags NEEDS_CSUM, TCPV4, hdr_len, gso_size, csum_start/off
+		my $h = pack("C C v v v v", 1, 1, 54, 1000, 34, 16);
+		my $n = syswrite($t, $h . $dmac . pack("H12 n",
+		    "0200000a0a02", 0x800) . $ip . $tcp . $pl);
+		print "gso sent ", $n // "error $!", "\n";
+	}
+	while (sysread($t, my $f, 65546)) {
+		$f = substr($f, 10);
 		next if length($f) < 34 || unpack("n", substr($f, 12, 2)) != 0x800;
 		my $ip = substr($f, 14);
 		my $ihl = (ord($ip) & 15) * 4;
 		my $len = unpack("n", substr($ip, 2, 2));
 		my $proto = ord(substr($ip, 9, 1));
 		next if length($ip) < $len || $len < $ihl + 8;
+		if ($proto == 17 &&
+		    unpack("n", substr($ip, $ihl + 2, 2)) == $gsoport) {
+			gso(substr($f, 6, 6), substr($ip, 12, 4),
+			    unpack("n", substr($ip, $ihl, 2)));
+			next;
+		}
 		my $ipok = sum(substr($ip, 0, $ihl)) == 0xffff ? "ok" : "bad";
 		my $l4 = substr($ip, $ihl, $len - $ihl);
 		my $ok = sum(substr($ip, 12, 8) . pack("n n", $proto,
@@ -121,7 +159,7 @@ nsx perl -e '
 			    data($d, $seq - 0x1000), $ipok,
 			    (ord(substr($l4, 13, 1)) & 8) ? 1 : 0;
 		}
-	}' $FWDIF $PORT >"$TMP/far" 2>&1 &
+	}' $FWDIF $PORT $GSOPORT $FWDMAC $FWDIP >"$TMP/far" 2>&1 &
 READER=$!
 for _ in $(seq 50); do
 	grep -q '^ready$' "$TMP/far" && grep -q '^ready$' "$TMP/echo" && break
@@ -131,6 +169,7 @@ grep -q '^ready$' "$TMP/far"
 ok $? "the far tap $FWDIF is made and read in $NS"
 grep -q '^ready$' "$TMP/echo"
 ok $? "the echo service listens on $HOSTIP:$ECHOPORT"
+nsx ip link set $FWDIF address $FWDMAC
 nsx ip addr add $FWDHOST/24 dev $FWDIF
 nsx ip link set $FWDIF up
 nsx ip neigh replace $FWDIP lladdr 02:00:00:0a:0a:02 dev $FWDIF nud permanent
@@ -169,4 +208,31 @@ grep -q "^tcp 4096 1000 ok ok ok 0$" "$TMP/far" &&
 st=$?
 ok $st "each of 1000 bytes at its sequence number, TCP and IP checksums valid, PSH on the last only"
 [ $st -eq 0 ] || { diag <"$TMP/far"; diag <"$TMP/out.txt"; }
+
+# The receive offloads: a guest that takes them gets the segment whole.
+timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" -m 64M \
+    -t $TAPIF -k "$(echo tg.checks=net-rx-offload tg.net.gso=1 \
+	tg.net.ip=$GUESTIP tg.net.host=$HOSTIP tg.net.fwd=$FWDIP \
+	tg.net.gsoport=$GSOPORT tg.net.echoport=$ECHOPORT)" \
+    </dev/null >"$TMP/r.out" 2>"$TMP/r.err"
+rc=$?
+tr -d '\r' <"$TMP/r.out" >"$TMP/rout.txt"
+ok $rc "the receiving guest powered off (exit $rc)"
+guest_tap_clean "$TMP/r"
+ok $? "every check of the receiving guest passed"
+f=$(sed -n 's/.*virtio-net: driver features \(0x[0-9a-f]*\) (offered.*/\1/p' \
+    "$TMP/r.err" | head -1)
+[ -n "$f" ] && [ $((f & 0x82)) = $((0x82)) ] && [ $((f & 0x300)) = 0 ]
+ok $? "its driver took GUEST_CSUM and GUEST_TSO4 (features $f)"
+grep -q '^gso sent 3064$' "$TMP/far"
+ok $? "the far side wrote the 3000-byte segment with its header ($(grep -c '^gso sent' "$TMP/far") times)"
+grep -q "^ok .* net-rx-offload: a TCP segment of 3000 bytes came in one frame of 3054 (gso_type 1, gso_size 1000)" "$TMP/rout.txt"
+ok $? "the guest got it in one 3054-byte frame, gso_type TCPV4, gso_size 1000"
+grep -q "^ok .* net-rx-offload: its 3000 bytes right (0 wrong)" "$TMP/rout.txt" &&
+    grep -q "^ok .* net-rx-offload: its TCP checksum partial, finished as the header says" "$TMP/rout.txt"
+st=$?
+ok $st "its bytes right, its checksum left partial and holding once finished"
+grep -q "^ok .* net-rx-offload: the host's answer came (342 bytes), its UDP checksum" "$TMP/rout.txt"
+ok $? "the host's own answer reached it ($(sed -n 's/.*host.s answer came (342 bytes), its UDP checksum //p' "$TMP/rout.txt"))"
+[ $st -eq 0 ] || { diag <"$TMP/far"; diag <"$TMP/rout.txt"; }
 done_testing
