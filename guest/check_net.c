@@ -104,15 +104,16 @@ net_post_rx(void)
  * round ask for them in a header, every other frame has a zero one),
  * receive queue full of 2 KiB buffers, transmit queue, MSI-X entries 0
  * and 1. With tg.net.gso=1 also GUEST_CSUM and GUEST_TSO4, and then
- * BIGQ receive buffers of BIGSZ bytes (what a driver without
- * MRG_RXBUF posts for 64 KiB frames). 0, or -1 (also on later calls) if
- * it could not be set up.
+ * BIGQ receive buffers of BIGSZ bytes (what a driver without MRG_RXBUF
+ * posts for 64 KiB frames), or with tg.net.mrg=1 MRG_RXBUF and the
+ * usual buffers, a frame spanning as many as it needs. 0, or -1 (also
+ * on later calls) if it could not be set up.
  */
 int
 net_up(void)
 {
 	struct vdev	*v = &netif.v;
-	uint64_t	 want, gso = 0;
+	uint64_t	 want, gso = 0, mrg = 0;
 	uint16_t	 rxq = QSZ;
 	int		 i;
 
@@ -123,10 +124,12 @@ net_up(void)
 	    1ULL << NET_F_HOST_TSO4;
 	if (cmdline_u64("tg.net.gso", &gso) && gso != 0)
 		want |= 1ULL << NET_F_GUEST_CSUM | 1ULL << NET_F_GUEST_TSO4;
+	if (cmdline_u64("tg.net.mrg", &mrg) && mrg != 0)
+		want |= 1ULL << NET_F_MRG_RXBUF;
 	if (vio_find(VIRTIO_NET, 0, v) == -1 || vio_start(v, want) == -1)
 		return -1;
 	netif.rxsz = BUFSZ;
-	if (vio_has(v, NET_F_GUEST_TSO4)) {
+	if (vio_has(v, NET_F_GUEST_TSO4) && !vio_has(v, NET_F_MRG_RXBUF)) {
 		netif.rxsz = BIGSZ;
 		rxq = BIGQ;
 	}
@@ -220,12 +223,12 @@ net_arp(const uint8_t *f, uint32_t len)
 }
 
 /*
- * net_take: the next frame the device filled (after its header, which is
- * NET_HDR bytes before it), counted; its buffer is the caller's to give
- * back (net_post_rx). NULL if none.
+ * net_take_raw: the next receive buffer the device filled and the bytes
+ * it wrote there (header included), counted; the buffer is the caller's
+ * to give back (net_post_rx). NULL if none.
  */
 const uint8_t *
-net_take(uint32_t *len)
+net_take_raw(uint32_t *len)
 {
 	uint32_t	n;
 	int		head;
@@ -233,9 +236,25 @@ net_take(uint32_t *len)
 	if ((head = vq_poll(&netif.v.q[NET_RXQ], &n)) < 0)
 		return NULL;
 	netif.rx_frames++;
-	n = n > NET_HDR ? n - NET_HDR : 0;
-	*len = n > netif.rxsz - NET_HDR ? netif.rxsz - NET_HDR : n;
-	return netif.rxbuf + (uint64_t)head * netif.rxsz + NET_HDR;
+	*len = n > netif.rxsz ? netif.rxsz : n;
+	return netif.rxbuf + (uint64_t)head * netif.rxsz;
+}
+
+/*
+ * net_take: the next frame the device filled (after its header, which is
+ * NET_HDR bytes before it), as net_take_raw; with MRG_RXBUF only the
+ * part in its first buffer.
+ */
+const uint8_t *
+net_take(uint32_t *len)
+{
+	const uint8_t	*b;
+	uint32_t	 n;
+
+	if ((b = net_take_raw(&n)) == NULL)
+		return NULL;
+	*len = n > NET_HDR ? n - NET_HDR : 0;
+	return b + NET_HDR;
 }
 
 /*

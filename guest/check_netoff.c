@@ -252,32 +252,72 @@ check_net_offload(void)
 }
 
 /*
+ * netoff_rest: with MRG_RXBUF, the other nb - 1 buffers of a frame
+ * whose first part (len bytes) is in f, appended (up to max bytes) and
+ * given back. The frame's length, or 0 if they did not come.
+ */
+static uint32_t
+netoff_rest(uint8_t *f, uint32_t len, uint32_t nb, uint32_t max)
+{
+	const uint8_t	*b;
+	uint32_t	 n;
+	uint64_t	 t0 = time_us();
+
+	while (nb > 1) {
+		if ((b = net_take_raw(&n)) == NULL) {
+			if (time_us() - t0 > NETOFF_TIMEOUT)
+				return 0;
+			cpu_relax();
+			continue;
+		}
+		if (len + n > max)
+			n = max - len;
+		memcpy(f + len, b, n);
+		len += n;
+		nb--;
+		net_post_rx();
+	}
+	vq_kick(&netif.v.q[NET_RXQ]);
+	return len;
+}
+
+/*
  * netoff_recv: wait up to us for a frame from IPv4 address src with IP
  * protocol proto to our port dport, answering ARP meanwhile; its header
- * to h, the frame (up to max bytes) to f. Its length, or 0 if none came.
+ * to h, the frame (up to max bytes, gathered from its buffers with
+ * MRG_RXBUF) to f, the buffers it took to *nb. Its length, or 0 if none
+ * came.
  */
 static uint32_t
 netoff_recv(const uint8_t src[4], uint8_t proto, uint16_t dport,
-    uint8_t *h, uint8_t *f, uint32_t max, uint64_t us)
+    uint8_t *h, uint8_t *f, uint32_t max, uint64_t us, uint32_t *nb)
 {
 	const uint8_t	*g;
 	uint32_t	 n, got = 0;
 	uint64_t	 t0;
+	int		 mine;
 
+	*nb = 0;
 	for (t0 = time_us(); got == 0 && time_us() - t0 < us; cpu_relax()) {
 		while (got == 0 && (g = net_take(&n)) != NULL) {
-			if (n >= 38 && n <= max && net_get16(g + 12) == ETH_IP &&
-			    g[14] == 0x45 && g[23] == proto &&
-			    memcmp(g + 26, src, 4) == 0 &&
+			*nb = 1;
+			if (vio_has(&netif.v, NET_F_MRG_RXBUF))
+				*nb = (uint32_t)g[-2] | (uint32_t)g[-1] << 8;
+			mine = n >= 38 && n <= max &&
+			    net_get16(g + 12) == ETH_IP && g[14] == 0x45 &&
+			    g[23] == proto && memcmp(g + 26, src, 4) == 0 &&
 			    memcmp(g + 30, netif.ip, 4) == 0 &&
-			    net_get16(g + 36) == dport) {
+			    net_get16(g + 36) == dport;
+			if (mine) {
 				memcpy(h, g - NET_HDR, NET_HDR);
 				memcpy(f, g, n);
-				got = n;
 			} else
 				(void)net_arp(g, n);
 			net_post_rx();
-			vq_kick(&netif.v.q[NET_RXQ]);
+			got = netoff_rest(f, mine ? n : 0, *nb, mine ? max :
+			    0);
+			if (!mine)
+				got = 0;
 		}
 	}
 	return got;
@@ -328,7 +368,7 @@ check_net_rx_offload(void)
 	const char		*sum;
 	char			 s[32];
 	uint64_t		 port = 7778, eport;
-	uint32_t		 n = 0, i, pl = 0, doff, bad = 0;
+	uint32_t		 n = 0, i, pl = 0, doff, bad = 0, nb = 0;
 	int			 try;
 
 	if (net_up() == -1) {
@@ -347,9 +387,11 @@ check_net_rx_offload(void)
 	}
 	(void)cmdline_u64("tg.net.gsoport", &port);
 	if (!tap_ok(vio_has(&netif.v, NET_F_GUEST_CSUM) &&
-	    vio_has(&netif.v, NET_F_GUEST_TSO4) && netif.rxsz >= 65562,
+	    vio_has(&netif.v, NET_F_GUEST_TSO4) && (netif.rxsz >= 65562 ||
+	    vio_has(&netif.v, NET_F_MRG_RXBUF)),
 	    "net-rx-offload: took GUEST_CSUM and GUEST_TSO4, %u receive "
-	    "buffers of %u bytes", netif.v.q[NET_RXQ].size, netif.rxsz) ||
+	    "buffers of %u bytes%s", netif.v.q[NET_RXQ].size, netif.rxsz,
+	    vio_has(&netif.v, NET_F_MRG_RXBUF) ? ", mergeable" : "") ||
 	    !tap_ok(net_arp_resolve(host, hmac, 20000000) == 0,
 	    "net-rx-offload: host's MAC resolved"))
 		return;
@@ -361,7 +403,8 @@ check_net_rx_offload(void)
 		(void)net_send(f, (uint32_t)net_udp_frame(f, hmac, netif.ip,
 		    to, NETOFF_SPORT + 4, (uint16_t)port, msg,
 		    sizeof(msg) - 1));
-		n = netoff_recv(to, 6, NETOFF_SPORT + 4, h, f, 65536, 500000);
+		n = netoff_recv(to, 6, NETOFF_SPORT + 4, h, f, 65536, 500000,
+		    &nb);
 	}
 	if (n != 0) {
 		doff = (uint32_t)(f[34 + 12] >> 4) * 4;
@@ -372,8 +415,8 @@ check_net_rx_offload(void)
 	tap_ok(n != 0 && pl == NETOFF_TCP && h[1] == 1 &&
 	    ((uint32_t)h[4] | (uint32_t)h[5] << 8) == NETOFF_MSS,
 	    "net-rx-offload: a TCP segment of %u bytes came in one frame of "
-	    "%u (gso_type %u, gso_size %u)", pl, n, h[1],
-	    (uint32_t)h[4] | (uint32_t)h[5] << 8);
+	    "%u (gso_type %u, gso_size %u) in %u buffers", pl, n, h[1],
+	    (uint32_t)h[4] | (uint32_t)h[5] << 8, nb);
 	tap_ok(n != 0 && bad == 0 && ((uint32_t)net_get16(f + 38) << 16 |
 	    net_get16(f + 40)) == NETOFF_SEQ,
 	    "net-rx-offload: its %u bytes right (%u wrong)", pl, bad);
@@ -385,7 +428,7 @@ check_net_rx_offload(void)
 	(void)net_send(f, (uint32_t)net_udp_frame(f, hmac, netif.ip, host,
 	    NETOFF_SPORT + 5, (uint16_t)eport, msg, sizeof(msg) - 1));
 	n = netoff_recv(host, 17, NETOFF_SPORT + 5, h, f, 65536,
-	    NETOFF_TIMEOUT);
+	    NETOFF_TIMEOUT, &nb);
 	sum = n != 0 ? netoff_l4sum(h, f, n) : NULL;
 	tap_ok(sum != NULL, "net-rx-offload: the host's answer came (%u "
 	    "bytes), its UDP checksum %s", n, sum != NULL ? sum :

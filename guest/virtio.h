@@ -113,6 +113,7 @@ int		 rng_read(struct vdev *, uint8_t *, uint32_t, uint64_t);
 #define NET_F_CSUM	0		/* we may send partial checksums */
 #define NET_F_GUEST_CSUM 1		/* ... and receive them */
 #define NET_F_GUEST_TSO4 7		/* ... and 64 KiB TCP/IPv4 segments */
+#define NET_F_MRG_RXBUF	15		/* a frame may span rx buffers */
 #define NET_F_HOST_TSO4	11		/* ... and TCP/IPv4 to be segmented */
 #define NET_HDR		12		/* virtio_net_hdr, 1.x */
 #define NET_RXQ		0
@@ -131,6 +132,7 @@ int		 net_up(void);
 int		 net_send(const void *, uint32_t);
 int		 net_poll(uint8_t *, uint32_t *);
 const uint8_t	*net_take(uint32_t *);
+const uint8_t	*net_take_raw(uint32_t *);
 void		 net_post_rx(void);
 int		 net_arp(const uint8_t *, uint32_t);
 void		 net_reclaim(void);

@@ -209,30 +209,44 @@ st=$?
 ok $st "each of 1000 bytes at its sequence number, TCP and IP checksums valid, PSH on the last only"
 [ $st -eq 0 ] || { diag <"$TMP/far"; diag <"$TMP/out.txt"; }
 
-# The receive offloads: a guest that takes them gets the segment whole.
-timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" -m 64M \
-    -t $TAPIF -k "$(echo tg.checks=net-rx-offload tg.net.gso=1 \
-	tg.net.ip=$GUESTIP tg.net.host=$HOSTIP tg.net.fwd=$FWDIP \
-	tg.net.gsoport=$GSOPORT tg.net.echoport=$ECHOPORT)" \
-    </dev/null >"$TMP/r.out" 2>"$TMP/r.err"
-rc=$?
-tr -d '\r' <"$TMP/r.out" >"$TMP/rout.txt"
-ok $rc "the receiving guest powered off (exit $rc)"
-guest_tap_clean "$TMP/r"
-ok $? "every check of the receiving guest passed"
-f=$(sed -n 's/.*virtio-net: driver features \(0x[0-9a-f]*\) (offered.*/\1/p' \
-    "$TMP/r.err" | head -1)
-[ -n "$f" ] && [ $((f & 0x82)) = $((0x82)) ] && [ $((f & 0x300)) = 0 ]
-ok $? "its driver took GUEST_CSUM and GUEST_TSO4 (features $f)"
+# The receive offloads: a guest that takes them gets the segment whole,
+# in one 64 KiB buffer (tg.net.gso=1), or (tg.net.mrg=1 too) in as many
+# of its 2 KiB mergeable buffers as it needs, MRG_RXBUF's num_buffers.
+# rx_run NAME "WHAT" KERNEL-ARGS... : boot it and check what it got.
+rx_run() {
+	local r=$1 what=$2 f st
+	shift 2
+	timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" \
+	    -m 64M -t $TAPIF -k "$(echo tg.checks=net-rx-offload tg.net.gso=1 \
+		tg.net.ip=$GUESTIP tg.net.host=$HOSTIP tg.net.fwd=$FWDIP \
+		tg.net.gsoport=$GSOPORT tg.net.echoport=$ECHOPORT "$@")" \
+	    </dev/null >"$TMP/$r.out" 2>"$TMP/$r.err"
+	st=$?
+	tr -d '\r' <"$TMP/$r.out" >"$TMP/$r.txt"
+	ok $st "$what: the guest powered off (exit $st)"
+	guest_tap_clean "$TMP/$r"
+	ok $? "$what: every check of the guest passed"
+	f=$(sed -n 's/.*virtio-net: driver features \(0x[0-9a-f]*\) (offered.*/\1/p' \
+	    "$TMP/$r.err" | head -1)
+	[ -n "$f" ] && [ $((f & 0x82)) = $((0x82)) ] && [ $((f & 0x300)) = 0 ]
+	ok $? "$what: its driver took GUEST_CSUM and GUEST_TSO4 (features $f)"
+	grep -q "^ok .* net-rx-offload: a TCP segment of 3000 bytes came in one frame of 3054 (gso_type 1, gso_size 1000) in $NB buffers" "$TMP/$r.txt"
+	ok $? "$what: it got the segment in one 3054-byte frame, gso_type TCPV4, gso_size 1000, in $NB buffers"
+	grep -q "^ok .* net-rx-offload: its 3000 bytes right (0 wrong)" "$TMP/$r.txt" &&
+	    grep -q "^ok .* net-rx-offload: its TCP checksum partial, finished as the header says" "$TMP/$r.txt"
+	st=$?
+	ok $st "$what: its bytes right, its checksum left partial and holding once finished"
+	grep -q "^ok .* net-rx-offload: the host's answer came (342 bytes), its UDP checksum" "$TMP/$r.txt"
+	ok $? "$what: the host's own answer reached it ($(sed -n 's/.*host.s answer came (342 bytes), its UDP checksum //p' "$TMP/$r.txt"))"
+	[ $st -eq 0 ] || { diag <"$TMP/far"; diag <"$TMP/$r.txt"; }
+}
+NB=1 rx_run big "64 KiB buffers"
 grep -q '^gso sent 3064$' "$TMP/far"
 ok $? "the far side wrote the 3000-byte segment with its header ($(grep -c '^gso sent' "$TMP/far") times)"
-grep -q "^ok .* net-rx-offload: a TCP segment of 3000 bytes came in one frame of 3054 (gso_type 1, gso_size 1000)" "$TMP/rout.txt"
-ok $? "the guest got it in one 3054-byte frame, gso_type TCPV4, gso_size 1000"
-grep -q "^ok .* net-rx-offload: its 3000 bytes right (0 wrong)" "$TMP/rout.txt" &&
-    grep -q "^ok .* net-rx-offload: its TCP checksum partial, finished as the header says" "$TMP/rout.txt"
-st=$?
-ok $st "its bytes right, its checksum left partial and holding once finished"
-grep -q "^ok .* net-rx-offload: the host's answer came (342 bytes), its UDP checksum" "$TMP/rout.txt"
-ok $? "the host's own answer reached it ($(sed -n 's/.*host.s answer came (342 bytes), its UDP checksum //p' "$TMP/rout.txt"))"
-[ $st -eq 0 ] || { diag <"$TMP/far"; diag <"$TMP/rout.txt"; }
+grep "^ok .* buffers of" "$TMP/big.txt" | diag
+NB=2 rx_run mrg "mergeable 2 KiB buffers" tg.net.mrg=1
+f=$(sed -n 's/.*virtio-net: driver features \(0x[0-9a-f]*\) (offered.*/\1/p' \
+    "$TMP/mrg.err" | head -1)
+[ -n "$f" ] && [ $((f & 0x8000)) != 0 ]
+ok $? "mergeable 2 KiB buffers: its driver took MRG_RXBUF ($f)"
 done_testing

@@ -39,6 +39,7 @@
 #define NET_HDR			12	/* struct virtio_net_hdr (1.x) */
 #define NET_HDR_NUMBUF		10	/* its num_buffers field */
 #define NET_ETH_MIN		14
+#define NET_ETH_GOOD		1518	/* 1500 bytes, a VLAN tag */
 #define NET_FRAME_MAX		65550
 #define NET_BURST		64	/* frames dropped per wakeup, no driver */
 #define NET_BATCH		64	/* chains per tapio_run */
@@ -88,6 +89,7 @@ static const uint64_t	net_poll_ns = NET_POLL_NS;
 #define VIRTIO_NET_F_HOST_TSO4	11	/* ... TCP/IPv4 to be segmented */
 #define VIRTIO_NET_F_HOST_TSO6	12	/* ... TCP/IPv6 to be segmented */
 #define VIRTIO_NET_F_HOST_ECN	13	/* ... with ECN (CWR) */
+#define VIRTIO_NET_F_MRG_RXBUF	15	/* a frame may span rx chains */
 #define VIRTIO_NET_F_STATUS	16
 #define NET_HDR_F_NEEDS_CSUM	1	/* virtio_net_hdr.flags */
 #define NET_HDR_F_DATA_VALID	2
@@ -129,11 +131,20 @@ struct virtio_net {
 	/* The batch being moved: its chains and their frames' iovecs. */
 	struct tapio		*io;
 	struct net_slot {
-		uint16_t	 head;
+		uint16_t	 head;		/* tx */
 		int		 iov;		/* first in pool, or -1: no I/O */
 		int		 cnt;
 		size_t		 room;		/* rx: bytes for the tap's */
+		int		 ch;		/* rx: its chains in ch[] */
+		int		 nch;
 	}			 slot[NET_BATCH];
+	/* The rx chains popped for a batch, in ring order. */
+	struct net_ch {
+		uint16_t	 head;
+		int		 iov;		/* first in pool */
+		int		 cnt;
+		size_t		 room;
+	}			 ch[NET_QSIZE];
 	struct iovec		 pool[NET_POOL];
 	int			 res[NET_BATCH];
 	int			 rx_want;	/* reads to try next */
@@ -348,47 +359,119 @@ net_rx_hdr(const struct virtio_net *n, uint8_t h[NET_HDR])
 }
 
 /*
- * net_rx_batch: pop up to want rx chains, read a frame into each with
- * one tapio_run, complete the ones filled and give the rest back (lock
- * held). The frames moved, or -1 if the driver broke the queue; *more
- * is 1 if no read found the tap empty (it may hold more), *nobuf 1 if
- * the ring ran out of buffers.
+ * net_rx_target: the bytes of buffers a read needs: one chain each (0),
+ * or with MRG_RXBUF, chains enough for the largest frame the tap may
+ * give: 64 KiB with a guest TSO, else a full Ethernet frame with a VLAN
+ * tag (a longer one is dropped, as without MRG_RXBUF).
+ */
+static size_t
+net_rx_target(const struct virtio_net *n)
+{
+	uint64_t	f = n->vp.driver_features;
+
+	if (!NET_HAS(f, MRG_RXBUF))
+		return 0;
+	if (NET_HAS(f, GUEST_TSO4) || NET_HAS(f, GUEST_TSO6))
+		return NET_HDR + NET_FRAME_MAX;
+	return NET_HDR + NET_ETH_GOOD;
+}
+
+/*
+ * net_rx_slot: pop the chains of read slot k, from chain nc and iovec
+ * *used on, until they hold target bytes (at least one chain). 1 when
+ * they do; 0 if the ring, the chains or the pool ran out first (what was
+ * popped stays in the slot, *nobuf set if it was the ring); -1 if the
+ * driver broke the queue.
+ */
+static int
+net_rx_slot(struct virtio_net *n, int k, int nc, int *used, size_t target,
+    int *nobuf)
+{
+	struct virtio_pci	*vp = &n->vp;
+	struct virtq_chain	*c = &n->chain;
+	struct net_slot		*sl = &n->slot[k];
+	struct net_ch		*ch;
+	uint8_t			 hdr[NET_HDR];
+	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR;
+
+	memset(hdr, 0, sizeof(hdr));
+	hdr[NET_HDR_NUMBUF] = 1;
+	sl->ch = nc;
+	sl->nch = 0;
+	sl->iov = *used;
+	sl->cnt = 0;
+	sl->room = 0;
+	do {
+		if (nc + sl->nch == NET_QSIZE ||
+		    NET_POOL - *used < VIRTQ_MAX_IOV)
+			return 0;
+		if (virtio_pci_pop(vp, NET_RXQ, c) != 1) {
+			*nobuf = 1;
+			return (vp->status & VIRTIO_STATUS_NEEDS_RESET) ? -1 : 0;
+		}
+		if (c->wlen <= NET_HDR || c->nread != 0) {
+			virtio_pci_fail(vp, "rx buffer without room for a "
+			    "frame");
+			return -1;
+		}
+		ch = &n->ch[nc + sl->nch++];
+		ch->head = c->head;
+		ch->iov = *used;
+		/* The tap's header, if it has one, lands on the guest's. */
+		ch->room = c->wlen - hl;
+		ch->cnt = virtq_iov_slice(c, 1, hl, ch->room, n->pool + *used,
+		    NET_POOL - *used);
+		if (hl != 0)
+			(void)virtq_write_buf(c, 0, hdr, sizeof(hdr));
+		*used += ch->cnt;
+		sl->cnt += ch->cnt;
+		sl->room += ch->room;
+	} while (sl->room < target);
+	return 1;
+}
+
+/*
+ * net_rx_batch: pop rx chains for up to want reads (one chain each, or
+ * with MRG_RXBUF as many as the largest frame needs), read a frame into
+ * each with one tapio_run, complete the ones filled, each on as few
+ * chains as it needs, and give the rest back (lock held). The frames
+ * moved, or -1 if the driver broke the queue; *more is 1 if no read
+ * found the tap empty (it may hold more), *nobuf 1 if the ring ran out
+ * of buffers.
  */
 static int
 net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 {
 	struct virtio_pci	*vp = &n->vp;
-	struct virtq_chain	*c = &n->chain;
 	struct net_slot		*sl = n->slot;
-	uint8_t			 hdr[NET_HDR], h[NET_HDR];
+	struct net_ch		*ch = n->ch;
+	uint8_t			 h[NET_HDR];
 	struct iovec		 hiov = { h, sizeof(h) };
-	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR;
-	int			 k = 0, used = 0, m, i, got;
+	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR, target, room;
+	size_t			 left, len;
+	int			 k = 0, used = 0, nc = 0, m, i, j, nb, got, r;
 
 	*more = *nobuf = 0;
-	memset(hdr, 0, sizeof(hdr));
-	hdr[NET_HDR_NUMBUF] = 1;
-	while (k < want && NET_POOL - used >= VIRTQ_MAX_IOV) {
-		if (virtio_pci_pop(vp, NET_RXQ, c) != 1) {
-			*nobuf = 1;
+	target = net_rx_target(n);
+	while (k < want && !*nobuf) {
+		if ((r = net_rx_slot(n, k, nc, &used, target, nobuf)) == -1)
+			break;
+		if (r == 0 && (k > 0 || sl[k].nch == 0)) {
+			/*
+			 * Short of a frame's room: its chains go back, for
+			 * the next batch if this one has a read.
+			 */
+			for (j = 0; j < sl[k].nch; j++)
+				virtq_unpop(&vp->q[NET_RXQ].vq);
+			if (k > 0)
+				*nobuf = 0;
 			break;
 		}
-		if (c->wlen <= NET_HDR || c->nread != 0) {
-			virtio_pci_fail(vp, "rx buffer without room for a "
-			    "frame");
-			break;
-		}
-		sl[k].head = c->head;
-		sl[k].iov = used;
-		/* The tap's header, if it has one, lands on the guest's. */
-		sl[k].room = c->wlen - hl;
-		sl[k].cnt = virtq_iov_slice(c, 1, hl, sl[k].room,
-		    n->pool + used, NET_POOL - used);
-		if (hl != 0)
-			(void)virtq_write_buf(c, 0, hdr, sizeof(hdr));
-		(void)tapio_read(n->io, n->pool + used, sl[k].cnt);
-		used += sl[k].cnt;
+		(void)tapio_read(n->io, n->pool + sl[k].iov, sl[k].cnt);
+		nc += sl[k].nch;
 		k++;
+		if (r == 0)
+			break;		/* the first, short: alone */
 	}
 	if (vp->status & VIRTIO_STATUS_NEEDS_RESET) {
 		(void)tapio_run(n->io, n->res);	/* frames lost with the queue */
@@ -401,42 +484,57 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	n->st.rx_batches++;
 	(void)tapio_run(n->io, n->res);
 	/*
-	 * Filled buffers first: a frame that came while the batch ran may
-	 * sit after a buffer whose read found none; move it down so the
-	 * unfilled ones are the last popped, which go back to the ring.
+	 * Filled chains first: a frame after a read that found none, or
+	 * after one that needed fewer chains than it was given, moves down
+	 * to the first chain not yet used, so the unused ones are the last
+	 * popped, which go back to the ring. Without MRG_RXBUF a frame
+	 * takes one chain, and chains it does not fit in go back empty.
 	 */
 	for (i = 0, m = 0, got = 0; i < k; i++) {
-		if (n->res[i] <= (int)(NET_HDR - hl))
+		r = n->res[i];
+		if (r <= (int)(NET_HDR - hl))
 			continue;
 		/*
 		 * A frame cut short (the tap reports its whole length), or
 		 * one with a header this driver cannot take: dropped, its
-		 * buffer the next frame's.
+		 * buffers the next frame's.
 		 */
-		if ((size_t)n->res[i] > sl[i].room || (hl == 0 &&
+		if ((size_t)r > sl[i].room || (hl == 0 &&
 		    (net_iov_move(&hiov, 1, n->pool + sl[i].iov, sl[i].cnt,
 		    sizeof(h)) != sizeof(h) || !net_rx_hdr(n, h)))) {
 			n->st.rx_dropped++;
 			continue;
 		}
-		if (i != m && ((size_t)n->res[i] > sl[m].room ||
-		    net_iov_move(n->pool + sl[m].iov, sl[m].cnt,
-		    n->pool + sl[i].iov, sl[i].cnt, (size_t)n->res[i]) !=
-		    (size_t)n->res[i])) {
-			/* It does not fit lower: those buffers go back empty. */
-			for (; m < i; m++)
-				virtio_pci_push(vp, NET_RXQ, sl[m].head, 0);
+		for (j = m, room = 0; room < (size_t)r; j++)
+			room += ch[j].room;
+		if (target == 0 && j - m > 1) {
+			for (; m < sl[i].ch; m++)
+				virtio_pci_push(vp, NET_RXQ, ch[m].head, 0);
+			j = m + 1;
 		}
-		if (hl == 0)
-			(void)net_iov_move(n->pool + sl[m].iov, sl[m].cnt,
-			    &hiov, 1, sizeof(hdr));
-		virtio_pci_push(vp, NET_RXQ, sl[m].head,
-		    (uint32_t)(hl + (size_t)n->res[i]));
+		nb = j - m;
+		if (m != sl[i].ch && net_iov_move(n->pool + ch[m].iov,
+		    ch[j - 1].iov + ch[j - 1].cnt - ch[m].iov,
+		    n->pool + sl[i].iov, sl[i].cnt, (size_t)r) != (size_t)r) {
+			n->st.rx_dropped++;	/* not for a sane ring */
+			continue;
+		}
+		if (hl == 0) {
+			h[NET_HDR_NUMBUF] = (uint8_t)nb;
+			h[NET_HDR_NUMBUF + 1] = (uint8_t)(nb >> 8);
+			(void)net_iov_move(n->pool + ch[m].iov, ch[m].cnt,
+			    &hiov, 1, sizeof(h));
+		}
+		for (left = hl + (size_t)r; m < j; m++) {
+			len = m == j - 1 ? left : hl + ch[m].room;
+			virtio_pci_push(vp, NET_RXQ, ch[m].head,
+			    (uint32_t)len);
+			left -= len;
+		}
 		n->st.rx_packets++;
 		got++;
-		m++;
 	}
-	for (i = m; i < k; i++)
+	for (j = m; j < nc; j++)
 		virtq_unpop(&vp->q[NET_RXQ].vq);
 	*more = got == k;
 	return got;
@@ -948,11 +1046,12 @@ virtio_net_set_offload(struct virtio_pci *vp,
 	    (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
 	    (1ULL << VIRTIO_NET_F_GUEST_TSO4) |
 	    (1ULL << VIRTIO_NET_F_GUEST_TSO6) |
-	    (1ULL << VIRTIO_NET_F_GUEST_ECN);
+	    (1ULL << VIRTIO_NET_F_GUEST_ECN) |
+	    (1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	log_debug("interface %d: the tap takes the guest's checksum and TCP "
 	    "segmentation offloads", n->index);
 	log_debug("interface %d: ... and gives the guest the ones its driver "
-	    "takes", n->index);
+	    "takes, in mergeable buffers if it likes", n->index);
 	return 0;
 }
 

@@ -42,6 +42,7 @@
 #define F_GTSO6		(1ULL << 8)
 #define F_GECN		(1ULL << 9)
 #define F_GUEST		(F_GCSUM | F_GTSO4 | F_GTSO6 | F_GECN)
+#define F_MRG		(1ULL << 15)
 
 static const uint8_t	mac[6] = { 0xfe, 0xe1, 0xbb, 0xd1, 0x12, 0x35 };
 
@@ -179,15 +180,16 @@ test_offered(void)
 	    (F_CSUM | F_TSO4 | F_TSO6 | F_ECN),
 	    "a tap with a header: CSUM, HOST_TSO4, HOST_TSO6, HOST_ECN "
 	    "offered");
-	tap_ok((vp->features & F_GUEST) == F_GUEST,
-	    "... and GUEST_CSUM, GUEST_TSO4, GUEST_TSO6, GUEST_ECN");
+	tap_ok((vp->features & (F_GUEST | F_MRG)) == (F_GUEST | F_MRG),
+	    "... and GUEST_CSUM, GUEST_TSO4, GUEST_TSO6, GUEST_ECN, "
+	    "MRG_RXBUF");
 	close(sv[1]);
 	if ((vp = dev(&vm2, sv, 0)) == NULL) {
 		tap_ok(0, "not offered: device");
 		return;
 	}
 	tap_ok((vp->features & (F_CSUM | F_TSO4 | F_TSO6 | F_ECN |
-	    F_GUEST)) == 0, "a tap without one: no offload offered");
+	    F_GUEST | F_MRG)) == 0, "a tap without one: no offload offered");
 	close(sv[1]);
 }
 
@@ -431,6 +433,88 @@ test_rx_offload(void)
 	close(sv[1]);
 }
 
+/* used: the next used entry is chain id with len bytes. */
+static int
+used(struct tring *rx, uint32_t id, uint32_t len)
+{
+	uint32_t	i, l;
+
+	return tr_get_used(rx, &i, &l) && i == id && l == len;
+}
+
+static void
+test_rx_mrg(void)
+{
+	static struct vm	 vm1, vm2;
+	struct virtio_pci	*vp;
+	struct tring		 rx, tx;
+	uint8_t			 h[12], got[1024];
+	uint32_t		 id, len;
+	int			 sv[2], i, ok;
+
+	/* Chains of 1024 bytes; a 64 KiB frame may need 65 of them. */
+	if ((vp = dev(&vm1, sv, 1)) == NULL) {
+		tap_ok(0, "mergeable: device");
+		return;
+	}
+	start(&vm1, vp, &rx, &tx, F_MAC | F_MRG | F_GCSUM | F_GTSO4);
+	hdr(h, 1, 1, 1448);
+	tap_frame(sv[1], h, 0x81, 3000);
+	memset(h, 0, sizeof(h));
+	tap_frame(sv[1], h, 0x82, 100);
+	tap_frame(sv[1], h, 0x83, 2000);
+	for (i = 0; i < QSZ; i++)
+		post_rx(&rx, i, 1024);
+	vt_kick(&vm1, vp, 0);
+	vt_pump(&vm1);
+	ok = used(&rx, 0, 1024) && used(&rx, 1, 1024) && used(&rx, 2, 964);
+	mem_read(&vm1.mem, RXBUF, got, 12);
+	hdr(h, 1, 1, 1448);
+	h[10] = 3;
+	tap_ok(ok && memcmp(got, h, 12) == 0,
+	    "mergeable: a 3000-byte TCP segment on chains 0-2 (1024, 1024, "
+	    "964 bytes), its header the tap's with num_buffers 3");
+	mem_read(&vm1.mem, RXBUF + 0x800 * 2, got, 964);
+	tap_ok(got[0] == 0x81 && got[963] == 0x81,
+	    "mergeable: its last bytes on chain 2");
+	ok = used(&rx, 3, 112) && used(&rx, 4, 1024) && used(&rx, 5, 988);
+	mem_read(&vm1.mem, RXBUF + 0x800 * 3, got, 12);
+	ok &= got[10] == 1 && got[11] == 0;
+	mem_read(&vm1.mem, RXBUF + 0x800 * 4, got, 12);
+	ok &= got[10] == 2 && got[0] == 0 && got[1] == 0;
+	mem_read(&vm1.mem, RXBUF + 0x800 * 5, got, 988);
+	tap_ok(ok && got[987] == 0x83 && !tr_get_used(&rx, &id, &len),
+	    "mergeable: then 100 bytes on chain 3 (num_buffers 1) and 2000 "
+	    "on chains 4-5 (num_buffers 2); the rest of the ring unused");
+	close(sv[1]);
+
+	/* No TSO: a frame needs 2 chains; a second read's frame moves down. */
+	if ((vp = dev(&vm2, sv, 1)) == NULL) {
+		tap_ok(0, "mergeable: device");
+		return;
+	}
+	start(&vm2, vp, &rx, &tx, F_MAC | F_MRG);
+	memset(h, 0, sizeof(h));
+	tap_frame(sv[1], h, 0x91, 100);
+	tap_frame(sv[1], h, 0x92, 200);
+	for (i = 0; i < 8; i++)
+		post_rx(&rx, i, 1024);
+	vt_kick(&vm2, vp, 0);
+	vt_pump(&vm2);
+	ok = used(&rx, 0, 112) && used(&rx, 1, 212) &&
+	    !tr_get_used(&rx, &id, &len);
+	mem_read(&vm2.mem, RXBUF + 0x800, got, 212);
+	tap_ok(ok && got[10] == 1 && got[12 + 14] == 0x92 &&
+	    got[211] == 0x92, "mergeable: two frames read with 2 chains "
+	    "each land on chains 0 and 1, num_buffers 1");
+	tap_frame(sv[1], h, 0x93, 60);
+	vt_kick(&vm2, vp, 0);
+	vt_pump(&vm2);
+	tap_ok(used(&rx, 2, 72), "mergeable: chains 2 and 3 went back to the "
+	    "ring: the next frame takes chain 2");
+	close(sv[1]);
+}
+
 static void
 test_features(void)
 {
@@ -480,6 +564,7 @@ main(void)
 	test_tx_nocsum();
 	test_rx();
 	test_rx_offload();
+	test_rx_mrg();
 	test_features();
 	return tap_done();
 }
