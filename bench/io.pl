@@ -25,11 +25,13 @@ my %o = (
 	qemu_blk_direct => 'cache=none,aio=io_uring',
 	iothread => 1,
 	sender	=> 'c',			# net-rx: c (sendmmsg) or perl
+	netargs	=> '',			# more for the net guests' command line
 );
 GetOptions(\%o, 'root=s', 'exitruns=i', 'blkruns=i', 'netruns=i', 'ms=i',
     'mem=i', 'imgmb=i', 'guest=s', 'json=s', 'budget=f', 'qemu_blk_pc=s',
-    'qemu_blk_direct=s', 'iothread=i', 'sender=s') or die "usage: io.pl "
-    . "[--exitruns N] [--blkruns N] [--netruns N] [--ms MS] [--sender c|perl] "
+    'qemu_blk_direct=s', 'iothread=i', 'sender=s', 'netargs=s')
+    or die "usage: io.pl [--exitruns N] [--blkruns N] [--netruns N] "
+    . "[--ms MS] [--sender c|perl] [--netargs 'tg.net.gso=1 ...'] "
     . "[--json FILE]\n";
 chdir $o{root} or die "$o{root}: $!\n";
 my $T0 = now();
@@ -304,7 +306,8 @@ sub tap_rx {
 # "ready" with as many frames as it can send; guest/README.md).
 my $rxport = 9999;
 my $ncmd = "tg.checks=net-bench,net-rx-bench tg.bench.ms=$o{ms} "
-    . "tg.net.ip=$gip tg.net.host=$hip tg.bench.rxport=$rxport";
+    . "tg.net.ip=$gip tg.net.host=$hip tg.bench.rxport=$rxport"
+    . ($o{netargs} ne '' ? " $o{netargs}" : '');
 # tx: 3 rounds (60, 1514 bytes, TSO); rx: 2 rounds of ms + about 1 s
 # (ARP, ready, drain).
 my $ntmo = 40 + 6 * $o{ms} / 1000 + 2 * ($o{ms} / 1000 + 1);

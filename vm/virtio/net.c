@@ -138,14 +138,21 @@ struct virtio_net {
 		int		 ch;		/* rx: its chains in ch[] */
 		int		 nch;
 	}			 slot[NET_BATCH];
-	/* The rx chains popped for a batch, in ring order. */
+	/*
+	 * The rx chains popped for a batch, in ring order; the first ncarry
+	 * are ones an earlier batch left unused, their iovecs the pool's
+	 * first carry_iov.
+	 */
 	struct net_ch {
 		uint16_t	 head;
 		int		 iov;		/* first in pool */
 		int		 cnt;
 		size_t		 room;
 	}			 ch[NET_QSIZE];
-	struct iovec		 pool[NET_POOL];
+	int			 ncarry;
+	int			 carry_iov;
+	struct iovec		 pool[NET_POOL];	/* rx: kept between batches */
+	struct iovec		 txpool[NET_POOL];
 	int			 res[NET_BATCH];
 	int			 rx_want;	/* reads to try next */
 	/* Local interface: the DHCP server's settings, or NULL. */
@@ -188,8 +195,83 @@ net_cfg_read(struct virtio_pci *vp, uint32_t off, uint8_t *data, size_t len)
 }
 
 /*
+ * net_iov_move: copy len bytes from src (scnt entries) to dst (dcnt);
+ * the bytes copied.
+ */
+static size_t
+net_iov_move(const struct iovec *dst, int dcnt, const struct iovec *src,
+    int scnt, size_t len)
+{
+	size_t	done = 0, doff = 0, soff = 0, k;
+	int	d = 0, s = 0;
+
+	while (done < len && d < dcnt && s < scnt) {
+		k = dst[d].iov_len - doff;
+		if (k > src[s].iov_len - soff)
+			k = src[s].iov_len - soff;
+		if (k > len - done)
+			k = len - done;
+		memmove((uint8_t *)dst[d].iov_base + doff,
+		    (const uint8_t *)src[s].iov_base + soff, k);
+		done += k;
+		if ((doff += k) == dst[d].iov_len) {
+			d++;
+			doff = 0;
+		}
+		if ((soff += k) == src[s].iov_len) {
+			s++;
+			soff = 0;
+		}
+	}
+	return done;
+}
+
+/*
+ * net_rx_reply: reply len bytes into a chain a batch left unused (lock
+ * held). 1 if it took one (0 bytes written if it was too small), 0 if
+ * there is none.
+ */
+static int
+net_rx_reply(struct virtio_net *n, const uint8_t *reply, size_t len)
+{
+	struct net_ch	*ch = n->ch;
+	uint8_t		 hdr[NET_HDR];
+	struct iovec	 src[2] = { { hdr, sizeof(hdr) },
+			    { (void *)(uintptr_t)reply, len } };
+	size_t		 hl = n->vnet_hdr ? 0 : NET_HDR;
+	int		 k, cnt;
+
+	if (n->ncarry == 0)
+		return 0;
+	memset(hdr, 0, sizeof(hdr));
+	hdr[NET_HDR_NUMBUF] = 1;
+	/* Without the tap's header the chain's iovecs start after ours. */
+	k = hl != 0;
+	if (ch[0].room + hl < NET_HDR + len ||
+	    net_iov_move(n->pool, ch[0].cnt, src + k, 2 - k, hl != 0 ? len :
+	    NET_HDR + len) == 0) {
+		virtio_pci_push(&n->vp, NET_RXQ, ch[0].head, 0);
+		n->st.rx_dropped++;
+	} else {
+		virtio_pci_push(&n->vp, NET_RXQ, ch[0].head,
+		    (uint32_t)(NET_HDR + len));
+		n->st.rx_packets++;
+	}
+	cnt = ch[0].cnt;
+	memmove(n->pool, n->pool + cnt, (size_t)(n->carry_iov - cnt) *
+	    sizeof(n->pool[0]));
+	memmove(ch, ch + 1, (size_t)(n->ncarry - 1) * sizeof(ch[0]));
+	n->carry_iov -= cnt;
+	n->ncarry--;
+	for (k = 0; k < n->ncarry; k++)
+		ch[k].iov -= cnt;
+	return 1;
+}
+
+/*
  * net_rx_pending: give the guest the replies the DHCP server queued, in
- * order (lock held). 0 when none is left, -1 while rx buffers are missing.
+ * order, in chains a batch left unused or new ones (lock held). 0 when
+ * none is left, -1 while rx buffers are missing.
  */
 static int
 net_rx_pending(struct virtio_net *n)
@@ -204,10 +286,12 @@ net_rx_pending(struct virtio_net *n)
 		n->npend = 0;
 	}
 	while (n->npend > 0) {
-		if (virtio_pci_pop(vp, NET_RXQ, c) != 1)
-			return -1;
 		len = n->pendlen[0];
-		if (c->wlen < NET_HDR + len || c->nread != 0) {
+		if (net_rx_reply(n, n->pend[0], len))
+			;
+		else if (virtio_pci_pop(vp, NET_RXQ, c) != 1)
+			return -1;
+		else if (c->wlen < NET_HDR + len || c->nread != 0) {
 			/* A buffer too small for a reply: skip, not fail. */
 			virtio_pci_push(vp, NET_RXQ, c->head, 0);
 			n->st.rx_dropped++;
@@ -293,38 +377,6 @@ net_rx_stall(struct virtio_net *n)
 }
 
 /*
- * net_iov_move: copy len bytes from src (scnt entries) to dst (dcnt);
- * the bytes copied.
- */
-static size_t
-net_iov_move(const struct iovec *dst, int dcnt, const struct iovec *src,
-    int scnt, size_t len)
-{
-	size_t	done = 0, doff = 0, soff = 0, k;
-	int	d = 0, s = 0;
-
-	while (done < len && d < dcnt && s < scnt) {
-		k = dst[d].iov_len - doff;
-		if (k > src[s].iov_len - soff)
-			k = src[s].iov_len - soff;
-		if (k > len - done)
-			k = len - done;
-		memmove((uint8_t *)dst[d].iov_base + doff,
-		    (const uint8_t *)src[s].iov_base + soff, k);
-		done += k;
-		if ((doff += k) == dst[d].iov_len) {
-			d++;
-			doff = 0;
-		}
-		if ((soff += k) == src[s].iov_len) {
-			s++;
-			soff = 0;
-		}
-	}
-	return done;
-}
-
-/*
  * net_rx_hdr: the header a frame from the tap reaches the guest with, in
  * h (the tap's, read from the guest's buffer). With GUEST_CSUM the tap's
  * own, which the tap made from the offloads the driver took (a partial
@@ -377,15 +429,16 @@ net_rx_target(const struct virtio_net *n)
 }
 
 /*
- * net_rx_slot: pop the chains of read slot k, from chain nc and iovec
- * *used on, until they hold target bytes (at least one chain). 1 when
- * they do; 0 if the ring, the chains or the pool ran out first (what was
- * popped stays in the slot, *nobuf set if it was the ring); -1 if the
- * driver broke the queue.
+ * net_rx_slot: the chains of read slot k, from chain nc on: the ones
+ * popped earlier and still unused first (n->ch up to *popped), then new
+ * ones from the ring (their iovecs from *used on), until they hold
+ * target bytes (at least one chain). 1 when they do; 0 if the ring, the
+ * chains or the pool ran out first (what was taken stays in the slot,
+ * *nobuf set if it was the ring); -1 if the driver broke the queue.
  */
 static int
-net_rx_slot(struct virtio_net *n, int k, int nc, int *used, size_t target,
-    int *nobuf)
+net_rx_slot(struct virtio_net *n, int k, int nc, int *popped, int *used,
+    size_t target, int *nobuf)
 {
 	struct virtio_pci	*vp = &n->vp;
 	struct virtq_chain	*c = &n->chain;
@@ -398,32 +451,37 @@ net_rx_slot(struct virtio_net *n, int k, int nc, int *used, size_t target,
 	hdr[NET_HDR_NUMBUF] = 1;
 	sl->ch = nc;
 	sl->nch = 0;
-	sl->iov = *used;
 	sl->cnt = 0;
 	sl->room = 0;
 	do {
-		if (nc + sl->nch == NET_QSIZE ||
-		    NET_POOL - *used < VIRTQ_MAX_IOV)
-			return 0;
-		if (virtio_pci_pop(vp, NET_RXQ, c) != 1) {
-			*nobuf = 1;
-			return (vp->status & VIRTIO_STATUS_NEEDS_RESET) ? -1 : 0;
+		ch = &n->ch[nc + sl->nch];
+		if (nc + sl->nch == *popped) {
+			if (*popped == NET_QSIZE ||
+			    NET_POOL - *used < VIRTQ_MAX_IOV)
+				return 0;
+			if (virtio_pci_pop(vp, NET_RXQ, c) != 1) {
+				*nobuf = 1;
+				return (vp->status &
+				    VIRTIO_STATUS_NEEDS_RESET) ? -1 : 0;
+			}
+			if (c->wlen <= NET_HDR || c->nread != 0) {
+				virtio_pci_fail(vp, "rx buffer without room "
+				    "for a frame");
+				return -1;
+			}
+			ch->head = c->head;
+			ch->iov = *used;
+			/* The tap's header, if it has one, lands on ours. */
+			ch->room = c->wlen - hl;
+			ch->cnt = virtq_iov_slice(c, 1, hl, ch->room,
+			    n->pool + *used, NET_POOL - *used);
+			if (hl != 0)
+				(void)virtq_write_buf(c, 0, hdr, sizeof(hdr));
+			*used += ch->cnt;
+			(*popped)++;
 		}
-		if (c->wlen <= NET_HDR || c->nread != 0) {
-			virtio_pci_fail(vp, "rx buffer without room for a "
-			    "frame");
-			return -1;
-		}
-		ch = &n->ch[nc + sl->nch++];
-		ch->head = c->head;
-		ch->iov = *used;
-		/* The tap's header, if it has one, lands on the guest's. */
-		ch->room = c->wlen - hl;
-		ch->cnt = virtq_iov_slice(c, 1, hl, ch->room, n->pool + *used,
-		    NET_POOL - *used);
-		if (hl != 0)
-			(void)virtq_write_buf(c, 0, hdr, sizeof(hdr));
-		*used += ch->cnt;
+		if (sl->nch++ == 0)
+			sl->iov = ch->iov;
 		sl->cnt += ch->cnt;
 		sl->room += ch->room;
 	} while (sl->room < target);
@@ -431,13 +489,32 @@ net_rx_slot(struct virtio_net *n, int k, int nc, int *used, size_t target,
 }
 
 /*
- * net_rx_batch: pop rx chains for up to want reads (one chain each, or
- * with MRG_RXBUF as many as the largest frame needs), read a frame into
- * each with one tapio_run, complete the ones filled, each on as few
- * chains as it needs, and give the rest back (lock held). The frames
- * moved, or -1 if the driver broke the queue; *more is 1 if no read
- * found the tap empty (it may hold more), *nobuf 1 if the ring ran out
- * of buffers.
+ * net_rx_keep: chains [from, to) stay popped, unused, for the next batch:
+ * moved, with their iovecs, to the end of what is kept so far (lock held).
+ */
+static void
+net_rx_keep(struct virtio_net *n, int from, int to)
+{
+	struct net_ch	*ch = n->ch;
+
+	for (; from < to; from++) {
+		memmove(n->pool + n->carry_iov, n->pool + ch[from].iov,
+		    (size_t)ch[from].cnt * sizeof(n->pool[0]));
+		ch[n->ncarry] = ch[from];
+		ch[n->ncarry++].iov = n->carry_iov;
+		n->carry_iov += ch[from].cnt;
+	}
+}
+
+/*
+ * net_rx_batch: take rx chains for up to want reads (one chain each, or
+ * with MRG_RXBUF as many as the largest frame needs; chains a batch did
+ * not use first), read a frame into each with one tapio_run, and
+ * complete each frame on as few of its chains as it needs (lock held).
+ * The chains left over stay popped for the next batch, so each is taken
+ * from the ring once. The frames moved, or -1 if the driver broke the
+ * queue; *more is 1 if no read found the tap empty (it may hold more),
+ * *nobuf 1 if the ring ran out of buffers.
  */
 static int
 net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
@@ -449,20 +526,18 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	struct iovec		 hiov = { h, sizeof(h) };
 	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR, target, room;
 	size_t			 left, len;
-	int			 k = 0, used = 0, nc = 0, m, i, j, nb, got, r;
+	int			 k = 0, used, nc = 0, popped, i, j, nb, got, r;
 
 	*more = *nobuf = 0;
 	target = net_rx_target(n);
+	used = n->carry_iov;
+	popped = n->ncarry;
 	while (k < want && !*nobuf) {
-		if ((r = net_rx_slot(n, k, nc, &used, target, nobuf)) == -1)
+		if ((r = net_rx_slot(n, k, nc, &popped, &used, target,
+		    nobuf)) == -1)
 			break;
 		if (r == 0 && (k > 0 || sl[k].nch == 0)) {
-			/*
-			 * Short of a frame's room: its chains go back, for
-			 * the next batch if this one has a read.
-			 */
-			for (j = 0; j < sl[k].nch; j++)
-				virtq_unpop(&vp->q[NET_RXQ].vq);
+			/* Short of a frame's room: the next batch's. */
 			if (k > 0)
 				*nobuf = 0;
 			break;
@@ -475,67 +550,55 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	}
 	if (vp->status & VIRTIO_STATUS_NEEDS_RESET) {
 		(void)tapio_run(n->io, n->res);	/* frames lost with the queue */
+		n->ncarry = n->carry_iov = 0;
 		return -1;
 	}
+	n->ncarry = n->carry_iov = 0;
 	if (k == 0) {
+		net_rx_keep(n, 0, popped);
 		*more = 1;		/* nothing tried: the tap may hold some */
 		return 0;
 	}
 	n->st.rx_batches++;
 	(void)tapio_run(n->io, n->res);
-	/*
-	 * Filled chains first: a frame after a read that found none, or
-	 * after one that needed fewer chains than it was given, moves down
-	 * to the first chain not yet used, so the unused ones are the last
-	 * popped, which go back to the ring. Without MRG_RXBUF a frame
-	 * takes one chain, and chains it does not fit in go back empty.
-	 */
-	for (i = 0, m = 0, got = 0; i < k; i++) {
+	for (i = 0, got = 0; i < k; i++) {
 		r = n->res[i];
-		if (r <= (int)(NET_HDR - hl))
+		j = sl[i].ch;
+		if (r <= (int)(NET_HDR - hl)) {
+			net_rx_keep(n, j, j + sl[i].nch);
 			continue;
+		}
 		/*
 		 * A frame cut short (the tap reports its whole length), or
 		 * one with a header this driver cannot take: dropped, its
-		 * buffers the next frame's.
+		 * chains kept.
 		 */
 		if ((size_t)r > sl[i].room || (hl == 0 &&
 		    (net_iov_move(&hiov, 1, n->pool + sl[i].iov, sl[i].cnt,
 		    sizeof(h)) != sizeof(h) || !net_rx_hdr(n, h)))) {
 			n->st.rx_dropped++;
+			net_rx_keep(n, j, j + sl[i].nch);
 			continue;
 		}
-		for (j = m, room = 0; room < (size_t)r; j++)
-			room += ch[j].room;
-		if (target == 0 && j - m > 1) {
-			for (; m < sl[i].ch; m++)
-				virtio_pci_push(vp, NET_RXQ, ch[m].head, 0);
-			j = m + 1;
-		}
-		nb = j - m;
-		if (m != sl[i].ch && net_iov_move(n->pool + ch[m].iov,
-		    ch[j - 1].iov + ch[j - 1].cnt - ch[m].iov,
-		    n->pool + sl[i].iov, sl[i].cnt, (size_t)r) != (size_t)r) {
-			n->st.rx_dropped++;	/* not for a sane ring */
-			continue;
-		}
+		for (nb = 0, room = 0; room < (size_t)r; nb++)
+			room += ch[j + nb].room;
 		if (hl == 0) {
 			h[NET_HDR_NUMBUF] = (uint8_t)nb;
 			h[NET_HDR_NUMBUF + 1] = (uint8_t)(nb >> 8);
-			(void)net_iov_move(n->pool + ch[m].iov, ch[m].cnt,
+			(void)net_iov_move(n->pool + ch[j].iov, ch[j].cnt,
 			    &hiov, 1, sizeof(h));
 		}
-		for (left = hl + (size_t)r; m < j; m++) {
-			len = m == j - 1 ? left : hl + ch[m].room;
-			virtio_pci_push(vp, NET_RXQ, ch[m].head,
+		for (left = hl + (size_t)r; left > 0; j++) {
+			len = hl + ch[j].room < left ? hl + ch[j].room : left;
+			virtio_pci_push(vp, NET_RXQ, ch[j].head,
 			    (uint32_t)len);
 			left -= len;
 		}
+		net_rx_keep(n, j, sl[i].ch + sl[i].nch);
 		n->st.rx_packets++;
 		got++;
 	}
-	for (j = m; j < nc; j++)
-		virtq_unpop(&vp->q[NET_RXQ].vq);
+	net_rx_keep(n, nc, popped);
 	*more = got == k;
 	return got;
 }
@@ -611,6 +674,7 @@ net_rx(struct virtio_net *n)
 	}
 	if (!virtio_pci_ready(vp, NET_RXQ)) {
 		/* No driver: the wire drops what nobody takes. */
+		n->ncarry = n->carry_iov = 0;
 		for (i = 0; i < NET_BURST; i++) {
 			if (read(n->fd, n->scratch, sizeof(n->scratch)) <= 0)
 				break;
@@ -756,8 +820,8 @@ net_tx_batch(struct virtio_net *n, int *replies)
 		} else {
 			sl[k].iov = used;
 			sl[k].cnt = virtq_iov_slice(c, 0, hl, c->rlen - hl,
-			    n->pool + used, NET_POOL - used);
-			(void)tapio_write(n->io, n->pool + used, sl[k].cnt);
+			    n->txpool + used, NET_POOL - used);
+			(void)tapio_write(n->io, n->txpool + used, sl[k].cnt);
 			used += sl[k].cnt;
 			nio++;
 		}
@@ -886,6 +950,7 @@ net_reset(struct virtio_pci *vp)
 	struct virtio_net	*n = vp->softc;
 
 	n->npend = 0;
+	n->ncarry = n->carry_iov = 0;	/* gone with the ring */
 	n->rx_stalled = 0;
 	n->rx_coal = 0;
 	net_rx_watch(n);

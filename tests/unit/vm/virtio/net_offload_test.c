@@ -347,12 +347,21 @@ test_rx(void)
 	post_rx(&rx, 9, 2048);
 	vt_kick(&vm, vp, 0);
 	vt_pump(&vm);
-	/* Chain 6, the one the first batch gave back, then 8 and 9. */
-	ok = tr_get_used(&rx, &id, &len) && id == 6 && len == 12 + 90 &&
+	/*
+	 * Chain 6, the one the first batch kept, then 8 and 9: one frame
+	 * each; the two dropped leave theirs for the next frames.
+	 */
+	ok = tr_get_used(&rx, &id, &len) && id == 9 && len == 12 + 90 &&
 	    !tr_get_used(&rx, &id, &len);
 	tap_ok(ok && rx_dropped(vp) == 2, "rx: a partial checksum and a TCP "
 	    "segment for a driver without GUEST_CSUM dropped, the next "
-	    "frame in the first buffer");
+	    "frame delivered");
+	tap_frame(sv[1], h, 0x54, 90);
+	vt_kick(&vm, vp, 0);
+	vt_pump(&vm);
+	tap_ok(tr_get_used(&rx, &id, &len) && id == 6 && len == 12 + 90,
+	    "rx: the dropped frames' chains kept: the next frame takes the "
+	    "first of them (%u)", id);
 	tap_is(tapoff_calls, 0, "rx: the tap's offloads left alone (off)");
 	close(sv[1]);
 }
@@ -501,17 +510,22 @@ test_rx_mrg(void)
 		post_rx(&rx, i, 1024);
 	vt_kick(&vm2, vp, 0);
 	vt_pump(&vm2);
-	ok = used(&rx, 0, 112) && used(&rx, 1, 212) &&
+	ok = used(&rx, 0, 112) && used(&rx, 2, 212) &&
 	    !tr_get_used(&rx, &id, &len);
-	mem_read(&vm2.mem, RXBUF + 0x800, got, 212);
+	mem_read(&vm2.mem, RXBUF + 0x800 * 2, got, 212);
 	tap_ok(ok && got[10] == 1 && got[12 + 14] == 0x92 &&
 	    got[211] == 0x92, "mergeable: two frames read with 2 chains "
-	    "each land on chains 0 and 1, num_buffers 1");
+	    "each land on the first of theirs, 0 and 2, num_buffers 1");
+	/* A frame sent meanwhile leaves the kept chains alone. */
+	send_one(&vm2, vp, &tx, 0, h, got, nf_frame(got, mac, 0x94, 80));
+	(void)recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
 	tap_frame(sv[1], h, 0x93, 60);
 	vt_kick(&vm2, vp, 0);
 	vt_pump(&vm2);
-	tap_ok(used(&rx, 2, 72), "mergeable: chains 2 and 3 went back to the "
-	    "ring: the next frame takes chain 2");
+	mem_read(&vm2.mem, RXBUF + 0x800, got, 72);
+	tap_ok(used(&rx, 1, 72) && got[10] == 1 && got[12 + 14] == 0x93 &&
+	    got[71] == 0x93, "mergeable: chains 1 and 3 were kept, through a "
+	    "frame sent: the next frame lands whole in chain 1");
 	close(sv[1]);
 }
 
