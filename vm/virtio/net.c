@@ -6,7 +6,10 @@
  * completed together and signalled with one interrupt; kicks are
  * suppressed while the transmit ring is being drained and whenever the
  * device is not waiting for receive buffers; receive is coalesced while
- * a stream comes.
+ * a stream comes. Receive chains a batch did not fill stay popped for the
+ * next. With a tap that carries a virtio_net_hdr, checksum and TCP
+ * segmentation offloads go both ways, and a frame may span mergeable
+ * receive buffers (docs/DESIGN.md, "Network offloads").
  */
 #include <sys/ioctl.h>
 #include <sys/stat.h>
