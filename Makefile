@@ -41,7 +41,7 @@ VM_SRCS		:= vm/vm.c vm/vcpu.c vm/emul.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/dev/debugport.c vm/dev/fwlog.c vm/dev/uart.c vm/dev/rtc.c \
 		   vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c vm/dev/fwcfg.c \
 		   vm/dev/cdrom.c vm/virtio/virtq.c vm/virtio/pci.c \
-		   vm/virtio/blk.c vm/virtio/pollwin.c vm/virtio/net.c \
+		   vm/virtio/blk.c vm/virtio/pollwin.c vm/virtio/net.c vm/virtio/net_rx.c \
 		   vm/virtio/rng.c vm/virtio/scsi.c
 VMD_SRCS	:= vmd/vmd.c vmd/parent.c vmd/control.c vmd/vmm.c vmd/priv.c \
 		   vmd/vms.c vmd/files.c vmd/netcfg.c vmd/start.c vmd/reload.c
@@ -192,14 +192,16 @@ devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/fwlog.c \
 		   vm/dev/uart.c \
 		   vm/dev/rtc.c vm/dev/i8042.c vm/dev/pm.c vm/dev/pci.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
-		   vm/virtio/pollwin.c vm/virtio/net.c vm/virtio/rng.c vm/kvm.c vm/mem.c \
+		   vm/virtio/pollwin.c vm/virtio/net.c vm/virtio/net_rx.c \
+		   vm/virtio/rng.c vm/kvm.c vm/mem.c \
 		   vm/net/dhcp.c vm/net/tapio.c lib/log.c tests/helper/fakevm.c \
 		   $(DISK_SRCS) \
 		   vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c vm/tblbuf.c vm/smbios.c \
 		   vm/virtio/scsi.c vm/dev/cdrom.c
 virtq_FUZZ_SRCS	:= vm/virtio/virtq.c vm/mem.c lib/log.c
 virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
-		   vm/virtio/pollwin.c vm/virtio/net.c vm/virtio/rng.c vm/virtio/scsi.c \
+		   vm/virtio/pollwin.c vm/virtio/net.c vm/virtio/net_rx.c \
+		   vm/virtio/rng.c vm/virtio/scsi.c \
 		   vm/dev/cdrom.c vm/dev/pci.c vm/bus.c vm/kvm.c \
 		   vm/mem.c vm/net/dhcp.c vm/net/tapio.c lib/log.c \
 		   tests/helper/fakevm.c \
