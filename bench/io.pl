@@ -44,9 +44,11 @@ my $json = { host => host_info(), config => { %o } };
 my $over = sub { now() - $T0 > $o{budget} };
 my $nsmade;
 my $sender;		# the running net-rx-sender.pl (ours)
+my $tcpsrv;		# the running TCP server for net-tcp-bench
 # A part that dies leaves no namespace, no sender and no image behind.
 END {
 	kill 'TERM', $sender->{pid} if $sender && !defined $sender->{status};
+	kill 'TERM', -$tcpsrv->{pid} if $tcpsrv && !defined $tcpsrv->{status};
 	system('ip', 'netns', 'del', "vmdbench$$") if $nsmade;
 	system('rm', '-rf', $tmp) if $tmp;
 }
@@ -319,6 +321,40 @@ my @snd_argv = $o{sender} eq 'c' ? ($csender, '-p', $rxport, '-r', 2, '-t',
     int($ntmo + 5)) : ('perl', 'guest/tools/net-rx-sender.pl', '--port',
     $rxport, '--rounds', 2, '--timeout', int($ntmo + 5));
 $json->{net_sender} = $o{sender};
+# net-tcp-bench (host-to-guest TCP, guest/check_tcp.c): a server in the
+# namespace writes to each connection it accepts as fast as it can until
+# the guest's RST; each VMM boots the guest twice more a round, once
+# taking the receive offloads and mergeable buffers (as Linux does), once
+# taking none.
+my $tcpport = 5001;
+my $tcmd = "tg.checks=net-tcp-bench tg.bench.ms=$o{ms} tg.net.ip=$gip "
+    . "tg.net.host=$hip tg.bench.tcpport=$tcpport";
+my %tcpargs = (off => "$tcmd tg.net.gso=1 tg.net.mrg=1", plain => $tcmd);
+my $ttmo = 30 + 2 * $o{ms} / 1000;
+my %tcp;
+my @qnet = ('-M', 'q35', '-netdev',
+    "tap,id=n0,ifname=$tap,script=no,downscript=no",
+    '-device', 'virtio-net-pci,netdev=n0');
+if (!$netwhy && $o{netruns} > 0) {
+	$tcpsrv = spawn(['ip', 'netns', 'exec', $ns, 'perl',
+	    '-MIO::Socket::INET', '-e', q{
+		my $l = IO::Socket::INET->new(LocalAddr => $ARGV[0],
+		    Listen => 4, ReuseAddr => 1) or die "listen: $!\n";
+		$| = 1;
+		$SIG{PIPE} = 'IGNORE';
+		print "ready\n";
+		my $buf = 'x' x (1 << 20);
+		while (my $c = $l->accept) {
+			my $n = 0;
+			while (defined(my $w = syswrite($c, $buf))) {
+				$n += $w;
+			}
+			print "wrote $n\n";
+			close $c;
+		}}, "$hip:$tcpport"]);
+	pump_until(now() + 10, sub { grep { $_->[1] eq 'ready' }
+	    @{$tcpsrv->{out}} }, $tcpsrv);
+}
 for my $i (1 .. ($netwhy ? 0 : $o{netruns})) {
 	last if $over->();
 	for my $v ('ours', 'qemu') {
@@ -326,9 +362,7 @@ for my $i (1 .. ($netwhy ? 0 : $o{netruns})) {
 		my $rx0 = tap_rx();
 		my $snd = $sender = spawn(['ip', 'netns', 'exec', $ns,
 		    @snd_argv]);
-		my $r = guest($v, $ncmd, ['-t', $tap], ['-M', 'q35', '-netdev',
-		    "tap,id=n0,ifname=$tap,script=no,downscript=no",
-		    '-device', 'virtio-net-pci,netdev=n0'],
+		my $r = guest($v, $ncmd, ['-t', $tap], \@qnet,
 		    ['ip', 'netns', 'exec', $ns], $ntmo);
 		my $rx1 = tap_rx();
 		# A guest that failed or never asked leaves the sender
@@ -352,11 +386,22 @@ for my $i (1 .. ($netwhy ? 0 : $o{netruns})) {
 			$r->{guest_tx_frames} = $1 if /net-bench: done, frames tx (\d+)/;
 		}
 		push @{$net{$v}}, $r;
+		for my $k ('off', 'plain') {
+			push @{$tcp{$v}{$k}}, guest($v, $tcpargs{$k},
+			    ['-t', $tap], \@qnet, ['ip', 'netns', 'exec', $ns],
+			    $ttmo);
+		}
 	}
+}
+if ($tcpsrv) {
+	kill 'TERM', -$tcpsrv->{pid};
+	reap($tcpsrv, 10);
+	$tcpsrv = undef;
 }
 system('ip', 'netns', 'del', $ns) if $nsmade;
 $nsmade = 0;
 $json->{net_runs} = \%net;
+$json->{tcp_runs} = \%tcp;
 my @nr;
 for my $b (['net-tx-60b', 'pps'], ['net-tx-1514b', 'pps'],
     ['net-tx-1514b', 'MB/s']) {
@@ -400,6 +445,20 @@ for my $b (['net-rx-60b', 'pps'], ['net-rx-60b', 'MB/s'],
 	    . 'prints them, too coarse for a ratio: compare the pps row' :
 	    undef);
 }
+push @nr, row('host-to-guest TCP, guest with GUEST_CSUM/TSO4, MRG_RXBUF',
+    'MB/s', (map { col($netwhy || $why{$_}, $tcp{$_}{off} || [],
+    sub { $_[0]{bench}{'net-rx-tcp MB/s'} }) } 'ours', 'qemu'),
+    'tg.checks=net-tcp-bench tg.net.gso=1 tg.net.mrg=1: a connection to a '
+    . 'host program writing as fast as it can; payload received in order '
+    . 'for tg.bench.ms (guest/check_tcp.c)');
+push @nr, row('host-to-guest TCP, guest with offloads: bytes a frame',
+    'bytes', (map { col($netwhy || $why{$_}, $tcp{$_}{off} || [],
+    sub { $_[0]{bench}{'net-rx-tcp-frame bytes'} }) } 'ours', 'qemu'),
+    'the host hands the guest its segments whole: up to 64 KiB a frame');
+push @nr, row('host-to-guest TCP, guest with no offload', 'MB/s',
+    (map { col($netwhy || $why{$_}, $tcp{$_}{plain} || [],
+    sub { $_[0]{bench}{'net-rx-tcp MB/s'} }) } 'ours', 'qemu'),
+    'the same guest taking no offload: 1514-byte frames');
 for my $sz (60, 1514) {
 	push @nr, row("host-to-guest ${sz}b: guest counted / host sent", '%',
 	    (map { col($netwhy || $why{$_}, $net{$_} || [], sub {

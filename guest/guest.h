@@ -300,6 +300,7 @@ void			 check_net_bench(void);
 void			 check_net_rx_bench(void);
 void			 check_net_offload(void);
 void			 check_net_rx_offload(void);
+void			 check_net_tcp_bench(void);
 void			 check_exits(void);
 void			 check_hostile(void);
 

@@ -12,7 +12,7 @@ GUEST_SRCS	:= guest/setup.S guest/entry.S guest/cpu.c guest/trap.c \
 		   guest/check_rtc.c guest/check_irq.c guest/check_virtio.c \
 		   guest/check_exits.c guest/check_hostile.c \
 		   guest/virtio.c guest/check_blk.c guest/check_net.c \
-		   guest/check_dhcp.c guest/check_netoff.c
+		   guest/check_dhcp.c guest/check_netoff.c guest/check_tcp.c
 GUEST_OBJS	:= $(GUEST_SRCS:guest/%=$(B)/guest/obj/%.o)
 GUEST_CFLAGS	:= -std=c17 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 		   -mno-red-zone -mgeneral-regs-only -mcmodel=small \

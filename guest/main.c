@@ -27,6 +27,7 @@ static const struct check checks[] = {
 	{ "net-rx-bench", check_net_rx_bench, 0 },
 	{ "net-offload", check_net_offload, 0 },
 	{ "net-rx-offload", check_net_rx_offload, 0 },
+	{ "net-tcp-bench", check_net_tcp_bench, 0 },
 	{ "exits",	check_exits,	0 },
 	{ "hostile",	check_hostile,	0 },
 };

@@ -36,12 +36,14 @@ FWDIP=10.213.10.2
 PORT=7781
 ECHOPORT=7782
 GSOPORT=7783
+TCPPORT=7784
 FWDMAC=02:00:00:0a:0a:01	# the far tap's own
 READER=
 ECHO=
+TCPSRV=
 ip netns add "$NS" 2>/dev/null || skip_all "cannot create a network namespace"
 cleanup() {
-	for p in $READER $ECHO; do
+	for p in $READER $ECHO $TCPSRV; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -249,4 +251,50 @@ f=$(sed -n 's/.*virtio-net: driver features \(0x[0-9a-f]*\) (offered.*/\1/p' \
     "$TMP/mrg.err" | head -1)
 [ -n "$f" ] && [ $((f & 0x8000)) != 0 ]
 ok $? "mergeable 2 KiB buffers: its driver took MRG_RXBUF ($f)"
+# A real TCP stream from the host's kernel: the guest (net-tcp-bench)
+# connects to a server here that writes as fast as it can, and counts
+# what comes in order. Taking the receive offloads and mergeable buffers,
+# it must get the host's segments whole (frames far above 1514 bytes);
+# taking none, frames of 1514 bytes.
+nsx perl -MIO::Socket::INET -e '
+	my $l = IO::Socket::INET->new(LocalAddr => $ARGV[0], Listen => 4,
+	    ReuseAddr => 1) or die "listen: $!";
+	$| = 1;
+	$SIG{PIPE} = "IGNORE";
+	print "ready\n";
+	alarm 120;
+	my $buf = "x" x (1 << 20);
+	while (my $c = $l->accept) {
+		my $n = 0;
+		while (defined(my $w = syswrite($c, $buf))) {
+			$n += $w;
+		}
+		print "wrote $n\n";
+		close $c;
+	}' "$HOSTIP:$TCPPORT" >"$TMP/tcpsrv" 2>&1 &
+TCPSRV=$!
+for _ in $(seq 50); do
+	grep -q '^ready$' "$TMP/tcpsrv" && break
+	sleep 0.1
+done
+# tcp_run NAME ARGS...: the guest's bytes per frame, or nothing.
+tcp_run() {
+	local r=$1
+	shift
+	timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" \
+	    -m 64M -t $TAPIF -k "$(echo tg.checks=net-tcp-bench tg.bench.ms=300 \
+		tg.net.ip=$GUESTIP tg.net.host=$HOSTIP \
+		tg.bench.tcpport=$TCPPORT "$@")" \
+	    </dev/null >"$TMP/$r.out" 2>"$TMP/$r.err" &&
+	    guest_tap_clean "$TMP/$r" &&
+	    tr -d '\r' <"$TMP/$r.out" | sed -n 's/^# bench: net-rx-tcp-frame \([0-9]*\) bytes$/\1/p'
+}
+fb=$(tcp_run tcpoff tg.net.gso=1 tg.net.mrg=1)
+ok $? "TCP from the host, receive offloads taken: $(tr -d '\r' <"$TMP/tcpoff.out" | sed -n 's/^ok [0-9]* - net-tcp-bench: //p' | tail -1)"
+[ -n "$fb" ] && [ "$fb" -gt 8000 ]
+ok $? "... the host's segments came whole: ${fb:-no} bytes a frame"
+fb=$(tcp_run tcpplain)
+ok $? "TCP from the host, no offload taken: $(tr -d '\r' <"$TMP/tcpplain.out" | sed -n 's/^ok [0-9]* - net-tcp-bench: //p' | tail -1)"
+[ "$fb" = 1514 ]
+ok $? "... in frames of 1514 bytes (${fb:-none})"
 done_testing
