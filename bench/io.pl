@@ -337,21 +337,8 @@ my @qnet = ('-M', 'q35', '-netdev',
     '-device', 'virtio-net-pci,netdev=n0');
 if (!$netwhy && $o{netruns} > 0) {
 	$tcpsrv = spawn(['ip', 'netns', 'exec', $ns, 'perl',
-	    '-MIO::Socket::INET', '-e', q{
-		my $l = IO::Socket::INET->new(LocalAddr => $ARGV[0],
-		    Listen => 4, ReuseAddr => 1) or die "listen: $!\n";
-		$| = 1;
-		$SIG{PIPE} = 'IGNORE';
-		print "ready\n";
-		my $buf = 'x' x (1 << 20);
-		while (my $c = $l->accept) {
-			my $n = 0;
-			while (defined(my $w = syswrite($c, $buf))) {
-				$n += $w;
-			}
-			print "wrote $n\n";
-			close $c;
-		}}, "$hip:$tcpport"]);
+	    'guest/tools/net-tcp-source.pl', '--timeout', int($o{budget}),
+	    "$hip:$tcpport"]);
 	pump_until(now() + 10, sub { grep { $_->[1] eq 'ready' }
 	    @{$tcpsrv->{out}} }, $tcpsrv);
 }

@@ -214,6 +214,11 @@ ok $st "each of 1000 bytes at its sequence number, TCP and IP checksums valid, P
 # The receive offloads: a guest that takes them gets the segment whole,
 # in one 64 KiB buffer (tg.net.gso=1), or (tg.net.mrg=1 too) in as many
 # of its 2 KiB mergeable buffers as it needs, MRG_RXBUF's num_buffers.
+# drv_features LOG: the features virtio-net's driver took, from the log.
+drv_features() {
+	sed -n 's/.*virtio-net: driver features \(0x[0-9a-f]*\) (offered.*/\1/p' \
+	    "$1" | head -1
+}
 # rx_run NAME "WHAT" KERNEL-ARGS... : boot it and check what it got.
 rx_run() {
 	local r=$1 what=$2 f st
@@ -228,8 +233,7 @@ rx_run() {
 	ok $st "$what: the guest powered off (exit $st)"
 	guest_tap_clean "$TMP/$r"
 	ok $? "$what: every check of the guest passed"
-	f=$(sed -n 's/.*virtio-net: driver features \(0x[0-9a-f]*\) (offered.*/\1/p' \
-	    "$TMP/$r.err" | head -1)
+	f=$(drv_features "$TMP/$r.err")
 	[ -n "$f" ] && [ $((f & 0x82)) = $((0x82)) ] && [ $((f & 0x300)) = 0 ]
 	ok $? "$what: its driver took GUEST_CSUM and GUEST_TSO4 (features $f)"
 	grep -q "^ok .* net-rx-offload: a TCP segment of 3000 bytes came in one frame of 3054 (gso_type 1, gso_size 1000) in $NB buffers" "$TMP/$r.txt"
@@ -247,8 +251,7 @@ grep -q '^gso sent 3064$' "$TMP/far"
 ok $? "the far side wrote the 3000-byte segment with its header ($(grep -c '^gso sent' "$TMP/far") times)"
 grep "^ok .* buffers of" "$TMP/big.txt" | diag
 NB=2 rx_run mrg "mergeable 2 KiB buffers" tg.net.mrg=1
-f=$(sed -n 's/.*virtio-net: driver features \(0x[0-9a-f]*\) (offered.*/\1/p' \
-    "$TMP/mrg.err" | head -1)
+f=$(drv_features "$TMP/mrg.err")
 [ -n "$f" ] && [ $((f & 0x8000)) != 0 ]
 ok $? "mergeable 2 KiB buffers: its driver took MRG_RXBUF ($f)"
 # A real TCP stream from the host's kernel: the guest (net-tcp-bench)
@@ -256,22 +259,8 @@ ok $? "mergeable 2 KiB buffers: its driver took MRG_RXBUF ($f)"
 # what comes in order. Taking the receive offloads and mergeable buffers,
 # it must get the host's segments whole (frames far above 1514 bytes);
 # taking none, frames of 1514 bytes.
-nsx perl -MIO::Socket::INET -e '
-	my $l = IO::Socket::INET->new(LocalAddr => $ARGV[0], Listen => 4,
-	    ReuseAddr => 1) or die "listen: $!";
-	$| = 1;
-	$SIG{PIPE} = "IGNORE";
-	print "ready\n";
-	alarm 120;
-	my $buf = "x" x (1 << 20);
-	while (my $c = $l->accept) {
-		my $n = 0;
-		while (defined(my $w = syswrite($c, $buf))) {
-			$n += $w;
-		}
-		print "wrote $n\n";
-		close $c;
-	}' "$HOSTIP:$TCPPORT" >"$TMP/tcpsrv" 2>&1 &
+nsx perl "$TOP/guest/tools/net-tcp-source.pl" "$HOSTIP:$TCPPORT" \
+    >"$TMP/tcpsrv" 2>&1 &
 TCPSRV=$!
 for _ in $(seq 50); do
 	grep -q '^ready$' "$TMP/tcpsrv" && break

@@ -124,26 +124,16 @@ send_one(struct vm *vm, struct virtio_pci *vp, struct tring *tx, int i,
 	vt_pump(vm);
 }
 
-static uint64_t
-dropped(struct virtio_pci *vp)
+/* stats: the device's counters. */
+static struct virtio_net_stats
+stats(struct virtio_pci *vp)
 {
 	struct virtio_net_stats	st;
 
 	virtio_pci_lock(vp);
 	virtio_net_get_stats(vp, &st);
 	virtio_pci_unlock(vp);
-	return st.tx_dropped;
-}
-
-static uint64_t
-rx_dropped(struct virtio_pci *vp)
-{
-	struct virtio_net_stats	st;
-
-	virtio_pci_lock(vp);
-	virtio_net_get_stats(vp, &st);
-	virtio_pci_unlock(vp);
-	return st.rx_dropped;
+	return st;
 }
 
 /* post_rx: chain i, one buffer of len bytes at RXBUF + 0x800 * i. */
@@ -253,7 +243,7 @@ test_tx(void)
 			hdr(h, bad[i].flags, bad[i].gso, 1448);
 			send_one(&vm, vp, &tx, 3 + i, h, f, fl);
 			n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
-			tap_ok(n == -1 && dropped(vp) == (uint64_t)i + 1 &&
+			tap_ok(n == -1 && stats(vp).tx_dropped == (uint64_t)i + 1 &&
 			    tr_get_used(&tx, &id, &len),
 			    "tx: %s dropped, its chain completed",
 			    bad[i].what);
@@ -280,7 +270,7 @@ test_tx_nocsum(void)
 	hdr(h, 1, 0, 0);
 	send_one(&vm, vp, &tx, 0, h, f, nf_frame(f, mac, 0x22, 80));
 	n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
-	tap_ok(n == -1 && dropped(vp) == 1,
+	tap_ok(n == -1 && stats(vp).tx_dropped == 1,
 	    "tx: a partial checksum from a driver that did not take CSUM is "
 	    "dropped");
 	close(sv[1]);
@@ -353,7 +343,7 @@ test_rx(void)
 	 */
 	ok = tr_get_used(&rx, &id, &len) && id == 9 && len == 12 + 90 &&
 	    !tr_get_used(&rx, &id, &len);
-	tap_ok(ok && rx_dropped(vp) == 2, "rx: a partial checksum and a TCP "
+	tap_ok(ok && stats(vp).rx_dropped == 2, "rx: a partial checksum and a TCP "
 	    "segment for a driver without GUEST_CSUM dropped, the next "
 	    "frame delivered");
 	tap_frame(sv[1], h, 0x54, 90);
@@ -430,7 +420,7 @@ test_rx_offload(void)
 		vt_pump(&vm);
 		ok = tr_get_used(&rx, &id, &len) && id == 2 &&
 		    len == 12 + 100 && !tr_get_used(&rx, &id, &len);
-		tap_ok(ok && rx_dropped(vp) == 4, "rx offload: %s, %s, %s and "
+		tap_ok(ok && stats(vp).rx_dropped == 4, "rx offload: %s, %s, %s and "
 		    "%s dropped; the next frame delivered", bad[0].what,
 		    bad[1].what, bad[2].what, bad[3].what);
 	}
