@@ -258,7 +258,8 @@ ok $? "mergeable 2 KiB buffers: its driver took MRG_RXBUF ($f)"
 # connects to a server here that writes as fast as it can, and counts
 # what comes in order. Taking the receive offloads and mergeable buffers,
 # it must get the host's segments whole (frames far above 1514 bytes);
-# taking none, frames of 1514 bytes.
+# taking none, frames of 1514 bytes at most (the average a little less
+# when the host sends a short segment).
 nsx perl "$TOP/guest/tools/net-tcp-source.pl" "$HOSTIP:$TCPPORT" \
     >"$TMP/tcpsrv" 2>&1 &
 TCPSRV=$!
@@ -284,6 +285,6 @@ ok $? "TCP from the host, receive offloads taken: $(tr -d '\r' <"$TMP/tcpoff.out
 ok $? "... the host's segments came whole: ${fb:-no} bytes a frame"
 fb=$(tcp_run tcpplain)
 ok $? "TCP from the host, no offload taken: $(tr -d '\r' <"$TMP/tcpplain.out" | sed -n 's/^ok [0-9]* - net-tcp-bench: //p' | tail -1)"
-[ "$fb" = 1514 ]
-ok $? "... in frames of 1514 bytes (${fb:-none})"
+[ -n "$fb" ] && [ "$fb" -le 1514 ] && [ "$fb" -gt 1000 ]
+ok $? "... in frames of 1514 bytes at most (${fb:-none} on average)"
 done_testing
