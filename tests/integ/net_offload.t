@@ -52,6 +52,17 @@ cleanup() {
 }
 trap cleanup EXIT
 nsx() { ip netns exec "$NS" "$@"; }
+# boot NAME KERNEL-ARGS...: the test guest on the guest's tap, its console
+# in NAME.out (NAME.txt without CRs), vmctl's log in NAME.err; its exit.
+boot() {
+	local r=$1 st
+	shift
+	timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" \
+	    -m 64M -t $TAPIF -k "$*" </dev/null >"$TMP/$r.out" 2>"$TMP/$r.err"
+	st=$?
+	tr -d '\r' <"$TMP/$r.out" >"$TMP/$r.txt"
+	return $st
+}
 ns_tap "$NS" $TAPIF $HOSTIP/24
 # A persistent tap keeps the offloads its last user asked for: leave
 # checksum and TSO on towards the reader (TUNSETIFF with IFF_VNET_HDR,
@@ -177,21 +188,17 @@ nsx ip link set $FWDIF up
 nsx ip neigh replace $FWDIP lladdr 02:00:00:0a:0a:02 dev $FWDIF nud permanent
 ok $? "$FWDIP is a static neighbour beyond $FWDIF"
 
-timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" -m 64M \
-    -t $TAPIF -k "$(echo tg.checks=net-offload tg.net.ip=$GUESTIP \
-	tg.net.host=$HOSTIP tg.net.fwd=$FWDIP tg.net.fwdport=$PORT \
-	tg.net.echoport=$ECHOPORT)" \
-    </dev/null >"$TMP/g.out" 2>"$TMP/g.err"
+boot g tg.checks=net-offload tg.net.ip=$GUESTIP tg.net.host=$HOSTIP \
+    tg.net.fwd=$FWDIP tg.net.fwdport=$PORT tg.net.echoport=$ECHOPORT
 rc=$?
-tr -d '\r' <"$TMP/g.out" >"$TMP/out.txt"
 ok $rc "the guest powered off (exit $rc)"
 guest_tap_clean "$TMP/g"
 ok $? "every guest check passed"
-grep -q "ok .* net-offload: sent a TCP segment of 3000 bytes" "$TMP/out.txt"
+grep -q "ok .* net-offload: sent a TCP segment of 3000 bytes" "$TMP/g.txt"
 ok $? "the guest sent both frames with their offloads asked"
 grep -q "interface 0: the tap takes the guest's checksum and TCP segmentation offloads" "$TMP/g.err"
 ok $? "the VM process found the tap's virtio_net_hdr and offered the offloads"
-grep -q "ok .* net-offload: the host's answer came with its UDP checksum whole (came, 308 bytes)" "$TMP/out.txt"
+grep -q "ok .* net-offload: the host's answer came with its UDP checksum whole (came, 308 bytes)" "$TMP/g.txt"
 ok $? "the host's answer reached the guest checksummed: the stale offloads were turned off"
 
 # What the host forwarded: the datagram, then three segments.
@@ -209,7 +216,7 @@ grep -q "^tcp 4096 1000 ok ok ok 0$" "$TMP/far" &&
     grep -q "^tcp 6096 1000 ok ok ok 1$" "$TMP/far"
 st=$?
 ok $st "each of 1000 bytes at its sequence number, TCP and IP checksums valid, PSH on the last only"
-[ $st -eq 0 ] || { diag <"$TMP/far"; diag <"$TMP/out.txt"; }
+[ $st -eq 0 ] || { diag <"$TMP/far"; diag <"$TMP/g.txt"; }
 
 # The receive offloads: a guest that takes them gets the segment whole,
 # in one 64 KiB buffer (tg.net.gso=1), or (tg.net.mrg=1 too) in as many
@@ -223,13 +230,10 @@ drv_features() {
 rx_run() {
 	local r=$1 what=$2 f st
 	shift 2
-	timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" \
-	    -m 64M -t $TAPIF -k "$(echo tg.checks=net-rx-offload tg.net.gso=1 \
-		tg.net.ip=$GUESTIP tg.net.host=$HOSTIP tg.net.fwd=$FWDIP \
-		tg.net.gsoport=$GSOPORT tg.net.echoport=$ECHOPORT "$@")" \
-	    </dev/null >"$TMP/$r.out" 2>"$TMP/$r.err"
+	boot "$r" tg.checks=net-rx-offload tg.net.gso=1 tg.net.ip=$GUESTIP \
+	    tg.net.host=$HOSTIP tg.net.fwd=$FWDIP tg.net.gsoport=$GSOPORT \
+	    tg.net.echoport=$ECHOPORT "$@"
 	st=$?
-	tr -d '\r' <"$TMP/$r.out" >"$TMP/$r.txt"
 	ok $st "$what: the guest powered off (exit $st)"
 	guest_tap_clean "$TMP/$r"
 	ok $? "$what: every check of the guest passed"
@@ -271,20 +275,17 @@ done
 tcp_run() {
 	local r=$1
 	shift
-	timeout -s KILL 120 ip netns exec "$NS" "$VMCTL" -v run -b "$GUEST" \
-	    -m 64M -t $TAPIF -k "$(echo tg.checks=net-tcp-bench tg.bench.ms=300 \
-		tg.net.ip=$GUESTIP tg.net.host=$HOSTIP \
-		tg.bench.tcpport=$TCPPORT "$@")" \
-	    </dev/null >"$TMP/$r.out" 2>"$TMP/$r.err" &&
+	boot "$r" tg.checks=net-tcp-bench tg.bench.ms=300 tg.net.ip=$GUESTIP \
+	    tg.net.host=$HOSTIP tg.bench.tcpport=$TCPPORT "$@" &&
 	    guest_tap_clean "$TMP/$r" &&
-	    tr -d '\r' <"$TMP/$r.out" | sed -n 's/^# bench: net-rx-tcp-frame \([0-9]*\) bytes$/\1/p'
+	    sed -n 's/^# bench: net-rx-tcp-frame \([0-9]*\) bytes$/\1/p' "$TMP/$r.txt"
 }
 fb=$(tcp_run tcpoff tg.net.gso=1 tg.net.mrg=1)
-ok $? "TCP from the host, receive offloads taken: $(tr -d '\r' <"$TMP/tcpoff.out" | sed -n 's/^ok [0-9]* - net-tcp-bench: //p' | tail -1)"
+ok $? "TCP from the host, receive offloads taken: $(sed -n 's/^ok [0-9]* - net-tcp-bench: //p' "$TMP/tcpoff.txt" | tail -1)"
 [ -n "$fb" ] && [ "$fb" -gt 8000 ]
 ok $? "... the host's segments came whole: ${fb:-no} bytes a frame"
 fb=$(tcp_run tcpplain)
-ok $? "TCP from the host, no offload taken: $(tr -d '\r' <"$TMP/tcpplain.out" | sed -n 's/^ok [0-9]* - net-tcp-bench: //p' | tail -1)"
+ok $? "TCP from the host, no offload taken: $(sed -n 's/^ok [0-9]* - net-tcp-bench: //p' "$TMP/tcpplain.txt" | tail -1)"
 [ -n "$fb" ] && [ "$fb" -le 1514 ] && [ "$fb" -gt 1000 ]
 ok $? "... in frames of 1514 bytes at most (${fb:-none} on average)"
 done_testing
