@@ -147,6 +147,20 @@ main(void)
 	    "then the wire's frame");
 
 	/*
+	 * A buffer an rx batch took while the tap was quiet stays with the
+	 * device: the next reply goes into it (the ring is empty).
+	 */
+	tr_desc(&rx, 2, RXBUF + 0x2000, 2048, TR_F_WRITE, 0);
+	tr_post(&rx, 2);
+	vt_kick(&vm, vp, 0);
+	vt_pump(&vm);
+	tap_ok(!tr_get_used(&rx, &id, &len), "a quiet tap: the buffer kept");
+	tx(vp, &txr, 14, f, discover(f, mac));
+	tap_ok(tr_get_used(&rx, &id, &len) && id == 2 &&
+	    len > 12 + 14 + 20 + 8 + 240, "the next OFFER goes into the "
+	    "kept buffer (%u, %u bytes)", id, len);
+
+	/*
 	 * Another source MAC's DISCOVER is not ours to answer: it goes on
 	 * to the tap (locked lladdr is what stops it). Plain frames pass.
 	 */
@@ -168,8 +182,8 @@ main(void)
 	tx(vp, &txr, 12, f, discover(f, mac));
 	tx(vp, &txr, 0, f, discover(f, mac));
 	virtio_net_get_stats(vp, &st);
-	tap_ok(st.dhcp_replies == 5 && st.dhcp_dropped == 1,
-	    "counters: 5 replies, 1 dropped (%llu %llu)",
+	tap_ok(st.dhcp_replies == 6 && st.dhcp_dropped == 1,
+	    "counters: 6 replies, 1 dropped (%llu %llu)",
 	    (unsigned long long)st.dhcp_replies,
 	    (unsigned long long)st.dhcp_dropped);
 	return tap_done();
