@@ -12,17 +12,27 @@
 #define LVT_MASKED	(1U << 16)
 #define TIMER_COUNT	6250000		/* ~100 ms at KVM's 1 GHz / 16 */
 
+static unsigned long	power_button_scis;	/* SCIs that found the event */
+
 /*
- * power_sci: CPL0, the SCI.  Disable the power button event so that the
- * level-triggered SCI goes away; the waiting loop sees PWRBTN_STS.
+ * power_sci: CPL0, the SCI.  Count it as the button's if the event was
+ * there (status and enable set), then disable the event so that the
+ * level-triggered SCI goes away; the waiting loop sees PWRBTN_STS.  An
+ * SCI with no event is spurious, as ACPI allows: KVM on this host
+ * sometimes delivers the vector a second time after the line has gone
+ * low (one assertion, one deassertion in the VM's log).
  */
 static void
 power_sci(unsigned int vec)
 {
-	uint16_t	 en_port = acpi.pm1a_evt + 2;
+	uint16_t	 sts_port = acpi.pm1a_evt, en_port = acpi.pm1a_evt + 2;
+	uint16_t	 en;
 
 	(void)vec;
-	outw(en_port, inw(en_port) & ~PM1_PWRBTN);
+	en = inw(en_port);
+	if (inw(sts_port) & en & PM1_PWRBTN)
+		power_button_scis++;
+	outw(en_port, en & ~PM1_PWRBTN);
 }
 
 /*
@@ -72,8 +82,9 @@ power_button_wait(const char *what, int timer)
 	apic_write(LAPIC_TMR_INIT, 0);
 	apic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 	ioapic_mask(gsi);
-	tap_ok(1, "%s (%lu SCI, %lu timer interrupts while waiting)", what,
-	    irq_count[VEC_SCI], irq_count[VEC_TIMER]);
+	tap_ok(timer || power_button_scis == 1, "%s (%lu SCI, %lu with the "
+	    "button's event, %lu timer interrupts while waiting)", what,
+	    irq_count[VEC_SCI], power_button_scis, irq_count[VEC_TIMER]);
 }
 
 static void

@@ -204,7 +204,10 @@ ok $? "idle: stop is polite, the guest powers off itself (status 0)"
 kill -CONT "$con"
 wait_for 5 grep -q 'testguest: done, powering off' "$TMP/idle.out"
 ok $? "console: a client that reads late still gets the VM's last line"
-grep -q 'ok 1 - idle: power button (1 SCI, 0 timer interrupts' \
+# An SCI with no event (KVM here sometimes delivers the vector again after
+# the line went low) is spurious, as ACPI allows; the guest counts apart
+# those that found the button's event.
+grep -Eq "ok 1 - idle: power button \([0-9]+ SCI, 1 with the button's event, 0 timer interrupts" \
     "$TMP/idle.out"
 ok $? "idle: the press woke it, no timer interrupt was taken" ||
     diag <"$TMP/idle.out"
