@@ -152,16 +152,19 @@ netoff_bench_tso(const uint8_t hmac[6], const uint8_t host[4],
  * netoff_echo: what we receive must come whole: a datagram to the host's
  * echo service (tg.net.host:port) and its answer, whose UDP checksum must
  * hold; a tap left offloading towards the guest would hand us the host's
- * partial checksum under our zero header.
+ * partial checksum under our zero header. The service may first send a
+ * datagram too long for our buffers (tests/integ/net_offload.t): the
+ * device must drop it, not hand us the part that fit; any frame shorter
+ * than its IP header says is counted as cut.
  */
 static void
 netoff_echo(const uint8_t hmac[6], uint16_t port)
 {
 	static const char	 msg[] = "tg-offload-echo";
 	uint8_t			 host[4], f[FRAME_MAX];
-	const uint8_t		*u;
+	const uint8_t		*g, *u;
 	char			 s[32];
-	uint32_t		 len, ul;
+	uint32_t		 len = 0, ul, n, cut = 0;
 	uint64_t		 t0;
 	int			 got = 0, whole = 0;
 
@@ -171,23 +174,35 @@ netoff_echo(const uint8_t hmac[6], uint16_t port)
 	(void)net_send(f, (uint32_t)net_udp_frame(f, hmac, netif.ip, host,
 	    NETOFF_SPORT + 3, port, msg, sizeof(msg) - 1));
 	for (t0 = time_us(); !got && time_us() - t0 < NETOFF_TIMEOUT; ) {
-		if (!net_poll(f, &len)) {
+		if ((g = net_take(&n)) == NULL) {
 			cpu_relax();
 			continue;
 		}
-		if (len < 42 || net_get16(f + 12) != ETH_IP || f[23] != 17 ||
-		    net_get16(f + 36) != NETOFF_SPORT + 3)
-			continue;
+		if (n >= 42 && net_get16(g + 12) == ETH_IP && g[23] == 17 &&
+		    net_get16(g + 36) == NETOFF_SPORT + 3) {
+			if (14 + (uint32_t)net_get16(g + 16) > n ||
+			    n > FRAME_MAX)
+				cut++;
+			else {
+				memcpy(f, g, n);
+				len = n;
+				got = 1;
+			}
+		} else
+			(void)net_arp(g, n);
+		net_post_rx();
+		vq_kick(&netif.v.q[NET_RXQ]);
+	}
+	if (got) {
 		u = f + 34;
 		ul = net_get16(u + 4);
-		got = 1;
 		whole = ul >= 8 && 34 + ul <= len && net_get16(u + 6) != 0 &&
 		    net_cksum(net_pseudo(f + 26, f + 30, 17, ul), u, ul) == 0;
 		len = ul;
 	}
-	tap_ok(got && whole, "net-offload: the host's answer came with its UDP "
-	    "checksum whole (%s, %u bytes)", got ? "came" : "none", got ?
-	    len : 0);
+	tap_ok(got && whole && cut == 0, "net-offload: the host's answer came "
+	    "with its UDP checksum whole (%s, %u bytes; %u cut frames)",
+	    got ? "came" : "none", got ? len : 0, cut);
 }
 
 void

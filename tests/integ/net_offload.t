@@ -75,7 +75,13 @@ nsx perl -e '
 	ioctl($t, 0x400454ca, $ifr) or die "TUNSETIFF: $!";
 	ioctl($t, 0x400454d0, 3) or die "TUNSETOFFLOAD: $!"' $TAPIF
 ok $? "$TAPIF left with checksum and TSO offload towards its reader"
-# The echo service: answers each datagram with 300 bytes.
+# The host's side of the guest's tap takes 9000-byte frames, so that the
+# host can send the guest a frame longer than its 2 KiB buffers.
+nsx ip link set $TAPIF mtu 9000
+ok $? "$TAPIF's MTU is 9000"
+# The echo service: answers each datagram with 300 bytes; net-offload's
+# ("tg-offload-echo") first with 3000 bytes in one 3042-byte frame (DF,
+# within the MTU), which does not fit the guest's 2 KiB buffers.
 nsx perl -MIO::Socket::INET -e '
 	my $s = IO::Socket::INET->new(LocalAddr => $ARGV[0], Proto => "udp")
 	    or die "udp: $!";
@@ -83,6 +89,9 @@ nsx perl -MIO::Socket::INET -e '
 	print "ready\n";
 	alarm 120;
 	while (defined(my $a = $s->recv(my $d, 65535))) {
+		if ($d eq "tg-offload-echo") {
+			$s->send("b" x 3000, 0, $a) and print "big sent\n";
+		}
 		$s->send("e" x 300, 0, $a);
 	}' "$HOSTIP:$ECHOPORT" >"$TMP/echo" 2>&1 &
 ECHO=$!
@@ -198,8 +207,16 @@ grep -q "ok .* net-offload: sent a TCP segment of 3000 bytes" "$TMP/g.txt"
 ok $? "the guest sent both frames with their offloads asked"
 grep -q "interface 0: the tap takes the guest's checksum and TCP segmentation offloads" "$TMP/g.err"
 ok $? "the VM process found the tap's virtio_net_hdr and offered the offloads"
-grep -q "ok .* net-offload: the host's answer came with its UDP checksum whole (came, 308 bytes)" "$TMP/g.txt"
+grep -q "ok .* net-offload: the host's answer came with its UDP checksum whole (came, 308 bytes;" "$TMP/g.txt"
 ok $? "the host's answer reached the guest checksummed: the stale offloads were turned off"
+# A read of the tap returns no more than its buffers hold and the tap
+# drops the rest: the device must tell a frame cut short (it reached the
+# scratch byte after the buffers) and drop it, not hand the guest the
+# 2 KiB that fit, which the guest counts as cut (shorter than its IP
+# header says).
+grep -q '^big sent$' "$TMP/echo" &&
+    grep -q "ok .* net-offload: the host's answer came with its UDP checksum whole (came, 308 bytes; 0 cut frames)" "$TMP/g.txt"
+ok $? "a 3042-byte frame for the guest's 2 KiB buffer was dropped; the answer after it came whole"
 
 # What the host forwarded: the datagram, then three segments.
 for _ in $(seq 50); do

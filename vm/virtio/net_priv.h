@@ -138,6 +138,8 @@ struct virtio_net {
 	int			 ncarry;
 	int			 carry_iov;
 	struct iovec		 pool[NET_POOL];	/* rx: kept between batches */
+	/* rx: each read's iovecs, then one byte of scratch (net_rx_batch). */
+	struct iovec		 rdiov[NET_POOL + NET_BATCH];
 	struct iovec		 txpool[NET_POOL];
 	int			 res[NET_BATCH];
 	int			 rx_want;	/* reads to try next */

@@ -281,8 +281,9 @@ net_rx_slot(struct virtio_net *n, int k, int nc, int *popped, int *used,
 	do {
 		ch = &n->ch[nc + sl->nch];
 		if (nc + sl->nch == *popped) {
+			/* A read's iovecs and its scratch byte: IOV_MAX. */
 			if (*popped == NET_QSIZE ||
-			    NET_POOL - *used < VIRTQ_MAX_IOV)
+			    NET_POOL - 1 - *used < VIRTQ_MAX_IOV)
 				return 0;
 			if (virtio_pci_pop(vp, NET_RXQ, c) != 1) {
 				*nobuf = 1;
@@ -351,6 +352,7 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	struct iovec		 hiov = { h, sizeof(h) };
 	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR, target, room;
 	size_t			 left, len;
+	struct iovec		*rd = n->rdiov;
 	int			 k = 0, used, nc = 0, popped, i, j, nb, got, r;
 
 	*more = *nobuf = 0;
@@ -367,7 +369,17 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 				*nobuf = 0;
 			break;
 		}
-		(void)tapio_read(n->io, n->pool + sl[k].iov, sl[k].cnt);
+		/*
+		 * A read returns no more than its iovecs hold, and the tap
+		 * drops what does not fit: one byte of scratch after the
+		 * chains tells a frame that filled them from one cut short.
+		 */
+		memcpy(rd, n->pool + sl[k].iov, (size_t)sl[k].cnt *
+		    sizeof(*rd));
+		rd[sl[k].cnt].iov_base = n->scratch;
+		rd[sl[k].cnt].iov_len = 1;
+		(void)tapio_read(n->io, rd, sl[k].cnt + 1);
+		rd += sl[k].cnt + 1;
 		nc += sl[k].nch;
 		k++;
 		if (r == 0)
@@ -394,9 +406,9 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 			continue;
 		}
 		/*
-		 * A frame cut short (the tap reports its whole length), or
-		 * one with a header this driver cannot take: dropped, its
-		 * chains kept.
+		 * A frame longer than its chains (it reached the scratch
+		 * byte; the tap dropped the rest), or one with a header this
+		 * driver cannot take: dropped, its chains kept.
 		 */
 		if ((size_t)r > sl[i].room || (hl == 0 &&
 		    (net_rx_iov_move(&hiov, 1, n->pool + sl[i].iov, sl[i].cnt,

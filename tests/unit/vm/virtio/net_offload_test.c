@@ -352,6 +352,20 @@ test_rx(void)
 	tap_ok(tr_get_used(&rx, &id, &len) && id == 6 && len == 12 + 90,
 	    "rx: the dropped frames' chains kept: the next frame takes the "
 	    "first of them (%u)", id);
+	/*
+	 * A frame longer than its chain: the read returns what fit (as a
+	 * tap's does) and the scratch byte after the chain tells it was cut.
+	 */
+	tap_frame(sv[1], h, 0x55, 3000);
+	tap_frame(sv[1], h, 0x56, 90);
+	vt_kick(&vm, vp, 0);
+	vt_pump(&vm);
+	ok = tr_get_used(&rx, &id, &len) && id == 8 && len == 12 + 90 &&
+	    !tr_get_used(&rx, &id, &len);
+	mem_read(&vm.mem, RXBUF + 0x800ULL * 8, got, 12 + 90);
+	tap_ok(ok && got[12 + 14] == 0x56 && stats(vp).rx_dropped == 3,
+	    "rx: a 3012-byte frame for a 2048-byte chain dropped, not cut; "
+	    "the chain takes the next frame");
 	tap_is(tapoff_calls, 0, "rx: the tap's offloads left alone (off)");
 	close(sv[1]);
 }
