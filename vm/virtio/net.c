@@ -12,7 +12,6 @@
  * mergeable receive buffers (docs/DESIGN.md, "Network offloads").
  */
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -359,21 +358,6 @@ net_features_ok(struct virtio_pci *vp)
 			return 0;
 		}
 		n->rx_off = off;
-	}
-	/*
-	 * Mergeable buffers and 64 KiB frames: the reads' overflow areas
-	 * (net_rx_mode), address space only until a frame spills there.
-	 * Without them every read gets chains for 64 KiB.
-	 */
-	if (NET_HAS(f, MRG_RXBUF) && (off & (TUN_F_TSO4 | TUN_F_TSO6)) &&
-	    n->ovf == NULL) {
-		n->ovf = mmap(NULL, (size_t)NET_BATCH * NET_OVF,
-		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-		    MAP_NORESERVE, -1, 0);
-		if (n->ovf == MAP_FAILED) {
-			log_warn("interface %d: rx overflow", n->index);
-			n->ovf = NULL;
-		}
 	}
 	return 1;
 }

@@ -37,16 +37,6 @@
 #define NET_RX_WANT_MIN		4	/* reads tried when the tap was quiet */
 #define NET_POOL		1024	/* iovecs of one batch's frames */
 /*
- * Mergeable buffers with a guest TSO: while frames are small, each read
- * gets chains for NET_RX_SMALL bytes and its slot's overflow area for the
- * rest of a 64 KiB frame; one that spills there is copied into more
- * chains, and the next NET_RX_BIG batches give each read chains for the
- * whole 64 KiB again (docs/DESIGN.md).
- */
-#define NET_RX_SMALL		(NET_HDR + NET_ETH_GOOD)
-#define NET_RX_BIG		16
-#define NET_OVF			69632	/* a slot's overflow: 64 KiB + */
-/*
  * When the rx ring runs dry while the tap still holds frames, the device
  * may watch the avail index this long, rx kicks suppressed, before it
  * re-arms them and leaves the tap until the next kick: a driver that
@@ -133,7 +123,6 @@ struct virtio_net {
 		size_t		 room;		/* rx: bytes for the tap's */
 		int		 ch;		/* rx: its chains in ch[] */
 		int		 nch;
-		size_t		 ovf;		/* rx: overflow bytes after */
 	}			 slot[NET_BATCH];
 	/*
 	 * The rx chains popped for a batch, in ring order; the first ncarry
@@ -149,11 +138,8 @@ struct virtio_net {
 	int			 ncarry;
 	int			 carry_iov;
 	struct iovec		 pool[NET_POOL];	/* rx: kept between batches */
-	/* rx: each read's iovecs, then its overflow or a scratch byte. */
+	/* rx: each read's iovecs, then one byte of scratch (net_rx_batch). */
 	struct iovec		 rdiov[NET_POOL + NET_BATCH];
-	uint8_t			*ovf;		/* NET_BATCH * NET_OVF, or NULL */
-	int			 ovf_dirty;	/* written since last freed */
-	int			 rx_big;	/* batches left with 64 KiB */
 	struct iovec		 txpool[NET_POOL];
 	int			 res[NET_BATCH];
 	int			 rx_want;	/* reads to try next */

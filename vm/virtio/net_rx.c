@@ -7,7 +7,6 @@
  * did not fill kept for the next; DHCP replies of a local interface;
  * receive coalescing and, built in, polling (docs/DESIGN.md).
  */
-#include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 
@@ -334,75 +333,14 @@ net_rx_keep(struct virtio_net *n, int from, int to)
 }
 
 /*
- * net_rx_spill: the len bytes of a frame that spilled past its chains
- * into its slot's overflow, copied into more chains from the ring, their
- * heads and lengths to heads[] and lens[] (lock held). How many, or -1
- * if the ring ran out first (those taken are given back) or the driver
- * broke the queue.
- */
-static int
-net_rx_spill(struct virtio_net *n, const uint8_t *src, size_t len,
-    uint16_t *heads, uint32_t *lens)
-{
-	struct virtio_pci	*vp = &n->vp;
-	struct virtq_chain	*c = &n->chain;
-	size_t			 k;
-	int			 nx = 0;
-
-	while (len > 0) {
-		if (nx == NET_QSIZE || virtio_pci_pop(vp, NET_RXQ, c) != 1) {
-			while (nx-- > 0)
-				virtq_unpop(&vp->q[NET_RXQ].vq);
-			return -1;
-		}
-		if (c->wlen <= NET_HDR || c->nread != 0) {
-			virtio_pci_fail(vp, "rx buffer without room for a frame");
-			return -1;
-		}
-		k = c->wlen < len ? c->wlen : len;
-		(void)virtq_write_buf(c, 0, src, k);
-		heads[nx] = c->head;
-		lens[nx++] = (uint32_t)k;
-		src += k;
-		len -= k;
-	}
-	return nx;
-}
-
-/*
- * net_rx_mode: the bytes of chains each read of this batch gets (one
- * chain each if 0), and *ovf the overflow after them: with mergeable
- * buffers and a guest TSO, NET_RX_SMALL and the rest of a 64 KiB frame in
- * the slot's overflow while frames are small, else chains for the whole
- * target. Frees the overflow's pages when it goes unused again.
- */
-static size_t
-net_rx_mode(struct virtio_net *n, size_t target, int *ovf)
-{
-	*ovf = 0;
-	if (target <= NET_RX_SMALL || n->ovf == NULL)
-		return target;
-	if (n->rx_big > 0)
-		return target;
-	if (n->ovf_dirty) {
-		(void)madvise(n->ovf, (size_t)NET_BATCH * NET_OVF,
-		    MADV_DONTNEED);
-		n->ovf_dirty = 0;
-	}
-	*ovf = 1;
-	return NET_RX_SMALL;
-}
-
-/*
  * net_rx_batch: take rx chains for up to want reads (one chain each, or
- * with MRG_RXBUF chains for the largest frame, or for a full Ethernet
- * frame and the slot's overflow, net_rx_mode; chains a batch did not use
- * first), read a frame into each with one tapio_run, and complete each
- * frame on as few of its chains as it needs, a spilled one on more
- * (lock held). The chains left over stay popped for the next batch, so
- * each is taken from the ring once. The frames moved, or -1 if the
- * driver broke the queue; *more is 1 if no read found the tap empty (it
- * may hold more), *nobuf 1 if the ring ran out of buffers.
+ * with MRG_RXBUF as many as the largest frame needs; chains a batch did
+ * not use first), read a frame into each with one tapio_run, and
+ * complete each frame on as few of its chains as it needs (lock held).
+ * The chains left over stay popped for the next batch, so each is taken
+ * from the ring once. The frames moved, or -1 if the driver broke the
+ * queue; *more is 1 if no read found the tap empty (it may hold more),
+ * *nobuf 1 if the ring ran out of buffers.
  */
 static int
 net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
@@ -412,21 +350,17 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	struct net_ch		*ch = n->ch;
 	uint8_t			 h[NET_HDR];
 	struct iovec		 hiov = { h, sizeof(h) };
-	struct iovec		*rd = n->rdiov;
-	uint16_t		 xh[NET_QSIZE];
-	uint32_t		 xl[NET_QSIZE];
 	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR, target, room;
-	size_t			 left, len, fill;
-	int			 k = 0, used, nc = 0, popped, i, j, nb, nx, got;
-	int			 r, ovf, big = 0;
+	size_t			 left, len;
+	struct iovec		*rd = n->rdiov;
+	int			 k = 0, used, nc = 0, popped, i, j, nb, got, r;
 
 	*more = *nobuf = 0;
 	target = net_rx_target(n);
-	fill = net_rx_mode(n, target, &ovf);
 	used = n->carry_iov;
 	popped = n->ncarry;
 	while (k < want && !*nobuf) {
-		if ((r = net_rx_slot(n, k, nc, &popped, &used, fill,
+		if ((r = net_rx_slot(n, k, nc, &popped, &used, target,
 		    nobuf)) == -1)
 			break;
 		if (r == 0 && (k > 0 || sl[k].nch == 0)) {
@@ -437,19 +371,13 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 		}
 		/*
 		 * A read returns no more than its iovecs hold, and the tap
-		 * drops what does not fit: after the chains, the overflow
-		 * and then one byte of scratch tell a frame that filled
-		 * them from one cut short.
+		 * drops what does not fit: one byte of scratch after the
+		 * chains tells a frame that filled them from one cut short.
 		 */
 		memcpy(rd, n->pool + sl[k].iov, (size_t)sl[k].cnt *
 		    sizeof(*rd));
-		sl[k].ovf = ovf && target > sl[k].room ? target -
-		    sl[k].room : 0;
-		if (sl[k].ovf > 0)
-			rd[sl[k].cnt].iov_base = n->ovf + (size_t)k * NET_OVF;
-		else
-			rd[sl[k].cnt].iov_base = n->scratch;
-		rd[sl[k].cnt].iov_len = sl[k].ovf + 1;
+		rd[sl[k].cnt].iov_base = n->scratch;
+		rd[sl[k].cnt].iov_len = 1;
 		(void)tapio_read(n->io, rd, sl[k].cnt + 1);
 		rd += sl[k].cnt + 1;
 		nc += sl[k].nch;
@@ -478,56 +406,36 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 			continue;
 		}
 		/*
-		 * A frame longer than its chains and overflow (it reached
-		 * the scratch byte; the tap dropped the rest), or one with a
-		 * header this driver cannot take: dropped, its chains kept.
+		 * A frame longer than its chains (it reached the scratch
+		 * byte; the tap dropped the rest), or one with a header this
+		 * driver cannot take: dropped, its chains kept.
 		 */
-		if ((size_t)r > sl[i].room + sl[i].ovf || (hl == 0 &&
+		if ((size_t)r > sl[i].room || (hl == 0 &&
 		    (net_rx_iov_move(&hiov, 1, n->pool + sl[i].iov, sl[i].cnt,
 		    sizeof(h)) != sizeof(h) || !net_rx_hdr(n, h)))) {
 			n->st.rx_dropped++;
 			net_rx_keep(n, j, j + sl[i].nch);
 			continue;
 		}
-		big |= (size_t)r > NET_RX_SMALL;
-		nx = 0;
-		if ((size_t)r > sl[i].room) {
-			/* Spilled (hl is 0: mergeable buffers). */
-			n->ovf_dirty = 1;
-			if ((nx = net_rx_spill(n, n->ovf + (size_t)i * NET_OVF,
-			    (size_t)r - sl[i].room, xh, xl)) == -1) {
-				n->st.rx_dropped++;
-				net_rx_keep(n, j, j + sl[i].nch);
-				continue;
-			}
-			nb = sl[i].nch + nx;
-		} else
-			for (nb = 0, room = 0; room < (size_t)r; nb++)
-				room += ch[j + nb].room;
+		for (nb = 0, room = 0; room < (size_t)r; nb++)
+			room += ch[j + nb].room;
 		if (hl == 0) {
 			h[NET_HDR_NUMBUF] = (uint8_t)nb;
 			h[NET_HDR_NUMBUF + 1] = (uint8_t)(nb >> 8);
 			(void)net_rx_iov_move(n->pool + ch[j].iov, ch[j].cnt,
 			    &hiov, 1, sizeof(h));
 		}
-		left = hl + ((size_t)r < sl[i].room ? (size_t)r : sl[i].room);
-		for (; left > 0; j++) {
+		for (left = hl + (size_t)r; left > 0; j++) {
 			len = hl + ch[j].room < left ? hl + ch[j].room : left;
 			virtio_pci_push(vp, NET_RXQ, ch[j].head,
 			    (uint32_t)len);
 			left -= len;
 		}
-		for (nb = 0; nb < nx; nb++)
-			virtio_pci_push(vp, NET_RXQ, xh[nb], xl[nb]);
 		net_rx_keep(n, j, sl[i].ch + sl[i].nch);
 		n->st.rx_packets++;
 		got++;
 	}
 	net_rx_keep(n, nc, popped);
-	if (big)
-		n->rx_big = NET_RX_BIG;
-	else if (n->rx_big > 0 && got > 0)
-		n->rx_big--;
 	*more = got == k;
 	return got;
 }
