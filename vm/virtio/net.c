@@ -308,6 +308,7 @@ net_reset(struct virtio_pci *vp)
 
 	n->npend = 0;
 	n->ncarry = n->carry_iov = 0;	/* gone with the ring */
+	n->parklen = 0;
 	n->rx_stalled = 0;
 	n->rx_coal = 0;
 	net_rx_watch(n);

@@ -140,6 +140,12 @@ struct virtio_net {
 	struct iovec		 pool[NET_POOL];	/* rx: kept between batches */
 	/* rx: each read's iovecs, then one byte of scratch (net_rx_batch). */
 	struct iovec		 rdiov[NET_POOL + NET_BATCH];
+	/*
+	 * rx: a frame read while the ring held too little for the largest
+	 * one, until chains hold it (mergeable buffers: net_rx_short).
+	 */
+	uint8_t			 park[NET_HDR + NET_FRAME_MAX + 1];
+	size_t			 parklen;
 	struct iovec		 txpool[NET_POOL];
 	int			 res[NET_BATCH];
 	int			 rx_want;	/* reads to try next */

@@ -333,6 +333,81 @@ net_rx_keep(struct virtio_net *n, int from, int to)
 }
 
 /*
+ * net_rx_unpark: the parked frame into chains, those kept first, then
+ * new ones from the ring (lock held). 1 if it went, 0 if they do not hold
+ * it yet (those taken stay kept), -1 if the driver broke the queue.
+ */
+static int
+net_rx_unpark(struct virtio_net *n)
+{
+	struct iovec	 src = { n->park, n->parklen };
+	struct net_slot	*sl = &n->slot[0];
+	struct net_ch	*ch = n->ch;
+	size_t		 left, len;
+	int		 used = n->carry_iov, popped = n->ncarry, nobuf = 0;
+	int		 r, j;
+
+	if ((r = net_rx_slot(n, 0, 0, &popped, &used, n->parklen,
+	    &nobuf)) == -1) {
+		n->ncarry = n->carry_iov = 0;
+		n->parklen = 0;
+		return -1;
+	}
+	if (r == 0) {
+		n->ncarry = popped;
+		n->carry_iov = used;
+		return 0;
+	}
+	n->park[NET_HDR_NUMBUF] = (uint8_t)sl->nch;
+	n->park[NET_HDR_NUMBUF + 1] = (uint8_t)(sl->nch >> 8);
+	(void)net_rx_iov_move(n->pool + sl->iov, sl->cnt, &src, 1,
+	    n->parklen);
+	for (j = 0, left = n->parklen; j < sl->nch; j++) {
+		len = ch[j].room < left ? ch[j].room : left;
+		virtio_pci_push(&n->vp, NET_RXQ, ch[j].head, (uint32_t)len);
+		left -= len;
+	}
+	n->ncarry = n->carry_iov = 0;
+	net_rx_keep(n, sl->nch, popped);
+	n->parklen = 0;
+	n->st.rx_packets++;
+	return 1;
+}
+
+/*
+ * net_rx_short: the ring holds less than the largest frame the tap may
+ * give (mergeable buffers; every chain popped is kept): read one frame
+ * into the park buffer and copy it into chains once they hold it (lock
+ * held). A frame read into chains too short for it would be lost. As
+ * net_rx_batch; *nobuf is 1 while the frame waits for buffers.
+ */
+static int
+net_rx_short(struct virtio_net *n, int *more, int *nobuf)
+{
+	struct iovec	 iov = { n->park, sizeof(n->park) };
+	int		 r;
+
+	*more = 1;
+	*nobuf = 0;
+	(void)tapio_read(n->io, &iov, 1);
+	(void)tapio_run(n->io, n->res);
+	r = n->res[0];
+	if (r <= NET_HDR) {
+		*more = 0;
+		return 0;
+	}
+	n->st.rx_batches++;
+	if ((size_t)r > NET_HDR + NET_FRAME_MAX || !net_rx_hdr(n, n->park)) {
+		n->st.rx_dropped++;
+		return 0;
+	}
+	n->parklen = (size_t)r;
+	if ((r = net_rx_unpark(n)) == 0)
+		*nobuf = 1;
+	return r;
+}
+
+/*
  * net_rx_batch: take rx chains for up to want reads (one chain each, or
  * with MRG_RXBUF as many as the largest frame needs; chains a batch did
  * not use first), read a frame into each with one tapio_run, and
@@ -356,6 +431,13 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	int			 k = 0, used, nc = 0, popped, i, j, nb, got, r;
 
 	*more = *nobuf = 0;
+	if (n->parklen > 0) {
+		/* The parked frame first: the tap waits until it goes. */
+		if ((r = net_rx_unpark(n)) == 0)
+			*nobuf = 1;
+		*more = 1;
+		return r;
+	}
 	target = net_rx_target(n);
 	used = n->carry_iov;
 	popped = n->ncarry;
@@ -368,6 +450,12 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 			if (k > 0)
 				*nobuf = 0;
 			break;
+		}
+		if (r == 0 && hl == 0) {
+			/* The first, short: through the park buffer. */
+			n->ncarry = popped;
+			n->carry_iov = used;
+			return net_rx_short(n, more, nobuf);
 		}
 		/*
 		 * A read returns no more than its iovecs hold, and the tap
@@ -512,6 +600,7 @@ net_rx(struct virtio_net *n)
 	if (!virtio_pci_ready(vp, NET_RXQ)) {
 		/* No driver: the wire drops what nobody takes. */
 		n->ncarry = n->carry_iov = 0;
+		n->parklen = 0;
 		for (i = 0; i < NET_BURST; i++) {
 			if (read(n->fd, n->scratch, sizeof(n->scratch)) <= 0)
 				break;

@@ -458,7 +458,7 @@ used(struct tring *rx, uint32_t id, uint32_t len)
 static void
 test_rx_mrg(void)
 {
-	static struct vm	 vm1, vm2;
+	static struct vm	 vm1, vm2, vm3;
 	struct virtio_pci	*vp;
 	struct tring		 rx, tx;
 	uint8_t			 h[12], got[1024];
@@ -530,6 +530,44 @@ test_rx_mrg(void)
 	tap_ok(used(&rx, 1, 72) && got[10] == 1 && got[12 + 14] == 0x93 &&
 	    got[71] == 0x93, "mergeable: chains 1 and 3 were kept, through a "
 	    "frame sent: the next frame lands whole in chain 1");
+	close(sv[1]);
+
+	/*
+	 * The ring short of a 64 KiB frame (two chains of 1024): the frame
+	 * is read into the park buffer and waits there for chains, where a
+	 * read into those two would have lost it.
+	 */
+	if ((vp = dev(&vm3, sv, 1)) == NULL) {
+		tap_ok(0, "mergeable: device");
+		return;
+	}
+	start(&vm3, vp, &rx, &tx, F_MAC | F_MRG | F_GCSUM | F_GTSO4);
+	hdr(h, 1, 1, 1448);
+	tap_frame(sv[1], h, 0xa1, 3000);
+	memset(h, 0, sizeof(h));
+	tap_frame(sv[1], h, 0xa2, 100);
+	post_rx(&rx, 0, 1024);
+	post_rx(&rx, 1, 1024);
+	vt_kick(&vm3, vp, 0);
+	vt_pump(&vm3);
+	ok = !tr_get_used(&rx, &id, &len) && stats(vp).rx_dropped == 0;
+	tap_ok(ok, "mergeable: a 3012-byte frame for 2048 bytes of chains "
+	    "waits, not dropped");
+	post_rx(&rx, 2, 1024);
+	post_rx(&rx, 3, 1024);
+	vt_kick(&vm3, vp, 0);
+	vt_pump(&vm3);
+	ok = used(&rx, 0, 1024) && used(&rx, 1, 1024) && used(&rx, 2, 964);
+	mem_read(&vm3.mem, RXBUF, got, 12);
+	ok &= got[10] == 3 && got[1] == 1;
+	mem_read(&vm3.mem, RXBUF + 0x800 * 2, got, 964);
+	ok &= got[963] == 0xa1;
+	tap_ok(ok, "mergeable: more chains: it lands on 0-2 whole, "
+	    "num_buffers 3");
+	ok = used(&rx, 3, 112) && !tr_get_used(&rx, &id, &len);
+	mem_read(&vm3.mem, RXBUF + 0x800 * 3, got, 112);
+	tap_ok(ok && got[12 + 14] == 0xa2 && stats(vp).rx_dropped == 0,
+	    "mergeable: the frame after it, after it, on chain 3");
 	close(sv[1]);
 }
 
