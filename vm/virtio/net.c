@@ -12,6 +12,7 @@
  * mergeable receive buffers (docs/DESIGN.md, "Network offloads").
  */
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -308,7 +309,7 @@ net_reset(struct virtio_pci *vp)
 
 	n->npend = 0;
 	n->ncarry = n->carry_iov = 0;	/* gone with the ring */
-	n->parklen = 0;
+	n->park0 = n->npark = 0;
 	n->rx_stalled = 0;
 	n->rx_coal = 0;
 	net_rx_watch(n);
@@ -359,6 +360,21 @@ net_features_ok(struct virtio_pci *vp)
 			return 0;
 		}
 		n->rx_off = off;
+	}
+	/*
+	 * Mergeable buffers and 64 KiB frames: the reads' overflow areas
+	 * (net_rx_mode), address space only until a frame spills there.
+	 * Without them every read gets chains for 64 KiB.
+	 */
+	if (NET_HAS(f, MRG_RXBUF) && (off & (TUN_F_TSO4 | TUN_F_TSO6)) &&
+	    n->ovf == NULL) {
+		n->ovf = mmap(NULL, (size_t)NET_BATCH * NET_OVF,
+		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_NORESERVE, -1, 0);
+		if (n->ovf == MAP_FAILED) {
+			log_warn("interface %d: rx overflow", n->index);
+			n->ovf = NULL;
+		}
 	}
 	return 1;
 }

@@ -37,6 +37,16 @@
 #define NET_RX_WANT_MIN		4	/* reads tried when the tap was quiet */
 #define NET_POOL		1024	/* iovecs of one batch's frames */
 /*
+ * Mergeable buffers with a guest TSO: while frames are small, each read
+ * gets chains for NET_RX_SMALL bytes and its slot's overflow area for the
+ * rest of a 64 KiB frame; a frame that spills there is copied into more
+ * chains, and the next NET_RX_BIG batches give each read chains for the
+ * whole 64 KiB again (docs/DESIGN.md).
+ */
+#define NET_RX_SMALL		(NET_HDR + NET_ETH_GOOD)
+#define NET_RX_BIG		16
+#define NET_OVF			69632	/* a slot's overflow area */
+/*
  * When the rx ring runs dry while the tap still holds frames, the device
  * may watch the avail index this long, rx kicks suppressed, before it
  * re-arms them and leaves the tap until the next kick: a driver that
@@ -123,6 +133,7 @@ struct virtio_net {
 		size_t		 room;		/* rx: bytes for the tap's */
 		int		 ch;		/* rx: its chains in ch[] */
 		int		 nch;
+		size_t		 ovf;		/* rx: overflow bytes after */
 	}			 slot[NET_BATCH];
 	/*
 	 * The rx chains popped for a batch, in ring order; the first ncarry
@@ -141,11 +152,25 @@ struct virtio_net {
 	/* rx: each read's iovecs, then one byte of scratch (net_rx_batch). */
 	struct iovec		 rdiov[NET_POOL + NET_BATCH];
 	/*
-	 * rx: a frame read while the ring held too little for the largest
-	 * one, until chains hold it (mergeable buffers: net_rx_short).
+	 * rx, mergeable buffers: the reads' overflow areas (NET_BATCH of
+	 * NET_OVF bytes, or NULL), written since last freed; batches left
+	 * with chains for 64 KiB a read (net_rx_mode).
+	 */
+	uint8_t			*ovf;
+	int			 ovf_dirty;
+	int			 rx_big;
+	/*
+	 * rx: frames read but not yet in chains (the ring ran low), oldest
+	 * first from park0, each whole in its overflow area or in park (a
+	 * first read short of chains: net_rx_short). No read while any waits.
 	 */
 	uint8_t			 park[NET_HDR + NET_FRAME_MAX + 1];
-	size_t			 parklen;
+	struct net_park {
+		uint8_t		*buf;
+		size_t		 len;
+	}			 parkq[NET_BATCH];
+	int			 park0;
+	int			 npark;
 	struct iovec		 txpool[NET_POOL];
 	int			 res[NET_BATCH];
 	int			 rx_want;	/* reads to try next */

@@ -7,6 +7,7 @@
  * did not fill kept for the next; DHCP replies of a local interface;
  * receive coalescing and, built in, polling (docs/DESIGN.md).
  */
+#include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 
@@ -333,44 +334,54 @@ net_rx_keep(struct virtio_net *n, int from, int to)
 }
 
 /*
- * net_rx_unpark: the parked frame into chains, those kept first, then
- * new ones from the ring (lock held). 1 if it went, 0 if they do not hold
- * it yet (those taken stay kept), -1 if the driver broke the queue.
+ * net_rx_unpark: the parked frames, oldest first, into chains, those
+ * kept first, then new ones from the ring (lock held). 1 when none is
+ * left, 0 if chains do not hold the next yet (those taken stay kept), -1
+ * if the driver broke the queue.
  */
 static int
 net_rx_unpark(struct virtio_net *n)
 {
-	struct iovec	 src = { n->park, n->parklen };
+	struct net_park	*p;
 	struct net_slot	*sl = &n->slot[0];
 	struct net_ch	*ch = n->ch;
+	struct iovec	 src;
 	size_t		 left, len;
-	int		 used = n->carry_iov, popped = n->ncarry, nobuf = 0;
-	int		 r, j;
+	int		 used, popped, nobuf, r, j;
 
-	if ((r = net_rx_slot(n, 0, 0, &popped, &used, n->parklen,
-	    &nobuf)) == -1) {
+	for (; n->npark > 0; n->park0++, n->npark--) {
+		p = &n->parkq[n->park0];
+		used = n->carry_iov;
+		popped = n->ncarry;
+		nobuf = 0;
+		if ((r = net_rx_slot(n, 0, 0, &popped, &used, p->len,
+		    &nobuf)) == -1) {
+			n->ncarry = n->carry_iov = 0;
+			n->park0 = n->npark = 0;
+			return -1;
+		}
+		if (r == 0) {
+			n->ncarry = popped;
+			n->carry_iov = used;
+			return 0;
+		}
+		p->buf[NET_HDR_NUMBUF] = (uint8_t)sl->nch;
+		p->buf[NET_HDR_NUMBUF + 1] = (uint8_t)(sl->nch >> 8);
+		src.iov_base = p->buf;
+		src.iov_len = p->len;
+		(void)net_rx_iov_move(n->pool + sl->iov, sl->cnt, &src, 1,
+		    p->len);
+		for (j = 0, left = p->len; j < sl->nch; j++) {
+			len = ch[j].room < left ? ch[j].room : left;
+			virtio_pci_push(&n->vp, NET_RXQ, ch[j].head,
+			    (uint32_t)len);
+			left -= len;
+		}
 		n->ncarry = n->carry_iov = 0;
-		n->parklen = 0;
-		return -1;
+		net_rx_keep(n, sl->nch, popped);
+		n->st.rx_packets++;
 	}
-	if (r == 0) {
-		n->ncarry = popped;
-		n->carry_iov = used;
-		return 0;
-	}
-	n->park[NET_HDR_NUMBUF] = (uint8_t)sl->nch;
-	n->park[NET_HDR_NUMBUF + 1] = (uint8_t)(sl->nch >> 8);
-	(void)net_rx_iov_move(n->pool + sl->iov, sl->cnt, &src, 1,
-	    n->parklen);
-	for (j = 0, left = n->parklen; j < sl->nch; j++) {
-		len = ch[j].room < left ? ch[j].room : left;
-		virtio_pci_push(&n->vp, NET_RXQ, ch[j].head, (uint32_t)len);
-		left -= len;
-	}
-	n->ncarry = n->carry_iov = 0;
-	net_rx_keep(n, sl->nch, popped);
-	n->parklen = 0;
-	n->st.rx_packets++;
+	n->park0 = 0;
 	return 1;
 }
 
@@ -401,21 +412,107 @@ net_rx_short(struct virtio_net *n, int *more, int *nobuf)
 		n->st.rx_dropped++;
 		return 0;
 	}
-	n->parklen = (size_t)r;
+	n->parkq[0].buf = n->park;
+	n->parkq[0].len = (size_t)r;
+	n->park0 = 0;
+	n->npark = 1;
 	if ((r = net_rx_unpark(n)) == 0)
 		*nobuf = 1;
 	return r;
 }
 
 /*
+ * net_rx_spill: the len bytes of a frame that spilled past its chains
+ * into its overflow area, copied into more chains from the ring, their
+ * heads and lengths to heads[] and lens[] (lock held). How many, or -1
+ * if the ring ran out first (those taken are given back) or the driver
+ * broke the queue.
+ */
+static int
+net_rx_spill(struct virtio_net *n, const uint8_t *src, size_t len,
+    uint16_t *heads, uint32_t *lens)
+{
+	struct virtio_pci	*vp = &n->vp;
+	struct virtq_chain	*c = &n->chain;
+	size_t			 k;
+	int			 nx = 0;
+
+	while (len > 0) {
+		if (nx == NET_QSIZE || virtio_pci_pop(vp, NET_RXQ, c) != 1) {
+			while (nx-- > 0)
+				virtq_unpop(&vp->q[NET_RXQ].vq);
+			return -1;
+		}
+		if (c->wlen <= NET_HDR || c->nread != 0) {
+			virtio_pci_fail(vp, "rx buffer without room for a frame");
+			return -1;
+		}
+		k = c->wlen < len ? c->wlen : len;
+		(void)virtq_write_buf(c, 0, src, k);
+		heads[nx] = c->head;
+		lens[nx++] = (uint32_t)k;
+		src += k;
+		len -= k;
+	}
+	return nx;
+}
+
+/*
+ * net_rx_park_slot: frame i of the batch (r bytes: its first part in its
+ * slot's chains, the rest, if it spilled, at the start of its overflow
+ * area) made whole in that area and queued behind the parked ones; its
+ * chains stay kept.
+ */
+static void
+net_rx_park_slot(struct virtio_net *n, int i, size_t r)
+{
+	struct net_slot	*sl = &n->slot[i];
+	uint8_t		*area = n->ovf + (size_t)i * NET_OVF;
+	size_t		 head = r < sl->room ? r : sl->room;
+	struct iovec	 dst = { area, head };
+
+	memmove(area + head, area, r - head);
+	(void)net_rx_iov_move(&dst, 1, n->pool + sl->iov, sl->cnt, head);
+	n->parkq[n->park0 + n->npark].buf = area;
+	n->parkq[n->park0 + n->npark].len = r;
+	n->npark++;
+	n->ovf_dirty = 1;
+}
+
+/*
+ * net_rx_mode: the bytes of chains each read of this batch gets (one
+ * chain each if 0), and *ovf 1 if reads get their overflow area after
+ * them: with mergeable buffers and a guest TSO, NET_RX_SMALL and an area
+ * for the rest of a 64 KiB frame while frames are small, else chains for
+ * the whole target. Frees the areas' pages when they go unused again.
+ */
+static size_t
+net_rx_mode(struct virtio_net *n, size_t target, int *ovf)
+{
+	*ovf = 0;
+	if (target <= NET_RX_SMALL || n->ovf == NULL || n->rx_big > 0)
+		return target;
+	if (n->ovf_dirty) {
+		(void)madvise(n->ovf, (size_t)NET_BATCH * NET_OVF,
+		    MADV_DONTNEED);
+		n->ovf_dirty = 0;
+	}
+	*ovf = 1;
+	return NET_RX_SMALL;
+}
+
+/*
  * net_rx_batch: take rx chains for up to want reads (one chain each, or
- * with MRG_RXBUF as many as the largest frame needs; chains a batch did
+ * with MRG_RXBUF chains for the largest frame, or for a full Ethernet
+ * frame and the read's overflow area: net_rx_mode; chains a batch did
  * not use first), read a frame into each with one tapio_run, and
- * complete each frame on as few of its chains as it needs (lock held).
- * The chains left over stay popped for the next batch, so each is taken
- * from the ring once. The frames moved, or -1 if the driver broke the
- * queue; *more is 1 if no read found the tap empty (it may hold more),
- * *nobuf 1 if the ring ran out of buffers.
+ * complete each frame on as few of its chains as it needs, one that
+ * spilled on more (lock held). A frame the ring has no chains for yet,
+ * and every one after it, is parked. The chains left over stay popped
+ * for the next batch, so each is taken from the ring once. The frames
+ * moved, or -1 if the driver broke the queue; *more is 1 if no read found
+ * the tap empty (it may hold more), *nobuf 1 if the ring ran out of
+ * buffers.
  */
 static int
 net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
@@ -425,24 +522,28 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	struct net_ch		*ch = n->ch;
 	uint8_t			 h[NET_HDR];
 	struct iovec		 hiov = { h, sizeof(h) };
-	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR, target, room;
-	size_t			 left, len;
 	struct iovec		*rd = n->rdiov;
-	int			 k = 0, used, nc = 0, popped, i, j, nb, got, r;
+	uint16_t		 xh[NET_QSIZE];
+	uint32_t		 xl[NET_QSIZE];
+	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR, target, room;
+	size_t			 left, len, fill;
+	int			 k = 0, used, nc = 0, popped, i, j, nb, nx, got;
+	int			 r, ovf, big = 0;
 
 	*more = *nobuf = 0;
-	if (n->parklen > 0) {
-		/* The parked frame first: the tap waits until it goes. */
+	if (n->npark > 0) {
+		/* The parked frames first: the tap waits until they go. */
 		if ((r = net_rx_unpark(n)) == 0)
 			*nobuf = 1;
 		*more = 1;
 		return r;
 	}
 	target = net_rx_target(n);
+	fill = net_rx_mode(n, target, &ovf);
 	used = n->carry_iov;
 	popped = n->ncarry;
 	while (k < want && !*nobuf) {
-		if ((r = net_rx_slot(n, k, nc, &popped, &used, target,
+		if ((r = net_rx_slot(n, k, nc, &popped, &used, fill,
 		    nobuf)) == -1)
 			break;
 		if (r == 0 && (k > 0 || sl[k].nch == 0)) {
@@ -459,13 +560,17 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 		}
 		/*
 		 * A read returns no more than its iovecs hold, and the tap
-		 * drops what does not fit: one byte of scratch after the
-		 * chains tells a frame that filled them from one cut short.
+		 * drops what does not fit: after the chains, the overflow
+		 * area or one byte of scratch tells a frame that filled them
+		 * from one cut short.
 		 */
 		memcpy(rd, n->pool + sl[k].iov, (size_t)sl[k].cnt *
 		    sizeof(*rd));
-		rd[sl[k].cnt].iov_base = n->scratch;
-		rd[sl[k].cnt].iov_len = 1;
+		sl[k].ovf = ovf && target > sl[k].room ? target -
+		    sl[k].room : 0;
+		rd[sl[k].cnt].iov_base = sl[k].ovf > 0 ? n->ovf +
+		    (size_t)k * NET_OVF : n->scratch;
+		rd[sl[k].cnt].iov_len = sl[k].ovf + 1;
 		(void)tapio_read(n->io, rd, sl[k].cnt + 1);
 		rd += sl[k].cnt + 1;
 		nc += sl[k].nch;
@@ -494,37 +599,66 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 			continue;
 		}
 		/*
-		 * A frame longer than its chains (it reached the scratch
-		 * byte; the tap dropped the rest), or one with a header this
-		 * driver cannot take: dropped, its chains kept.
+		 * A frame longer than its chains and overflow (it reached
+		 * the scratch byte; the tap dropped the rest), or one with a
+		 * header this driver cannot take: dropped, its chains kept.
 		 */
-		if ((size_t)r > sl[i].room || (hl == 0 &&
+		if ((size_t)r > sl[i].room + sl[i].ovf || (hl == 0 &&
 		    (net_rx_iov_move(&hiov, 1, n->pool + sl[i].iov, sl[i].cnt,
 		    sizeof(h)) != sizeof(h) || !net_rx_hdr(n, h)))) {
 			n->st.rx_dropped++;
 			net_rx_keep(n, j, j + sl[i].nch);
 			continue;
 		}
-		for (nb = 0, room = 0; room < (size_t)r; nb++)
-			room += ch[j + nb].room;
+		big |= (size_t)r > NET_RX_SMALL;
+		nx = 0;
+		if (n->npark == 0 && (size_t)r > sl[i].room) {
+			/* Spilled (hl is 0: mergeable buffers). */
+			n->ovf_dirty = 1;
+			nx = net_rx_spill(n, n->ovf + (size_t)i * NET_OVF,
+			    (size_t)r - sl[i].room, xh, xl);
+		}
+		if (n->npark > 0 || nx == -1) {
+			/* No chains for it: it and those after it wait. */
+			if ((size_t)r < NET_OVF)
+				net_rx_park_slot(n, i, (size_t)r);
+			else
+				n->st.rx_dropped++;
+			net_rx_keep(n, j, j + sl[i].nch);
+			continue;
+		}
+		if ((size_t)r > sl[i].room)
+			nb = sl[i].nch + nx;
+		else
+			for (nb = 0, room = 0; room < (size_t)r; nb++)
+				room += ch[j + nb].room;
 		if (hl == 0) {
 			h[NET_HDR_NUMBUF] = (uint8_t)nb;
 			h[NET_HDR_NUMBUF + 1] = (uint8_t)(nb >> 8);
 			(void)net_rx_iov_move(n->pool + ch[j].iov, ch[j].cnt,
 			    &hiov, 1, sizeof(h));
 		}
-		for (left = hl + (size_t)r; left > 0; j++) {
+		left = hl + ((size_t)r < sl[i].room ? (size_t)r : sl[i].room);
+		for (; left > 0; j++) {
 			len = hl + ch[j].room < left ? hl + ch[j].room : left;
 			virtio_pci_push(vp, NET_RXQ, ch[j].head,
 			    (uint32_t)len);
 			left -= len;
 		}
+		for (nb = 0; nb < nx; nb++)
+			virtio_pci_push(vp, NET_RXQ, xh[nb], xl[nb]);
 		net_rx_keep(n, j, sl[i].ch + sl[i].nch);
 		n->st.rx_packets++;
 		got++;
 	}
 	net_rx_keep(n, nc, popped);
-	*more = got == k;
+	if (big)
+		n->rx_big = NET_RX_BIG;
+	else if (n->rx_big > 0 && got > 0)
+		n->rx_big--;
+	if (n->npark > 0)
+		*nobuf = 1;
+	*more = got == k || n->npark > 0;
 	return got;
 }
 
@@ -600,7 +734,7 @@ net_rx(struct virtio_net *n)
 	if (!virtio_pci_ready(vp, NET_RXQ)) {
 		/* No driver: the wire drops what nobody takes. */
 		n->ncarry = n->carry_iov = 0;
-		n->parklen = 0;
+		n->park0 = n->npark = 0;
 		for (i = 0; i < NET_BURST; i++) {
 			if (read(n->fd, n->scratch, sizeof(n->scratch)) <= 0)
 				break;

@@ -458,7 +458,7 @@ used(struct tring *rx, uint32_t id, uint32_t len)
 static void
 test_rx_mrg(void)
 {
-	static struct vm	 vm1, vm2, vm3;
+	static struct vm	 vm1, vm2, vm3, vm4;
 	struct virtio_pci	*vp;
 	struct tring		 rx, tx;
 	uint8_t			 h[12], got[1024];
@@ -480,25 +480,45 @@ test_rx_mrg(void)
 		post_rx(&rx, i, 1024);
 	vt_kick(&vm1, vp, 0);
 	vt_pump(&vm1);
-	ok = used(&rx, 0, 1024) && used(&rx, 1, 1024) && used(&rx, 2, 964);
+	/*
+	 * Frames small so far: each read had chains for a full Ethernet
+	 * frame (0-1, 2-3, ...) and its overflow area for the rest; the
+	 * segment spilled there, and its tail was copied into the next
+	 * chain from the ring (16: the batch had taken 0-15).
+	 */
+	ok = used(&rx, 0, 1024) && used(&rx, 1, 1024) && used(&rx, 16, 964);
 	mem_read(&vm1.mem, RXBUF, got, 12);
 	hdr(h, 1, 1, 1448);
 	h[10] = 3;
 	tap_ok(ok && memcmp(got, h, 12) == 0,
-	    "mergeable: a 3000-byte TCP segment on chains 0-2 (1024, 1024, "
-	    "964 bytes), its header the tap's with num_buffers 3");
-	mem_read(&vm1.mem, RXBUF + 0x800 * 2, got, 964);
+	    "mergeable: a 3000-byte TCP segment on chains 0, 1 and 16 (1024, "
+	    "1024, 964 bytes), its header the tap's with num_buffers 3");
+	mem_read(&vm1.mem, RXBUF + 0x800 * 16, got, 964);
 	tap_ok(got[0] == 0x81 && got[963] == 0x81,
-	    "mergeable: its last bytes on chain 2");
-	ok = used(&rx, 3, 112) && used(&rx, 4, 1024) && used(&rx, 5, 988);
-	mem_read(&vm1.mem, RXBUF + 0x800 * 3, got, 12);
+	    "mergeable: its last bytes, spilled, copied to chain 16");
+	ok = used(&rx, 2, 112) && used(&rx, 4, 1024) && used(&rx, 5, 988);
+	mem_read(&vm1.mem, RXBUF + 0x800 * 2, got, 12);
 	ok &= got[10] == 1 && got[11] == 0;
 	mem_read(&vm1.mem, RXBUF + 0x800 * 4, got, 12);
 	ok &= got[10] == 2 && got[0] == 0 && got[1] == 0;
 	mem_read(&vm1.mem, RXBUF + 0x800 * 5, got, 988);
 	tap_ok(ok && got[987] == 0x83 && !tr_get_used(&rx, &id, &len),
-	    "mergeable: then 100 bytes on chain 3 (num_buffers 1) and 2000 "
+	    "mergeable: then 100 bytes on chain 2 (num_buffers 1) and 2000 "
 	    "on chains 4-5 (num_buffers 2); the rest of the ring unused");
+	/*
+	 * After a frame above a full Ethernet one, reads get chains for
+	 * 64 KiB again: the next segment lands on kept chains (3, 6, 7),
+	 * read in place.
+	 */
+	hdr(h, 1, 1, 1448);
+	tap_frame(sv[1], h, 0x84, 3000);
+	vt_kick(&vm1, vp, 0);
+	vt_pump(&vm1);
+	ok = used(&rx, 3, 1024) && used(&rx, 6, 1024) && used(&rx, 7, 964) &&
+	    !tr_get_used(&rx, &id, &len);
+	mem_read(&vm1.mem, RXBUF + 0x800 * 7, got, 964);
+	tap_ok(ok && got[963] == 0x84, "mergeable: the next segment on kept "
+	    "chains 3, 6 and 7, read in place");
 	close(sv[1]);
 
 	/* No TSO: a frame needs 2 chains; a second read's frame moves down. */
@@ -568,6 +588,61 @@ test_rx_mrg(void)
 	mem_read(&vm3.mem, RXBUF + 0x800 * 3, got, 112);
 	tap_ok(ok && got[12 + 14] == 0xa2 && stats(vp).rx_dropped == 0,
 	    "mergeable: the frame after it, after it, on chain 3");
+	close(sv[1]);
+
+	/*
+	 * A spill the ring has no chains for: the segment (its first 2048
+	 * bytes on chains 0-1, the rest in its overflow area) and the frame
+	 * read after it (chains 2-3) wait, whole in their areas, and go in
+	 * order once chains come.
+	 */
+	if ((vp = dev(&vm4, sv, 1)) == NULL) {
+		tap_ok(0, "mergeable: device");
+		return;
+	}
+	start(&vm4, vp, &rx, &tx, F_MAC | F_MRG | F_GCSUM | F_GTSO4);
+	hdr(h, 1, 1, 1448);
+	tap_frame(sv[1], h, 0xb1, 3000);
+	memset(h, 0, sizeof(h));
+	tap_frame(sv[1], h, 0xb2, 100);
+	for (i = 0; i < 4; i++)
+		post_rx(&rx, i, 1024);
+	vt_kick(&vm4, vp, 0);
+	vt_pump(&vm4);
+	ok = !tr_get_used(&rx, &id, &len) && stats(vp).rx_dropped == 0;
+	tap_ok(ok, "mergeable: a spilled segment with no chain left for its "
+	    "tail waits, and the frame after it, none dropped");
+	post_rx(&rx, 4, 1024);
+	post_rx(&rx, 5, 1024);
+	vt_kick(&vm4, vp, 0);
+	vt_pump(&vm4);
+	ok = used(&rx, 0, 1024) && used(&rx, 1, 1024) && used(&rx, 2, 964);
+	mem_read(&vm4.mem, RXBUF, got, 12 + 15);
+	ok &= got[10] == 3 && got[1] == 1 && got[12 + 14] == 0xb1;
+	mem_read(&vm4.mem, RXBUF + 0x800 * 2, got, 964);
+	ok &= got[963] == 0xb1;
+	ok &= used(&rx, 3, 112) && !tr_get_used(&rx, &id, &len);
+	mem_read(&vm4.mem, RXBUF + 0x800 * 3, got, 112);
+	tap_ok(ok && got[10] == 1 && got[12 + 14] == 0xb2 &&
+	    got[111] == 0xb2, "mergeable: more chains: the segment whole on "
+	    "0-2 (num_buffers 3), then the frame on 3, in order");
+	/*
+	 * Reads now get chains for 64 KiB, and the ring holds 2048 bytes
+	 * (4-5): a first read short of them goes to the park buffer.
+	 */
+	hdr(h, 1, 1, 1448);
+	tap_frame(sv[1], h, 0xb3, 3000);
+	vt_kick(&vm4, vp, 0);
+	vt_pump(&vm4);
+	ok = !tr_get_used(&rx, &id, &len);
+	post_rx(&rx, 6, 1024);
+	vt_kick(&vm4, vp, 0);
+	vt_pump(&vm4);
+	ok &= used(&rx, 4, 1024) && used(&rx, 5, 1024) && used(&rx, 6, 964);
+	mem_read(&vm4.mem, RXBUF + 0x800 * 6, got, 964);
+	tap_ok(ok && got[963] == 0xb3 && stats(vp).rx_dropped == 0,
+	    "mergeable: a read short of 64 KiB of chains waits in the park "
+	    "buffer, then lands on 4-6");
 	close(sv[1]);
 }
 
