@@ -455,10 +455,34 @@ used(struct tring *rx, uint32_t id, uint32_t len)
 	return tr_get_used(rx, &i, &l) && i == id && l == len;
 }
 
+/*
+ * mrg_dev: a device whose driver took MRG_RXBUF and the receive offloads,
+ * the tap holding a 3000-byte TCP segment (fill seg) for 1448-byte
+ * segmentation, then a 100-byte frame (fill small). NULL on failure.
+ */
+static struct virtio_pci *
+mrg_dev(struct vm *vm, int sv[2], struct tring *rx, struct tring *tx,
+    uint8_t seg, uint8_t small)
+{
+	struct virtio_pci	*vp;
+	uint8_t			 h[12];
+
+	if ((vp = dev(vm, sv, 1)) == NULL) {
+		tap_ok(0, "mergeable: device");
+		return NULL;
+	}
+	start(vm, vp, rx, tx, F_MAC | F_MRG | F_GCSUM | F_GTSO4);
+	hdr(h, 1, 1, 1448);
+	tap_frame(sv[1], h, seg, 3000);
+	memset(h, 0, sizeof(h));
+	tap_frame(sv[1], h, small, 100);
+	return vp;
+}
+
 static void
 test_rx_mrg(void)
 {
-	static struct vm	 vm1, vm2, vm3, vm4;
+	static struct vm	 vm1, vm2, vm3;
 	struct virtio_pci	*vp;
 	struct tring		 rx, tx;
 	uint8_t			 h[12], got[1024];
@@ -466,15 +490,9 @@ test_rx_mrg(void)
 	int			 sv[2], i, ok;
 
 	/* Chains of 1024 bytes; a 64 KiB frame may need 65 of them. */
-	if ((vp = dev(&vm1, sv, 1)) == NULL) {
-		tap_ok(0, "mergeable: device");
+	if ((vp = mrg_dev(&vm1, sv, &rx, &tx, 0x81, 0x82)) == NULL)
 		return;
-	}
-	start(&vm1, vp, &rx, &tx, F_MAC | F_MRG | F_GCSUM | F_GTSO4);
-	hdr(h, 1, 1, 1448);
-	tap_frame(sv[1], h, 0x81, 3000);
 	memset(h, 0, sizeof(h));
-	tap_frame(sv[1], h, 0x82, 100);
 	tap_frame(sv[1], h, 0x83, 2000);
 	for (i = 0; i < QSZ; i++)
 		post_rx(&rx, i, 1024);
@@ -553,76 +571,31 @@ test_rx_mrg(void)
 	close(sv[1]);
 
 	/*
-	 * The ring short of a 64 KiB frame (two chains of 1024): the frame
-	 * is read into the park buffer and waits there for chains, where a
-	 * read into those two would have lost it.
-	 */
-	if ((vp = dev(&vm3, sv, 1)) == NULL) {
-		tap_ok(0, "mergeable: device");
-		return;
-	}
-	start(&vm3, vp, &rx, &tx, F_MAC | F_MRG | F_GCSUM | F_GTSO4);
-	hdr(h, 1, 1, 1448);
-	tap_frame(sv[1], h, 0xa1, 3000);
-	memset(h, 0, sizeof(h));
-	tap_frame(sv[1], h, 0xa2, 100);
-	post_rx(&rx, 0, 1024);
-	post_rx(&rx, 1, 1024);
-	vt_kick(&vm3, vp, 0);
-	vt_pump(&vm3);
-	ok = !tr_get_used(&rx, &id, &len) && stats(vp).rx_dropped == 0;
-	tap_ok(ok, "mergeable: a 3012-byte frame for 2048 bytes of chains "
-	    "waits, not dropped");
-	post_rx(&rx, 2, 1024);
-	post_rx(&rx, 3, 1024);
-	vt_kick(&vm3, vp, 0);
-	vt_pump(&vm3);
-	ok = used(&rx, 0, 1024) && used(&rx, 1, 1024) && used(&rx, 2, 964);
-	mem_read(&vm3.mem, RXBUF, got, 12);
-	ok &= got[10] == 3 && got[1] == 1;
-	mem_read(&vm3.mem, RXBUF + 0x800 * 2, got, 964);
-	ok &= got[963] == 0xa1;
-	tap_ok(ok, "mergeable: more chains: it lands on 0-2 whole, "
-	    "num_buffers 3");
-	ok = used(&rx, 3, 112) && !tr_get_used(&rx, &id, &len);
-	mem_read(&vm3.mem, RXBUF + 0x800 * 3, got, 112);
-	tap_ok(ok && got[12 + 14] == 0xa2 && stats(vp).rx_dropped == 0,
-	    "mergeable: the frame after it, after it, on chain 3");
-	close(sv[1]);
-
-	/*
 	 * A spill the ring has no chains for: the segment (its first 2048
 	 * bytes on chains 0-1, the rest in its overflow area) and the frame
 	 * read after it (chains 2-3) wait, whole in their areas, and go in
 	 * order once chains come.
 	 */
-	if ((vp = dev(&vm4, sv, 1)) == NULL) {
-		tap_ok(0, "mergeable: device");
+	if ((vp = mrg_dev(&vm3, sv, &rx, &tx, 0xb1, 0xb2)) == NULL)
 		return;
-	}
-	start(&vm4, vp, &rx, &tx, F_MAC | F_MRG | F_GCSUM | F_GTSO4);
-	hdr(h, 1, 1, 1448);
-	tap_frame(sv[1], h, 0xb1, 3000);
-	memset(h, 0, sizeof(h));
-	tap_frame(sv[1], h, 0xb2, 100);
 	for (i = 0; i < 4; i++)
 		post_rx(&rx, i, 1024);
-	vt_kick(&vm4, vp, 0);
-	vt_pump(&vm4);
+	vt_kick(&vm3, vp, 0);
+	vt_pump(&vm3);
 	ok = !tr_get_used(&rx, &id, &len) && stats(vp).rx_dropped == 0;
 	tap_ok(ok, "mergeable: a spilled segment with no chain left for its "
 	    "tail waits, and the frame after it, none dropped");
 	post_rx(&rx, 4, 1024);
 	post_rx(&rx, 5, 1024);
-	vt_kick(&vm4, vp, 0);
-	vt_pump(&vm4);
+	vt_kick(&vm3, vp, 0);
+	vt_pump(&vm3);
 	ok = used(&rx, 0, 1024) && used(&rx, 1, 1024) && used(&rx, 2, 964);
-	mem_read(&vm4.mem, RXBUF, got, 12 + 15);
+	mem_read(&vm3.mem, RXBUF, got, 12 + 15);
 	ok &= got[10] == 3 && got[1] == 1 && got[12 + 14] == 0xb1;
-	mem_read(&vm4.mem, RXBUF + 0x800 * 2, got, 964);
+	mem_read(&vm3.mem, RXBUF + 0x800 * 2, got, 964);
 	ok &= got[963] == 0xb1;
 	ok &= used(&rx, 3, 112) && !tr_get_used(&rx, &id, &len);
-	mem_read(&vm4.mem, RXBUF + 0x800 * 3, got, 112);
+	mem_read(&vm3.mem, RXBUF + 0x800 * 3, got, 112);
 	tap_ok(ok && got[10] == 1 && got[12 + 14] == 0xb2 &&
 	    got[111] == 0xb2, "mergeable: more chains: the segment whole on "
 	    "0-2 (num_buffers 3), then the frame on 3, in order");
@@ -632,14 +605,14 @@ test_rx_mrg(void)
 	 */
 	hdr(h, 1, 1, 1448);
 	tap_frame(sv[1], h, 0xb3, 3000);
-	vt_kick(&vm4, vp, 0);
-	vt_pump(&vm4);
+	vt_kick(&vm3, vp, 0);
+	vt_pump(&vm3);
 	ok = !tr_get_used(&rx, &id, &len);
 	post_rx(&rx, 6, 1024);
-	vt_kick(&vm4, vp, 0);
-	vt_pump(&vm4);
+	vt_kick(&vm3, vp, 0);
+	vt_pump(&vm3);
 	ok &= used(&rx, 4, 1024) && used(&rx, 5, 1024) && used(&rx, 6, 964);
-	mem_read(&vm4.mem, RXBUF + 0x800 * 6, got, 964);
+	mem_read(&vm3.mem, RXBUF + 0x800 * 6, got, 964);
 	tap_ok(ok && got[963] == 0xb3 && stats(vp).rx_dropped == 0,
 	    "mergeable: a read short of 64 KiB of chains waits in the park "
 	    "buffer, then lands on 4-6");
