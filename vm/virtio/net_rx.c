@@ -460,11 +460,12 @@ net_rx_spill(struct virtio_net *n, const uint8_t *src, size_t len,
 /*
  * net_rx_park_slot: frame i of the batch (r bytes: its first part in its
  * slot's chains, the rest, if it spilled, at the start of its overflow
- * area) made whole in that area and queued behind the parked ones; its
- * chains stay kept.
+ * area) made whole in that area, under header h (net_rx_hdr's), and
+ * queued behind the parked ones; its chains stay kept.
  */
 static void
-net_rx_park_slot(struct virtio_net *n, int i, size_t r)
+net_rx_park_slot(struct virtio_net *n, int i, size_t r,
+    const uint8_t h[NET_HDR])
 {
 	struct net_slot	*sl = &n->slot[i];
 	uint8_t		*area = n->ovf + (size_t)i * NET_OVF;
@@ -473,6 +474,7 @@ net_rx_park_slot(struct virtio_net *n, int i, size_t r)
 
 	memmove(area + head, area, r - head);
 	(void)net_rx_iov_move(&dst, 1, n->pool + sl->iov, sl->cnt, head);
+	memcpy(area, h, NET_HDR);
 	n->parkq[n->park0 + n->npark].buf = area;
 	n->parkq[n->park0 + n->npark].len = r;
 	n->npark++;
@@ -621,7 +623,7 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 		if (n->npark > 0 || nx == -1) {
 			/* No chains for it: it and those after it wait. */
 			if ((size_t)r < NET_OVF)
-				net_rx_park_slot(n, i, (size_t)r);
+				net_rx_park_slot(n, i, (size_t)r, h);
 			else
 				n->st.rx_dropped++;
 			net_rx_keep(n, j, j + sl[i].nch);
