@@ -362,12 +362,12 @@ net_features_ok(struct virtio_pci *vp)
 		n->rx_off = off;
 	}
 	/*
-	 * Mergeable buffers and 64 KiB frames: the reads' overflow areas
-	 * (net_rx_mode), address space only until a frame spills there.
-	 * Without them every read gets chains for 64 KiB.
+	 * Mergeable buffers: the reads' overflow areas (net_rx_mode) and
+	 * where frames wait for chains (net_rx_short), address space only
+	 * until a frame lands there. Without them every read gets chains for
+	 * the largest frame, and one read short of them may lose its frame.
 	 */
-	if (NET_HAS(f, MRG_RXBUF) && (off & (TUN_F_TSO4 | TUN_F_TSO6)) &&
-	    n->ovf == NULL) {
+	if (NET_HAS(f, MRG_RXBUF) && n->ovf == NULL) {
 		n->ovf = mmap(NULL, (size_t)NET_BATCH * NET_OVF,
 		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
 		    MAP_NORESERVE, -1, 0);

@@ -161,10 +161,9 @@ struct virtio_net {
 	int			 rx_big;
 	/*
 	 * rx: frames read but not yet in chains (the ring ran low), oldest
-	 * first from park0, each whole in its overflow area or in park (a
-	 * first read short of chains: net_rx_short). No read while any waits.
+	 * first from park0, each whole in its overflow area (net_rx_short:
+	 * the first). No read while any waits.
 	 */
-	uint8_t			 park[NET_HDR + NET_FRAME_MAX + 1];
 	struct net_park {
 		uint8_t		*buf;
 		size_t		 len;

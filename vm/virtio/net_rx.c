@@ -255,6 +255,44 @@ net_rx_target(const struct virtio_net *n)
 }
 
 /*
+ * net_rx_pop: the next rx chain into n->chain, checked: 1, 0 if the ring
+ * has none, -1 if the driver broke the queue (a chain without room for a
+ * header, or one the device would read).
+ */
+static int
+net_rx_pop(struct virtio_net *n)
+{
+	struct virtio_pci	*vp = &n->vp;
+	struct virtq_chain	*c = &n->chain;
+
+	if (virtio_pci_pop(vp, NET_RXQ, c) != 1)
+		return (vp->status & VIRTIO_STATUS_NEEDS_RESET) ? -1 : 0;
+	if (c->wlen <= NET_HDR || c->nread != 0) {
+		virtio_pci_fail(vp, "rx buffer without room for a frame");
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * net_rx_push: chains from j on completed with len bytes in all (the
+ * header hl before each chain's room); the chain after the last used.
+ */
+static int
+net_rx_push(struct virtio_net *n, int j, size_t len, size_t hl)
+{
+	struct net_ch	*ch = n->ch;
+	size_t		 k;
+
+	for (; len > 0; j++) {
+		k = hl + ch[j].room < len ? hl + ch[j].room : len;
+		virtio_pci_push(&n->vp, NET_RXQ, ch[j].head, (uint32_t)k);
+		len -= k;
+	}
+	return j;
+}
+
+/*
  * net_rx_slot: the chains of read slot k, from chain nc on: the ones
  * popped earlier and still unused first (n->ch up to *popped), then new
  * ones from the ring (their iovecs from *used on), until they hold
@@ -266,12 +304,12 @@ static int
 net_rx_slot(struct virtio_net *n, int k, int nc, int *popped, int *used,
     size_t target, int *nobuf)
 {
-	struct virtio_pci	*vp = &n->vp;
 	struct virtq_chain	*c = &n->chain;
 	struct net_slot		*sl = &n->slot[k];
 	struct net_ch		*ch;
 	uint8_t			 hdr[NET_HDR];
 	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR;
+	int			 r;
 
 	memset(hdr, 0, sizeof(hdr));
 	hdr[NET_HDR_NUMBUF] = 1;
@@ -286,15 +324,9 @@ net_rx_slot(struct virtio_net *n, int k, int nc, int *popped, int *used,
 			if (*popped == NET_QSIZE ||
 			    NET_POOL - 1 - *used < VIRTQ_MAX_IOV)
 				return 0;
-			if (virtio_pci_pop(vp, NET_RXQ, c) != 1) {
-				*nobuf = 1;
-				return (vp->status &
-				    VIRTIO_STATUS_NEEDS_RESET) ? -1 : 0;
-			}
-			if (c->wlen <= NET_HDR || c->nread != 0) {
-				virtio_pci_fail(vp, "rx buffer without room "
-				    "for a frame");
-				return -1;
+			if ((r = net_rx_pop(n)) != 1) {
+				*nobuf = r == 0;
+				return r;
 			}
 			ch->head = c->head;
 			ch->iov = *used;
@@ -344,10 +376,8 @@ net_rx_unpark(struct virtio_net *n)
 {
 	struct net_park	*p;
 	struct net_slot	*sl = &n->slot[0];
-	struct net_ch	*ch = n->ch;
 	struct iovec	 src;
-	size_t		 left, len;
-	int		 used, popped, nobuf, r, j;
+	int		 used, popped, nobuf, r;
 
 	for (; n->npark > 0; n->park0++, n->npark--) {
 		p = &n->parkq[n->park0];
@@ -371,12 +401,7 @@ net_rx_unpark(struct virtio_net *n)
 		src.iov_len = p->len;
 		(void)net_rx_iov_move(n->pool + sl->iov, sl->cnt, &src, 1,
 		    p->len);
-		for (j = 0, left = p->len; j < sl->nch; j++) {
-			len = ch[j].room < left ? ch[j].room : left;
-			virtio_pci_push(&n->vp, NET_RXQ, ch[j].head,
-			    (uint32_t)len);
-			left -= len;
-		}
+		(void)net_rx_push(n, 0, p->len, 0);
 		n->ncarry = n->carry_iov = 0;
 		net_rx_keep(n, sl->nch, popped);
 		n->st.rx_packets++;
@@ -388,14 +413,14 @@ net_rx_unpark(struct virtio_net *n)
 /*
  * net_rx_short: the ring holds less than the largest frame the tap may
  * give (mergeable buffers; every chain popped is kept): read one frame
- * into the park buffer and copy it into chains once they hold it (lock
- * held). A frame read into chains too short for it would be lost. As
- * net_rx_batch; *nobuf is 1 while the frame waits for buffers.
+ * into the first overflow area and park it there until chains hold it
+ * (lock held). A frame read into chains too short for it would be lost.
+ * As net_rx_batch; *nobuf is 1 while the frame waits for buffers.
  */
 static int
 net_rx_short(struct virtio_net *n, int *more, int *nobuf)
 {
-	struct iovec	 iov = { n->park, sizeof(n->park) };
+	struct iovec	 iov = { n->ovf, NET_OVF };
 	int		 r;
 
 	*more = 1;
@@ -408,11 +433,12 @@ net_rx_short(struct virtio_net *n, int *more, int *nobuf)
 		return 0;
 	}
 	n->st.rx_batches++;
-	if ((size_t)r > NET_HDR + NET_FRAME_MAX || !net_rx_hdr(n, n->park)) {
+	if ((size_t)r > NET_HDR + NET_FRAME_MAX || !net_rx_hdr(n, n->ovf)) {
 		n->st.rx_dropped++;
 		return 0;
 	}
-	n->parkq[0].buf = n->park;
+	n->ovf_dirty = 1;
+	n->parkq[0].buf = n->ovf;
 	n->parkq[0].len = (size_t)r;
 	n->park0 = 0;
 	n->npark = 1;
@@ -432,19 +458,14 @@ static int
 net_rx_spill(struct virtio_net *n, const uint8_t *src, size_t len,
     uint16_t *heads, uint32_t *lens)
 {
-	struct virtio_pci	*vp = &n->vp;
 	struct virtq_chain	*c = &n->chain;
 	size_t			 k;
 	int			 nx = 0;
 
 	while (len > 0) {
-		if (nx == NET_QSIZE || virtio_pci_pop(vp, NET_RXQ, c) != 1) {
+		if (nx == NET_QSIZE || net_rx_pop(n) != 1) {
 			while (nx-- > 0)
-				virtq_unpop(&vp->q[NET_RXQ].vq);
-			return -1;
-		}
-		if (c->wlen <= NET_HDR || c->nread != 0) {
-			virtio_pci_fail(vp, "rx buffer without room for a frame");
+				virtq_unpop(&n->vp.q[NET_RXQ].vq);
 			return -1;
 		}
 		k = c->wlen < len ? c->wlen : len;
@@ -528,7 +549,7 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 	uint16_t		 xh[NET_QSIZE];
 	uint32_t		 xl[NET_QSIZE];
 	size_t			 hl = n->vnet_hdr ? 0 : NET_HDR, target, room;
-	size_t			 left, len, fill;
+	size_t			 fill;
 	int			 k = 0, used, nc = 0, popped, i, j, nb, nx, got;
 	int			 r, ovf, big = 0;
 
@@ -554,8 +575,8 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 				*nobuf = 0;
 			break;
 		}
-		if (r == 0 && hl == 0) {
-			/* The first, short: through the park buffer. */
+		if (r == 0 && n->ovf != NULL) {
+			/* The first, short: through an overflow area. */
 			n->ncarry = popped;
 			n->carry_iov = used;
 			return net_rx_short(n, more, nobuf);
@@ -640,13 +661,8 @@ net_rx_batch(struct virtio_net *n, int want, int *more, int *nobuf)
 			(void)net_rx_iov_move(n->pool + ch[j].iov, ch[j].cnt,
 			    &hiov, 1, sizeof(h));
 		}
-		left = hl + ((size_t)r < sl[i].room ? (size_t)r : sl[i].room);
-		for (; left > 0; j++) {
-			len = hl + ch[j].room < left ? hl + ch[j].room : left;
-			virtio_pci_push(vp, NET_RXQ, ch[j].head,
-			    (uint32_t)len);
-			left -= len;
-		}
+		j = net_rx_push(n, j, hl + ((size_t)r < sl[i].room ?
+		    (size_t)r : sl[i].room), hl);
 		for (nb = 0; nb < nx; nb++)
 			virtio_pci_push(vp, NET_RXQ, xh[nb], xl[nb]);
 		net_rx_keep(n, j, sl[i].ch + sl[i].nch);
