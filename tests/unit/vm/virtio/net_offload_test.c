@@ -13,6 +13,7 @@
  * segment and checksum what a guest sends and hand it a 3000-byte TCP
  * segment whole.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <linux/if_tun.h>
@@ -26,6 +27,7 @@
 #include "unit/vm/virtio/netframe.h"
 #include "unit/vm/virtio/vpci.h"
 #include "vm/net/tapio.h"
+#include "vm/virtio/net_priv.h"
 #include "vm/virtio/virtio.h"
 
 #define QSZ	128
@@ -479,6 +481,67 @@ mrg_dev(struct vm *vm, int sv[2], struct tring *rx, struct tring *tx,
 	return vp;
 }
 
+/* resident: pages of the device's overflow areas in memory. */
+static int
+resident(struct virtio_pci *vp)
+{
+	struct virtio_net	*n = (struct virtio_net *)vp;
+	static unsigned char	 vec[NET_BATCH * NET_OVF / 4096 + 1];
+	size_t			 len = (size_t)NET_BATCH * NET_OVF, i;
+	int			 k = 0;
+
+	if (n->ovf == NULL || mincore(n->ovf, len, vec) == -1)
+		return -1;
+	for (i = 0; i < (len + 4095) / 4096; i++)
+		k += vec[i] & 1;
+	return k;
+}
+
+/*
+ * mrg_back: after the big segment on chains 3, 6 and 7 (test_rx_mrg),
+ * reads keep chains for 64 KiB (one read a batch: the ring holds less
+ * than two) until NET_RX_BIG batches moved only small frames, then get
+ * chains for a full Ethernet frame again, and the overflow areas' pages
+ * go back to the host.
+ */
+static void
+mrg_back(struct vm *vm, struct virtio_pci *vp, int fd, struct tring *rx)
+{
+	uint8_t		h[12];
+	uint32_t	id, len, want = 8;
+	int		i, ok = 1, res;
+
+	memset(h, 0, sizeof(h));
+	/* Chains 8-15, then 17 on, in ring order, kept or on the ring. */
+	for (i = 0; i < NET_RX_BIG - 2; i++) {
+		tap_frame(fd, h, 0xc0, 100);
+		vt_kick(vm, vp, 0);
+		vt_pump(vm);
+		ok &= used(rx, want, 112);
+		want = want == 15 ? 17 : want + 1;
+	}
+	res = resident(vp);
+	tap_frame(fd, h, 0xc1, 100);
+	tap_frame(fd, h, 0xc2, 100);
+	vt_kick(vm, vp, 0);
+	vt_pump(vm);
+	ok &= used(rx, 23, 112) && used(rx, 24, 112) &&
+	    !tr_get_used(rx, &id, &len);
+	tap_ok(ok && res > 0, "mergeable: %d small frames after it, one a "
+	    "batch, on chains one after the other (%d overflow pages in "
+	    "memory before the last two)", NET_RX_BIG, res);
+	tap_frame(fd, h, 0xc3, 100);
+	tap_frame(fd, h, 0xc4, 100);
+	vt_kick(vm, vp, 0);
+	vt_pump(vm);
+	ok = used(rx, 25, 112) && used(rx, 27, 112) &&
+	    !tr_get_used(rx, &id, &len);
+	res = resident(vp);
+	tap_ok(ok && res == 0, "mergeable: then two frames in one batch on "
+	    "chains 25 and 27, reads with chains for 1530 bytes again, the "
+	    "overflow areas freed (%d pages in memory)", res);
+}
+
 static void
 test_rx_mrg(void)
 {
@@ -537,6 +600,7 @@ test_rx_mrg(void)
 	mem_read(&vm1.mem, RXBUF + 0x800 * 7, got, 964);
 	tap_ok(ok && got[963] == 0x84, "mergeable: the next segment on kept "
 	    "chains 3, 6 and 7, read in place");
+	mrg_back(&vm1, vp, sv[1], &rx);
 	close(sv[1]);
 
 	/* No TSO: a frame needs 2 chains; a second read's frame moves down. */
