@@ -28,7 +28,10 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
  * inputs like a long-lived guest.
  * Each 12-byte op: kind, device, le16 offset, le64 value. Kinds: BAR
  * write/read (width from the kind), RAM write, queue notify (run on this
- * thread), config-space write, a frame from the wire.
+ * thread), config-space write, a frame from the wire. Seeds:
+ * tests/fuzz/seeds/virtio (setup: every device's queues; net-mrg, from
+ * virtio_seed.pl: mergeable buffers, a segment with no chain left for its
+ * tail, more chains).
  */
 static struct vm		 fuzz_vm;
 static struct virtio_pci	*fuzz_dev[FUZZ_NDEV];
@@ -108,7 +111,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static const size_t	 widths[] = { 1, 2, 4, 8 };
 	struct virtio_pci	*vp;
-	uint8_t			 io[8], frame[256];
+	uint8_t			 io[8];
+	static uint8_t		 frame[8192];
 	uint64_t		 val;
 	uint16_t		 off;
 	size_t			 i, w;
@@ -149,10 +153,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			    (uint32_t)val);
 			break;
 		default:
-			/* Its first bytes the vnet header the tap gives. */
+			/*
+			 * Its first bytes the vnet header the tap gives; with
+			 * bit 15 of the offset up to 8 KiB (a TCP segment for
+			 * mergeable buffers: spills, parked frames).
+			 */
 			memset(frame, (int)(val & 0xff), sizeof(frame));
 			memcpy(frame, &val, sizeof(val));
-			(void)send(fuzz_peer, frame, 14 + off % 200,
+			(void)send(fuzz_peer, frame, 14 + ((off & 0x8000) ?
+			    (off & 0x7fff) % (sizeof(frame) - 14) : off % 200),
 			    MSG_DONTWAIT);
 			fuzz_dev[2]->ops->notify(fuzz_dev[2], 0);
 			break;
