@@ -23,8 +23,6 @@
 int
 sandbox_prepare(const char *user)
 {
-	struct stat	st;
-
 	if (getpwnam(user) == NULL) {
 		log_warnx("%s: user %s does not exist (useradd --system "
 		    "--no-create-home --shell /usr/sbin/nologin %s)", __func__,
@@ -32,6 +30,14 @@ sandbox_prepare(const char *user)
 		errno = ENOENT;
 		return -1;
 	}
+	return sandbox_empty();
+}
+
+int
+sandbox_empty(void)
+{
+	struct stat	st;
+
 	if (mkdir(SANDBOX_EMPTY, 0755) == -1 && errno != EEXIST) {
 		log_warn("%s: mkdir %s", __func__, SANDBOX_EMPTY);
 		return -1;

@@ -17,6 +17,13 @@
 int	sandbox_prepare(const char *user);
 
 /*
+ * sandbox_empty: make sure SANDBOX_EMPTY exists, a directory owned by
+ * root and writable only by it (a VM process run with a uid of its own
+ * chroots there). 0, or -1 with errno (logged).
+ */
+int	sandbox_empty(void);
+
+/*
  * sandbox_drop: chroot to dir (NULL: stay) and chdir /, become user
  * (groups, gid and uid; real, effective and saved), set no_new_privs.
  * 0, or -1 with errno (logged).

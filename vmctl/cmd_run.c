@@ -23,6 +23,7 @@
 #include "launch.h"
 #include "lib/localaddr.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "vm/boot.h"
 #include "vm/kvm.h"
 #include "vm/dev/cdrom.h"
@@ -445,6 +446,9 @@ cmd_run(const struct vmctl_opts *opts, int argc, char *argv[])
 	l.prog = vmprog;
 	l.verbose = opts->verbose;
 	l.own_uid = geteuid() == 0;
+	/* With a uid of its own it chroots to the empty directory. */
+	if (l.own_uid && sandbox_empty() == -1)
+		exit(1);
 	if ((pid = launch_spawn(&l, &sock)) == -1)
 		err(1, "cannot start the vm process");
 	/* While the VM process execs: KVM's CPUID table, sent to it. */

@@ -80,6 +80,21 @@ run_vm "$TMP/readme" 60 -b "$GUEST" -p 2 -m 256M
 ok $? "the README's vmctl run example passes every check (empty cmdline)"
 if [ $? -ne 0 ]; then echo "exit $rc" | diag; fi
 
+# A fresh host, where vmd never ran: no /var/empty (a tmpfs over /var in a
+# mount namespace of its own). vmctl run as root makes it for the VM
+# process's chroot, as vmd does.
+unshare -m --propagation private true 2>/dev/null
+ok $? "a mount namespace of our own for the fresh host's /var"
+timeout -s KILL 60 unshare -m --propagation private sh -c \
+    'mount -t tmpfs -o mode=0755 vmdtest /var && "$@"; rc=$?;
+    [ -d /var/empty ] || { echo "no /var/empty after the run" >&2; exit 9; }
+    exit $rc' sh "$VMCTL" run -b "$GUEST" -m 64M -k "tg.checks=cmdline" \
+    </dev/null >"$TMP/fresh.out" 2>"$TMP/fresh.err"
+rc=$?
+[ "$rc" -eq 0 ] && guest_tap_clean "$TMP/fresh"
+ok $? "run as root with no /var/empty yet: made, and the guest passes"
+if [ $? -ne 0 ]; then echo "exit $rc" | diag; diag <"$TMP/fresh.err"; fi
+
 # Through the daemon: start -m 100.5M.
 vmd_start
 ok $? "vmd starts"
