@@ -117,7 +117,19 @@ truncate -s 8M "$disk"
 want_in="vmd-disk-in-$$"
 printf '%s\n' "$want_in" | dd of="$disk" conv=notrunc status=none
 
+# The download: 16 MiB of random bytes from the host over TCP, their md5
+# compared in the guest. Through our VMM the host's TCP sends the guest
+# 64 KiB segments whole (receive offloads) in mergeable buffers.
+blob=$cache/check-linux-blob.bin
+head -c 16M /dev/urandom >"$blob"
+blobsum=$(md5sum <"$blob" | cut -d' ' -f1)
+srv=
 ns=
+cleanup() {
+	[ -z "$srv" ] || kill "$srv" 2>/dev/null
+	[ -z "$ns" ] || ip netns del "$ns" 2>/dev/null
+}
+trap cleanup EXIT
 case $vmm in
 ours)
 	# A local interface (-L): the VM process answers DHCP. Its tap lives
@@ -126,14 +138,21 @@ ours)
 	ns=vmdcl$$
 	ip netns add "$ns" || { echo "1..0 # SKIP cannot make a network" \
 	    "namespace"; exit 0; }
-	trap 'ip netns del "$ns" 2>/dev/null' EXIT
 	ip netns exec "$ns" ip link set lo up
+	# The host side of the local interface, wherever it is numbered.
+	ip netns exec "$ns" perl "$here/blob-server.pl" 0.0.0.0:5555 \
+	    "$blob" >/dev/null 2>>"$log" &
+	srv=$!
 	set -- ip netns exec "$ns" "$top/build/vmctl" run -b "$kernel" \
 	    -I "$initrd" -k "$cmdline" -m 512M -p 2 -d "$disk" -L ;;
 qemu-kvm|qemu-tcg)
 	# A reference run of the same kernel and initramfs (checks this
 	# script and the initramfs, not our VMM).
 	accel=kvm; [ $vmm = qemu-tcg ] && accel=tcg
+	# User networking: the guest's 10.0.2.2 is the host's loopback.
+	perl "$here/blob-server.pl" 127.0.0.1:5555 "$blob" >/dev/null \
+	    2>>"$log" &
+	srv=$!
 	cpu=host; [ $vmm = qemu-tcg ] && cpu=max
 	set -- qemu-system-x86_64 -accel $accel -cpu $cpu -m 512 -smp 2 \
 	    -nodefaults -no-user-config -display none -serial stdio \
@@ -148,29 +167,30 @@ esac
 tab=$(printf '\t')
 step1="read the disk with dd${tab}dd if=/dev/vda bs=32 count=1 2>/dev/null | tr -d '\\000'${tab}^vmd-disk-in-[0-9]+\$"
 step2="write the disk with dd${tab}echo vmd-disk-out-\$((6*7)) | dd of=/dev/vda bs=512 seek=1 conv=sync,fsync 2>/dev/null; echo dd=\$?${tab}^dd=0\$"
-step3="udhcpc gets a lease on eth0${tab}ip link set eth0 up && udhcpc -i eth0 -n -q -t 10 -T 2 -s /bin/true 2>&1${tab}lease of [0-9.]+ obtained"
+step3="udhcpc gets a lease on eth0${tab}ip link set eth0 up && udhcpc -i eth0 -n -q -t 10 -T 2 -s /udhcpc.sh 2>&1${tab}lease of [0-9.]+ obtained"
+step4="a 16 MiB TCP download from the host arrives whole (md5)${tab}wget -q -O - http://\$(route -n | awk '\$1 == \"0.0.0.0\" { print \$2 }'):5555/blob | md5sum${tab}^$blobsum  -\$"
 
-echo "1..11"
+echo "1..12"
 echo "ok 1 - kernel $kver, busybox-static unpacked"
 echo "ok 2 - built the busybox initramfs"
 if [ $vmm = ours ] && [ ! -x "$top/build/vmctl" ]; then
 	echo "not ok 3 - $top/build/vmctl exists (run make all)"
-	for i in 4 5 6 7 8 9 10 11; do echo "not ok $i - # SKIP no vmctl"; done
+	for i in 4 5 6 7 8 9 10 11 12; do echo "not ok $i - # SKIP no vmctl"; done
 	exit 1
 fi
 echo "ok 3 - VMM: $*" | cut -c1-200
 echo "# console transcript: $cache/console.log, VMM stderr: $cache/vmm.log"
 perl "$here/console.pl" --first 4 --boot-timeout "$boot_to" \
     --timeout 30 --log "$cache/console.log" --stderr "$cache/vmm.log" \
-    --step "$step1" --step "$step2" --step "$step3" -- "$@"
+    --step "$step1" --step "$step2" --step "$step3" --step "$step4" -- "$@"
 rc=$?
 # The second sector, written by the guest, read back on the host.
 got=$(dd if="$disk" bs=512 skip=1 count=1 status=none | tr -d '\000' |
     head -1)
 if [ "$got" = vmd-disk-out-42 ]; then
-	echo "ok 11 - the host reads what the guest wrote ($got)"
+	echo "ok 12 - the host reads what the guest wrote ($got)"
 else
-	echo "not ok 11 - the host reads what the guest wrote (got '$got')"
+	echo "not ok 12 - the host reads what the guest wrote (got '$got')"
 	rc=1
 fi
 exit $rc
