@@ -33,7 +33,7 @@ DISK_SRCS	:= lib/disk/disk.c lib/disk/raw.c lib/disk/qcow2.c \
 		   lib/disk/qcow2_meta.c lib/disk/qcow2_walk.c lib/disk/chain.c \
 		   lib/disk/aio.c lib/uring.c
 LIB_SRCS	:= lib/log.c lib/util.c lib/imsg.c lib/proto.c lib/proc.c \
-		   lib/sandbox.c lib/launch.c $(DISK_SRCS)
+		   lib/sandbox.c lib/launch.c lib/irqcpu.c $(DISK_SRCS)
 VM_SRCS		:= vm/vm.c vm/vcpu.c vm/emul.c vm/kvm.c vm/mem.c vm/bus.c vm/boot.c \
 		   vm/boot_elf.c \
 		   vm/acpi.c vm/tblbuf.c vm/mptable.c vm/smbios.c vm/devices.c vm/jail.c \
@@ -194,7 +194,8 @@ devices_FUZZ_SRCS := vm/devices.c vm/bus.c vm/dev/debugport.c vm/dev/fwlog.c \
 		   vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/pollwin.c vm/virtio/net.c vm/virtio/net_rx.c \
 		   vm/virtio/rng.c vm/kvm.c vm/mem.c \
-		   vm/net/dhcp.c vm/net/tapio.c lib/log.c tests/helper/fakevm.c \
+		   vm/net/dhcp.c vm/net/tapio.c lib/log.c lib/irqcpu.c \
+		   tests/helper/fakevm.c \
 		   $(DISK_SRCS) \
 		   vm/dev/fwcfg.c vm/boot.c vm/boot_elf.c vm/acpi.c vm/tblbuf.c vm/smbios.c \
 		   vm/virtio/scsi.c vm/dev/cdrom.c
@@ -203,7 +204,7 @@ virtio_FUZZ_SRCS := vm/virtio/virtq.c vm/virtio/pci.c vm/virtio/blk.c \
 		   vm/virtio/pollwin.c vm/virtio/net.c vm/virtio/net_rx.c \
 		   vm/virtio/rng.c vm/virtio/scsi.c \
 		   vm/dev/cdrom.c vm/dev/pci.c vm/bus.c vm/kvm.c \
-		   vm/mem.c vm/net/dhcp.c vm/net/tapio.c lib/log.c \
+		   vm/mem.c vm/net/dhcp.c vm/net/tapio.c lib/log.c lib/irqcpu.c \
 		   tests/helper/fakevm.c \
 		   $(DISK_SRCS)
 parse_FUZZ_SRCS	:= vmd/config.c $(PARSE_C) lib/log.c lib/util.c vmd/netif.c \

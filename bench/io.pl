@@ -274,6 +274,16 @@ for my $mode (['pc', 'page cache'], ['direct', 'O_DIRECT']) {
 	    . 'host/qemu is the most ours/qemu could be on this host' :
 	    undef) } @blknames;
 }
+# How near ours comes to the ceiling on each row: ours / host.
+my %ourrow = map { ($_->{name} => $_) } @br;
+for my $h (@hr) {
+	my $o = $ourrow{$h->{name}};
+	next unless $o && $o->{ours}{median} && $h->{host}{median};
+	$h->{ratio_ours_host} = 0 + sprintf('%.3f', $o->{ours}{median} /
+	    $h->{host}{median});
+	$h->{note} = sprintf('ours/host %.2f', $h->{ratio_ours_host}) .
+	    ($h->{note} ? "; $h->{note}" : '');
+}
 push @br, row('virtio kick (MMIO write -> ioeventfd), guest side', 'ns',
     col($why{ours}, $blk{ours_pc} || [], sub { $_[0]{bench}{'virtio-kick ns'} }),
     col($why{qemu}, $blk{qemu_pc} || [], sub { $_[0]{bench}{'virtio-kick ns'} }));

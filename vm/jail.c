@@ -11,11 +11,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "irqcpu.h"
 #include "log.h"
 #include "sandbox.h"
 #include "jail.h"
@@ -32,6 +35,26 @@
 #define JAIL_FSIZE_MIN	(1LL << 30)	/* files may grow this far at least */
 #define JAIL_NOFILE	4096		/* open files at most: what a VM holds
 					   (its disks at 512 and up) and room */
+
+/*
+ * jail_irqcpus: where d's disk takes its completion interrupts, while
+ * /sys and /proc are in sight: kept if those CPUs are some of ours only
+ * (vm/virtio/blk.c keeps the disk's ring thread there).
+ */
+static void
+jail_irqcpus(struct vm_disk *d)
+{
+	cpu_set_t	all;
+
+	d->nirqcpus = 0;
+	if (getenv("VMD_NO_IRQ_AFFINITY") != NULL ||
+	    irqcpu_of_fd(d->fd[0], &d->irqcpus) == -1 ||
+	    sched_getaffinity(0, sizeof(all), &all) == -1)
+		return;
+	CPU_AND(&d->irqcpus, &d->irqcpus, &all);
+	if (CPU_COUNT(&d->irqcpus) < CPU_COUNT(&all))
+		d->nirqcpus = CPU_COUNT(&d->irqcpus);
+}
 
 /*
  * Move every disk layer to fds from JAIL_DISK_FD_MIN up, make each
@@ -68,6 +91,7 @@ jail_disks(struct vm *vm)
 		lim = disk_limit(d->format[0], (uint64_t)size, d->size);
 		d->limit = lim;
 		d->aio = disk_aio_prepare(DISK_AIO_DEPTH);
+		jail_irqcpus(d);
 		if (!d->readonly && lim > max)
 			max = lim;
 	}

@@ -91,6 +91,8 @@ static const struct sandbox_rule jail_checked[] = {
 	{ "ioctl", 0, 2, { { 1, SANDBOX_EQ, 0xffffffffULL, TUNSETOFFLOAD },
 	    { 2, SANDBOX_LE, 0, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
 	    TUN_F_TSO_ECN } } },
+	/* a disk's ring thread, onto its disk's interrupts' CPUs: itself */
+	JAIL_IF("sched_setaffinity", 0, SANDBOX_EQ, 0, 0),
 	JAIL_IF("prctl", 0, SANDBOX_EQ, 0, PR_SET_NAME),
 	JAIL_IF("prctl", 0, SANDBOX_EQ, 0, PR_GET_NAME),
 	/* on disks (fds from JAIL_DISK_FD_MIN): only positioned writes */

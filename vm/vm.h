@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -43,6 +44,12 @@ struct vm_disk {
 	uint64_t	 limit;		/* set by the jail: writes stay below */
 	struct disk_aio	*aio;		/* made by the jail, or NULL */
 	int		 readonly;
+	/*
+	 * The CPUs that take its disk's completion interrupts, found by the
+	 * jail (irqcpu_of_fd), if they are some of this process's only.
+	 */
+	cpu_set_t	 irqcpus;
+	int		 nirqcpus;
 };
 
 /* A virtio-net interface on a tap fd. */

@@ -17,7 +17,7 @@ need_vmd_user
 
 # Victims: one VM per call that kills its process, started when needed.
 VICTIMS="ursetup persist hwaddr ufo mmapx mprotx fork trunc falloc pwbig wdisk tgkill \
-    kill open dump ptrace dupfd junk"
+    kill affin open dump ptrace dupfd junk"
 vmconf() {	# vmconf NAME [EXTRA]
 	truncate -s 4M "$TMP/$1.img"
 	printf 'vm "%s" {\n\tmemory 64M\n\tboot "%s"\n' "$1" "$GUEST"
@@ -219,6 +219,8 @@ refused tgkill tgkill PIDB PIDB 9
 ok $? "tgkill of VM b's thread: killed, b runs on"
 refused kill kill PIDB 9
 ok $? "kill of VM b: killed, b runs on"
+refused affin sched_setaffinity PIDB 8 @buf
+ok $? "sched_setaffinity of VM b (a disk's ring thread may move only itself): killed, b runs on"
 refused open openat -100 @str:/etc/passwd 0
 ok $? "openat: killed"
 refused dump prctl 4 1

@@ -92,6 +92,7 @@ static const struct sysinject_name {
 	{ "gettid", SYS_gettid }, { "tkill", SYS_tkill }, { "futex", SYS_futex },
 	{ "epoll_wait", SYS_epoll_wait }, { "exit_group", SYS_exit_group },
 	{ "tgkill", SYS_tgkill }, { "openat", SYS_openat },
+	{ "sched_setaffinity", SYS_sched_setaffinity },
 	{ "mkdirat", SYS_mkdirat }, { "unlinkat", SYS_unlinkat },
 	{ "fallocate", SYS_fallocate }, { "eventfd2", SYS_eventfd2 },
 	{ "pipe2", SYS_pipe2 }, { "perf_event_open", SYS_perf_event_open },
